@@ -1,0 +1,28 @@
+# Two commands on a fresh machine (Python 3.11 + pip): `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-all bench lint clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)  ## run the whole pipeline on the embedded Berlin data, outputs in maps/
+	$(VENV)/bin/quartier demo --out maps
+
+test: $(STAMP)  ## lint + the test suite (slow scale tests excluded)
+	$(PY) -m ruff check quartier tests benchmarks
+	$(PY) -m pytest -q -m "not slow"
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)  ## benchmarks with ratios against the plain geopandas/scikit-learn way
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,123 @@
+"""Command line: thin wrappers around the functions in :mod:`quartier.pipeline`."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from quartier import pipeline
+from quartier.config import load_config
+from quartier.errors import QuartierError
+from quartier.load import JoinReport, load_city
+
+app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console(width=None if Console().is_terminal else 120)
+
+ConfigArg = Annotated[Path, typer.Argument(help="city config (TOML)")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="output folder")]
+
+
+@contextmanager
+def _user_errors():
+    try:
+        yield
+    except QuartierError as exc:
+        console.print(f"[bold red]Fehler:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _status(title: str):
+    with console.status(title) as status:
+        def say(msg: str) -> None:
+            status.update(f"{title}: {msg}")
+            console.log(msg)
+        yield say
+
+
+def print_frame(df: pd.DataFrame, title: str, max_rows: int = 20) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for _, row in df.head(max_rows).iterrows():
+        table.add_row(*["–" if pd.isna(v) else (f"{v:.2f}" if isinstance(v, float) else str(v))
+                        for v in row])
+    console.print(table)
+
+
+def print_join_report(report: JoinReport) -> None:
+    console.print(f"[bold]{report.n_units} units[/]" +
+                  (f" — {'; '.join(report.unit_notes)}" if report.unit_notes else ""))
+    print_frame(report.to_frame().drop(columns="details"), "Join report")
+    for t in report.tables:
+        for note in t.notes:
+            console.print(f"  {t.name}: {note}", highlight=False)
+        if t.only_in_table:
+            console.print(f"[yellow]{t.name}: {len(t.only_in_table)} key(s) only in the table "
+                          f"(not dropped, listed here): {', '.join(t.only_in_table[:20])}[/]")
+        if t.only_in_units:
+            console.print(f"[yellow]{t.name}: {len(t.only_in_units)} unit(s) without a row: "
+                          f"{', '.join(t.only_in_units[:20])}[/]")
+
+
+def _print_files(files: list[Path]) -> None:
+    for f in files:
+        console.print(f"  wrote {f}")
+
+
+def _run(config: Path, out: Path, say: Callable[[str], None]) -> pipeline.RunResult:
+    cfg = load_config(config)
+    result = pipeline.run(cfg, out, progress=say)
+    return result
+
+
+@app.command()
+def check(config: ConfigArg) -> None:
+    """Validate a city's config and inputs and print the join report."""
+    with _user_errors(), _status("check") as say:
+        cfg = load_config(config)
+        _, report = load_city(cfg, progress=say)
+    print_join_report(report)
+    console.print("[green]OK[/]: config and inputs are usable.")
+
+
+@app.command()
+def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
+    """Run the pipeline for any city described by CONFIG."""
+    with _user_errors(), _status("run") as say:
+        result = _run(config, out, say)
+    print_join_report(result.report)
+    _print_files(result.files)
+
+
+@app.command()
+def demo(out: OutOpt = Path("maps")) -> None:
+    """Run the whole pipeline on the embedded Berlin data."""
+    with _user_errors(), _status("demo Berlin") as say:
+        result = _run(pipeline.BERLIN_CONFIG, out, say)
+    print_join_report(result.report)
+    _print_files(result.files)
+
+
+@app.command()
+def init(path: Annotated[Path, typer.Argument(help="where to write the template")]) -> None:
+    """Write a commented config template for a new city."""
+    if path.exists():
+        console.print(f"[red]{path} exists; not overwritten[/]")
+        raise typer.Exit(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(__file__).with_name("template.toml"), path)
+    console.print(f"wrote {path}: edit the paths and columns, then `quartier check {path}`")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,256 @@
+"""City configuration: one TOML file describes a city, validated with pydantic.
+
+Paths in the file are relative to the file's folder. Every validation error is reported with its
+key path (``tables[1].columns.S1.name``) and a hint, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pyproj
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from quartier.errors import ConfigError
+
+#: Missing-value codes used in German official statistics; always treated as missing.
+DEFAULT_NA_CODES: tuple[str, ...] = (
+    "", "-", "–", "—", ".", "/", "x", "X", "...", "keine Daten", "k.A.", "k. A.", "n.v.", "NA",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_crs(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError as exc:
+        raise ValueError(f"unknown CRS {value!r} ({exc}); use an EPSG code like 'EPSG:25833'") from exc
+    return value
+
+
+class CityConfig(_Strict):
+    name: str
+    crs: str = Field("EPSG:25833", description="metric CRS for every distance and area")
+    language: Literal["de", "en"] = "de"
+
+    @field_validator("crs")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        _check_crs(value)
+        crs = pyproj.CRS.from_user_input(value)
+        unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+        if not crs.is_projected or unit not in ("metre", "meter"):
+            raise ValueError(
+                f"{value!r} is not a metric projected CRS; use ETRS89/UTM "
+                "(EPSG:25832 for western, EPSG:25833 for eastern Germany)"
+            )
+        return value
+
+
+class UnitsConfig(_Strict):
+    """The spatial units (Planungsräume, statistische Bezirke, Ortsteile)."""
+
+    path: Path
+    layer: str | None = None
+    id_column: str
+    id_width: int | None = Field(None, ge=1, description="zero-pad ids to this many digits")
+    name_column: str
+    group_column: str | None = Field(None, description="district column, for reports")
+    crs: str | None = Field(None, description="CRS of the file when it declares none or a wrong one")
+    swap_axes: bool = Field(False, description="the file stores (lat, lon) instead of (lon, lat)")
+    drop_ids: list[str] = Field(default_factory=list, description="features to drop (city total)")
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        return _check_crs(value)
+
+
+class ColumnSpec(_Strict):
+    name: str = Field(description="column name in quartier, with unit, e.g. share_sgb2_pct")
+    label: str | None = Field(None, description="human label used in reasons and maps")
+    unit: str = ""
+
+
+class TableConfig(_Strict):
+    """An indicator table joined to the units."""
+
+    name: str
+    path: Path
+    format: Literal["csv", "xlsx", "json"] = "csv"
+    sheet: str | int = 0
+    skiprows: int = 0
+    sep: str = ","
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str = Field("auto", description="'auto' tries UTF-8 (with BOM), then cp1252")
+    key: str | list[str] = Field(description="join column; a list is concatenated (split ids)")
+    join: Literal["id", "name"] = "id"
+    id_width: int | None = Field(None, ge=1)
+    na_values: list[str] = Field(default_factory=list, description="extra missing-value codes")
+    drop_keys: list[str] = Field(default_factory=list, description="rows to drop: totals, Bezirke")
+    note_column: str | None = Field(None, description="a validity/comment column kept as text")
+    json_year: str | None = Field(None, description="json: year under data.<year>.<indicator>")
+    columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="after")
+    def _json_needs_year(self) -> TableConfig:
+        if self.format == "json" and not self.json_year:
+            raise ValueError("format 'json' needs json_year (the year to read, e.g. '2023')")
+        return self
+
+
+class IndicatorRef(_Strict):
+    column: str
+    weight: float = 1.0
+    sign: Literal[1, -1] = 1
+
+
+class ExcludeRule(_Strict):
+    id: str
+    reason: str
+
+
+class IndexConfig(_Strict):
+    """Composite index in the manner of Berlin's Monitoring Soziale Stadtentwicklung."""
+
+    status: list[IndicatorRef]
+    dynamics: list[IndicatorRef] = Field(default_factory=list)
+    min_population: float = Field(300, ge=0)
+    ddof: Literal[0, 1] = Field(0, description="0: population SD (MSS), 1: sample SD")
+    status_thresholds: list[float] = [-1.0, 1.0, 1.5]
+    status_labels: list[str] = ["hoch", "mittel", "niedrig", "sehr niedrig"]
+    dynamics_thresholds: list[float] = [-1.0, 1.0]
+    dynamics_labels: list[str] = ["positiv", "stabil", "negativ"]
+    exclude: list[ExcludeRule] = Field(default_factory=list)
+    outlier_max_abs_z: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _labels_fit(self) -> IndexConfig:
+        for kind in ("status", "dynamics"):
+            thr, lab = getattr(self, f"{kind}_thresholds"), getattr(self, f"{kind}_labels")
+            if len(lab) != len(thr) + 1:
+                raise ValueError(f"{kind}_labels needs {len(thr) + 1} labels for {len(thr)} thresholds")
+            if list(thr) != sorted(thr):
+                raise ValueError(f"{kind}_thresholds must be ascending")
+        return self
+
+
+class ThresholdRule(_Strict):
+    """A Grenzwert: absolute (value >= 25) or relative (mean + k*SD, top decile)."""
+
+    column: str
+    kind: Literal["absolute", "sd", "quantile"] = "absolute"
+    value: float
+    direction: Literal["above", "below"] = "above"
+
+
+class Target(_Strict):
+    column: str
+    target: float
+    tolerance: float = 0.0
+    better: Literal["lower", "higher"] = "lower"
+
+
+class FlagConfig(_Strict):
+    thresholds: list[ThresholdRule] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    cluster_columns: list[str] = Field(default_factory=list)
+    cluster_k: list[int] = [3, 4, 5, 6, 7, 8]
+    permutations: int = Field(999, ge=99)
+    fdr: float = Field(0.05, gt=0, lt=1)
+    seed: int = 42
+    single_facility_max_population: float = Field(
+        1000, description="units below this many inhabitants are screened for single facilities"
+    )
+    single_facility_min_abs_z: float = Field(2.5, description="|z| at or above this is extreme")
+
+
+class MapConfig(_Strict):
+    indicator: str = Field(description="column shown as choropleth by `quartier run`")
+    scheme: str = "NaturalBreaks"
+    k: int = Field(5, ge=2, le=9)
+
+
+class QuartierConfig(_Strict):
+    city: CityConfig
+    units: UnitsConfig
+    population_column: str | None = None
+    tables: list[TableConfig] = Field(default_factory=list)
+    index: IndexConfig | None = None
+    flag: FlagConfig = FlagConfig()
+    map: MapConfig | None = None
+    base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> QuartierConfig:
+        seen: dict[str, str] = {}
+        for table in self.tables:
+            for spec in table.columns.values():
+                if spec.name in seen:
+                    raise ValueError(
+                        f"column name {spec.name!r} is used by tables {seen[spec.name]!r} and "
+                        f"{table.name!r}; give each a unique name"
+                    )
+                seen[spec.name] = table.name
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        """Absolute path of a file named in the config (relative to the config's folder)."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def labels(self) -> dict[str, str]:
+        """Column name → human label, for reasons, tooltips and legends."""
+        out = {}
+        for table in self.tables:
+            for spec in table.columns.values():
+                out[spec.name] = spec.label or spec.name
+        return out
+
+
+def _format_errors(exc: ValidationError, source: Path) -> str:
+    lines = [f"{source}: the config has {exc.error_count()} problem(s):"]
+    for err in exc.errors():
+        loc = ""
+        for part in err["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        hint = err["msg"]
+        if err["type"] == "missing":
+            hint = "required key is missing"
+        elif err["type"] == "extra_forbidden":
+            hint = "unknown key (typo?); see `quartier init` for the template"
+        lines.append(f"  - {loc or '(top level)'}: {hint}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> QuartierConfig:
+    """Validate a config given as a dict (already parsed TOML)."""
+    try:
+        return QuartierConfig.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source or base_dir)) from None
+
+
+def load_config(path: str | Path) -> QuartierConfig:
+    """Read and validate a city config (TOML).
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file; relative paths inside it are resolved against its folder.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found; `quartier init {path}` writes a template")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path.parent.resolve(), path)

@@ -1,0 +1,496 @@
+"""Load a city's spatial units and indicator tables, with German data quirks handled.
+
+The result of :func:`load_city` is one GeoDataFrame in the city's metric CRS, with the columns
+``unit_id`` (zero-padded string), ``unit_name``, ``unit_group`` (if configured), the indicator
+columns named in the config, and a :class:`JoinReport` that says what matched and what did not.
+Unmatched rows are reported, never silently dropped; missing values stay NaN, never 0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from quartier.config import DEFAULT_NA_CODES, QuartierConfig, TableConfig
+from quartier.errors import InputDataError, rows_preview
+
+#: Geographic margin (degrees) around the target CRS's area of use accepted by the bounds check.
+BOUNDS_MARGIN_DEG = 3.0
+_NUMERIC_KEY = re.compile(r"^\d+(\.0)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_FOOTNOTE = re.compile(r"^(\*|\(|\d+\)|quelle|anm|hinweis|stand|fußnote|fussnote)")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+@dataclass
+class TableReport:
+    """What happened when one table was read and joined."""
+
+    name: str
+    path: str
+    rows: int = 0
+    matched: int = 0
+    only_in_units: list[str] = field(default_factory=list)
+    only_in_table: list[str] = field(default_factory=list)
+    rows_with_missing: dict[str, list[str]] = field(default_factory=dict)
+    dropped_rows: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class JoinReport:
+    """Join report of one city load: units notes and one :class:`TableReport` per table."""
+
+    n_units: int = 0
+    unit_notes: list[str] = field(default_factory=list)
+    tables: list[TableReport] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per table: matched, only in units, only in table, rows with missing values."""
+        rows = []
+        for t in self.tables:
+            missing_ids = sorted({i for ids in t.rows_with_missing.values() for i in ids})
+            rows.append(
+                {
+                    "table": t.name,
+                    "file": Path(t.path).name,
+                    "rows": t.rows,
+                    "matched": f"{t.matched}/{self.n_units}",
+                    "only_in_units": len(t.only_in_units),
+                    "only_in_table": len(t.only_in_table),
+                    "rows_with_missing": len(missing_ids),
+                    "details": "; ".join(
+                        [*t.notes, *([f"missing values: {rows_preview(missing_ids)}"]
+                                     if missing_ids else [])]
+                    ),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def normalise_name(name: str) -> str:
+    """Key for joining on names: case, ß/ss, hyphens, spaces and punctuation do not matter."""
+    text = unicodedata.normalize("NFKC", str(name)).casefold().replace("ß", "ss")
+    return re.sub(r"[^\w]+", "", text)
+
+
+def normalise_ids(
+    values: pd.Series, width: int | None, source: str, column: str
+) -> tuple[pd.Series, int]:
+    """Ids as stripped strings, zero-padded to ``width`` digits.
+
+    Returns the ids and how many were padded (ids that lost leading zeros in a spreadsheet).
+    Float-looking ids ('1100101.0') are repaired as well.
+    """
+    ids = values.astype("string").str.strip()
+    ids = ids.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    if width is None:
+        return ids, 0
+    numeric = ids.str.fullmatch(r"\d+").fillna(False)
+    too_long = ids[numeric & (ids.str.len() > width)]
+    if len(too_long):
+        raise InputDataError(
+            f"{source}: column {column!r} has ids longer than id_width={width}: "
+            f"{rows_preview(too_long.tolist())}; check id_width in the config"
+        )
+    padded = numeric & (ids.str.len() < width)
+    ids = ids.where(~numeric, ids.str.zfill(width))
+    return ids, int(padded.sum())
+
+
+def _require_columns(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputDataError(
+            f"{source}: {what} column(s) {', '.join(map(repr, missing))} not found. "
+            f"Available columns: {', '.join(map(str, df.columns))}"
+        )
+
+
+# --------------------------------------------------------------------------------------- units
+
+
+def _check_bounds(gdf: gpd.GeoDataFrame, target_crs: str, source: str) -> None:
+    """Fail when the units do not lie where the target CRS is meant to be used."""
+    aou = pyproj.CRS.from_user_input(target_crs).area_of_use
+    if aou is None:
+        return
+    to_lonlat = pyproj.Transformer.from_crs(gdf.crs, "EPSG:4326", always_xy=True)
+    minx, miny, maxx, maxy = to_lonlat.transform_bounds(*gdf.total_bounds)
+    west, south = aou.west - BOUNDS_MARGIN_DEG, aou.south - BOUNDS_MARGIN_DEG
+    east, north = aou.east + BOUNDS_MARGIN_DEG, aou.north + BOUNDS_MARGIN_DEG
+
+    def inside(x0: float, y0: float, x1: float, y1: float) -> bool:
+        return west <= x0 and x1 <= east and south <= y0 and y1 <= north
+
+    if inside(minx, miny, maxx, maxy):
+        return
+    msg = (
+        f"{source}: the units lie at lon {minx:.3f}…{maxx:.3f}, lat {miny:.3f}…{maxy:.3f}, "
+        f"outside the area of use of {target_crs} ({aou.name})."
+    )
+    if inside(miny, minx, maxy, maxx):
+        msg += " The coordinates look swapped (lat, lon): set units.swap_axes = true."
+    else:
+        msg += " Check the file's CRS (units.crs) or the city's crs."
+    raise InputDataError(msg)
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep only the polygonal parts of a repaired geometry (repairs can yield collections)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Make invalid geometries valid, keeping polygonal parts only. Returns the count repaired."""
+    invalid = ~gdf.geometry.is_valid
+    if not invalid.any():
+        return gdf, 0
+    fixed = shapely.make_valid(gdf.geometry[invalid].values)
+    gdf = gdf.copy()
+    gdf.loc[invalid, gdf.geometry.name] = [_polygonal(g) for g in fixed]
+    return gdf, int(invalid.sum())
+
+
+def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read the spatial units in the city's metric CRS.
+
+    Returns a GeoDataFrame with ``unit_id``, ``unit_name``, optionally ``unit_group``, the
+    geometry, and a list of notes (repairs, padded ids, dropped features).
+    """
+    u = cfg.units
+    path = cfg.resolve(u.path)
+    source = str(path)
+    notes: list[str] = []
+    if not path.exists():
+        raise InputDataError(f"{source}: units file not found (units.path in the config)")
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=u.layer, on_invalid="fix")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputDataError(f"{source}: cannot read the units: {exc}") from None
+    if gdf.empty:
+        raise InputDataError(f"{source}: the units file has no features")
+    wanted = [u.id_column, u.name_column] + ([u.group_column] if u.group_column else [])
+    _require_columns(gdf, wanted, source, "units")
+
+    ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
+    if padded:
+        notes.append(f"{padded} unit ids zero-padded to {u.id_width} digits")
+    gdf = gdf.assign(unit_id=ids)
+    if u.drop_ids:
+        drop = gdf["unit_id"].isin(u.drop_ids)
+        notes.append(f"dropped {int(drop.sum())} feature(s) by units.drop_ids: {u.drop_ids}")
+        gdf = gdf[~drop]
+    dup = gdf["unit_id"][gdf["unit_id"].duplicated(keep=False)]
+    if len(dup):
+        raise InputDataError(
+            f"{source}: column {u.id_column!r} has duplicate ids: "
+            f"{rows_preview(sorted(set(dup)))}; each unit needs a unique id"
+        )
+    if gdf["unit_id"].isna().any() or (gdf["unit_id"] == "").any():
+        rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
+        raise InputDataError(f"{source}: column {u.id_column!r} is empty in features {rows_preview(rows)}")
+
+    if u.crs:
+        if gdf.crs is not None and not gdf.crs.equals(pyproj.CRS.from_user_input(u.crs)):
+            notes.append(f"file CRS {gdf.crs.to_string()} overridden by units.crs = {u.crs}")
+        gdf = gdf.set_crs(u.crs, allow_override=True)
+    elif gdf.crs is None:
+        raise InputDataError(
+            f"{source}: the file declares no CRS; set units.crs in the config "
+            "(e.g. 'EPSG:25833' for Berlin's official data, 'EPSG:4326' for lon/lat)"
+        )
+    if u.swap_axes:
+        gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
+        notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
+
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        raise InputDataError(
+            f"{source}: {int(empty.sum())} unit(s) have no geometry: "
+            f"{rows_preview(gdf.loc[empty, 'unit_id'])}; fix or drop them (units.drop_ids)"
+        )
+    gdf, repaired = repair_geometries(gdf)
+    if repaired:
+        notes.append(f"{repaired} invalid geometries repaired (polygonal parts kept)")
+    lost = gdf.geometry.is_empty
+    if lost.any():
+        raise InputDataError(
+            f"{source}: unit(s) {rows_preview(gdf.loc[lost, 'unit_id'])} have no polygonal area "
+            "after repair; fix them in the source file"
+        )
+    _check_bounds(gdf, cfg.city.crs, source)
+    gdf = gdf.to_crs(cfg.city.crs)
+
+    out = {"unit_id": gdf["unit_id"], "unit_name": gdf[u.name_column].astype("string")}
+    if u.group_column:
+        out["unit_group"] = gdf[u.group_column].astype("string")
+    result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs)
+    return result.reset_index(drop=True), notes
+
+
+# -------------------------------------------------------------------------------------- tables
+
+
+def _decode(path: Path, encoding: str) -> tuple[str, str | None]:
+    """File text and a note when a fallback encoding was used."""
+    raw = path.read_bytes()
+    if encoding != "auto":
+        try:
+            return raw.decode(encoding), None
+        except UnicodeDecodeError as exc:
+            raise InputDataError(
+                f"{path}: cannot be read as {encoding} (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                "German files are often cp1252/latin-1: set encoding = 'cp1252' or 'auto'"
+            ) from None
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "not UTF-8: read as cp1252 (Windows/latin-1)"
+
+
+def _read_json_table(path: Path, t: TableConfig) -> pd.DataFrame:
+    """``{"data": {year: {indicator: [{"value": v, "district": name}, …]}}}`` (Leipzig's API)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        by_indicator = doc["data"][str(t.json_year)]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputDataError(
+            f"{path}: expected data.{t.json_year}.<indicator> records ({type(exc).__name__}: {exc})"
+        ) from None
+    key = t.key if isinstance(t.key, str) else t.key[0]
+    series = {}
+    for indicator in t.columns:
+        if indicator not in by_indicator:
+            raise InputDataError(
+                f"{path}: indicator {indicator!r} not found for {t.json_year}. "
+                f"Available: {', '.join(by_indicator)}"
+            )
+        records = pd.DataFrame(by_indicator[indicator])
+        dup = records[key][records[key].duplicated(keep=False)]
+        if len(dup):
+            raise InputDataError(
+                f"{path}: indicator {indicator!r} ({t.json_year}) lists {rows_preview(sorted(set(dup)))} "
+                "more than once; the value is ambiguous, choose a uniquely named indicator"
+            )
+        series[indicator] = records.set_index(key)["value"].astype("string")
+    df = pd.DataFrame(series).rename_axis(key).reset_index()
+    return df
+
+
+def parse_numbers(
+    raw: pd.Series, decimal: str, thousands: str | None, na_codes: set[str], source: str,
+    column: str, line: pd.Series,
+) -> tuple[pd.Series, dict[str, int]]:
+    """Parse German-formatted numbers ('1 675', '12,5', '–') into floats.
+
+    Returns the floats (NaN where missing) and a count of the missing-value codes found.
+    Raises when a value is not a number, naming the lines.
+    """
+    text = raw.astype("string").str.strip().fillna("")
+    missing = text.isin(na_codes)
+    codes = text[missing].value_counts().to_dict()
+    if decimal == "." and thousands != ",":
+        comma = text.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False) & ~missing
+        if comma.any():
+            raise InputDataError(
+                f"{source}: column {column!r} uses a decimal comma (lines "
+                f"{rows_preview(line[comma])}: {rows_preview(text[comma].unique(), 3)}), "
+                "but the config says decimal = '.'; set decimal = ','"
+            )
+    cleaned = text.str.replace(_SPACES, "", regex=True)
+    if thousands:
+        cleaned = cleaned.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        cleaned = cleaned.str.replace(decimal, ".", regex=False)
+    values = pd.to_numeric(cleaned.where(~missing), errors="coerce")
+    bad = values.isna() & ~missing
+    if bad.any():
+        raise InputDataError(
+            f"{source}: column {column!r} has values that are not numbers in lines "
+            f"{rows_preview(line[bad])}: {rows_preview(text[bad].unique(), 4)}. Declare them as "
+            "missing-value codes (na_values) or fix decimal/thousands in the config"
+        )
+    return values.astype("float64"), codes
+
+
+def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, TableReport]:
+    """Read one indicator table: a ``key`` column (normalised) plus the configured columns."""
+    path = cfg.resolve(t.path)
+    source = str(path)
+    report = TableReport(name=t.name, path=source)
+    if not path.exists():
+        raise InputDataError(f"{source}: table file not found (tables '{t.name}' path)")
+    if path.stat().st_size == 0:
+        raise InputDataError(f"{source}: the file is empty")
+
+    if t.format == "csv":
+        text, note = _decode(path, t.encoding)
+        if note:
+            report.notes.append(note)
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=t.sep, dtype=str, keep_default_na=False,
+                             skiprows=t.skiprows)
+        except pd.errors.EmptyDataError:
+            raise InputDataError(f"{source}: the file has no header and no rows") from None
+        except pd.errors.ParserError as exc:
+            raise InputDataError(f"{source}: cannot parse as CSV with sep={t.sep!r}: {exc}") from None
+        df.columns = [str(c).strip() for c in df.columns]
+        line = pd.Series(np.arange(len(df)) + 2 + t.skiprows, index=df.index)
+    elif t.format == "xlsx":
+        df = pd.read_excel(path, sheet_name=t.sheet, dtype=str, skiprows=t.skiprows)
+        df.columns = [str(c).strip() for c in df.columns]
+        line = pd.Series(np.arange(len(df)) + 2 + t.skiprows, index=df.index)
+    else:
+        df = _read_json_table(path, t)
+        line = pd.Series(np.arange(len(df)) + 1, index=df.index)
+    if df.empty:
+        raise InputDataError(f"{source}: the table has a header but no data rows")
+    if t.format == "csv" and len(df.columns) == 1 and t.sep not in df.columns[0]:
+        other = next((s for s in (";", ",", "\t", "|") if s in df.columns[0]), None)
+        if other:
+            raise InputDataError(f"{source}: only one column was found; the file seems to use "
+                                 f"sep = {other!r}, the config says {t.sep!r}")
+
+    keys = [t.key] if isinstance(t.key, str) else list(t.key)
+    _require_columns(df, keys, source, "key")
+    _require_columns(df, list(t.columns), source, "indicator")
+    if t.note_column:
+        _require_columns(df, [t.note_column], source, "note")
+    key = df[keys[0]].astype("string").fillna("").str.strip()
+    for part in keys[1:]:
+        key = key + df[part].astype("string").fillna("").str.strip()
+
+    # Footnotes, sources and blank lines under a table: empty key, or a text key in a numeric key.
+    blank_values = df[list(t.columns)].astype("string").fillna("").apply(
+        lambda c: c.str.strip().eq("")).all(axis=1)
+    if t.join == "id":
+        texty = ~key.str.fullmatch(_NUMERIC_KEY.pattern).fillna(False)
+    else:
+        texty = key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
+    footnote = key.eq("") | (blank_values & texty)
+    if footnote.any():
+        report.dropped_rows += [f"line {n}: {v[:40]!r}" for n, v in
+                                zip(line[footnote], df.loc[footnote].iloc[:, 0], strict=True)]
+        report.notes.append(f"{int(footnote.sum())} footnote/blank row(s) skipped (lines "
+                            f"{rows_preview(line[footnote])})")
+    df, key, line = df[~footnote], key[~footnote], line[~footnote]
+
+    if t.join == "id":
+        key, padded = normalise_ids(key, t.id_width, source, "+".join(keys))
+        if padded:
+            report.notes.append(f"{padded} ids had lost leading zeros: zero-padded to {t.id_width}")
+        drop = key.isin(t.drop_keys)
+    else:
+        drop = key.map(normalise_name).isin({normalise_name(k) for k in t.drop_keys})
+    if drop.any():
+        report.notes.append(f"{int(drop.sum())} row(s) dropped by drop_keys: {rows_preview(key[drop])}")
+    df, key, line = df[~drop], key[~drop], line[~drop]
+
+    join_key = key if t.join == "id" else key.map(normalise_name)
+    dup = join_key.duplicated(keep=False)
+    if dup.any():
+        raise InputDataError(
+            f"{source}: key {'+'.join(keys)!r} is duplicated in lines {rows_preview(line[dup])} "
+            f"({rows_preview(sorted(set(key[dup])), 5)}); each unit may appear once"
+        )
+
+    na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
+    out = pd.DataFrame({"key": join_key.to_numpy()})
+    code_columns: dict[str, list[str]] = {}
+    for column, spec in t.columns.items():
+        values, codes = parse_numbers(df[column], t.decimal, t.thousands, na_codes, source,
+                                      column, line)
+        out[spec.name] = values.to_numpy()
+        for code, n in codes.items():
+            code_columns.setdefault(f"{code!r} ×{n}", []).append(column)
+    for code, columns in code_columns.items():
+        report.notes.append(f"missing code {code} in {', '.join(columns)}")
+    if t.note_column:
+        out[f"{t.name}_note"] = df[t.note_column].astype("string").to_numpy()
+    report.rows = len(out)
+    return out, report
+
+
+def join_table(
+    units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport, join: str
+) -> gpd.GeoDataFrame:
+    """Left-join a table read by :func:`read_table` to the units; fill in the report."""
+    unit_key = units["unit_id"] if join == "id" else units["unit_name"].map(normalise_name)
+    if join == "name":
+        dup = unit_key[unit_key.duplicated(keep=False)]
+        if len(dup):
+            raise InputDataError(
+                f"units: names {rows_preview(sorted(set(units.loc[dup.index, 'unit_name'])))} occur "
+                f"more than once; table {report.name!r} cannot be joined on names, use ids"
+            )
+    in_table = set(table["key"])
+    in_units = set(unit_key)
+    report.matched = len(in_units & in_table)
+    report.only_in_units = sorted(units.loc[~unit_key.isin(in_table), "unit_id"])
+    report.only_in_table = sorted(in_table - in_units)
+    indexed = table.set_index("key")
+    joined = indexed.reindex(unit_key.to_numpy())
+    joined.index = units.index
+    note_columns = [c for c in indexed.columns if c.endswith("_note")]
+    any_missing = pd.Series(False, index=units.index)
+    for column in indexed.columns.difference(note_columns):
+        miss = joined[column].isna() & unit_key.isin(in_table)
+        if miss.any():
+            report.rows_with_missing[column] = units.loc[miss, "unit_id"].tolist()
+            any_missing |= miss
+    for note in note_columns:
+        for text, ids in units.loc[any_missing, "unit_id"].groupby(joined.loc[any_missing, note]):
+            report.notes.append(f"{len(ids)} row(s) with missing values marked {text!r} in "
+                                f"the note column: {rows_preview(ids)}")
+    return units.join(joined)
+
+
+def load_city(
+    cfg: QuartierConfig, progress: Callable[[str], None] | None = None
+) -> tuple[gpd.GeoDataFrame, JoinReport]:
+    """Read the units and join every configured table.
+
+    Parameters
+    ----------
+    cfg : QuartierConfig
+        The validated city config.
+    progress : callable, optional
+        Called with a short message before each step (the CLI shows it).
+
+    Returns
+    -------
+    units : GeoDataFrame
+        One row per unit in ``cfg.city.crs`` (metres).
+    report : JoinReport
+    """
+    say = progress or (lambda _msg: None)
+    say(f"reading units {cfg.units.path}")
+    units, notes = read_units(cfg)
+    report = JoinReport(n_units=len(units), unit_notes=notes)
+    for t in cfg.tables:
+        say(f"reading table {t.name} ({t.path})")
+        table, table_report = read_table(cfg, t)
+        units = join_table(units, table, table_report, t.join)
+        report.tables.append(table_report)
+    if cfg.population_column and cfg.population_column not in units.columns:
+        raise InputDataError(
+            f"population_column {cfg.population_column!r} is not a column of any table; "
+            f"available: {', '.join(c for c in units.columns if c != 'geometry')}"
+        )
+    return units, report

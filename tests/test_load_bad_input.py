@@ -1,0 +1,173 @@
+"""Bad input gives a clear error naming the file, the column and the rows."""
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Polygon
+
+from quartier.config import parse_config
+from quartier.errors import ConfigError, InputDataError
+from quartier.load import load_city
+
+from .conftest import tiny_config, tiny_units
+
+
+def test_tiny_city_known_values(tiny):
+    cfg, (units, report) = tiny()
+    assert units["share_sgb2_pct"].tolist() == [10.5, 20.0, 5.25, 12.0]
+    assert report.tables[0].matched == 4
+
+
+def test_wrong_id_column_lists_available(tmp_path):
+    cfg = tiny_config(tmp_path, table={"key": "PLR"})
+    with pytest.raises(InputDataError) as err:
+        load_city(cfg)
+    msg = str(err.value)
+    assert "table.csv" in msg and "'PLR'" in msg and "Available columns: ID, EW, SGB2" in msg
+
+
+def test_undeclared_decimal_comma_is_named(tmp_path):
+    cfg = tiny_config(tmp_path, table={"decimal": "."})
+    with pytest.raises(InputDataError) as err:
+        load_city(cfg)
+    msg = str(err.value)
+    assert "'SGB2'" in msg and "decimal comma" in msg and "lines 2, 3, 4, 5" in msg
+    assert "decimal = ','" in msg
+
+
+def test_duplicate_ids_in_table(tmp_path):
+    csv = "ID;EW;SGB2\n001;1000;1,0\n002;2000;2,0\n002;500;3,0\n"
+    with pytest.raises(InputDataError, match=r"duplicated in lines 3, 4 \(002\)"):
+        load_city(tiny_config(tmp_path, csv=csv))
+
+
+def test_duplicate_ids_in_units(tmp_path):
+    units = tiny_units()
+    units.loc[3, "ID"] = "001"
+    with pytest.raises(InputDataError, match=r"units.gpkg.*'ID'.*duplicate ids: 001"):
+        load_city(tiny_config(tmp_path, units=units))
+
+
+def test_missing_crs(tmp_path):
+    units = tiny_units()
+    units.crs = None
+    with pytest.raises(InputDataError, match="declares no CRS; set units.crs"):
+        load_city(tiny_config(tmp_path, units=units))
+    cfg = tiny_config(tmp_path, units=units, units_extra={"crs": "EPSG:25833"})
+    assert len(load_city(cfg)[0]) == 4
+
+
+def test_unknown_crs_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"units.crs: .*unknown CRS 'EPSG:99999'"):
+        tiny_config(tmp_path, units_extra={"crs": "EPSG:99999"})
+
+
+def test_non_metric_city_crs(tmp_path):
+    with pytest.raises(ConfigError, match="city.crs: .*not a metric projected CRS"):
+        parse_config({"city": {"name": "x", "crs": "EPSG:4326"},
+                      "units": {"path": "u", "id_column": "a", "name_column": "b"}}, tmp_path)
+
+
+def test_invalid_geometry_repaired_polygonal_only(tmp_path):
+    units = tiny_units()
+    # a bow-tie: self-intersecting, repairs into a MultiPolygon of two triangles
+    x0, y0 = 390_000.0, 5_822_000.0
+    units.loc[0, "geometry"] = Polygon([(x0, y0), (x0 + 100, y0 + 100), (x0 + 100, y0),
+                                        (x0, y0 + 100)])
+    units.to_file(tmp_path / "units.gpkg")
+    loaded, report = load_city(tiny_config(tmp_path, units=units))
+    assert loaded.is_valid.all()
+    assert loaded.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert loaded.area.iloc[0] == pytest.approx(5000.0)
+    assert any("1 invalid geometries repaired" in n for n in report.unit_notes)
+
+
+def test_empty_geometry_named(tmp_path):
+    units = tiny_units()
+    units.loc[2, "geometry"] = Polygon()
+    with pytest.raises(InputDataError, match=r"1 unit\(s\) have no geometry: 003"):
+        load_city(tiny_config(tmp_path, units=units))
+
+
+def test_latin1_file_read_with_fallback_and_reported(tmp_path):
+    csv = "ID;EW;SGB2;Straße\n001;1000;1,0;Groß\n002;2000;2,0;Müller\n003;1;1;ö\n004;1;1;ä\n"
+    cfg = tiny_config(tmp_path, csv=csv.encode("cp1252"))
+    _, report = load_city(cfg)
+    assert any("not UTF-8" in n for n in report.tables[0].notes)
+
+
+def test_latin1_file_declared_utf8_is_a_clear_error(tmp_path):
+    csv = "ID;EW;SGB2\n001;1000;1,0\n002;2000;2,0\n# Größe\n"
+    cfg = tiny_config(tmp_path, csv=csv.encode("latin-1"), table={"encoding": "utf-8"})
+    with pytest.raises(InputDataError, match=r"table.csv: cannot be read as utf-8.*cp1252"):
+        load_city(cfg)
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(InputDataError, match="table.csv: the file is empty"):
+        load_city(tiny_config(tmp_path, csv=b""))
+    with pytest.raises(InputDataError, match="header but no data rows"):
+        load_city(tiny_config(tmp_path, csv="ID;EW;SGB2\n"))
+
+
+def test_ids_that_lost_leading_zeros_are_padded_and_reported(tmp_path):
+    csv = "ID;EW;SGB2\n1;1000;1,0\n2.0;2000;2,0\n003;500;3,0\n4;800;4,0\n"
+    units, report = load_city(tiny_config(tmp_path, csv=csv))
+    assert report.tables[0].matched == 4
+    assert units["ew"].tolist() == [1000, 2000, 500, 800]
+    assert any("3 ids had lost leading zeros" in n for n in report.tables[0].notes)
+
+
+def test_missing_value_codes_stay_nan_and_are_reported(tmp_path):
+    csv = "ID;EW;SGB2\n001;1000;–\n002;2000;-9999\n003;500;keine Daten\n004;800;1 675,5\n"
+    units, report = load_city(tiny_config(tmp_path, csv=csv, table={"na_values": ["-9999"]}))
+    assert units["share_sgb2_pct"].isna().tolist() == [True, True, True, False]
+    assert units["share_sgb2_pct"].iloc[3] == 1675.5  # "1 675,5": space thousands
+    assert report.tables[0].rows_with_missing["share_sgb2_pct"] == ["001", "002", "003"]
+
+
+def test_unknown_text_value_names_lines(tmp_path):
+    csv = "ID;EW;SGB2\n001;1000;1,0\n002;2000;n/a*\n003;1;1\n004;1;1\n"
+    with pytest.raises(InputDataError, match=r"'SGB2' has values that are not numbers in lines 3: n/a\*"):
+        load_city(tiny_config(tmp_path, csv=csv))
+
+
+def test_footnotes_skipped_and_unmatched_reported(tmp_path):
+    csv = ("ID;EW;SGB2\n001;1000;1,0\n002;2000;2,0\n003;1;1\n004;1;1\n005;7;7\n"
+           "Quelle: Amt für Statistik;;\n")
+    units, report = load_city(tiny_config(tmp_path, csv=csv))
+    t = report.tables[0]
+    assert t.only_in_table == ["005"]
+    assert any("footnote" in n and "lines 7" in n for n in t.notes)
+
+
+def test_unmatched_units_kept_with_nan(tmp_path):
+    csv = "ID;EW;SGB2\n001;1000;1,0\n002;2000;2,0\n"
+    units, report = load_city(tiny_config(tmp_path, csv=csv))
+    assert len(units) == 4 and units["ew"].isna().sum() == 2
+    assert report.tables[0].only_in_units == ["003", "004"]
+
+
+def test_swapped_axes_detected_by_bounds(tmp_path):
+    units = tiny_units().to_crs(4326)
+    swapped = units.set_geometry(units.geometry.map(
+        lambda g: Polygon([(y, x) for x, y in g.exterior.coords])))
+    with pytest.raises(InputDataError, match="look swapped.*swap_axes = true"):
+        load_city(tiny_config(tmp_path, units=gpd.GeoDataFrame(swapped)))
+    cfg = tiny_config(tmp_path, units=gpd.GeoDataFrame(swapped), units_extra={"swap_axes": True})
+    assert load_city(cfg)[0].area.sum() == pytest.approx(4e6, rel=1e-3)
+
+
+def test_wrong_separator_is_named(tmp_path):
+    with pytest.raises(InputDataError, match="seems to use sep = ';'"):
+        load_city(tiny_config(tmp_path, table={"sep": ","}))
+
+
+def test_config_errors_have_key_paths(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        parse_config({"city": {"name": "x"}, "units": {"path": "u", "idcolumn": "a"},
+                      "tables": [{"name": "t", "path": "p", "key": "k", "columns": {},
+                                  "format": "parquet"}]}, tmp_path)
+    msg = str(err.value)
+    assert "units.id_column: required key is missing" in msg
+    assert "units.idcolumn: unknown key" in msg
+    assert "tables[0].format" in msg
