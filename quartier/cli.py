@@ -96,6 +96,38 @@ def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
     with _user_errors(), _status("run") as say:
         result = _run(config, out, say)
     print_join_report(result.report)
+    print_priority(result)
+    _print_files(result.files)
+
+
+def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
+    if result.flags is None:
+        return
+    t = result.flags.table
+    cols = ["priority_rank", "unit_id", "unit_name", "status_class", "dynamics_class", "hotspot",
+            "reasons"]
+    shown = t[cols].head(top).assign(
+        reasons=lambda d: d["reasons"].str.slice(0, 140).where(d["reasons"].str.len() <= 140,
+                                                               d["reasons"].str.slice(0, 139) + "…"))
+    print_frame(shown, f"Top {top} priority units (of {int(t['valid'].sum())} scored)")
+    if result.flags.clusters is not None:
+        m = result.flags.clusters.metrics
+        console.print(f"clusters: KMeans k={m['k_kmeans']} (silhouette {m['silhouette_kmeans']:.2f}, "
+                      f"bootstrap ARI {m['stability_ari_mean']:.2f}), Ward k={m['k_ward']}, "
+                      f"GMM k={m['k_gmm']} (BIC); {m['n_not_clustered']} units not clustered "
+                      "(missing context values)")
+    counts = t["hotspot"].value_counts()
+    console.print("hot spots (Gi*, FDR): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command()
+def flag(config: ConfigArg, out: OutOpt = Path("out"),
+         top: Annotated[int, typer.Option(help="rows of the priority list to print")] = 15) -> None:
+    """Compute the index, flag conspicuous units and write DIR/priority.csv (+ .gpkg, .xlsx)."""
+    with _user_errors(), _status("flag") as say:
+        result = pipeline.flag(load_config(config), out, progress=say)
+    print_join_report(result.report)
+    print_priority(result, top)
     _print_files(result.files)
 
 
@@ -105,6 +137,7 @@ def demo(out: OutOpt = Path("maps")) -> None:
     with _user_errors(), _status("demo Berlin") as say:
         result = _run(pipeline.BERLIN_CONFIG, out, say)
     print_join_report(result.report)
+    print_priority(result)
     _print_files(result.files)
 
 

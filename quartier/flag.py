@@ -1,0 +1,380 @@
+"""Flag conspicuous quarters: thresholds, targets, clusters, hot spots, screening, priority.
+
+The official flag is the index (:mod:`quartier.indicators`); everything here adds context. Every
+function takes the units (a GeoDataFrame in a metric CRS with ``unit_id``) and returns columns
+that can be joined to them, each with its reason in words.
+
+Priority score (higher = more urgent), for the units the index scores::
+
+    priority_score = status_index + 0.5 · dynamics_index + 0.5 · [Gi* hot spot]
+                     + 0.25 · (number of threshold rules hit)
+
+``priority_rank`` 1 is the highest score. Unscored units (too few inhabitants, missing values)
+get no rank and say why.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from libpysal.weights import Queen, W
+from sklearn.cluster import AgglomerativeClustering, KMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.preprocessing import StandardScaler
+
+from quartier.config import FlagConfig, QuartierConfig, Target, ThresholdRule
+from quartier.errors import InputDataError
+from quartier.indicators import compute_index
+
+#: Weights of the priority score (see module docstring).
+PRIORITY_WEIGHTS = {"dynamics": 0.5, "hotspot": 0.5, "rule": 0.25}
+#: Hot-spot labels from Local Moran's I quadrants (1 HH, 2 LH, 3 LL, 4 HL).
+MORAN_QUADRANTS = {1: "Hoch-Hoch", 2: "Niedrig-Hoch", 3: "Niedrig-Niedrig", 4: "Hoch-Niedrig"}
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+# ---------------------------------------------------------------------------- thresholds, targets
+
+
+def threshold_limit(values: pd.Series, rule: ThresholdRule) -> float:
+    """The limit of a rule: the value itself (absolute), mean ± k·SD (sd), or the quantile at
+    level ``value`` (0.9 with "above" = top decile, 0.1 with "below" = bottom decile)."""
+    if rule.kind == "absolute":
+        return rule.value
+    if values.notna().sum() < 2:
+        raise InputDataError(f"threshold on {rule.column!r}: fewer than 2 values, no relative limit")
+    if rule.kind == "sd":
+        sign = 1 if rule.direction == "above" else -1
+        return float(values.mean() + sign * rule.value * values.std(ddof=0))
+    return float(values.quantile(rule.value))
+
+
+def apply_thresholds(
+    units: pd.DataFrame, rules: list[ThresholdRule], labels: dict[str, str]
+) -> pd.DataFrame:
+    """Grenzwerte: one bool column ``rule_<column>_<kind>`` per rule, ``rule_count``, ``rule_flags``.
+
+    ``rule_flags`` says in words which rule fired with the unit's value and the limit, e.g.
+    "S4 Kinderarmut ≥ 40,0 (52,3)".
+    """
+    out = pd.DataFrame(index=units.index)
+    texts = pd.Series("", index=units.index, dtype="string")
+    for rule in rules:
+        if rule.column not in units:
+            raise InputDataError(f"flag.thresholds: column {rule.column!r} is not loaded")
+        values = units[rule.column].astype("float64")
+        limit = threshold_limit(values, rule)
+        hit = values.ge(limit) if rule.direction == "above" else values.le(limit)
+        out[f"rule_{rule.column}_{rule.kind}"] = hit.fillna(False)
+        op = "≥" if rule.direction == "above" else "≤"
+        how = {"absolute": "", "sd": f" (Mittel {'+' if rule.direction == 'above' else '−'}"
+               f"{_fmt(rule.value)} SD)", "quantile": f" ({_fmt(rule.value * 100, 0)}%-Quantil)"}
+        label = labels.get(rule.column, rule.column)
+        text = values.map(lambda v, lab=label, lim=limit, h=how[rule.kind], op=op:
+                          f"{lab} {op} {_fmt(lim)}{h}: {_fmt(v)}")
+        texts = texts.mask(hit.fillna(False), texts.where(texts.eq(""), texts + "; ") + text)
+    out["rule_count"] = out.filter(like="rule_").sum(axis=1).astype(int) if rules else 0
+    out["rule_flags"] = texts
+    return out
+
+
+def evaluate_targets(units: pd.DataFrame, targets: list[Target], labels: dict[str, str]) -> pd.DataFrame:
+    """Monitoring matrix: per unit and target, *Ziel erreicht / unterschritten / überschritten*.
+
+    A value within ``target ± tolerance`` has reached the target; below it is *unterschritten*,
+    above it *überschritten*. ``on_track`` says whether the deviation is in the good direction
+    (``better = "lower"``: unterschritten is good).
+    """
+    rows = []
+    for t in targets:
+        if t.column not in units:
+            raise InputDataError(f"flag.targets: column {t.column!r} is not loaded")
+        v = units[t.column].astype("float64")
+        status = np.select([v < t.target - t.tolerance, v > t.target + t.tolerance],
+                           ["Ziel unterschritten", "Ziel überschritten"], "Ziel erreicht")
+        status = pd.Series(status, index=units.index).where(v.notna(), "keine Daten")
+        good = "Ziel unterschritten" if t.better == "lower" else "Ziel überschritten"
+        rows.append(pd.DataFrame({
+            "unit_id": units["unit_id"], "indicator": t.column,
+            "label": labels.get(t.column, t.column), "value": v, "target": t.target,
+            "tolerance": t.tolerance, "status": status,
+            "on_track": status.isin(["Ziel erreicht", good]) & v.notna(),
+        }))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+# ------------------------------------------------------------------------------------ clustering
+
+
+@dataclass
+class ClusterResult:
+    """Exploratory clustering: labels per method, the chosen k, quality and stability."""
+
+    labels: pd.DataFrame
+    profiles: pd.DataFrame
+    names: dict[int, str]
+    metrics: dict[str, float] = field(default_factory=dict)
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def contiguity(units: gpd.GeoDataFrame) -> W:
+    """Queen contiguity weights (shared edge or corner), row-standardised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = Queen.from_dataframe(units, use_index=False, silence_warnings=True)
+    w.transform = "r"
+    return w
+
+
+def cluster_profile(z: pd.DataFrame, labels: pd.Series, labels_map: dict[str, str], top: int = 2
+                    ) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Mean z per cluster and indicator, and a readable name from the strongest deviations."""
+    prof = z.groupby(labels.to_numpy()).mean()
+    prof.insert(0, "n_units", labels.value_counts().sort_index().to_numpy())
+    names = {}
+    for c, row in prof.drop(columns="n_units").iterrows():
+        order = row.sort_values()
+        high = [f"{labels_map.get(i, i)} +{_fmt(v)}" for i, v in order[::-1][:top].items() if v > 0.3]
+        low = [f"{labels_map.get(i, i)} {_fmt(v)}" for i, v in order[:top].items() if v < -0.3]
+        parts = ([f"hoch: {', '.join(high)}"] if high else []) + (
+            [f"niedrig: {', '.join(low)}"] if low else [])
+        names[int(c)] = "; ".join(parts) or "nahe am Mittel"
+    return prof, names
+
+
+def explore_clusters(
+    units: gpd.GeoDataFrame, cfg: FlagConfig, labels_map: dict[str, str], n_bootstrap: int = 20
+) -> ClusterResult:
+    """KMeans and Ward (k by silhouette), GaussianMixture (k by BIC), and contiguous regions.
+
+    Units with a missing feature are not clustered (label -1). Stability is the mean adjusted
+    Rand index between the KMeans solution and KMeans fitted on bootstrap resamples.
+    """
+    cols = cfg.cluster_columns
+    missing = [c for c in cols if c not in units]
+    if missing:
+        raise InputDataError(f"flag.cluster_columns not loaded: {missing}")
+    complete = units[cols].notna().all(axis=1)
+    x = units.loc[complete, cols].to_numpy(dtype="float64")
+    constant = [c for c, sd in zip(cols, x.std(axis=0), strict=True) if sd == 0]
+    if constant:
+        raise InputDataError(f"cluster columns {constant} are constant: they cannot be standardised")
+    ks = [k for k in cfg.cluster_k if 2 <= k < len(x)]
+    if not ks:
+        raise InputDataError(
+            f"only {len(x)} units with complete cluster features; need more than the smallest k "
+            f"in flag.cluster_k ({min(cfg.cluster_k)})"
+        )
+    xs = StandardScaler().fit_transform(x)
+    rows, fits = [], {}
+    for k in ks:
+        km = KMeans(n_clusters=k, n_init=10, random_state=cfg.seed).fit(xs)
+        ward = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(xs)
+        gmm = GaussianMixture(n_components=k, random_state=cfg.seed, n_init=2).fit(xs)
+        fits[k] = (km, ward, gmm)
+        rows.append({"k": k, "kmeans_silhouette": silhouette_score(xs, km.labels_),
+                     "ward_silhouette": silhouette_score(xs, ward.labels_), "gmm_bic": gmm.bic(xs)})
+    sel = pd.DataFrame(rows)
+    k_km = int(sel.loc[sel["kmeans_silhouette"].idxmax(), "k"])
+    k_ward = int(sel.loc[sel["ward_silhouette"].idxmax(), "k"])
+    k_gmm = int(sel.loc[sel["gmm_bic"].idxmin(), "k"])
+
+    sub = units.loc[complete]
+    w = contiguity(sub)
+    region_labels = AgglomerativeClustering(n_clusters=k_km, linkage="ward",
+                                            connectivity=w.sparse).fit(xs).labels_
+    labels = pd.DataFrame(-1, index=units.index,
+                          columns=["cluster", "cluster_ward", "cluster_gmm", "region"])
+    labels.loc[complete, "cluster"] = fits[k_km][0].labels_
+    labels.loc[complete, "cluster_ward"] = fits[k_ward][1].labels_
+    labels.loc[complete, "cluster_gmm"] = fits[k_gmm][2].predict(xs)
+    labels.loc[complete, "region"] = region_labels
+
+    rng = np.random.default_rng(cfg.seed)
+    ari = []
+    for _ in range(n_bootstrap):
+        sample = rng.integers(0, len(xs), len(xs))
+        boot = KMeans(n_clusters=k_km, n_init=3, random_state=cfg.seed).fit(xs[sample])
+        ari.append(adjusted_rand_score(fits[k_km][0].labels_, boot.predict(xs)))
+    z = pd.DataFrame(xs, index=sub.index, columns=cols)
+    profiles, names = cluster_profile(z, pd.Series(fits[k_km][0].labels_, index=sub.index), labels_map)
+    metrics = {"k_kmeans": k_km, "k_ward": k_ward, "k_gmm": k_gmm,
+               "silhouette_kmeans": float(sel["kmeans_silhouette"].max()),
+               "stability_ari_mean": float(np.mean(ari)), "stability_ari_min": float(np.min(ari)),
+               "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
+               "n_islands": len(w.islands)}
+    return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)
+
+
+# ------------------------------------------------------------------------------------- hot spots
+
+
+def hot_spots(
+    units: gpd.GeoDataFrame, column: str, valid: pd.Series, permutations: int = 999,
+    fdr: float = 0.05, seed: int = 42,
+) -> pd.DataFrame:
+    """Local Moran's I and Getis-Ord Gi* on ``column``, with a false-discovery-rate cut.
+
+    Queen contiguity among the valid units. Units without a neighbour (islands) and unscored
+    units are labelled, not tested. Returns ``hotspot`` ("Hot Spot", "Cold Spot", "–"),
+    ``lisa`` (quadrant if significant), ``gi_z``, ``gi_p``, ``lisa_p``, ``n_neighbours``.
+    """
+    out = pd.DataFrame({"hotspot": "nicht bewertet", "lisa": "", "gi_z": np.nan, "gi_p": np.nan,
+                        "lisa_i": np.nan, "lisa_p": np.nan, "n_neighbours": 0}, index=units.index)
+    sub = units.loc[valid]
+    y = sub[column].to_numpy(dtype="float64")
+    if not np.isfinite(y).all():
+        raise InputDataError(f"hot spots: {column!r} has missing values among valid units")
+    w = contiguity(sub)
+    card = pd.Series(w.cardinalities).reindex(range(len(sub))).to_numpy()
+    out.loc[sub.index, "n_neighbours"] = card
+    has_nb = card > 0
+    if has_nb.sum() < 3:
+        out.loc[sub.index, "hotspot"] = "keine Nachbarn"
+        return out
+    if not has_nb.all():
+        # islands have no local statistic; test the connected rest
+        keep = np.flatnonzero(has_nb)
+        w = contiguity(sub.iloc[keep])
+        y = y[keep]
+        sub = sub.iloc[keep]
+        out.loc[units.index[valid][~has_nb], "hotspot"] = "keine Nachbarn (Insel)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lisa = esda.Moran_Local(y, w, permutations=permutations, seed=seed)
+        gi = esda.G_Local(y, w, star=True, permutations=permutations, seed=seed, transform="R")
+    p_cut_gi = esda.fdr(gi.p_sim, fdr) if permutations else fdr
+    p_cut_lisa = esda.fdr(lisa.p_sim, fdr) if permutations else fdr
+    sig_gi = gi.p_sim <= p_cut_gi
+    sig_lisa = lisa.p_sim <= p_cut_lisa
+    hot = np.where(sig_gi & (gi.Zs > 0), "Hot Spot", np.where(sig_gi & (gi.Zs < 0), "Cold Spot", "–"))
+    out.loc[sub.index, "hotspot"] = hot
+    out.loc[sub.index, "gi_z"] = gi.Zs
+    out.loc[sub.index, "gi_p"] = gi.p_sim
+    out.loc[sub.index, "lisa_i"] = lisa.Is
+    out.loc[sub.index, "lisa_p"] = lisa.p_sim
+    out.loc[sub.index, "lisa"] = np.where(sig_lisa, pd.Series(lisa.q).map(MORAN_QUADRANTS), "")
+    return out
+
+
+# ------------------------------------------------------------------------------------- screening
+
+
+def screen_single_facilities(
+    units: pd.DataFrame, index: pd.DataFrame, population_column: str | None, cfg: FlagConfig,
+    labels: dict[str, str],
+) -> pd.Series:
+    """Units that one institution (shelter, care home) may dominate.
+
+    Rule: fewer than ``single_facility_max_population`` inhabitants **and** an index indicator
+    with ``|z| ≥ single_facility_min_abs_z``. A few hundred residents of whom a shelter houses many
+    push shares to extremes and can flip a class; such units are listed for a manual check, not
+    removed from the official index. Returns the screening text ("" when not touched).
+    """
+    if population_column is None:
+        return pd.Series("", index=units.index, dtype="string")
+    pop = units[population_column]
+    zcols = [c for c in index.columns if c.startswith("z_")]
+    out = pd.Series("", index=units.index, dtype="string")
+    small = pop.lt(cfg.single_facility_max_population) & index["valid"]
+    for c in zcols:
+        extreme = small & index[c].abs().ge(cfg.single_facility_min_abs_z)
+        name = labels.get(c[2:], c[2:])
+        text = (f"Einzeleinrichtung prüfen: {name} z=" + index[c].map(lambda v: _fmt(v))
+                + " bei " + pop.fillna(0).astype(int).astype(str) + " Einwohnern")
+        out = out.mask(extreme, out.where(out.eq(""), out + "; ") + text)
+    return out
+
+
+# -------------------------------------------------------------------------------------- priority
+
+
+def _reasons(row: pd.Series, zcols: list[str], labels: dict[str, str]) -> str:
+    if not row["valid"]:
+        return f"nicht bewertet: {row['invalid_reason']}"
+    parts = [f"Status {row['status_class']} (Index {_fmt(row['status_index'], 2)})"]
+    for c in zcols:
+        v = row[c]
+        if pd.notna(v) and abs(v) >= 1:
+            side = "über" if v > 0 else "unter"
+            parts.append(f"{labels.get(c[2:], c[2:])} {_fmt(abs(v))} SD {side} dem Mittel")
+    if "dynamics_class" in row and pd.notna(row["dynamics_class"]):
+        parts.append(f"Dynamik {row['dynamics_class']} (Index {_fmt(row['dynamics_index'], 2)})")
+    if row.get("hotspot") in ("Hot Spot", "Cold Spot"):
+        parts.append(f"{row['hotspot']} (Gi*, {int(row['n_neighbours'])} Nachbarn)")
+    if row.get("rule_flags"):
+        parts.append(f"Grenzwert: {row['rule_flags']}")
+    if row.get("screening"):
+        parts.append(row["screening"])
+    return "; ".join(parts)
+
+
+def priority(table: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """``priority_score``, ``priority_rank`` (1 = most urgent) and ``reasons`` in words."""
+    dyn = table["dynamics_index"].fillna(0) if "dynamics_index" in table else 0.0
+    score = (table["status_index"] + PRIORITY_WEIGHTS["dynamics"] * dyn
+             + PRIORITY_WEIGHTS["hotspot"] * table["hotspot"].eq("Hot Spot")
+             + PRIORITY_WEIGHTS["rule"] * table["rule_count"])
+    score = score.where(table["valid"])
+    rank = score.rank(ascending=False, method="min").astype("Int64")
+    zcols = [c for c in table.columns if c.startswith("z_")]
+    reasons = table.assign(status_class=table["status_class"].astype(object)).apply(
+        _reasons, axis=1, zcols=zcols, labels=labels)
+    return pd.DataFrame({"priority_score": score, "priority_rank": rank, "reasons": reasons})
+
+
+@dataclass
+class FlagResult:
+    """Everything `quartier flag` produces."""
+
+    table: gpd.GeoDataFrame
+    clusters: ClusterResult | None
+    targets: pd.DataFrame
+
+
+PRIORITY_COLUMNS = ["unit_id", "unit_name", "status_index", "status_class", "dynamics_index",
+                    "dynamics_class", "rule_flags", "cluster", "hotspot", "priority_rank", "reasons"]
+
+
+def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig) -> FlagResult:
+    """Index, thresholds, clusters, hot spots, screening and priority for every unit.
+
+    Returns a GeoDataFrame with the contract columns of ``priority.csv`` first
+    (:data:`PRIORITY_COLUMNS`), then the details (z-values, cluster names, Gi*, LISA, screening).
+    """
+    if cfg.index is None:
+        raise InputDataError("the config has no [index] section: nothing to flag")
+    labels = cfg.labels()
+    idx = compute_index(units, cfg.index, cfg.population_column)
+    if "dynamics_index" not in idx:
+        idx["dynamics_index"] = np.nan
+        idx["dynamics_class"] = pd.Series(pd.NA, index=idx.index, dtype="string")
+    rules = apply_thresholds(units, cfg.flag.thresholds, labels)
+    spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index", idx["valid"],
+                      cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed)
+    clusters = None
+    if cfg.flag.cluster_columns:
+        clusters = explore_clusters(units, cfg.flag, labels)
+        cl = clusters.labels
+        cl["cluster_name"] = cl["cluster"].map(clusters.names).fillna("nicht geclustert")
+    else:
+        cl = pd.DataFrame({"cluster": -1, "cluster_name": "nicht geclustert"}, index=units.index)
+    screening = screen_single_facilities(units, idx, cfg.population_column, cfg.flag, labels)
+    table = pd.concat([units[["unit_id", "unit_name"]], idx, rules, spots, cl,
+                       screening.rename("screening")], axis=1)
+    table = table.join(priority(table, labels))
+    extra = [c for c in table.columns if c not in PRIORITY_COLUMNS]
+    ordered = table[PRIORITY_COLUMNS + extra]
+    gdf = gpd.GeoDataFrame(ordered, geometry=units.geometry, crs=units.crs)
+    targets = evaluate_targets(units, cfg.flag.targets, labels)
+    return FlagResult(table=gdf.sort_values("priority_rank", na_position="last"), clusters=clusters,
+                      targets=targets)

@@ -1,0 +1,50 @@
+"""The CLI is thin: it calls the pipeline, prints reports and fails cleanly on user errors."""
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from quartier.cli import app
+from quartier.flag import PRIORITY_COLUMNS
+from quartier.pipeline import BERLIN_CONFIG
+
+runner = CliRunner()
+
+
+def test_flag_writes_priority_contract(tmp_path):
+    res = runner.invoke(app, ["flag", str(BERLIN_CONFIG), "--out", str(tmp_path), "--top", "5"])
+    assert res.exit_code == 0, res.output
+    assert "Top 5 priority units" in res.output
+    df = pd.read_csv(tmp_path / "priority.csv", dtype={"unit_id": str}, encoding="utf-8-sig")
+    assert list(df.columns[: len(PRIORITY_COLUMNS)]) == PRIORITY_COLUMNS
+    assert len(df) == 542 and df["unit_id"].str.len().eq(8).all()
+    assert (tmp_path / "priority.gpkg").exists() and (tmp_path / "priority.xlsx").exists()
+
+
+def test_demo_prints_join_report_and_writes_map(tmp_path):
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "542 units" in res.output and "542/542" in res.output
+    assert "ungültig (EW unter 300)" in res.output and "10100205" in res.output
+    assert list(tmp_path.glob("*.html"))
+    assert (tmp_path / "priority.csv").exists()
+
+
+def test_check_user_error_is_a_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "quartier.toml"
+    bad.write_text('[city]\nname = "X"\n[units]\npath = "nope.gpkg"\nid_column = "a"\n'
+                   'name_column = "b"\n', encoding="utf-8")
+    res = runner.invoke(app, ["check", str(bad)])
+    assert res.exit_code == 2
+    assert "units file not found" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_init_writes_a_template_that_validates(tmp_path):
+    from quartier.config import load_config
+
+    path = tmp_path / "stadt" / "quartier.toml"
+    res = runner.invoke(app, ["init", str(path)])
+    assert res.exit_code == 0
+    cfg = load_config(path)
+    assert cfg.units.id_width == 3 and cfg.tables[0].decimal == ","
+    assert runner.invoke(app, ["init", str(path)]).exit_code == 1  # never overwritten

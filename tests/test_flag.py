@@ -1,0 +1,154 @@
+"""Thresholds, targets, clusters, hot spots, screening and the priority list."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from quartier.config import FlagConfig, Target, ThresholdRule
+from quartier.errors import InputDataError
+from quartier.flag import (
+    PRIORITY_COLUMNS,
+    apply_thresholds,
+    evaluate_targets,
+    explore_clusters,
+    flag_units,
+    hot_spots,
+)
+
+
+def grid(n: int = 7, size: float = 100.0) -> gpd.GeoDataFrame:
+    """Generated n×n grid of squares (EPSG:25833), row-major ids."""
+    cells = [box(x * size, y * size, (x + 1) * size, (y + 1) * size)
+             for y in range(n) for x in range(n)]
+    return gpd.GeoDataFrame({"unit_id": [f"{i:03d}" for i in range(n * n)]}, geometry=cells,
+                            crs="EPSG:25833").assign(
+        x=lambda d: d.centroid.x, y=lambda d: d.centroid.y)
+
+
+@pytest.fixture(scope="module")
+def berlin_flags(berlin, berlin_cfg):
+    units, _ = berlin
+    return flag_units(units, berlin_cfg)
+
+
+def test_thresholds_known_answer():
+    units = pd.DataFrame({"a": [10.0, 30.0, 25.0, np.nan], "b": [1.0, 2.0, 3.0, 10.0]})
+    rules = [ThresholdRule(column="a", value=25.0),
+             ThresholdRule(column="b", kind="sd", value=1.0),        # mean 4 + 1·3.54 = 7.54
+             ThresholdRule(column="b", kind="quantile", value=0.25, direction="below")]
+    out = apply_thresholds(units, rules, {"a": "A-Quote"})
+    assert out["rule_a_absolute"].tolist() == [False, True, True, False]
+    assert out["rule_b_sd"].tolist() == [False, False, False, True]
+    assert out["rule_b_quantile"].tolist() == [True, False, False, False]  # ≤ Q25 = 1.75
+    assert out["rule_count"].tolist() == [1, 1, 1, 1]
+    assert out["rule_flags"].iloc[1] == "A-Quote ≥ 25,0: 30,0"
+    assert "b ≥ 7,5 (Mittel +1,0 SD): 10,0" in out["rule_flags"].iloc[3]
+
+
+def test_targets_matrix_known_answer():
+    units = pd.DataFrame({"unit_id": ["1", "2", "3", "4"], "q": [20.0, 24.5, 30.0, np.nan]})
+    out = evaluate_targets(units, [Target(column="q", target=25.0, tolerance=1.0)], {})
+    assert out["status"].tolist() == ["Ziel unterschritten", "Ziel erreicht", "Ziel überschritten",
+                                      "keine Daten"]
+    assert out["on_track"].tolist() == [True, True, False, False]
+
+
+def test_hot_spot_in_a_corner_is_found():
+    g = grid()
+    # high values in the 3×3 lower-left corner, noise elsewhere
+    rng = np.random.default_rng(0)
+    v = rng.normal(0, 0.3, len(g))
+    corner = (g["x"] < 300) & (g["y"] < 300)
+    v[corner.to_numpy()] += 3
+    g["v"] = v
+    out = hot_spots(g, "v", pd.Series(True, index=g.index), permutations=999, seed=1)
+    assert out.loc[corner, "hotspot"].eq("Hot Spot").sum() >= 6
+    assert out.loc[~corner, "hotspot"].eq("Hot Spot").sum() <= 3
+    assert out.loc[corner, "lisa"].eq("Hoch-Hoch").sum() >= 4
+    assert out.loc[0, "n_neighbours"] == 3
+
+
+def test_islands_are_labelled_not_tested():
+    g = grid(5)
+    island = gpd.GeoDataFrame({"unit_id": ["isl"]}, geometry=[box(5000, 5000, 5100, 5100)],
+                              crs=g.crs)
+    g = pd.concat([g, island], ignore_index=True)
+    g["v"] = np.arange(len(g), dtype=float)
+    out = hot_spots(g, "v", pd.Series(True, index=g.index), permutations=99)
+    assert out["hotspot"].iloc[-1] == "keine Nachbarn (Insel)"
+    assert out["n_neighbours"].iloc[-1] == 0
+    assert np.isfinite(out["gi_z"].iloc[:-1]).all()
+
+
+def test_unscored_units_not_tested():
+    g = grid(4).assign(v=np.arange(16.0))
+    valid = pd.Series(True, index=g.index)
+    valid[3] = False
+    out = hot_spots(g, "v", valid, permutations=99)
+    assert out.loc[3, "hotspot"] == "nicht bewertet"
+
+
+def test_fewer_units_than_clusters_is_clear():
+    g = grid(2).assign(a=[1.0, 2, 3, 4], b=[4.0, 1, 2, 3])
+    cfg = FlagConfig(cluster_columns=["a", "b"], cluster_k=[5, 6])
+    with pytest.raises(InputDataError, match="only 4 units with complete cluster features"):
+        explore_clusters(g, cfg, {})
+
+
+def test_constant_cluster_column_is_clear():
+    g = grid(3).assign(a=1.0, b=np.arange(9.0))
+    with pytest.raises(InputDataError, match=r"\['a'\] are constant"):
+        explore_clusters(g, FlagConfig(cluster_columns=["a", "b"]), {})
+
+
+def test_clusters_two_obvious_groups():
+    g = grid(6)
+    left = g["x"] < 300
+    rng = np.random.default_rng(3)
+    g["a"] = np.where(left, 10, 0) + rng.normal(0, 0.5, len(g))
+    g["b"] = np.where(left, 0, 10) + rng.normal(0, 0.5, len(g))
+    res = explore_clusters(g, FlagConfig(cluster_columns=["a", "b"], cluster_k=[2, 3, 4]), {})
+    assert res.metrics["k_kmeans"] == 2
+    lab = res.labels["cluster"]
+    assert lab[left].nunique() == 1 and lab[~left].nunique() == 1
+    assert res.metrics["stability_ari_mean"] > 0.95
+    assert (res.labels["region"][left].nunique(), res.labels["region"][~left].nunique()) == (1, 1)
+    assert any(name.startswith("hoch: a") for name in res.names.values())
+
+
+def test_berlin_priority_contract(berlin_flags):
+    t = berlin_flags.table
+    assert list(t.columns[: len(PRIORITY_COLUMNS)]) == PRIORITY_COLUMNS
+    assert len(t) == 542
+    assert t["priority_rank"].notna().sum() == 536
+    assert t["priority_rank"].min() == 1
+    assert set(t["status_class"].dropna()) == {"hoch", "mittel", "niedrig", "sehr niedrig"}
+    numeric = t.select_dtypes("number")
+    assert not np.isinf(numeric.to_numpy(dtype=float)).any()
+    top = t.iloc[0]
+    assert top["priority_rank"] == 1 and top["status_class"] == "sehr niedrig"
+    assert top["reasons"].startswith("Status sehr niedrig")
+    invalid = t[t["priority_rank"].isna()]
+    assert invalid["reasons"].str.startswith("nicht bewertet: ").all()
+
+
+def test_berlin_hot_spots_and_clusters(berlin_flags):
+    t = berlin_flags.table
+    assert 10 < (t["hotspot"] == "Hot Spot").sum() < 100
+    hot = t[t["hotspot"] == "Hot Spot"]
+    # hot spots of deprivation are low-status areas
+    assert hot["status_index"].mean() > 1
+    m = berlin_flags.clusters.metrics
+    assert m["n_clustered"] == 534 and m["n_islands"] == 0
+    assert 0 <= m["stability_ari_mean"] <= 1
+
+
+def test_berlin_single_facility_screening(berlin_flags):
+    t = berlin_flags.table.set_index("unit_id")
+    touched = t[t["screening"] != ""]
+    assert len(touched) >= 1
+    assert (touched["ew_2020"] if "ew_2020" in touched else True) is not None
+    assert touched["screening"].str.contains("Einzeleinrichtung prüfen").all()
+    assert touched["reasons"].str.contains("Einzeleinrichtung prüfen").all()
