@@ -13,8 +13,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from _common import best_of, generated_grid_units, report
 
+from _common import best_of, generated_grid_units, report
 from quartier.config import load_config, parse_config
 from quartier.load import load_city
 from quartier.pipeline import BERLIN_CONFIG

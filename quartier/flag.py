@@ -34,6 +34,8 @@ from quartier.indicators import compute_index
 
 #: Weights of the priority score (see module docstring).
 PRIORITY_WEIGHTS = {"dynamics": 0.5, "hotspot": 0.5, "rule": 0.25}
+#: Above this many units, Ward and the silhouette use a random sample of this size.
+SAMPLE_CAP = 8000
 #: Hot-spot labels from Local Moran's I quadrants (1 HH, 2 LH, 3 LL, 4 HL).
 MORAN_QUADRANTS = {1: "Hoch-Hoch", 2: "Niedrig-Hoch", 3: "Niedrig-Niedrig", 4: "Hoch-Niedrig"}
 
@@ -151,13 +153,25 @@ def cluster_profile(z: pd.DataFrame, labels: pd.Series, labels_map: dict[str, st
     return prof, names
 
 
+def _ward_labels(xs: np.ndarray, sample: np.ndarray, k: int) -> np.ndarray:
+    """Ward clustering; beyond the sample, each unit joins the cluster with the nearest centroid."""
+    fitted = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(xs[sample]).labels_
+    if len(sample) == len(xs):
+        return fitted
+    centroids = np.vstack([xs[sample][fitted == c].mean(axis=0) for c in range(k)])
+    return ((xs[:, None, :] - centroids[None]) ** 2).sum(axis=2).argmin(axis=1)
+
+
 def explore_clusters(
     units: gpd.GeoDataFrame, cfg: FlagConfig, labels_map: dict[str, str], n_bootstrap: int = 20
 ) -> ClusterResult:
     """KMeans and Ward (k by silhouette), GaussianMixture (k by BIC), and contiguous regions.
 
-    Units with a missing feature are not clustered (label -1). Stability is the mean adjusted
-    Rand index between the KMeans solution and KMeans fitted on bootstrap resamples.
+    Features are z-standardised. Units with a missing feature are not clustered (label -1).
+    Regions: Ward with Queen-contiguity connectivity, so every region is one contiguous area.
+    With more than :data:`SAMPLE_CAP` units, Ward and the silhouette work on a seeded sample.
+    Stability is the mean adjusted Rand index between the KMeans solution and KMeans fitted on
+    bootstrap resamples.
     """
     cols = cfg.cluster_columns
     missing = [c for c in cols if c not in units]
@@ -175,14 +189,20 @@ def explore_clusters(
             f"in flag.cluster_k ({min(cfg.cluster_k)})"
         )
     xs = StandardScaler().fit_transform(x)
+    rng = np.random.default_rng(cfg.seed)
+    # Ward needs O(n²) memory and the silhouette O(n²) time: above the cap, fit/score on a sample
+    sample = (np.sort(rng.choice(len(xs), SAMPLE_CAP, replace=False)) if len(xs) > SAMPLE_CAP
+              else np.arange(len(xs)))
     rows, fits = [], {}
     for k in ks:
         km = KMeans(n_clusters=k, n_init=10, random_state=cfg.seed).fit(xs)
-        ward = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(xs)
+        ward = _ward_labels(xs, sample, k)
         gmm = GaussianMixture(n_components=k, random_state=cfg.seed, n_init=2).fit(xs)
         fits[k] = (km, ward, gmm)
-        rows.append({"k": k, "kmeans_silhouette": silhouette_score(xs, km.labels_),
-                     "ward_silhouette": silhouette_score(xs, ward.labels_), "gmm_bic": gmm.bic(xs)})
+        rows.append({"k": k,
+                     "kmeans_silhouette": silhouette_score(xs[sample], km.labels_[sample]),
+                     "ward_silhouette": silhouette_score(xs[sample], ward[sample]),
+                     "gmm_bic": gmm.bic(xs)})
     sel = pd.DataFrame(rows)
     k_km = int(sel.loc[sel["kmeans_silhouette"].idxmax(), "k"])
     k_ward = int(sel.loc[sel["ward_silhouette"].idxmax(), "k"])
@@ -195,11 +215,10 @@ def explore_clusters(
     labels = pd.DataFrame(-1, index=units.index,
                           columns=["cluster", "cluster_ward", "cluster_gmm", "region"])
     labels.loc[complete, "cluster"] = fits[k_km][0].labels_
-    labels.loc[complete, "cluster_ward"] = fits[k_ward][1].labels_
+    labels.loc[complete, "cluster_ward"] = fits[k_ward][1]
     labels.loc[complete, "cluster_gmm"] = fits[k_gmm][2].predict(xs)
     labels.loc[complete, "region"] = region_labels
 
-    rng = np.random.default_rng(cfg.seed)
     ari = []
     for _ in range(n_bootstrap):
         sample = rng.integers(0, len(xs), len(xs))
@@ -213,6 +232,30 @@ def explore_clusters(
                "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
                "n_islands": len(w.islands)}
     return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)
+
+
+def compare_with_classes(
+    clusters: pd.Series, classes: pd.Series, features: pd.DataFrame, deprivation_columns: list[str],
+    positive: tuple[str, ...] = ("niedrig", "sehr niedrig"), min_mean_z: float = 0.5,
+) -> dict[str, float]:
+    """Validate exploratory clusters against an official classification.
+
+    A cluster counts as *benachteiligt* when the mean over ``deprivation_columns`` of its mean
+    z-standardised feature values exceeds ``min_mean_z`` (a rule fixed in advance, not tuned).
+    Returns the adjusted Rand index between clusters and classes, and precision and recall of
+    the benachteiligt clusters for the ``positive`` classes.
+    """
+    both = clusters.ge(0) & classes.notna()
+    c, k = clusters[both], classes[both].astype(str)
+    f = features.loc[both, deprivation_columns]
+    z = (f - f.mean()) / f.std(ddof=0)
+    means = z.groupby(c).mean().mean(axis=1)
+    deprived = means.index[means > min_mean_z]
+    pred, truth = c.isin(deprived), k.isin(positive)
+    tp = int((pred & truth).sum())
+    return {"ari": float(adjusted_rand_score(k, c)), "n": int(both.sum()),
+            "deprived_clusters": len(deprived),
+            "precision": tp / max(int(pred.sum()), 1), "recall": tp / max(int(truth.sum()), 1)}
 
 
 # ------------------------------------------------------------------------------------- hot spots

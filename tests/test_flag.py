@@ -152,3 +152,18 @@ def test_berlin_single_facility_screening(berlin_flags):
     assert (touched["ew_2020"] if "ew_2020" in touched else True) is not None
     assert touched["screening"].str.contains("Einzeleinrichtung prüfen").all()
     assert touched["reasons"].str.contains("Einzeleinrichtung prüfen").all()
+
+
+def test_berlin_context_clusters_against_official_classes(berlin, berlin_flags):
+    """The honest validation quoted in the README (the rule is fixed, not tuned)."""
+    from quartier.flag import compare_with_classes
+
+    units, _ = berlin
+    t = berlin_flags.table.sort_index()
+    dep = ["k01_jugendarbeitslosigkeit_pct", "k02_alleinerziehende_pct", "k03_altersarmut_pct",
+           "k07_auslaender_sgb2_pct"]
+    km = compare_with_classes(t["cluster"], t["status_class"], units, dep)
+    assert km["n"] == 534
+    assert 0.1 < km["ari"] < 0.5          # README: 0.19
+    assert km["recall"] > 0.8             # README: 0.91
+    assert 0.3 < km["precision"] < 0.8    # README: 0.50
