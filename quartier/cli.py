@@ -96,6 +96,8 @@ def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
     with _user_errors(), _status("run") as say:
         result = _run(config, out, say)
     print_join_report(result.report)
+    if result.access is not None:
+        print_access(result.access)
     print_priority(result)
     _print_files(result.files)
 
@@ -131,12 +133,45 @@ def flag(config: ConfigArg, out: OutOpt = Path("out"),
     _print_files(result.files)
 
 
+def print_access(result: pipeline.AccessResult) -> None:
+    for w in result.report.warnings:
+        console.print(f"[yellow]POI: {w}[/]", highlight=False)
+    t = result.table
+    cats = [c.removeprefix("dist_").removesuffix("_m") for c in t.columns if c.startswith("dist_")]
+    summary = pd.DataFrame({
+        "category": cats,
+        "units_with_value": [int(t[f"dist_{c}_m"].notna().sum()) for c in cats],
+        "median_dist_m": [t[f"dist_{c}_m"].median() for c in cats],
+        "median_share_within_pct": [t[f"share_within_{c}_pct"].median() for c in cats],
+    })
+    print_frame(summary, f"Access of {len(t)} units (residents' straight-line distance; "
+                         "walking = × detour factor)")
+    if result.detour is not None:
+        print_frame(result.detour[["category", "n_pois", "network_median_m", "straight_median_m",
+                                   "detour_median", "n_origins"]],
+                    "Detour factor measured on the street network")
+    if result.city_share_supermarkt_500m_pct is not None:
+        console.print(f"residents within 500 m walking of a supermarket: "
+                      f"{result.city_share_supermarkt_500m_pct:.1f} %")
+
+
+@app.command()
+def access(config: ConfigArg, out: OutOpt = Path("out")) -> None:
+    """Walking access to everyday infrastructure per unit: DIR/access_units.csv."""
+    with _user_errors(), _status("access") as say:
+        run_result, result = pipeline.access(load_config(config), out, progress=say)
+    print_access(result)
+    _print_files(run_result.files)
+
+
 @app.command()
 def demo(out: OutOpt = Path("maps")) -> None:
     """Run the whole pipeline on the embedded Berlin data."""
     with _user_errors(), _status("demo Berlin") as say:
         result = _run(pipeline.BERLIN_CONFIG, out, say)
     print_join_report(result.report)
+    if result.access is not None:
+        print_access(result.access)
     print_priority(result)
     _print_files(result.files)
 

@@ -173,6 +173,68 @@ class FlagConfig(_Strict):
     single_facility_min_abs_z: float = Field(2.5, description="|z| at or above this is extreme")
 
 
+class PoiLayer(_Strict):
+    """One source of points of interest mapped to one category."""
+
+    category: str = Field(description="e.g. kita, grundschule, supermarkt, arzt, apotheke, oepnv")
+    path: Path
+    layer: str | None = None
+    format: Literal["vector", "csv", "overpass", "osm", "raster"] = "vector"
+    x: str | None = Field(None, description="csv: x or lon column")
+    y: str | None = Field(None, description="csv: y or lat column")
+    crs: str | None = Field(None, description="CRS of the coordinates (csv: default EPSG:4326)")
+    name_column: str | None = None
+    filter_column: str | None = None
+    filter_values: list[str] = Field(default_factory=list)
+    osm_tags: dict[str, list[str]] = Field(default_factory=dict,
+                                           description="osm/overpass: tag → accepted values")
+    source: str = Field("", description="label shown in tables and popups, e.g. 'amtlich', 'OSM'")
+    rank: int = Field(1, description="deduplication: a lower rank wins within dedup_m")
+    weight: float = Field(1.0, gt=0, le=1, description="service weight, e.g. per transit mode")
+    merge_within: bool = Field(False, description="merge points of this layer within dedup_m "
+                               "(platforms of one station)")
+    raster_min_value: float | None = Field(None, description="raster: cells at or above this")
+    raster_min_area_m2: float = Field(0.0, ge=0, description="raster: smallest connected patch")
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        return _check_crs(value)
+
+    @model_validator(mode="after")
+    def _csv_needs_xy(self) -> PoiLayer:
+        if self.format == "csv" and not (self.x and self.y):
+            raise ValueError("format 'csv' needs x and y (the coordinate columns)")
+        return self
+
+
+class AccessCategory(_Strict):
+    """Distance decay of one category: full score up to good_m, none beyond limit_m (metres)."""
+
+    label: str
+    good_m: float = Field(gt=0)
+    limit_m: float = Field(gt=0)
+    weight: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AccessCategory:
+        if self.limit_m < self.good_m:
+            raise ValueError("limit_m must be at least good_m")
+        return self
+
+
+class AccessConfig(_Strict):
+    categories: dict[str, AccessCategory]
+    population_raster: Path | None = Field(None, description="residents per cell (any unit)")
+    dedup_m: float = Field(50.0, ge=0, description="same facility from two sources within this")
+    count_radii_m: list[float] = [300.0, 500.0, 1000.0]
+    detour_factor: float = Field(1.3, ge=1.0, description="network/straight line, where no network")
+    network_path: Path | None = Field(None, description="streets (OSM XML/PBF or lines) to calibrate "
+                                      "the detour factor on")
+    network_layer: str | None = None
+    network_highway_column: str = Field("highway", description="lines files: the highway class")
+
+
 class MapConfig(_Strict):
     indicator: str = Field(description="column shown as choropleth by `quartier run`")
     scheme: str = "NaturalBreaks"
@@ -187,6 +249,8 @@ class QuartierConfig(_Strict):
     index: IndexConfig | None = None
     flag: FlagConfig = FlagConfig()
     map: MapConfig | None = None
+    pois: list[PoiLayer] = Field(default_factory=list)
+    access: AccessConfig | None = None
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
 
     @model_validator(mode="after")

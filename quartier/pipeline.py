@@ -8,12 +8,16 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
+from quartier import access as access_mod
 from quartier import maps
+from quartier import network as network_mod
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
 from quartier.flag import FlagResult, flag_units
 from quartier.load import JoinReport, load_city
+from quartier.pois import PoiReport, load_pois
 
 #: Folder of the embedded data: ``data/`` in a checkout, ``quartier/_data`` in a wheel.
 _HERE = Path(__file__).resolve().parent
@@ -25,10 +29,20 @@ BERLIN_CONFIG = DATA_DIR / "berlin" / "quartier.toml"
 
 
 @dataclass
+class AccessResult:
+    table: pd.DataFrame
+    pois: gpd.GeoDataFrame
+    report: PoiReport
+    detour: pd.DataFrame | None
+    city_share_supermarkt_500m_pct: float | None
+
+
+@dataclass
 class RunResult:
     units: gpd.GeoDataFrame
     report: JoinReport
     flags: FlagResult | None = None
+    access: AccessResult | None = None
     files: list[Path] = field(default_factory=list)
 
 
@@ -61,32 +75,112 @@ def write_flags(result: FlagResult, out: Path) -> list[Path]:
     return files
 
 
+def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
+                   say: Callable[[str], None] | None = None) -> AccessResult:
+    """POIs, residents' access per unit and, where a street network is configured, the measured
+    detour factor (network vs straight line) for the residents inside the network's area."""
+    say = say or (lambda _msg: None)
+    if cfg.access is None:
+        raise ConfigError("the config has no [access] section")
+    say("reading POI layers")
+    pois, poi_report = load_pois(cfg, units)
+    origins = None
+    if cfg.access.population_raster is not None:
+        say("residents from the population raster")
+        origins = access_mod.population_origins(cfg.resolve(cfg.access.population_raster), units)
+    say("nearest distances per category")
+    table = access_mod.access_units(units, pois, cfg.access, origins)
+    detour = None
+    if cfg.access.network_path is not None:
+        say("walking network: calibrating the detour factor")
+        streets = network_mod.read_osm_streets(cfg.resolve(cfg.access.network_path), cfg.city.crs,
+                                               cfg.access.network_layer,
+                                               cfg.access.network_highway_column)
+        graph = network_mod.build_graph(streets)
+        area = streets.geometry.union_all().convex_hull.buffer(-200)
+        pool = origins if origins is not None else pd.DataFrame(
+            {"x": units.representative_point().x, "y": units.representative_point().y})
+        inside = shapely.contains_xy(area, pool["x"].to_numpy(), pool["y"].to_numpy())
+        near = pois[shapely.contains_xy(area.buffer(1000), *shapely.get_coordinates(
+            pois.geometry.values).T)]
+        detour = network_mod.compare_with_straight_line(
+            graph, pool.loc[inside, ["x", "y"]].to_numpy(), near)
+    share = None
+    if origins is not None and "supermarkt" in cfg.access.categories:
+        share = access_mod.city_share_within(origins, pois, "supermarkt", 500.0,
+                                             cfg.access.detour_factor)
+    return AccessResult(table=table, pois=pois, report=poi_report, detour=detour,
+                        city_share_supermarkt_500m_pct=share)
+
+
+def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> list[Path]:
+    files = write_table(result.table, out / "access_units.csv")
+    files += write_table(result.report.to_frame(), out / "poi_report.csv")
+    if result.detour is not None:
+        files += write_table(result.detour, out / "detour_factor.csv")
+    gpkg = out / "access.gpkg"
+    gpkg.unlink(missing_ok=True)
+    gpd.GeoDataFrame(result.table, geometry=units.geometry, crs=units.crs).to_file(
+        gpkg, layer="access_units", engine="pyogrio")
+    files.append(gpkg)
+    return files
+
+
+def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
+           ) -> tuple[RunResult, AccessResult]:
+    """Load the units, compute walking access per unit; write access_units.csv and friends."""
+    say = progress or (lambda _msg: None)
+    units, report = load_city(cfg, progress=say)
+    result = compute_access(cfg, units, say)
+    files = write_access(result, units, Path(out_dir))
+    return RunResult(units=units, report=report, files=files), result
+
+
+ACCESS_PREFIXES = ("dist_", "share_within_", "access_score")
+
+
+def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
+                     ) -> tuple[FlagResult, AccessResult | None]:
+    """Flag the units; where the config has [access], the priority list gains the access columns."""
+    acc = compute_access(cfg, units, say) if cfg.access is not None else None
+    say("index, thresholds, clusters, hot spots (999 permutations)")
+    flags = flag_units(units, cfg)
+    if acc is not None:
+        cols = [c for c in acc.table.columns if c.startswith(ACCESS_PREFIXES)]
+        flags.table = flags.table.join(acc.table[cols])
+    return flags, acc
+
+
 def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
          ) -> RunResult:
     """Load, compute the index, flag and rank the units; write priority.csv and friends."""
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
     units, report = load_city(cfg, progress=say)
-    say("index, thresholds, clusters, hot spots (999 permutations)")
-    result = flag_units(units, cfg)
-    files = write_flags(result, out)
-    return RunResult(units=units, report=report, flags=result, files=files)
+    flags, acc = flag_with_access(cfg, units, say)
+    files = write_flags(flags, out)
+    if acc is not None:
+        files += write_access(acc, units, out)
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
 
 
 def run(
     cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
 ) -> RunResult:
-    """The whole pipeline: load and join, flag (if the config has an index), tables and map."""
+    """The whole pipeline: load and join, access, flag (if the config has an index), tables, map."""
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
     units, report = load_city(cfg, progress=say)
     files = write_table(units, out / "units.csv")
     files += write_table(report.to_frame(), out / "join_report.csv")
-    flags = None
+    flags, acc = None, None
     if cfg.index is not None:
-        say("index, thresholds, clusters, hot spots")
-        flags = flag_units(units, cfg)
+        flags, acc = flag_with_access(cfg, units, say)
         files += write_flags(flags, out)
+    elif cfg.access is not None:
+        acc = compute_access(cfg, units, say)
+    if acc is not None:
+        files += write_access(acc, units, out)
     if cfg.map is not None:
         say(f"drawing map of {cfg.map.indicator}")
         if cfg.map.indicator not in units.columns:
@@ -94,4 +188,4 @@ def run(
         label = cfg.labels().get(cfg.map.indicator, cfg.map.indicator)
         fmap = maps.choropleth(units, cfg.map.indicator, label, cfg.map.scheme, cfg.map.k)
         files.append(maps.save(fmap, out / f"map_{cfg.map.indicator}.html"))
-    return RunResult(units=units, report=report, flags=flags, files=files)
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
