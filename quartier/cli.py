@@ -164,6 +164,86 @@ def access(config: ConfigArg, out: OutOpt = Path("out")) -> None:
     _print_files(run_result.files)
 
 
+gaps_app = typer.Typer(help="Baulückenkataster: detect candidates, review them, export",
+                       no_args_is_help=True)
+app.add_typer(gaps_app, name="gaps")
+StoreArg = Annotated[Path, typer.Argument(help="review store (SQLite), e.g. out/review.sqlite")]
+
+
+def print_gaps(result: pipeline.GapsResult) -> None:
+    c = result.candidates
+    summary = c.groupby("gap_type").agg(n=("gap_id", "size"), area_m2=("area_m2", "sum"),
+                                        mean_confidence=("confidence", "mean")).reset_index()
+    print_frame(summary, f"{len(c)} gap candidates")
+    s = result.sync
+    console.print(f"review store {result.store}: run {s.run_id}: {s.new} new, {s.unchanged} "
+                  f"unchanged, {s.changed} changed (decisions carried over, flagged), "
+                  f"{s.orphaned} orphaned (kept)")
+
+
+@gaps_app.command("detect")
+def gaps_detect(config: ConfigArg, out: OutOpt = Path("out"),
+                store: Annotated[Path | None, typer.Option(help="review store")] = None) -> None:
+    """Detect gap candidates: DIR/gaps.gpkg (layer candidates) + the review store."""
+    with _user_errors(), _status("gaps") as say:
+        result = pipeline.gaps(load_config(config), out, store, progress=say)
+    print_gaps(result)
+    _print_files(result.files)
+
+
+@gaps_app.command("review")
+def gaps_review(
+    store: StoreArg,
+    set_id: Annotated[str | None, typer.Option("--set", help="gap_id to decide on")] = None,
+    status: Annotated[str | None, typer.Option(help="offen, bestätigt, verworfen, "
+                                               "mobilisierbar, in Planung")] = None,
+    reviewer: Annotated[str, typer.Option(help="your name")] = "",
+    note: Annotated[str, typer.Option(help="reason, remark")] = "",
+    expected: Annotated[int | None, typer.Option(help="decision id you saw (0: none); refuses "
+                                                 "if someone decided meanwhile")] = None,
+    history_of: Annotated[str | None, typer.Option("--history", help="show a gap's history")] = None,
+) -> None:
+    """Set a decision (--set ID --status S --reviewer NAME) or list candidates (filter --status)."""
+    from quartier import review
+
+    with _user_errors():
+        if not store.exists():
+            raise review.ReviewStoreError(f"{store}: no review store here; run `quartier gaps "
+                                          "detect` first")
+        con = review.open_store(store)
+        try:
+            if set_id:
+                if not status:
+                    raise review.ReviewStoreError("--set needs --status")
+                did = review.decide(con, set_id, status, reviewer, note, expected)
+                console.print(f"decision {did}: {set_id} → {status} ({reviewer})")
+            elif history_of:
+                print_frame(review.history(con, history_of), f"history of {history_of}", 200)
+            else:
+                cad = review.cadastre(con).drop(columns="geometry")
+                if status:
+                    cad = cad[cad["status"] == status]
+                cols = ["gap_id", "gap_type", "area_m2", "confidence", "state", "status",
+                        "reviewer", "decision_id"]
+                print_frame(cad[cols], f"{len(cad)} candidates", 50)
+        finally:
+            con.close()
+
+
+@gaps_app.command("export")
+def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
+    """Export the cadastre with current decisions as GeoPackage, CSV and xlsx."""
+    from quartier import review
+
+    with _user_errors():
+        con = review.open_store(store)
+        try:
+            files = review.export(con, out)
+        finally:
+            con.close()
+    _print_files(files)
+
+
 @app.command()
 def demo(out: OutOpt = Path("maps")) -> None:
     """Run the whole pipeline on the embedded Berlin data."""

@@ -235,6 +235,61 @@ class AccessConfig(_Strict):
     network_highway_column: str = Field("highway", description="lines files: the highway class")
 
 
+class GapsConfig(_Strict):
+    """Building-gap detection (Baulückenkataster). Limits in metres and square metres."""
+
+    osm: Path | None = Field(None, description="one OSM file with buildings, streets, land use")
+    buildings: Path | None = None
+    buildings_layer: str | None = None
+    streets: Path | None = None
+    streets_layer: str | None = None
+    street_class_column: str = "highway"
+    barriers: list[Path] = Field(default_factory=list, description="rail/water lines or areas "
+                                 "that also bound blocks")
+    landuse: Path | None = None
+    landuse_class_column: str = "landuse"
+    area: Path | None = Field(None, description="study area polygon; default: buildings' hull")
+    parcels: Path | None = Field(None, description="ALKIS Flurstücke, where a city has them")
+    parcels_id_column: str | None = None
+    green_raster: Path | None = Field(None, description="share of green per cell (0–1)")
+    block_street_classes: list[str] = ["motorway", "trunk", "primary", "secondary", "tertiary",
+                                       "unclassified", "residential", "living_street", "pedestrian",
+                                       "primary_link", "secondary_link", "tertiary_link"]
+    exclude_classes: list[str] = ["park", "forest", "cemetery", "allotments", "recreation_ground",
+                                  "pitch", "stadium", "sports_centre", "playground", "garden",
+                                  "water", "railway", "wood", "grave_yard", "parking",
+                                  "marketplace"]
+    min_building_m2: float = Field(30.0, ge=0, description="smaller footprints are sheds")
+    building_buffer_m: float = Field(3.0, ge=0, description="kept free around every building")
+    street_buffer_m: float = Field(7.0, ge=0, description="half the street space from the axis")
+    street_buffers_m: dict[str, float] = Field(
+        default_factory=lambda: {"motorway": 20.0, "trunk": 18.0, "primary": 15.0,
+                                 "secondary": 12.0, "tertiary": 10.0},
+        description="half street width by class; other classes use street_buffer_m")
+    min_depth_m: float = Field(12.0, ge=0, description="area / frontage: strips along the street "
+                               "(front gardens, verges) are shallower")
+    min_compactness: float = Field(0.2, ge=0, le=1, description="4πA/P²: long strips along rail "
+                                   "lines, canals and edges are below")
+    max_yard_share: float = Field(0.5, ge=0, le=1, description="Brachfläche: at most this share of "
+                                  "the edge may border buildings (else it is a courtyard)")
+    max_yard_share_gap: float = Field(0.8, ge=0, le=1, description="the same for a Baulücke, "
+                                      "whose sides border its neighbours")
+    barrier_buffer_m: float = Field(10.0, ge=0)
+    min_width_m: float = Field(8.0, gt=0, description="narrower strips are not buildable")
+    min_area_m2: float = Field(150.0, gt=0)
+    max_gap_area_m2: float = Field(2500.0, gt=0, description="larger open pieces are Brachflächen")
+    max_area_m2: float = Field(30000.0, gt=0, description="larger open pieces are landscape, "
+                               "not a brownfield")
+    min_frontage_m: float = Field(8.0, ge=0, description="street frontage a Baulücke needs")
+    neighbour_m: float = Field(25.0, gt=0, description="built neighbours along the frontage")
+    min_neighbours: int = Field(2, ge=0)
+    max_green_share: float = Field(0.9, ge=0, le=1, description="greener pieces are dropped")
+    parcel_min_cover: float = Field(0.05, ge=0, le=1, description="parcel counts as vacant below")
+    parcel_shrink_m: float = Field(1.0, ge=0, description="negative buffer against misalignment")
+    underuse_ratio: float = Field(0.3, gt=0, lt=1, description="cover below ratio × neighbours")
+    crs: str | None = Field(None, description="metric CRS for this job; default city.crs")
+
+
 class MapConfig(_Strict):
     indicator: str = Field(description="column shown as choropleth by `quartier run`")
     scheme: str = "NaturalBreaks"
@@ -243,7 +298,7 @@ class MapConfig(_Strict):
 
 class QuartierConfig(_Strict):
     city: CityConfig
-    units: UnitsConfig
+    units: UnitsConfig | None = None
     population_column: str | None = None
     tables: list[TableConfig] = Field(default_factory=list)
     index: IndexConfig | None = None
@@ -251,6 +306,7 @@ class QuartierConfig(_Strict):
     map: MapConfig | None = None
     pois: list[PoiLayer] = Field(default_factory=list)
     access: AccessConfig | None = None
+    gaps: GapsConfig | None = None
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
 
     @model_validator(mode="after")

@@ -174,6 +174,8 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     geometry, and a list of notes (repairs, padded ids, dropped features).
     """
     u = cfg.units
+    if u is None:
+        raise InputDataError("the config has no [units] section: this job needs spatial units")
     path = cfg.resolve(u.path)
     source = str(path)
     notes: list[str] = []

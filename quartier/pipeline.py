@@ -11,11 +11,12 @@ import pandas as pd
 import shapely
 
 from quartier import access as access_mod
-from quartier import maps
+from quartier import maps, review
 from quartier import network as network_mod
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
 from quartier.flag import FlagResult, flag_units
+from quartier.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
 from quartier.load import JoinReport, load_city
 from quartier.pois import PoiReport, load_pois
 
@@ -189,3 +190,42 @@ def run(
         fmap = maps.choropleth(units, cfg.map.indicator, label, cfg.map.scheme, cfg.map.k)
         files.append(maps.save(fmap, out / f"map_{cfg.map.indicator}.html"))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
+
+
+@dataclass
+class GapsResult:
+    candidates: gpd.GeoDataFrame
+    sync: review.SyncReport
+    store: Path
+    files: list[Path]
+
+
+def write_gpkg_atomic(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    """Write to a temp file beside ``path``, then rename: a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+    tmp.replace(path)
+    return path
+
+
+def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = None,
+         progress: Callable[[str], None] | None = None) -> GapsResult:
+    """Detect gap candidates, write DIR/gaps.gpkg (layer ``candidates``) and record the run in
+    the review store (default DIR/review.sqlite), keeping every decision."""
+    say = progress or (lambda _msg: None)
+    out = Path(out_dir)
+    say("reading buildings, streets and land use")
+    inputs = read_gap_inputs(cfg)
+    say(f"detecting gaps among {len(inputs.buildings):,} buildings")
+    candidates = detect_gaps(inputs, cfg.gaps)
+    files = [write_gpkg_atomic(candidates, out / "gaps.gpkg", "candidates")]
+    store_path = Path(store) if store else out / "review.sqlite"
+    say(f"updating the review store {store_path}")
+    con = review.open_store(store_path)
+    try:
+        sync = review.sync_candidates(con, candidates[[*GAP_COLUMNS, "geometry"]])
+    finally:
+        con.close()
+    return GapsResult(candidates=candidates, sync=sync, store=store_path, files=files)
