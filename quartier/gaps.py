@@ -65,10 +65,13 @@ class GapInputs:
 
 
 def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
-    """Ids from the geometry itself (normalised, on a 0.5 m grid): the same lot gets the same id
-    on every run, whatever the order of detection."""
-    snapped = shapely.normalize(shapely.set_precision(geoms, 0.5))
-    return np.array([prefix + hashlib.sha1(shapely.to_wkb(g)).hexdigest()[:10] for g in snapped])
+    """Ids from the geometry itself: centroid rounded to 1 m and area to 1 m². The same lot gets
+    the same id on every run, whatever the order of detection or the tiling, while vertex-level
+    noise of unions done in another order (1e-4 m²) does not change it."""
+    xy = shapely.get_coordinates(shapely.centroid(geoms))
+    area = shapely.area(geoms)
+    keys = [f"{x:.0f}|{y:.0f}|{a:.0f}" for (x, y), a in zip(xy, area, strict=True)]
+    return np.array([prefix + hashlib.sha1(k.encode()).hexdigest()[:10] for k in keys])
 
 
 def _read(path: Path, layer: str | None, crs: str) -> gpd.GeoDataFrame:
