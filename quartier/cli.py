@@ -244,6 +244,34 @@ def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
     _print_files(files)
 
 
+def print_sites(result) -> None:
+    for w in result.warnings:
+        console.print(f"[yellow]{w}[/]", highlight=False)
+    t = result.table
+    chosen = t[t["selected"]]
+    console.print(f"[bold]{result.housed} of {result.people} people housed[/] at {len(chosen)} "
+                  f"sites ({result.status}); objective Σ score·places = {result.objective:,.0f}")
+    if result.binding:
+        console.print("binding constraints: " + "; ".join(result.binding[:12]), highlight=False)
+    cols = ["site_id", "name", "places", "capacity", "score", "unit_id", "reasons"]
+    print_frame(chosen[cols], "selected sites", 40)
+    runners = t[~t["selected"] & t["reasons"].str.startswith("nicht ausgewählt")]
+    print_frame(runners[cols].head(5), "runner-up sites", 5)
+
+
+@app.command()
+def sites(config: ConfigArg,
+          people: Annotated[int, typer.Option("--people", "-n", help="people to house")],
+          out: OutOpt = Path("out"),
+          store: Annotated[Path | None, typer.Option(help="review store of the gaps")] = None
+          ) -> None:
+    """Select sites for N people in integrated locations: DIR/sites.csv."""
+    with _user_errors(), _status("sites") as say:
+        run_result, result = pipeline.sites(load_config(config), people, out, store, progress=say)
+    print_sites(result)
+    _print_files(run_result.files)
+
+
 @app.command()
 def demo(out: OutOpt = Path("maps")) -> None:
     """Run the whole pipeline on the embedded Berlin data."""

@@ -290,6 +290,44 @@ class GapsConfig(_Strict):
     crs: str | None = Field(None, description="metric CRS for this job; default city.crs")
 
 
+class SitesConfig(_Strict):
+    """Siting housing for refugees: candidates, score and the decentralised selection."""
+
+    file: Path | None = Field(None, description="user sites (CSV or vector) with capacity")
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = Field(None, description="CRS of the site file's coordinates")
+    id_column: str = "site_id"
+    name_column: str | None = "name"
+    capacity_column: str = "capacity"
+    illustrative: bool = Field(False, description="the site file is example input, not real plots")
+    from_gaps: bool = True
+    gap_statuses: list[str] = ["bestätigt", "mobilisierbar", "offen"]
+    floor_area_ratio: float = Field(1.2, gt=0, description="GFZ assumed on a gap")
+    m2_per_place: float = Field(25.0, gt=0, description="gross floor area per place")
+    max_places_per_site: int = Field(300, ge=1, description="Hamburg: at most 300 per site")
+    min_places: int = Field(20, ge=1, description="a selected site houses at least this many")
+    max_share_of_residents_pct: float = Field(1.0, gt=0, description="places per quarter ≤ this "
+                                              "share of its residents")
+    max_share_of_district_pct: float | None = Field(0.5, gt=0)
+    min_distance_m: float = Field(500.0, ge=0, description="between selected sites")
+    status_penalty: dict[str, float] = Field(
+        default_factory=lambda: {"sehr niedrig": 30.0, "niedrig": 15.0},
+        description="score points taken off in quarters of these status classes")
+    shelters: Path | None = Field(None, description="existing shelters (points)")
+    shelter_radius_m: float = 1000.0
+    shelter_penalty: float = 20.0
+    exclude_layers: list[Path] = Field(default_factory=list, description="industrial land, "
+                                       "noise, flood zones: sites inside are excluded")
+    exclude_column: str | None = None
+    exclude_values: list[str] = Field(default_factory=list)
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        return _check_crs(value)
+
+
 class MapConfig(_Strict):
     indicator: str = Field(description="column shown as choropleth by `quartier run`")
     scheme: str = "NaturalBreaks"
@@ -307,6 +345,7 @@ class QuartierConfig(_Strict):
     pois: list[PoiLayer] = Field(default_factory=list)
     access: AccessConfig | None = None
     gaps: GapsConfig | None = None
+    sites: SitesConfig | None = None
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from quartier.flag import FlagResult, flag_units
 from quartier.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
 from quartier.load import JoinReport, load_city
 from quartier.pois import PoiReport, load_pois
+from quartier.sites import SitesResult, read_site_file, score_sites, select_sites, sites_from_gaps
 
 #: Folder of the embedded data: ``data/`` in a checkout, ``quartier/_data`` in a wheel.
 _HERE = Path(__file__).resolve().parent
@@ -229,3 +230,65 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
     finally:
         con.close()
     return GapsResult(candidates=candidates, sync=sync, store=store_path, files=files)
+
+
+def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
+    s = cfg.sites
+    parts = []
+    for path in s.exclude_layers:
+        layer = gpd.read_file(cfg.resolve(path), engine="pyogrio").to_crs(cfg.city.crs)
+        if s.exclude_column:
+            layer = layer[layer[s.exclude_column].isin(s.exclude_values)]
+        parts.append(layer.geometry.union_all())
+    return shapely.union_all(parts) if parts else None
+
+
+def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Path | None = None,
+          progress: Callable[[str], None] | None = None) -> tuple[RunResult, SitesResult]:
+    """Candidate sites (gap cadastre + user file), integration score, decentralised selection;
+    writes DIR/sites.csv (+ .xlsx, .gpkg). Reuses the review store's decisions."""
+    say = progress or (lambda _msg: None)
+    if cfg.sites is None:
+        raise ConfigError("the config has no [sites] section")
+    if cfg.access is None:
+        raise ConfigError("siting needs the [access] section (walking access of each site)")
+    out = Path(out_dir)
+    units, report = load_city(cfg, progress=say)
+    flags, acc = flag_with_access(cfg, units, say)
+    files = write_flags(flags, out) + write_access(acc, units, out)
+    frames, warnings = [], []
+    if cfg.sites.from_gaps and cfg.gaps is not None:
+        g = gaps(cfg, out, store, progress=say)
+        files += g.files
+        con = review.open_store(g.store)
+        try:
+            frames.append(sites_from_gaps(review.cadastre(con), cfg.sites))
+        finally:
+            con.close()
+    if cfg.sites.file is not None:
+        user, w = read_site_file(cfg)
+        frames.append(user)
+        warnings += w
+    if not frames:
+        raise ConfigError("no candidate sites: set sites.file or sites.from_gaps with [gaps]")
+    candidates = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=cfg.city.crs)
+    dup = candidates["site_id"][candidates["site_id"].duplicated()]
+    if len(dup):
+        raise ConfigError(f"site ids occur twice across the sources: {sorted(set(dup))[:8]}")
+    say(f"scoring {len(candidates)} candidate sites")
+    status = flags.table.sort_index()["status_class"].astype(object)
+    scored, w = score_sites(candidates, units, status, acc.pois, cfg.access, cfg.sites, None,
+                            _exclusion(cfg))
+    warnings += w
+    say(f"selecting sites for {people} people (HiGHS)")
+    pop = units.set_index("unit_id")[cfg.population_column or "ew_2024"]
+    result = select_sites(scored, units, pop, people, cfg.sites)
+    result.warnings = warnings + result.warnings
+    table = result.table.sort_values(["selected", "score"], ascending=[False, False])
+    cols = [c for c in ("site_id", "name", "selected", "capacity", "places", "score",
+                        "score_access", "penalty_status", "penalty_shelter", "unit_id",
+                        "status_class", "source", "reasons") if c in table]
+    result.table = gpd.GeoDataFrame(table[cols], geometry=table.geometry, crs=table.crs)
+    files += write_table(result.table, out / "sites.csv")
+    files.append(write_gpkg_atomic(result.table, out / "sites.gpkg", "sites"))
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files), result
