@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all bench lint clean
+.PHONY: demo test test-all bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,9 +14,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the whole pipeline on the embedded Berlin data, outputs in maps/
 	$(VENV)/bin/quartier demo --out maps
 
-test: $(STAMP)  ## lint + the test suite (slow scale tests excluded)
+test: $(STAMP) chromium  ## lint + the test suite (slow scale tests excluded)
 	$(PY) -m ruff check quartier tests benchmarks
 	$(PY) -m pytest -q -m "not slow"
+
+chromium:  ## the browser tests open the maps in Debian's headless Chromium
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q

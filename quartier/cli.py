@@ -99,6 +99,10 @@ def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
     if result.access is not None:
         print_access(result.access)
     print_priority(result)
+    if result.gaps is not None:
+        print_gaps(result.gaps)
+    if result.sites is not None:
+        print_sites(result.sites)
     _print_files(result.files)
 
 
@@ -281,6 +285,10 @@ def demo(out: OutOpt = Path("maps")) -> None:
     if result.access is not None:
         print_access(result.access)
     print_priority(result)
+    if result.gaps is not None:
+        print_gaps(result.gaps)
+    if result.sites is not None:
+        print_sites(result.sites)
     _print_files(result.files)
 
 

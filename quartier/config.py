@@ -39,6 +39,7 @@ class CityConfig(_Strict):
     name: str
     crs: str = Field("EPSG:25833", description="metric CRS for every distance and area")
     language: Literal["de", "en"] = "de"
+    sources: list[str] = Field(default_factory=list, description="attribution lines for reports")
 
     @field_validator("crs")
     @classmethod
@@ -301,6 +302,7 @@ class SitesConfig(_Strict):
     name_column: str | None = "name"
     capacity_column: str = "capacity"
     illustrative: bool = Field(False, description="the site file is example input, not real plots")
+    people: int = Field(1000, ge=1, description="people to house in `quartier run`/demo")
     from_gaps: bool = True
     gap_statuses: list[str] = ["bestätigt", "mobilisierbar", "offen"]
     floor_area_ratio: float = Field(1.2, gt=0, description="GFZ assumed on a gap")

@@ -13,6 +13,7 @@ import shapely
 from quartier import access as access_mod
 from quartier import maps, review
 from quartier import network as network_mod
+from quartier import report as report_mod
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
 from quartier.flag import FlagResult, flag_units
@@ -46,6 +47,8 @@ class RunResult:
     flags: FlagResult | None = None
     access: AccessResult | None = None
     files: list[Path] = field(default_factory=list)
+    sites: SitesResult | None = None
+    gaps: GapsResult | None = None
 
 
 def write_table(df: pd.DataFrame, path: Path) -> list[Path]:
@@ -167,15 +170,16 @@ def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], Non
 
 
 def run(
-    cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
+    cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None,
+    people: int | None = None,
 ) -> RunResult:
-    """The whole pipeline: load and join, access, flag (if the config has an index), tables, map."""
+    """Everything the config describes: join, access, flag, gaps, sites, maps and the report."""
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
     units, report = load_city(cfg, progress=say)
     files = write_table(units, out / "units.csv")
     files += write_table(report.to_frame(), out / "join_report.csv")
-    flags, acc = None, None
+    flags, acc, site_result, gap_result = None, None, None, None
     if cfg.index is not None:
         flags, acc = flag_with_access(cfg, units, say)
         files += write_flags(flags, out)
@@ -183,14 +187,106 @@ def run(
         acc = compute_access(cfg, units, say)
     if acc is not None:
         files += write_access(acc, units, out)
+    if cfg.sites is not None and flags is not None and acc is not None:
+        site_result, gap_result, more = select_sites_for(
+            cfg, units, flags, acc, people or cfg.sites.people, out, None, say)
+        files += more
+    elif cfg.gaps is not None:
+        gap_result = gaps(cfg, out, None, progress=say)
+        files += gap_result.files
+    say("drawing the maps")
+    files += draw_maps(cfg, units, flags, acc, gap_result, site_result, out)
+    files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out))
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
+                     sites=site_result, gaps=gap_result)
+
+
+def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | None,
+              acc: AccessResult | None, gap_result: GapsResult | None,
+              site_result: SitesResult | None, out: Path) -> list[Path]:
+    """quartier_map.html (all layers) and, if configured, the indicator map."""
+    labels = cfg.labels()
+    if cfg.access is not None:
+        labels.update({k: v.label for k, v in cfg.access.categories.items()})
+    indicator = None
     if cfg.map is not None:
-        say(f"drawing map of {cfg.map.indicator}")
         if cfg.map.indicator not in units.columns:
             raise ConfigError(f"map.indicator {cfg.map.indicator!r} is not a loaded column")
-        label = cfg.labels().get(cfg.map.indicator, cfg.map.indicator)
-        fmap = maps.choropleth(units, cfg.map.indicator, label, cfg.map.scheme, cfg.map.k)
-        files.append(maps.save(fmap, out / f"map_{cfg.map.indicator}.html"))
-    return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
+        indicator = (cfg.map.indicator, labels.get(cfg.map.indicator, cfg.map.indicator))
+    cadastre = None
+    if gap_result is not None:
+        con = review.open_store(gap_result.store)
+        try:
+            cadastre = review.cadastre(con)
+        finally:
+            con.close()
+    fmap = maps.combined_map(units, flags.table.sort_index() if flags else None,
+                             acc.table if acc else None, acc.pois if acc else None, cadastre,
+                             site_result.table if site_result else None, indicator, labels,
+                             cfg.city.language)
+    files = [maps.save(fmap, out / "quartier_map.html", f"quartier – {cfg.city.name}")]
+    if indicator is not None:
+        single = maps.choropleth(units, indicator[0], indicator[1], cfg.map.scheme, cfg.map.k)
+        files.append(maps.save(single, out / f"map_{indicator[0]}.html", indicator[1]))
+    return files
+
+
+def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
+                flags: FlagResult | None, acc: AccessResult | None, gap_result: GapsResult | None,
+                site_result: SitesResult | None, out: Path) -> Path:
+    """report.html: key figures, top 20 with reasons, distributions, join report, sources."""
+    labels = cfg.labels()
+    figures: dict[str, object] = {"Raumeinheiten": len(units)}
+    sections: list[tuple[str, str]] = []
+    if flags is not None:
+        t = flags.table
+        figures["bewertet"] = int(t["valid"].sum())
+        for cls, n in t["status_class"].value_counts().items():
+            figures[f"Status {cls}"] = int(n)
+        figures["Hot Spots"] = int((t["hotspot"] == "Hot Spot").sum())
+        top = t[t["priority_rank"].le(20).fillna(False)].sort_values("priority_rank")
+        sections.append(("Die 20 Quartiere mit der höchsten Priorität", report_mod.table_html(
+            top[["priority_rank", "unit_id", "unit_name", "status_class", "dynamics_class",
+                 "hotspot", "reasons"]], 20)))
+        charts = [report_mod.histogram_svg(units[r.column], labels.get(r.column, r.column))
+                  for r in [*cfg.index.status, *cfg.index.dynamics]]
+        charts.append(report_mod.histogram_svg(t["status_index"], "Status-Index"))
+        sections.append(("Verteilungen der Index-Indikatoren",
+                         f'<div class="charts">{"".join(charts)}</div>'))
+        if flags.clusters is not None:
+            m = flags.clusters.metrics
+            prof = flags.clusters.profiles.round(2).rename_axis("cluster").reset_index()
+            prof.insert(1, "Profil", prof["cluster"].map(flags.clusters.names))
+            sections.append(("Cluster (explorativ)", (
+                f"<p>KMeans k={m['k_kmeans']} (Silhouette {m['silhouette_kmeans']:.2f}, "
+                f"Bootstrap-ARI {m['stability_ari_mean']:.2f}); {m['n_not_clustered']} Einheiten "
+                "ohne vollständige Kontextindikatoren.</p>")
+                + report_mod.table_html(prof[["cluster", "Profil", "n_units"]])))
+    if acc is not None:
+        if acc.city_share_supermarkt_500m_pct is not None:
+            figures["Einwohner ≤ 500 m Fußweg zum Supermarkt"] = (
+                f"{acc.city_share_supermarkt_500m_pct:.1f} %")
+        cats = [c[5:-2] for c in acc.table.columns if c.startswith("dist_")]
+        summary = pd.DataFrame({"Kategorie": cats,
+                                "Median Entfernung (m)": [acc.table[f"dist_{c}_m"].median()
+                                                          for c in cats],
+                                "Median Anteil im Fußweg (%)": [
+                                    acc.table[f"share_within_{c}_pct"].median() for c in cats]})
+        sections.append(("Erreichbarkeit", report_mod.table_html(summary)))
+    if gap_result is not None:
+        c = gap_result.candidates
+        figures["Baulücken-Kandidaten"] = len(c)
+        sections.append(("Baulückenkataster", report_mod.table_html(
+            c.groupby("gap_type").agg(Anzahl=("gap_id", "size"), Fläche_m2=("area_m2", "sum"))
+            .reset_index())))
+    if site_result is not None:
+        figures["untergebracht"] = f"{site_result.housed} / {site_result.people}"
+        chosen = site_result.table[site_result.table["selected"]]
+        sections.append(("Ausgewählte Standorte", report_mod.table_html(
+            chosen[["site_id", "name", "places", "score", "unit_id", "reasons"]], 60)))
+    sections.append(("Join-Bericht", report_mod.table_html(join.to_frame())))
+    return report_mod.write_report(out / "report.html", cfg.city.name, figures, sections,
+                                   cfg.city.sources)
 
 
 @dataclass
@@ -243,24 +339,16 @@ def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
     return shapely.union_all(parts) if parts else None
 
 
-def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Path | None = None,
-          progress: Callable[[str], None] | None = None) -> tuple[RunResult, SitesResult]:
-    """Candidate sites (gap cadastre + user file), integration score, decentralised selection;
-    writes DIR/sites.csv (+ .xlsx, .gpkg). Reuses the review store's decisions."""
-    say = progress or (lambda _msg: None)
-    if cfg.sites is None:
-        raise ConfigError("the config has no [sites] section")
-    if cfg.access is None:
-        raise ConfigError("siting needs the [access] section (walking access of each site)")
-    out = Path(out_dir)
-    units, report = load_city(cfg, progress=say)
-    flags, acc = flag_with_access(cfg, units, say)
-    files = write_flags(flags, out) + write_access(acc, units, out)
-    frames, warnings = [], []
+def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
+                     acc: AccessResult, people: int, out: Path, store: str | Path | None,
+                     say: Callable[[str], None]) -> tuple[SitesResult, GapsResult | None, list[Path]]:
+    """Candidates (gap cadastre + user file), score, selection; writes sites.csv/.xlsx/.gpkg."""
+    frames, warnings, files = [], [], []
+    gap_result = None
     if cfg.sites.from_gaps and cfg.gaps is not None:
-        g = gaps(cfg, out, store, progress=say)
-        files += g.files
-        con = review.open_store(g.store)
+        gap_result = gaps(cfg, out, store, progress=say)
+        files += gap_result.files
+        con = review.open_store(gap_result.store)
         try:
             frames.append(sites_from_gaps(review.cadastre(con), cfg.sites))
         finally:
@@ -291,4 +379,21 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     result.table = gpd.GeoDataFrame(table[cols], geometry=table.geometry, crs=table.crs)
     files += write_table(result.table, out / "sites.csv")
     files.append(write_gpkg_atomic(result.table, out / "sites.gpkg", "sites"))
-    return RunResult(units=units, report=report, flags=flags, access=acc, files=files), result
+    return result, gap_result, files
+
+
+def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Path | None = None,
+          progress: Callable[[str], None] | None = None) -> tuple[RunResult, SitesResult]:
+    """Candidate sites (gap cadastre + user file), integration score, decentralised selection;
+    writes DIR/sites.csv (+ .xlsx, .gpkg). Reuses the review store's decisions."""
+    say = progress or (lambda _msg: None)
+    if cfg.sites is None:
+        raise ConfigError("the config has no [sites] section")
+    if cfg.access is None or cfg.index is None:
+        raise ConfigError("siting needs the [access] and [index] sections")
+    out = Path(out_dir)
+    units, report = load_city(cfg, progress=say)
+    flags, acc = flag_with_access(cfg, units, say)
+    files = write_flags(flags, out) + write_access(acc, units, out)
+    result, _, more = select_sites_for(cfg, units, flags, acc, people, out, store, say)
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files + more), result
