@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all bench lint clean chromium
+.PHONY: demo test test-slow test-all bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,7 +23,10 @@ chromium:  ## the browser tests open the maps in Debian's headless Chromium
 	  echo "installing chromium (Debian package) for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test-all: $(STAMP)
+test-slow: $(STAMP)  ## the scale tests (Dask LocalCluster)
+	$(PY) -m pytest -q -m slow
+
+test-all: $(STAMP) chromium
 	$(PY) -m pytest -q
 
 bench: $(STAMP)  ## benchmarks with ratios against the plain geopandas/scikit-learn way

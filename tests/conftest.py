@@ -66,3 +66,16 @@ def tiny(tmp_path):
         cfg = tiny_config(tmp_path, **kwargs)
         return cfg, load_city(cfg)
     return make
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """`quartier demo` run once for the whole session: (output folder, printed text)."""
+    from typer.testing import CliRunner
+
+    from quartier.cli import app
+
+    out = tmp_path_factory.mktemp("demo")
+    res = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out, res.output

@@ -20,13 +20,14 @@ def test_flag_writes_priority_contract(tmp_path):
     assert (tmp_path / "priority.gpkg").exists() and (tmp_path / "priority.xlsx").exists()
 
 
-def test_demo_prints_join_report_and_writes_map(tmp_path):
-    res = runner.invoke(app, ["demo", "--out", str(tmp_path)])
-    assert res.exit_code == 0, res.output
-    assert "542 units" in res.output and "542/542" in res.output
-    assert "ungültig (EW unter 300)" in res.output and "10100205" in res.output
-    assert list(tmp_path.glob("*.html"))
-    assert (tmp_path / "priority.csv").exists()
+def test_demo_prints_join_report_and_writes_everything(demo_run):
+    out, output = demo_run
+    assert "542 units" in output and "542/542" in output
+    assert "ungültig (EW unter 300)" in output and "10100205" in output
+    assert "people housed" in output and "gap candidates" in output
+    for name in ("quartier_map.html", "report.html", "priority.csv", "access_units.csv",
+                 "gaps.gpkg", "sites.csv", "review.sqlite"):
+        assert (out / name).exists(), name
 
 
 def test_check_user_error_is_a_message_not_a_traceback(tmp_path):

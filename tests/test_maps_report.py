@@ -7,9 +7,7 @@ import geopandas as gpd
 import pytest
 
 from quartier import maps
-from quartier.config import load_config
 from quartier.load import load_city
-from quartier.pipeline import BERLIN_CONFIG, run
 
 from .browser import open_page
 from .conftest import tiny_config, tiny_units
@@ -19,10 +17,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "maps" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    result = run(load_config(BERLIN_CONFIG), out)
-    return out, result
+def demo_out(demo_run):
+    return demo_run
 
 
 @pytest.mark.parametrize("name", ["quartier_map.html", "map_s4_kinderarmut_pct.html"])
@@ -46,7 +42,7 @@ def test_broken_map_is_caught(tmp_path):
 
 
 def test_demo_outputs_and_report(demo_out):
-    out, result = demo_out
+    out, _ = demo_out
     assert (out / "report.html").exists() and (out / "priority.csv").exists()
     text = (out / "report.html").read_text(encoding="utf-8")
     assert "Die 20 Quartiere mit der höchsten Priorität" in text

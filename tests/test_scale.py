@@ -17,6 +17,7 @@ def test_core_tiles_cover_without_overlap():
     assert sum(t.area for t in tiles) == 3e6
 
 
+@pytest.mark.slow
 def test_kaiserslautern_distributed_equals_single_machine():
     cfg = load_config(DATA_DIR / "kaiserslautern" / "quartier.toml")
     inp = read_gap_inputs(cfg)

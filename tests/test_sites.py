@@ -131,25 +131,17 @@ def test_site_file_bad_input(tmp_path):
     assert any("capacity 0 are not eligible: A" in w for w in warnings)
 
 
-@pytest.fixture(scope="module")
-def berlin_sites(tmp_path_factory):
-    from quartier.config import load_config
-    from quartier.pipeline import BERLIN_CONFIG, sites
-
-    out = tmp_path_factory.mktemp("sites")
-    return sites(load_config(BERLIN_CONFIG), 2000, out)[1], out
-
-
-def test_berlin_demo_sites(berlin_sites):
-    res, out = berlin_sites
-    t = res.table
-    assert res.housed == 2000
+def test_berlin_demo_sites(demo_run):
+    out, output = demo_run
+    t = gpd.read_file(out / "sites.gpkg")
+    assert "2000 of 2000 people housed" in output
     chosen = t[t["selected"]]
+    assert chosen["places"].sum() == 2000
     assert len(chosen) >= 7  # 2000 people at ≤ 300 per site
     assert (chosen["places"] <= 300).all()
     assert t["reasons"].str.len().gt(0).all()
     assert chosen["reasons"].str.startswith("ausgewählt").all()
-    assert set(t["source"]) >= {"illustrativ (Beispiel)"}
+    assert "illustrativ (Beispiel)" in set(t["source"])
     df = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
     for col in ["site_id", "selected", "capacity", "places", "score", "score_access",
                 "penalty_status", "unit_id", "reasons"]:
