@@ -103,6 +103,8 @@ def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
         print_gaps(result.gaps)
     if result.sites is not None:
         print_sites(result.sites)
+    if result.monitor is not None:
+        print_monitor(result.monitor)
     _print_files(result.files)
 
 
@@ -276,6 +278,27 @@ def sites(config: ConfigArg,
     _print_files(run_result.files)
 
 
+def print_monitor(result) -> None:
+    for n in result.notes:
+        console.print(f"  {n}", highlight=False)
+    if result.city_rent is not None:
+        console.print("city median offer rent (€/m², median of units with enough listings): "
+                      + ", ".join(f"{y}: {v:.2f}" for y, v in result.city_rent.items()))
+    if not result.targets.empty:
+        city = result.targets[result.targets["unit_id"] == "Stadt"]
+        print_frame(city.pivot_table(index="year", columns="label", values="status",
+                                     aggfunc="first").reset_index(), "targets (city)", 40)
+
+
+@app.command()
+def monitor(config: ConfigArg, out: OutOpt = Path("out")) -> None:
+    """Time series per unit, boundary changes, housing signals, targets: DIR/monitoring.csv."""
+    with _user_errors(), _status("monitor") as say:
+        run_result, result = pipeline.monitor(load_config(config), out, progress=say)
+    print_monitor(result)
+    _print_files(run_result.files)
+
+
 @app.command()
 def demo(out: OutOpt = Path("maps")) -> None:
     """Run the whole pipeline on the embedded Berlin data."""
@@ -289,6 +312,8 @@ def demo(out: OutOpt = Path("maps")) -> None:
         print_gaps(result.gaps)
     if result.sites is not None:
         print_sites(result.sites)
+    if result.monitor is not None:
+        print_monitor(result.monitor)
     _print_files(result.files)
 
 

@@ -330,6 +330,70 @@ class SitesConfig(_Strict):
         return _check_crs(value)
 
 
+class SeriesConfig(_Strict):
+    """One indicator over several years: a long table with a year column, one file per year,
+    or Leipzig-style JSON (data.<year>.<indicator>)."""
+
+    indicator: str = Field(description="name in monitoring.csv, with unit, e.g. miete_eur_m2")
+    unit: str = ""
+    source: str = ""
+    path: Path | None = None
+    files: dict[str, Path] = Field(default_factory=dict, description="year → file")
+    format: Literal["csv", "json"] = "csv"
+    sep: str = ","
+    decimal: str = "."
+    encoding: str = "auto"
+    key: str | list[str] = "PLR_ID"
+    join: Literal["id", "name"] = "id"
+    id_width: int | None = None
+    year_column: str | None = None
+    value_column: str = Field("value", description="csv: value column; json: the indicator name")
+    count_column: str | None = Field(None, description="e.g. n_listings: values below min_count "
+                                     "are reported, not used")
+    min_count: float = 0
+    na_values: list[str] = Field(default_factory=list)
+    boundary: Literal["current", "old"] = Field("current", description="'old': on the previous "
+                                                "unit version, carried over by interpolation")
+    kind: Literal["extensive", "intensive"] = Field("intensive", description="counts are summed, "
+                                                    "rates averaged (weighted) over pieces")
+    positive: bool = Field(False, description="values ≤ 0 are invalid (rents)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SeriesConfig:
+        if (self.path is None) == (not self.files):
+            raise ValueError("give either path (with year_column or json) or files = {year = path}")
+        return self
+
+
+class OldUnitsConfig(_Strict):
+    path: Path
+    layer: str | None = None
+    id_column: str
+    id_width: int | None = None
+
+
+class MonitorTarget(_Strict):
+    """A target per indicator: ``measure`` of each unit and year against ``target``."""
+
+    indicator: str
+    measure: Literal["level", "change_pct", "change_abs"] = "level"
+    target: float
+    better: Literal["lower", "higher"] = "lower"
+    label: str = ""
+
+
+class MonitorConfig(_Strict):
+    series: list[SeriesConfig]
+    old_units: OldUnitsConfig | None = None
+    weight_raster: Path | None = Field(None, description="population raster: weights of the "
+                                       "areal interpolation between unit versions")
+    rent_indicator: str | None = None
+    milieuschutz: Path | None = Field(None, description="polygons; share of each unit's area")
+    zensus_grid: Path | None = Field(None, description="CSV x,y (EPSG:3035 centres), Einwohner, "
+                                     "Leerstandsquote: vacancy per unit")
+    targets: list[MonitorTarget] = Field(default_factory=list)
+
+
 class MapConfig(_Strict):
     indicator: str = Field(description="column shown as choropleth by `quartier run`")
     scheme: str = "NaturalBreaks"
@@ -348,6 +412,7 @@ class QuartierConfig(_Strict):
     access: AccessConfig | None = None
     gaps: GapsConfig | None = None
     sites: SitesConfig | None = None
+    monitor: MonitorConfig | None = None
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
 
     @model_validator(mode="after")

@@ -43,13 +43,14 @@ TEXT = {
            "sites": "Standorte Unterbringung", "no_data": "keine Daten / nicht bewertet",
            "reasons": "Gründe", "name": "Name", "id": "Nr.", "rank": "Priorität",
            "selected": "ausgewählt", "not_selected": "nicht ausgewählt",
-           "poi": "Einrichtungen"},
+           "poi": "Einrichtungen", "rent": "Angebotsmiete: Änderung 3 Jahre (%)"},
     "en": {"status": "Status index (MSS)", "priority": "Priority quarters (top 20)",
            "clusters": "Clusters (exploratory)", "hotspots": "Hot spots (Gi*)",
            "access": "Accessibility (0–100)", "gaps": "Building gaps by review status",
            "sites": "Housing sites", "no_data": "no data / not scored", "reasons": "Reasons",
            "name": "Name", "id": "No.", "rank": "Priority", "selected": "selected",
-           "not_selected": "not selected", "poi": "Facilities"},
+           "not_selected": "not selected", "poi": "Facilities",
+           "rent": "Offer rent: 3-year change (%)"},
 }
 
 
@@ -209,7 +210,7 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
                  access: pd.DataFrame | None = None, pois: gpd.GeoDataFrame | None = None,
                  cadastre: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None,
                  indicator: tuple[str, str] | None = None, labels: dict[str, str] | None = None,
-                 language: str = "de") -> folium.Map:
+                 language: str = "de", housing: pd.DataFrame | None = None) -> folium.Map:
     """One map with a layer control: index, indicator, priority outlines, clusters, hot spots,
     accessibility, POIs, gap candidates by review status and selected sites."""
     t = TEXT[language]
@@ -248,6 +249,12 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
         a = base.join(access.drop(columns=["unit_id"], errors="ignore"))
         choropleth(a, "access_score", t["access"], scheme="Quantiles", k=5, fmap=fmap, show=False,
                    tooltip={"unit_name": t["name"], "access_score": t["access"]})
+    if housing is not None and housing["rent_change_3y_pct"].notna().any():
+        h = base.join(housing.drop(columns=["unit_id"], errors="ignore"))
+        choropleth(h, "rent_change_3y_pct", t["rent"], scheme="Quantiles", k=5, fmap=fmap,
+                   show=False, tooltip={"unit_name": t["name"], "rent_eur_m2": "€/m²",
+                                        "rent_change_3y_pct": t["rent"], "market": "Markt",
+                                        "displacement_pressure": "Verdrängungsdruck"})
     if pois is not None:
         poi_layers(pois, labels, fmap)
     if cadastre is not None and len(cadastre):

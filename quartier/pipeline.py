@@ -12,6 +12,7 @@ import shapely
 
 from quartier import access as access_mod
 from quartier import maps, review
+from quartier import monitor as monitor_mod
 from quartier import network as network_mod
 from quartier import report as report_mod
 from quartier.config import QuartierConfig
@@ -49,6 +50,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     sites: SitesResult | None = None
     gaps: GapsResult | None = None
+    monitor: MonitorResult | None = None
 
 
 def write_table(df: pd.DataFrame, path: Path) -> list[Path]:
@@ -76,7 +78,7 @@ def write_flags(result: FlagResult, out: Path) -> list[Path]:
         metrics = pd.DataFrame([result.clusters.metrics])
         files += write_table(metrics, out / "cluster_metrics.csv")
     if not result.targets.empty:
-        files += write_table(result.targets, out / "targets.csv")
+        files += write_table(result.targets, out / "targets_snapshot.csv")
     return files
 
 
@@ -194,16 +196,22 @@ def run(
     elif cfg.gaps is not None:
         gap_result = gaps(cfg, out, None, progress=say)
         files += gap_result.files
+    mon = None
+    if cfg.monitor is not None:
+        status = flags.table.sort_index()["status_class"] if flags is not None else None
+        mon = compute_monitor(cfg, units, status, say)
+        files += write_monitor(mon, out)
     say("drawing the maps")
-    files += draw_maps(cfg, units, flags, acc, gap_result, site_result, out)
-    files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out))
+    files += draw_maps(cfg, units, flags, acc, gap_result, site_result, out, mon)
+    files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out, mon))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
-                     sites=site_result, gaps=gap_result)
+                     sites=site_result, gaps=gap_result, monitor=mon)
 
 
 def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | None,
               acc: AccessResult | None, gap_result: GapsResult | None,
-              site_result: SitesResult | None, out: Path) -> list[Path]:
+              site_result: SitesResult | None, out: Path, mon: MonitorResult | None = None
+              ) -> list[Path]:
     """quartier_map.html (all layers) and, if configured, the indicator map."""
     labels = cfg.labels()
     if cfg.access is not None:
@@ -223,7 +231,8 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
     fmap = maps.combined_map(units, flags.table.sort_index() if flags else None,
                              acc.table if acc else None, acc.pois if acc else None, cadastre,
                              site_result.table if site_result else None, indicator, labels,
-                             cfg.city.language)
+                             cfg.city.language,
+                             mon.signals if mon is not None and mon.signals is not None else None)
     files = [maps.save(fmap, out / "quartier_map.html", f"quartier – {cfg.city.name}")]
     if indicator is not None:
         single = maps.choropleth(units, indicator[0], indicator[1], cfg.map.scheme, cfg.map.k)
@@ -233,7 +242,8 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
 
 def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                 flags: FlagResult | None, acc: AccessResult | None, gap_result: GapsResult | None,
-                site_result: SitesResult | None, out: Path) -> Path:
+                site_result: SitesResult | None, out: Path, mon: MonitorResult | None = None
+                ) -> Path:
     """report.html: key figures, top 20 with reasons, distributions, join report, sources."""
     labels = cfg.labels()
     figures: dict[str, object] = {"Raumeinheiten": len(units)}
@@ -284,6 +294,31 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
         chosen = site_result.table[site_result.table["selected"]]
         sections.append(("Ausgewählte Standorte", report_mod.table_html(
             chosen[["site_id", "name", "places", "score", "unit_id", "reasons"]], 60)))
+    if mon is not None:
+        charts = []
+        if mon.city_rent is not None:
+            figures[f"Angebotsmiete {int(mon.city_rent.index.max())} (Median)"] = (
+                f"{mon.city_rent.iloc[-1]:.2f} €/m²")
+            series = pd.DataFrame({"Stadt (Median der PLR)": mon.city_rent})
+            if flags is not None:
+                top = flags.table.sort_values("priority_rank").head(4)
+                rents = monitor_mod.wide(mon.long, cfg.monitor.rent_indicator)
+                for uid, name in zip(top["unit_id"], top["unit_name"], strict=True):
+                    if uid in rents.index:
+                        series[str(name)] = rents.loc[uid]
+            charts.append(report_mod.line_svg(series, "Angebotsmiete €/m² (IBB, n ≥ 21)"))
+        for ind in mon.long["indicator"].unique():
+            w = monitor_mod.wide(mon.long, ind)
+            if w.shape[1] >= 3 and ind != (cfg.monitor.rent_indicator or ""):
+                agg = w.sum() if (w.min().min() >= 0 and w.median().median() > 100) else w.median()
+                charts.append(report_mod.line_svg(pd.DataFrame({ind: agg}), ind))
+        sections.append(("Zeitreihen", f'<div class="charts">{"".join(charts)}</div>'
+                         + "".join(f"<p class='note'>{report_mod._e(n)}</p>" for n in mon.notes)))
+        if not mon.targets.empty:
+            matrix = (mon.targets[mon.targets["unit_id"] == "Stadt"]
+                      .pivot_table(index="label", columns="year", values="status", aggfunc="first")
+                      .reset_index())
+            sections.append(("Zielerreichung (Stadt)", report_mod.table_html(matrix)))
     sections.append(("Join-Bericht", report_mod.table_html(join.to_frame())))
     return report_mod.write_report(out / "report.html", cfg.city.name, figures, sections,
                                    cfg.city.sources)
@@ -397,3 +432,61 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     files = write_flags(flags, out) + write_access(acc, units, out)
     result, _, more = select_sites_for(cfg, units, flags, acc, people, out, store, say)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files + more), result
+
+
+@dataclass
+class MonitorResult:
+    long: pd.DataFrame
+    targets: pd.DataFrame
+    signals: pd.DataFrame | None
+    notes: list[str]
+    city_rent: pd.Series | None
+
+
+def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Series | None,
+                    say: Callable[[str], None]) -> MonitorResult:
+    """Series on the current units, targets, and the housing signals where rents are given."""
+    m = cfg.monitor
+    if m is None:
+        raise ConfigError("the config has no [monitor] section")
+    say("time series (boundary changes interpolated)")
+    long, notes = monitor_mod.build_monitoring(cfg, units)
+    targets = monitor_mod.evaluate(long, m.targets)
+    signals, city_rent = None, None
+    if m.rent_indicator:
+        signals = monitor_mod.housing_signals(units, long, m.rent_indicator, status)
+        city_rent = monitor_mod.city_median_by_year(long, m.rent_indicator)
+        if m.milieuschutz:
+            ms = gpd.read_file(cfg.resolve(m.milieuschutz), engine="pyogrio")
+            signals["milieuschutz_share_pct"] = monitor_mod.area_share(units, ms).round(1)
+        if m.zensus_grid:
+            signals["leerstand_zensus2011_pct"] = monitor_mod.zensus_vacancy(
+                units, cfg.resolve(m.zensus_grid)).round(2)
+    return MonitorResult(long=long, targets=targets, signals=signals, notes=notes,
+                         city_rent=city_rent)
+
+
+def write_monitor(result: MonitorResult, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    result.long.to_csv(out / "monitoring.csv", index=False, encoding="utf-8-sig")
+    files = [out / "monitoring.csv"]
+    if not result.targets.empty:
+        files += write_table(result.targets, out / "targets.csv")
+    if result.signals is not None:
+        files += write_table(result.signals, out / "housing_signals.csv")
+    return files
+
+
+def monitor(cfg: QuartierConfig, out_dir: str | Path,
+            progress: Callable[[str], None] | None = None) -> tuple[RunResult, MonitorResult]:
+    """Load the units, build the series and evaluate the targets: DIR/monitoring.csv, targets.csv."""
+    say = progress or (lambda _msg: None)
+    units, report = load_city(cfg, progress=say)
+    status = None
+    if cfg.index is not None:
+        from quartier.indicators import compute_index
+
+        status = compute_index(units, cfg.index, cfg.population_column)["status_class"]
+    result = compute_monitor(cfg, units, status, say)
+    files = write_monitor(result, Path(out_dir))
+    return RunResult(units=units, report=report, files=files), result

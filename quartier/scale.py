@@ -45,7 +45,7 @@ def _detect_tile(core: shapely.Geometry, halo_m: float, buildings: list[gpd.GeoD
     if frame is None or frame.empty:
         return empty
     frame = gpd.GeoDataFrame(frame, crs=shared["crs"])
-    frame = frame[frame.intersects(window)]
+    frame = frame.iloc[frame.sindex.query(window, predicate="intersects")]
     if frame.empty:
         return empty
 
@@ -69,7 +69,8 @@ def detect_gaps_distributed(inp: GapInputs, g: GapsConfig, client, tile_m: float
         raise NotImplementedError("distributed detection covers the blocks method; parcels: "
                                   "run detect_gaps per Gemeinde")
     crs = inp.buildings.crs
-    nparts = npartitions or max(2, len(inp.buildings) // 50_000)
+    # small partitions: a tile then pulls little beyond its window
+    nparts = npartitions or max(2, len(inp.buildings) // 10_000)
     dgdf = dask_geopandas.from_geopandas(inp.buildings[["geometry"]], npartitions=nparts)
     dgdf = dgdf.spatial_shuffle(by="hilbert", npartitions=nparts).persist()
     dgdf.calculate_spatial_partitions()
