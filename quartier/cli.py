@@ -75,9 +75,22 @@ def _print_files(files: list[Path]) -> None:
 
 
 def _run(config: Path, out: Path, say: Callable[[str], None]) -> pipeline.RunResult:
-    cfg = load_config(config)
-    result = pipeline.run(cfg, out, progress=say)
-    return result
+    return pipeline.run(load_config(config), out, progress=say)
+
+
+def print_run(result: pipeline.RunResult) -> None:
+    """Everything a run produced, in the order of the pipeline."""
+    print_join_report(result.report)
+    if result.access is not None:
+        print_access(result.access)
+    print_priority(result)
+    if result.gaps is not None:
+        print_gaps(result.gaps)
+    if result.sites is not None:
+        print_sites(result.sites)
+    if result.monitor is not None:
+        print_monitor(result.monitor)
+    _print_files(result.files)
 
 
 @app.command()
@@ -95,17 +108,7 @@ def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
     """Run the pipeline for any city described by CONFIG."""
     with _user_errors(), _status("run") as say:
         result = _run(config, out, say)
-    print_join_report(result.report)
-    if result.access is not None:
-        print_access(result.access)
-    print_priority(result)
-    if result.gaps is not None:
-        print_gaps(result.gaps)
-    if result.sites is not None:
-        print_sites(result.sites)
-    if result.monitor is not None:
-        print_monitor(result.monitor)
-    _print_files(result.files)
+    print_run(result)
 
 
 def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
@@ -304,17 +307,7 @@ def demo(out: OutOpt = Path("maps")) -> None:
     """Run the whole pipeline on the embedded Berlin data."""
     with _user_errors(), _status("demo Berlin") as say:
         result = _run(pipeline.BERLIN_CONFIG, out, say)
-    print_join_report(result.report)
-    if result.access is not None:
-        print_access(result.access)
-    print_priority(result)
-    if result.gaps is not None:
-        print_gaps(result.gaps)
-    if result.sites is not None:
-        print_sites(result.sites)
-    if result.monitor is not None:
-        print_monitor(result.monitor)
-    _print_files(result.files)
+    print_run(result)
 
 
 @app.command()
