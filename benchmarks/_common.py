@@ -62,12 +62,15 @@ def generated_street_grid(n_buildings: int, seed: int = 0, block=(120.0, 28.0), 
     geoms = np.concatenate([south.ravel(), north.ravel()])[:n_buildings]
     geoms = geoms[rng.random(len(geoms)) > gap_share]
     buildings = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:25833")
-    w, h = nx * (bw + street), ny * (bh + street)
-    lines = [[[ox - street / 2 + k * (bw + street), oy - street], [ox - street / 2 + k * (bw + street),
-                                                                   oy + h]] for k in range(nx + 1)]
-    lines += [[[ox - street, oy - street / 2 + k * (bh + street)], [ox + w, oy - street / 2 + k *
-                                                                    (bh + street)]]
-              for k in range(ny + 1)]
+    # one street segment per block side, split at every crossing, as OSM ways are
+    xs = ox - street / 2 + np.arange(nx + 1) * (bw + street)
+    ys = oy - street / 2 + np.arange(ny + 1) * (bh + street)
+    gx, gy = np.meshgrid(xs[:-1], ys)
+    lines = np.stack([np.c_[gx.ravel(), gy.ravel()], np.c_[gx.ravel() + bw + street, gy.ravel()]],
+                     axis=1).tolist()
+    gx, gy = np.meshgrid(xs, ys[:-1])
+    lines += np.stack([np.c_[gx.ravel(), gy.ravel()], np.c_[gx.ravel(), gy.ravel() + bh + street]],
+                      axis=1).tolist()
     streets = gpd.GeoDataFrame({"cls": ["residential"] * len(lines)}, geometry=linestrings(lines),
                                crs="EPSG:25833")
     return buildings, streets

@@ -1,12 +1,13 @@
 """Gap detection for a whole federal state on a Dask distributed cluster.
 
-The buildings become a dask-geopandas frame, spatially shuffled along a Hilbert curve so that
-each partition covers a compact area. The state is cut into square core tiles; each tile is one
-task that reads the partitions overlapping the tile plus a ``halo_m`` margin, the streets and
-excluded areas of that margin (broadcast once to every worker), runs the single-machine
-detection, and keeps the candidates whose interior point lies in its core. Core tiles are
-disjoint and cover the plane, so every candidate is reported exactly once; with a halo wider
-than a street block, the result equals the single-machine result (tested on Kaiserslautern).
+The buildings become a dask-geopandas frame whose partitions are contiguous runs along a
+Hilbert curve (spatially shuffled), so that each partition covers a compact area. The state is
+cut into square core tiles; each tile is one task that reads the partitions overlapping the
+tile plus a ``halo_m`` margin, the streets and excluded areas of that margin (broadcast once to
+every worker), runs the single-machine detection, and keeps the candidates whose interior point
+lies in its core. Core tiles are disjoint and cover the plane, so every candidate is reported
+exactly once; with a halo wider than a street block, the result equals the single-machine
+result (tested on Kaiserslautern).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def _in_core(points: np.ndarray, core: shapely.Geometry) -> np.ndarray:
     x, y = shapely.get_coordinates(points).T
     minx, miny, maxx, maxy = core.bounds
     return (x >= minx) & (x < maxx) & (y >= miny) & (y < maxy)
+
+
+def _extent(frame: gpd.GeoDataFrame) -> shapely.Geometry:
+    return shapely.box(*frame.total_bounds) if len(frame) else shapely.Polygon()
 
 
 def _detect_tile(core: shapely.Geometry, halo_m: float, buildings: list[gpd.GeoDataFrame],
@@ -71,16 +76,20 @@ def detect_gaps_distributed(inp: GapInputs, g: GapsConfig, client, tile_m: float
     crs = inp.buildings.crs
     # small partitions: a tile then pulls little beyond its window
     nparts = npartitions or max(2, len(inp.buildings) // 10_000)
-    dgdf = dask_geopandas.from_geopandas(inp.buildings[["geometry"]], npartitions=nparts)
-    dgdf = dgdf.spatial_shuffle(by="hilbert", npartitions=nparts).persist()
-    dgdf.calculate_spatial_partitions()
-    hulls = dgdf.spatial_partitions.values
+    # spatially shuffled partitions: contiguous runs along the Hilbert curve (the ordering of
+    # dask-geopandas' spatial_shuffle, computed here once instead of by a cluster-wide shuffle)
+    order = np.argsort(inp.buildings.geometry.hilbert_distance(total_bounds=inp.area.bounds),
+                       kind="stable")
+    ordered = inp.buildings.iloc[order][["geometry"]].reset_index(drop=True)
+    dgdf = client.persist(dask_geopandas.from_geopandas(ordered, npartitions=nparts, sort=False))
+    # delayed handles on the persisted partitions: tasks reuse them, nothing is recomputed
+    partitions = dgdf.to_delayed(optimize_graph=False)
+    extents = client.gather(client.compute([dask.delayed(_extent)(p) for p in partitions]))
     shared = client.scatter({"crs": crs, "streets": inp.streets, "barriers": inp.barriers,
                              "excluded": inp.excluded, "area": inp.area,
                              "green_raster": inp.green_raster}, broadcast=True)
-    partitions = dgdf.to_delayed()
     tasks = []
-    tree = shapely.STRtree(hulls)
+    tree = shapely.STRtree(np.array(extents, dtype=object))
     for core in core_tiles(tuple(inp.area.bounds), tile_m):
         if not core.intersects(inp.area):
             continue
@@ -89,7 +98,7 @@ def detect_gaps_distributed(inp: GapInputs, g: GapsConfig, client, tile_m: float
             continue
         frames = [partitions[int(i)] for i in parts]
         tasks.append(dask.delayed(_detect_tile)(core, halo_m, frames, shared, g))
-    results = client.compute(tasks, sync=True)
+    results = client.gather(client.compute(tasks))
     found = [r for r in results if len(r)]
     if not found:
         return gpd.GeoDataFrame(columns=GAP_COLUMNS, geometry=[], crs=crs)
