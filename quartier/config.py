@@ -96,6 +96,8 @@ class TableConfig(_Strict):
     join: Literal["id", "name"] = "id"
     id_width: int | None = Field(None, ge=1)
     na_values: list[str] = Field(default_factory=list, description="extra missing-value codes")
+    zero_values: list[str] = Field(default_factory=list, description="codes that mean 0, e.g. '–' "
+                                   "in tables where the dash means 'nothing' (German convention)")
     drop_keys: list[str] = Field(default_factory=list, description="rows to drop: totals, Bezirke")
     note_column: str | None = Field(None, description="a validity/comment column kept as text")
     json_year: str | None = Field(None, description="json: year under data.<year>.<indicator>")

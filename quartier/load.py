@@ -415,9 +415,15 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
     out = pd.DataFrame({"key": join_key.to_numpy()})
     code_columns: dict[str, list[str]] = {}
+    na_codes -= set(t.zero_values)
     for column, spec in t.columns.items():
-        values, codes = parse_numbers(df[column], t.decimal, t.thousands, na_codes, source,
-                                      column, line)
+        raw = df[column].astype("string").str.strip()
+        zero = raw.isin(t.zero_values)
+        if zero.any():
+            report.notes.append(f"{column}: {int(zero.sum())} × {sorted(set(raw[zero]))} read as 0 "
+                                "(zero_values)")
+        values, codes = parse_numbers(raw.mask(zero, "0"), t.decimal, t.thousands, na_codes,
+                                      source, column, line)
         out[spec.name] = values.to_numpy()
         for code, n in codes.items():
             code_columns.setdefault(f"{code!r} ×{n}", []).append(column)

@@ -115,6 +115,10 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
         elements = doc["elements"] if isinstance(doc, dict) else doc
         df = pd.json_normalize(elements)
         df.columns = [c.removeprefix("tags.") for c in df.columns]
+        # ways and relations come with `out center`: their point is the centre
+        for axis in ("lat", "lon"):
+            if f"center.{axis}" in df:
+                df[axis] = df.get(axis, pd.Series(np.nan, index=df.index)).fillna(df[f"center.{axis}"])
         if layer.osm_tags:
             df = df[_match_tags(df, layer.osm_tags)]
         x, y = layer.x or "lon", layer.y or "lat"

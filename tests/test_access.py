@@ -185,3 +185,17 @@ def test_empty_category_gives_nan_not_zero(tmp_path):
     assert out["dist_arzt_m"].isna().all()
     assert out["dist_kita_m"].notna().all()
     assert pd.api.types.is_float_dtype(out["access_score"])
+
+
+def test_leipzig_overpass_pois():
+    from quartier.config import load_config
+    from quartier.load import load_city
+
+    from .conftest import LEIPZIG_CONFIG
+
+    cfg = load_config(LEIPZIG_CONFIG)
+    units, _ = load_city(cfg)
+    res = compute_access(cfg, units)
+    counts = res.pois["category"].value_counts()
+    assert counts["supermarkt"] >= 100 and counts["kita"] >= 250 and counts["oepnv"] > 500
+    assert res.table.filter(like="dist_").notna().all().all() and len(res.table) == 63

@@ -55,3 +55,22 @@ def test_leipzig_name_join_swapped_axes_total_dropped():
     lon, lat = units.to_crs(4326).union_all().centroid.coords[0]
     assert 12.2 < lon < 12.6 and 51.2 < lat < 51.5
     assert units["ew_2023"].notna().all() and np.isfinite(units["sgb2_quote_2022_pct"]).all()
+
+
+def test_berlin_partial_tables_reported(berlin):
+    units, report = berlin
+    t = {r.name: r for r in report.tables}
+    assert t["eigentum2022"].matched == 541 and t["eigentum2022"].only_in_units == ["05300838"]
+    assert any("footnote/blank" in n for n in t["eigentum2022"].notes)  # the all-empty row
+    assert t["wohnungsbestand2023"].matched == 434
+    assert len(t["wohnungsbestand2023"].only_in_units) == 108
+    assert any("read as 0" in n for n in t["wohnungsbestand2023"].notes)
+    assert units["wohnungen_2023"].isna().sum() == 108  # missing stays missing, never 0
+
+
+def test_zero_values_code(tmp_path):
+    from .conftest import tiny_config
+
+    csv = "ID;EW;SGB2\n001;–;1,0\n002;2000;2,0\n003;1;1\n004;1;1\n"
+    units, _ = load_city(tiny_config(tmp_path, csv=csv, table={"zero_values": ["–"]}))
+    assert units["ew"].iloc[0] == 0
