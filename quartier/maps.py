@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from folium.plugins import FastMarkerCluster
 
+from quartier.report import html_text as _fmt
+
 STATIC = Path(__file__).with_name("static")
 #: ColorBrewer YlOrRd (9 classes); subsampled for fewer classes.
 YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c",
@@ -57,17 +59,6 @@ TEXT = {
 def _palette(k: int) -> list[str]:
     idx = np.linspace(0, len(YLORRD) - 1, k).round().astype(int)
     return [YLORRD[i] for i in idx]
-
-
-def _fmt(value: object) -> str:
-    """Escaped text for a page: numbers in German style, missing as '–'."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    if isinstance(value, bool | np.bool_):
-        return "ja" if value else "nein"
-    if isinstance(value, float | np.floating):
-        return f"{value:,.2f}".replace(",", " ").replace(".", ",")
-    return html.escape(str(value))
 
 
 def to_web(gdf: gpd.GeoDataFrame, columns: list[str], simplify: bool = True) -> gpd.GeoDataFrame:

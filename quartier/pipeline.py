@@ -67,10 +67,7 @@ def write_flags(result: FlagResult, out: Path) -> list[Path]:
     """priority.csv/.xlsx/.gpkg (contract columns first), clusters and targets tables."""
     table = result.table
     files = write_table(table, out / "priority.csv")
-    gpkg = out / "priority.gpkg"
-    gpkg.unlink(missing_ok=True)
-    table.to_file(gpkg, layer="priority", driver="GPKG", engine="pyogrio")
-    files.append(gpkg)
+    files.append(write_gpkg_atomic(table, out / "priority.gpkg", "priority"))
     if result.clusters is not None:
         prof = result.clusters.profiles.rename_axis("cluster").reset_index()
         prof.insert(1, "cluster_name", prof["cluster"].map(result.clusters.names))
@@ -105,8 +102,11 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
                                                cfg.access.network_highway_column)
         graph = network_mod.build_graph(streets)
         area = streets.geometry.union_all().convex_hull.buffer(-200)
-        pool = origins if origins is not None else pd.DataFrame(
-            {"x": units.representative_point().x, "y": units.representative_point().y})
+        if origins is not None:
+            pool = origins
+        else:
+            rep = units.representative_point()
+            pool = pd.DataFrame({"x": rep.x, "y": rep.y})
         inside = shapely.contains_xy(area, pool["x"].to_numpy(), pool["y"].to_numpy())
         near = pois[shapely.contains_xy(area.buffer(1000), *shapely.get_coordinates(
             pois.geometry.values).T)]
@@ -125,11 +125,9 @@ def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> li
     files += write_table(result.report.to_frame(), out / "poi_report.csv")
     if result.detour is not None:
         files += write_table(result.detour, out / "detour_factor.csv")
-    gpkg = out / "access.gpkg"
-    gpkg.unlink(missing_ok=True)
-    gpd.GeoDataFrame(result.table, geometry=units.geometry, crs=units.crs).to_file(
-        gpkg, layer="access_units", engine="pyogrio")
-    files.append(gpkg)
+    files.append(write_gpkg_atomic(
+        gpd.GeoDataFrame(result.table, geometry=units.geometry, crs=units.crs),
+        out / "access.gpkg", "access_units"))
     return files
 
 
@@ -313,7 +311,7 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                 agg = w.sum() if (w.min().min() >= 0 and w.median().median() > 100) else w.median()
                 charts.append(report_mod.line_svg(pd.DataFrame({ind: agg}), ind))
         sections.append(("Zeitreihen", f'<div class="charts">{"".join(charts)}</div>'
-                         + "".join(f"<p class='note'>{report_mod._e(n)}</p>" for n in mon.notes)))
+                         + "".join(f"<p class='note'>{report_mod.html_text(n)}</p>" for n in mon.notes)))
         if not mon.targets.empty:
             matrix = (mon.targets[mon.targets["unit_id"] == "Stadt"]
                       .pivot_table(index="label", columns="year", values="status", aggfunc="first")

@@ -21,17 +21,20 @@ vertical-align:top}th{background:#f2f2f2}.kpi{display:inline-block;margin:0 1.2e
 .charts{display:flex;flex-wrap:wrap;gap:1em}.note{color:#666;font-size:12px}"""
 
 
-def _e(value: object) -> str:
+def html_text(value: object) -> str:
+    """Escaped text for a page: numbers in German style, missing as '–', booleans ja/nein."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "–"
+    if isinstance(value, bool | np.bool_):
+        return "ja" if value else "nein"
     if isinstance(value, float | np.floating):
         return f"{value:,.2f}".replace(",", " ").replace(".", ",")
     return html.escape(str(value))
 
 
 def table_html(df: pd.DataFrame, max_rows: int = 50) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+    head = "".join(f"<th>{html_text(c)}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html_text(v)}</td>" for v in row) + "</tr>"
                    for row in df.head(max_rows).itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -48,13 +51,13 @@ def histogram_svg(values: pd.Series, title: str, bins: int = 20, width: int = 34
     bars = "".join(
         f'<rect x="{pad + i * w:.1f}" y="{height - 25 - (c / top) * (height - 50):.1f}" '
         f'width="{w - 1:.1f}" height="{(c / top) * (height - 50):.1f}" fill="#4a78b5">'
-        f"<title>{_e(edges[i])} – {_e(edges[i + 1])}: {c}</title></rect>"
+        f"<title>{html_text(edges[i])} – {html_text(edges[i + 1])}: {c}</title></rect>"
         for i, c in enumerate(counts))
-    axis = (f'<text x="{pad}" y="{height - 8}" font-size="10">{_e(edges[0])}</text>'
+    axis = (f'<text x="{pad}" y="{height - 8}" font-size="10">{html_text(edges[0])}</text>'
             f'<text x="{width - 10}" y="{height - 8}" font-size="10" text-anchor="end">'
-            f"{_e(edges[-1])}</text>")
-    return (f'<svg width="{width}" height="{height}" role="img"><title>{_e(title)}</title>'
-            f'<text x="{pad}" y="14" font-size="12" font-weight="bold">{_e(title)}</text>'
+            f"{html_text(edges[-1])}</text>")
+    return (f'<svg width="{width}" height="{height}" role="img"><title>{html_text(title)}</title>'
+            f'<text x="{pad}" y="14" font-size="12" font-weight="bold">{html_text(title)}</text>'
             f"{bars}{axis}</svg>")
 
 
@@ -81,24 +84,24 @@ def line_svg(series: pd.DataFrame, title: str, width: int = 520, height: int = 2
                        if np.isfinite(b))
         lines.append(f'<polyline fill="none" stroke="{colours[i]}" stroke-width="2" points="{pts}"/>')
         keys.append(f'<text x="{width - 10}" y="{30 + 13 * i}" font-size="10" text-anchor="end" '
-                    f'fill="{colours[i]}">{_e(col)}</text>')
+                    f'fill="{colours[i]}">{html_text(col)}</text>')
     axis = (f'<text x="{pad}" y="{height - 8}" font-size="10">{int(x.min())}</text>'
             f'<text x="{width - 10}" y="{height - 8}" font-size="10" text-anchor="end">'
-            f'{int(x.max())}</text><text x="2" y="{py(hi) + 4:.0f}" font-size="10">{_e(hi)}</text>'
-            f'<text x="2" y="{py(lo):.0f}" font-size="10">{_e(lo)}</text>')
-    return (f'<svg width="{width}" height="{height}" role="img"><title>{_e(title)}</title>'
-            f'<text x="{pad}" y="14" font-size="12" font-weight="bold">{_e(title)}</text>'
+            f'{int(x.max())}</text><text x="2" y="{py(hi) + 4:.0f}" font-size="10">{html_text(hi)}</text>'
+            f'<text x="2" y="{py(lo):.0f}" font-size="10">{html_text(lo)}</text>')
+    return (f'<svg width="{width}" height="{height}" role="img"><title>{html_text(title)}</title>'
+            f'<text x="{pad}" y="14" font-size="12" font-weight="bold">{html_text(title)}</text>'
             f'{"".join(lines)}{"".join(keys)}{axis}</svg>')
 
 
 def write_report(path: str | Path, city: str, figures: dict[str, object], sections: list[tuple[str, str]],
                  sources: list[str]) -> Path:
     """Assemble and write the report. ``sections`` are (title, already-escaped HTML)."""
-    kpis = "".join(f'<div class="kpi">{_e(k)}<b>{_e(v)}</b></div>' for k, v in figures.items())
-    body = "".join(f"<h2>{_e(t)}</h2>{h}" for t, h in sections)
-    src = "".join(f"<li>{_e(s)}</li>" for s in sources)
+    kpis = "".join(f'<div class="kpi">{html_text(k)}<b>{html_text(v)}</b></div>' for k, v in figures.items())
+    body = "".join(f"<h2>{html_text(t)}</h2>{h}" for t, h in sections)
+    src = "".join(f"<li>{html_text(s)}</li>" for s in sources)
     doc = (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>quartier – '
-           f"{_e(city)}</title><style>{CSS}</style></head><body><h1>quartier – {_e(city)}</h1>"
+           f"{html_text(city)}</title><style>{CSS}</style></head><body><h1>quartier – {html_text(city)}</h1>"
            f"{kpis}{body}<h2>Datenquellen und Lizenzen</h2><ul>{src}</ul>"
            '<p class="note">Erstellt mit quartier. Index nach der Methode des Monitorings Soziale '
            "Stadtentwicklung; Cluster sind explorativ, der Index ist die amtliche Kennzeichnung."
