@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
@@ -21,7 +20,8 @@ import numpy as np
 import pandas as pd
 from folium.plugins import FastMarkerCluster
 
-from quartier.report import html_text as _fmt
+from quartier.escape import html_text as _fmt
+from quartier.output import write_text
 
 STATIC = Path(__file__).with_name("static")
 #: ColorBrewer YlOrRd (9 classes); subsampled for fewer classes.
@@ -75,9 +75,9 @@ def to_web(gdf: gpd.GeoDataFrame, columns: list[str], simplify: bool = True) -> 
 def legend_html(title: str, bins: list[str], colours: list[str]) -> str:
     rows = "".join(
         f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
-        f'margin-right:6px;border:1px solid #999;vertical-align:middle"></span>{html.escape(b)}</div>'
+        f'margin-right:6px;border:1px solid #999;vertical-align:middle"></span>{_fmt(b)}</div>'
         for b, c in zip(bins, colours, strict=True))
-    return f'<div class="quartier-legend-section"><b>{html.escape(title)}</b>{rows}</div>'
+    return f'<div class="quartier-legend-section"><b>{_fmt(title)}</b>{rows}</div>'
 
 
 def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
@@ -98,7 +98,7 @@ def _add_legend(fmap: folium.Map, section: str) -> None:
 def _popup_fields(tooltip: dict[str, str]) -> folium.GeoJsonTooltip:
     # Leaflet renders aliases and layer names as HTML: escape them like the values
     return folium.GeoJsonTooltip(fields=list(tooltip),
-                                 aliases=[html.escape(a) for a in tooltip.values()], sticky=True)
+                                 aliases=[_fmt(a) for a in tooltip.values()], sticky=True)
 
 
 def choropleth(units: gpd.GeoDataFrame, column: str, label: str | None = None,
@@ -127,7 +127,7 @@ def choropleth(units: gpd.GeoDataFrame, column: str, label: str | None = None,
     web = to_web(units, list(tooltip))
     web["_fill"] = [colours[c] if c >= 0 else NO_DATA_COLOUR for c in cls]
     fmap = fmap or new_map(units)
-    folium.GeoJson(web, name=html.escape(label), show=show,
+    folium.GeoJson(web, name=_fmt(label), show=show,
                    style_function=lambda f: {"fillColor": f["properties"]["_fill"],
                                              "color": "#555", "weight": 0.4, "fillOpacity": 0.7},
                    highlight_function=lambda f: {"weight": 2, "color": "#000"},
@@ -149,7 +149,7 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], nam
     web["_fill"] = [colours.get(v, NO_DATA_COLOUR) for v in raw]
     web["_op"] = [opacity if v in colours else (0.15 if legend else 0.0) for v in raw]
     layer = folium.GeoJson(
-        web, name=html.escape(name), show=show,
+        web, name=_fmt(name), show=show,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555",
                                   "weight": 0.4, "fillOpacity": f["properties"]["_op"]},
         highlight_function=lambda f: {"weight": 2, "color": "#000"},
@@ -170,8 +170,8 @@ def poi_layers(pois: gpd.GeoDataFrame, labels: dict[str, str], fmap: folium.Map,
                 "{radius: 5, color: '#08519c', fillOpacity: 0.8}); "
                 "m.bindTooltip(row[2]); return m; }")
     for cat, grp in web.groupby("category"):
-        name = html.escape(f"{labels.get(cat, cat)} ({len(grp):,})")
-        text = [f"{html.escape(labels.get(cat, cat))}: {_fmt(n)} ({_fmt(src)})"
+        name = _fmt(f"{labels.get(cat, cat)} ({len(grp):,})")
+        text = [f"{_fmt(labels.get(cat, cat))}: {_fmt(n)} ({_fmt(src)})"
                 for n, src in zip(grp["name"], grp["source"], strict=True)]
         data = [[y, x, t] for x, y, t in zip(grp.geometry.x.round(6), grp.geometry.y.round(6), text,
                                              strict=True)]
@@ -183,7 +183,7 @@ def poi_layers(pois: gpd.GeoDataFrame, labels: dict[str, str], fmap: folium.Map,
 def site_layer(sites: gpd.GeoDataFrame, fmap: folium.Map, t: dict[str, str]) -> None:
     """Selected sites as circles sized by places, the others small and grey; reasons in popups."""
     web = to_web(sites, ["site_id", "name", "places", "score", "reasons"], simplify=False)
-    group = folium.FeatureGroup(name=html.escape(t["sites"]), show=True)
+    group = folium.FeatureGroup(name=_fmt(t["sites"]), show=True)
     for row, sel, places in zip(web.itertuples(), sites["selected"], sites["places"], strict=True):
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x], radius=4 + 10 * np.sqrt(places / 300) if sel else 3,
@@ -216,7 +216,7 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
                     no_data=t["no_data"])
         top = f[f["priority_rank"].le(20).fillna(False)]
         folium.GeoJson(to_web(top, ["unit_id", "unit_name", "priority_rank"]),
-                       name=html.escape(t["priority"]),
+                       name=_fmt(t["priority"]),
                        style_function=lambda _f: {"fill": False, "color": "#000", "weight": 3},
                        tooltip=_popup_fields({"priority_rank": t["rank"], "unit_name": t["name"]}),
                        ).add_to(fmap)
@@ -292,11 +292,5 @@ def save(fmap: folium.Map, path: str | Path, title: str = "quartier") -> Path:
             'z-index:9999;background:white;padding:8px 10px;border:1px solid #888;'
             'border-radius:4px;font:12px sans-serif;max-height:60vh;overflow:auto;max-width:320px">'
             f'{sections}</div>'))
-    fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = _inline(fmap.get_root().render())
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    fmap.get_root().header.add_child(folium.Element(f"<title>{_fmt(title)}</title>"))
+    return write_text(_inline(fmap.get_root().render()), path)

@@ -17,9 +17,11 @@ from quartier import network as network_mod
 from quartier import report as report_mod
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
+from quartier.escape import html_text
 from quartier.flag import FlagResult, flag_units
 from quartier.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
 from quartier.load import JoinReport, load_city
+from quartier.output import prepare_out_dir, write_csv, write_gpkg, write_table
 from quartier.pois import PoiReport, load_pois
 from quartier.sites import SitesResult, read_site_file, score_sites, select_sites, sites_from_gaps
 
@@ -53,21 +55,11 @@ class RunResult:
     monitor: MonitorResult | None = None
 
 
-def write_table(df: pd.DataFrame, path: Path) -> list[Path]:
-    """CSV (UTF-8 with BOM, so Excel shows umlauts) and, beside it, xlsx for office use."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    plain = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-    plain.to_csv(path, index=False, encoding="utf-8-sig")
-    xlsx = path.with_suffix(".xlsx")
-    plain.to_excel(xlsx, index=False)
-    return [path, xlsx]
-
-
 def write_flags(result: FlagResult, out: Path) -> list[Path]:
     """priority.csv/.xlsx/.gpkg (contract columns first), clusters and targets tables."""
     table = result.table
     files = write_table(table, out / "priority.csv")
-    files.append(write_gpkg_atomic(table, out / "priority.gpkg", "priority"))
+    files.append(write_gpkg(table, out / "priority.gpkg", "priority"))
     if result.clusters is not None:
         prof = result.clusters.profiles.rename_axis("cluster").reset_index()
         prof.insert(1, "cluster_name", prof["cluster"].map(result.clusters.names))
@@ -125,7 +117,7 @@ def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> li
     files += write_table(result.report.to_frame(), out / "poi_report.csv")
     if result.detour is not None:
         files += write_table(result.detour, out / "detour_factor.csv")
-    files.append(write_gpkg_atomic(
+    files.append(write_gpkg(
         gpd.GeoDataFrame(result.table, geometry=units.geometry, crs=units.crs),
         out / "access.gpkg", "access_units"))
     return files
@@ -135,9 +127,10 @@ def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], N
            ) -> tuple[RunResult, AccessResult]:
     """Load the units, compute walking access per unit; write access_units.csv and friends."""
     say = progress or (lambda _msg: None)
+    out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
     result = compute_access(cfg, units, say)
-    files = write_access(result, units, Path(out_dir))
+    files = write_access(result, units, out)
     return RunResult(units=units, report=report, files=files), result
 
 
@@ -160,7 +153,7 @@ def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], Non
          ) -> RunResult:
     """Load, compute the index, flag and rank the units; write priority.csv and friends."""
     say = progress or (lambda _msg: None)
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
     flags, acc = flag_with_access(cfg, units, say)
     files = write_flags(flags, out)
@@ -175,7 +168,7 @@ def run(
 ) -> RunResult:
     """Everything the config describes: join, access, flag, gaps, sites, maps and the report."""
     say = progress or (lambda _msg: None)
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
     files = write_table(units, out / "units.csv")
     files += write_table(report.to_frame(), out / "join_report.csv")
@@ -311,7 +304,7 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                 agg = w.sum() if (w.min().min() >= 0 and w.median().median() > 100) else w.median()
                 charts.append(report_mod.line_svg(pd.DataFrame({ind: agg}), ind))
         sections.append(("Zeitreihen", f'<div class="charts">{"".join(charts)}</div>'
-                         + "".join(f"<p class='note'>{report_mod.html_text(n)}</p>" for n in mon.notes)))
+                         + "".join(f"<p class='note'>{html_text(n)}</p>" for n in mon.notes)))
         if not mon.targets.empty:
             matrix = (mon.targets[mon.targets["unit_id"] == "Stadt"]
                       .pivot_table(index="label", columns="year", values="status", aggfunc="first")
@@ -330,27 +323,17 @@ class GapsResult:
     files: list[Path]
 
 
-def write_gpkg_atomic(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
-    """Write to a temp file beside ``path``, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.gpkg")
-    tmp.unlink(missing_ok=True)
-    gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
-    tmp.replace(path)
-    return path
-
-
 def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = None,
          progress: Callable[[str], None] | None = None) -> GapsResult:
     """Detect gap candidates, write DIR/gaps.gpkg (layer ``candidates``) and record the run in
     the review store (default DIR/review.sqlite), keeping every decision."""
     say = progress or (lambda _msg: None)
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir)
     say("reading buildings, streets and land use")
     inputs = read_gap_inputs(cfg)
     say(f"detecting gaps among {len(inputs.buildings):,} buildings")
     candidates = detect_gaps(inputs, cfg.gaps)
-    files = [write_gpkg_atomic(candidates, out / "gaps.gpkg", "candidates")]
+    files = [write_gpkg(candidates, out / "gaps.gpkg", "candidates")]
     store_path = Path(store) if store else out / "review.sqlite"
     say(f"updating the review store {store_path}")
     con = review.open_store(store_path)
@@ -411,7 +394,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
                         "status_class", "source", "reasons") if c in table]
     result.table = gpd.GeoDataFrame(table[cols], geometry=table.geometry, crs=table.crs)
     files += write_table(result.table, out / "sites.csv")
-    files.append(write_gpkg_atomic(result.table, out / "sites.gpkg", "sites"))
+    files.append(write_gpkg(result.table, out / "sites.gpkg", "sites"))
     return result, gap_result, files
 
 
@@ -424,7 +407,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
         raise ConfigError("the config has no [sites] section")
     if cfg.access is None or cfg.index is None:
         raise ConfigError("siting needs the [access] and [index] sections")
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
     flags, acc = flag_with_access(cfg, units, say)
     files = write_flags(flags, out) + write_access(acc, units, out)
@@ -465,9 +448,7 @@ def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Ser
 
 
 def write_monitor(result: MonitorResult, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    result.long.to_csv(out / "monitoring.csv", index=False, encoding="utf-8-sig")
-    files = [out / "monitoring.csv"]
+    files = [write_csv(result.long, out / "monitoring.csv")]
     if not result.targets.empty:
         files += write_table(result.targets, out / "targets.csv")
     if result.signals is not None:
@@ -479,6 +460,7 @@ def monitor(cfg: QuartierConfig, out_dir: str | Path,
             progress: Callable[[str], None] | None = None) -> tuple[RunResult, MonitorResult]:
     """Load the units, build the series and evaluate the targets: DIR/monitoring.csv, targets.csv."""
     say = progress or (lambda _msg: None)
+    out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
     status = None
     if cfg.index is not None:
@@ -486,5 +468,5 @@ def monitor(cfg: QuartierConfig, out_dir: str | Path,
 
         status = compute_index(units, cfg.index, cfg.population_column)["status_class"]
     result = compute_monitor(cfg, units, status, say)
-    files = write_monitor(result, Path(out_dir))
+    files = write_monitor(result, out)
     return RunResult(units=units, report=report, files=files), result

@@ -7,11 +7,13 @@ the data is HTML-escaped.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from quartier.escape import html_text
+from quartier.output import write_text
 
 CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}table{border-collapse:collapse;
@@ -19,17 +21,6 @@ width:100%;font-size:12.5px}th,td{border:1px solid #ddd;padding:3px 6px;text-ali
 vertical-align:top}th{background:#f2f2f2}.kpi{display:inline-block;margin:0 1.2em 1em 0;padding:
 .6em 1em;background:#f6f6f6;border-radius:6px}.kpi b{display:block;font-size:1.4em}
 .charts{display:flex;flex-wrap:wrap;gap:1em}.note{color:#666;font-size:12px}"""
-
-
-def html_text(value: object) -> str:
-    """Escaped text for a page: numbers in German style, missing as '–', booleans ja/nein."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    if isinstance(value, bool | np.bool_):
-        return "ja" if value else "nein"
-    if isinstance(value, float | np.floating):
-        return f"{value:,.2f}".replace(",", " ").replace(".", ",")
-    return html.escape(str(value))
 
 
 def table_html(df: pd.DataFrame, max_rows: int = 50) -> str:
@@ -106,7 +97,4 @@ def write_report(path: str | Path, city: str, figures: dict[str, object], sectio
            '<p class="note">Erstellt mit quartier. Index nach der Methode des Monitorings Soziale '
            "Stadtentwicklung; Cluster sind explorativ, der Index ist die amtliche Kennzeichnung."
            "</p></body></html>")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(doc, encoding="utf-8")
-    return path
+    return write_text(doc, path)

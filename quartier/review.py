@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from quartier.errors import QuartierError
+from quartier.output import prepare_out_dir, write_gpkg, write_table
 
 STATUSES = ("offen", "bestätigt", "verworfen", "mobilisierbar", "in Planung")
 CHANGED_IOU = 0.5
@@ -219,22 +220,11 @@ def cadastre(con: sqlite3.Connection) -> gpd.GeoDataFrame:
 
 
 def export(con: sqlite3.Connection, out_dir: str | Path) -> list[Path]:
-    """The cadastre as GeoPackage, CSV and xlsx (written to temp files, then renamed)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """The cadastre as GeoPackage, CSV and xlsx (atomic, formula-safe writes)."""
+    out = prepare_out_dir(out_dir)
     cad = cadastre(con)
-    files = []
-    for name, writer in (("baulueckenkataster.gpkg",
-                          lambda p: cad.to_file(p, layer="kataster", driver="GPKG")),
-                         ("baulueckenkataster.csv",
-                          lambda p: cad.drop(columns="geometry").to_csv(p, index=False,
-                                                                        encoding="utf-8-sig")),
-                         ("baulueckenkataster.xlsx",
-                          lambda p: cad.drop(columns="geometry").to_excel(p, index=False))):
-        final = out / name
-        tmp = final.with_name(f".{name}.tmp{final.suffix}")
-        tmp.unlink(missing_ok=True)
-        writer(tmp)
-        tmp.replace(final)
-        files.append(final)
-    return files
+    if cad.empty:
+        raise ReviewStoreError("the review store holds no candidates yet: run `quartier gaps "
+                               "detect` first; nothing was exported")
+    return [write_gpkg(cad, out / "baulueckenkataster.gpkg", "kataster"),
+            *write_table(cad, out / "baulueckenkataster.csv")]

@@ -1,0 +1,140 @@
+"""The one writer of output files: atomic, and safe to open in a spreadsheet.
+
+Every file quartier writes goes through :func:`atomic_write`: the content goes to a temporary
+file in the same folder, is flushed and ``fsync``-ed, and then replaces the target with
+``os.replace`` (atomic on POSIX and Windows). A crash, ``kill -9`` or Ctrl-C at any moment leaves
+either the complete previous file or the complete new one, never half a file. A temporary file
+left by a killed run is removed by the next run (:func:`prepare_out_dir`).
+
+Tables (CSV and xlsx) pass through :func:`quartier.escape.spreadsheet_frame`: no text cell starts
+a formula. CSV is UTF-8 with BOM so that Excel shows umlauts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from quartier.errors import QuartierError
+from quartier.escape import spreadsheet_frame
+
+TMP_MARK = ".quartier-tmp"
+
+
+class OutputError(QuartierError):
+    """An output cannot be written (no space, no permission, a file where a folder should be)."""
+
+
+def _explain(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        why = "the disk is full"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "no permission to write there (read-only folder or file?)"
+    elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        why = "a file stands where a folder is needed"
+    else:
+        why = exc.strerror or str(exc)
+    return (f"{path}: cannot write ({why}). The previous version of the file, if any, is "
+            "unchanged; choose another --out folder or free the problem and run again")
+
+
+def prepare_out_dir(out: str | Path) -> Path:
+    """Create the output folder (or check the existing one) and remove temporary files that a
+    killed run left behind. Raises :class:`OutputError` when ``out`` is a file or not writable."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: --out must be a folder, but a file of that name exists; "
+                          "choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(_explain(exc, out)) from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: the output folder is not writable; choose another --out")
+    for stale in out.glob(f".*{TMP_MARK}*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    return out
+
+
+def _fsync_dir(folder: Path) -> None:
+    # the rename itself must reach the disk, not only the file's content
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
+
+    On any exception (including KeyboardInterrupt) the temporary file is removed and ``path``
+    is left as it was. ``OSError`` becomes :class:`OutputError` with the reason in words.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        prepare_out_dir(path.parent)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}{TMP_MARK}{path.suffix}")
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(_explain(exc, path)) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_bytes_with(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Atomically write ``path`` with ``writer(tmp_path)``; returns ``path``."""
+    with atomic_write(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """A text file (HTML, TOML) in UTF-8, atomically."""
+    return write_bytes_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """CSV in UTF-8 with BOM, formula-safe, atomically (geometry column dropped)."""
+    plain = spreadsheet_frame(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
+    return write_bytes_with(path, lambda tmp: plain.to_csv(tmp, index=False, encoding="utf-8-sig"))
+
+
+def write_xlsx(df: pd.DataFrame, path: str | Path, sheet: str = "Tabelle") -> Path:
+    """xlsx, formula-safe (no text cell starts a formula, control characters visible), atomically."""
+    plain = spreadsheet_frame(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
+    return write_bytes_with(path, lambda tmp: plain.to_excel(tmp, index=False, sheet_name=sheet,
+                                                             engine="openpyxl"))
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> list[Path]:
+    """The CSV at ``path`` and, beside it, the same table as xlsx for office use."""
+    path = Path(path)
+    return [write_csv(df, path), write_xlsx(df, path.with_suffix(".xlsx"))]
+
+
+def write_gpkg(gdf: gpd.GeoDataFrame, path: str | Path, layer: str) -> Path:
+    """One layer as a GeoPackage, atomically (a new file each time; other layers are not kept)."""
+    return write_bytes_with(path, lambda tmp: gdf.to_file(tmp, layer=layer, driver="GPKG",
+                                                          engine="pyogrio"))
