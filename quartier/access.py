@@ -84,7 +84,11 @@ def point_access(
     xy = shapely.get_coordinates(origins.geometry.representative_point().values)
     out = {}
     total, weights = np.zeros(len(xy)), 0.0
+    empty = empty_categories(pois, cfg)
     for c, spec in cfg.categories.items():
+        if c in empty:
+            out[f"dist_{c}_m"] = out[f"score_{c}"] = np.full(len(xy), np.nan)
+            continue
         d, s = category_access(xy, pois, c, spec, cfg.detour_factor)
         out[f"dist_{c}_m"] = np.where(np.isfinite(d), d, np.nan)
         out[f"score_{c}"] = 100 * s
@@ -94,8 +98,21 @@ def point_access(
             pxy = shapely.get_coordinates(pois.geometry[pois["category"] == c].values)
             for r in cfg.count_radii_m:
                 out[f"n_{c}_{r:g}m"] = count_within(xy, pxy, r)
-    out["access_score"] = 100 * total / weights if weights else np.nan
+    out["access_score"] = 100 * total / weights if weights else np.full(len(xy), np.nan)
+    out["access_notes"] = access_score_note(empty)
     return pd.DataFrame(out, index=origins.index)
+
+
+def empty_categories(pois: gpd.GeoDataFrame, cfg: AccessConfig) -> list[str]:
+    """Configured categories without a single POI: their distances and scores stay missing and
+    ``access_score`` is computed without them (not with a score of 0)."""
+    present = set(pois["category"])
+    return [c for c in cfg.categories if c not in present]
+
+
+def access_score_note(empty: list[str]) -> str:
+    return (f"access_score ohne {', '.join(empty)} (keine Einrichtungen in den Daten)"
+            if empty else "")
 
 
 def population_origins(raster_path: str | Path, units: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -167,23 +184,31 @@ def access_units(
     def wmean(values: np.ndarray) -> np.ndarray:
         return np.bincount(unit, weights=pop * values, minlength=n) / pop_unit
 
+    # a unit measured from its representative point has no known residents: shares stay missing
+    from_point = np.isin(np.arange(n), unit[origins["origin"].to_numpy() == "Repräsentativpunkt"])
     out = {"unit_id": units["unit_id"].to_numpy()}
     total, weights = np.zeros(len(xy)), 0.0
+    empty = empty_categories(pois, cfg)
     for c, spec in cfg.categories.items():
+        if c in empty:
+            out[f"dist_{c}_m"] = out[f"share_within_{c}_pct"] = out[f"score_{c}"] = np.full(n, np.nan)
+            continue
         d, s = category_access(xy, pois, c, spec, cfg.detour_factor)
-        finite = np.isfinite(d)
-        out[f"dist_{c}_m"] = np.where(pop_unit > 0, wmean(np.where(finite, d, 0.0)), np.nan)
-        if not finite.all():
-            out[f"dist_{c}_m"] = np.full(n, np.nan)
-        out[f"share_within_{c}_pct"] = 100 * wmean(d * cfg.detour_factor <= spec.good_m)
+        out[f"dist_{c}_m"] = wmean(d)
+        out[f"share_within_{c}_pct"] = np.where(
+            from_point, np.nan, 100 * wmean(d * cfg.detour_factor <= spec.good_m))
         out[f"score_{c}"] = 100 * wmean(s)
         total += spec.weight * s
         weights += spec.weight
-    out["access_score"] = 100 * wmean(total / weights) if weights else np.nan
+    out["access_score"] = 100 * wmean(total / weights) if weights else np.full(n, np.nan)
     out["n_origins"] = np.bincount(unit, minlength=n)
-    out["origin"] = np.where(np.isin(np.arange(n), unit[origins["origin"].to_numpy()
-                                                         == "Repräsentativpunkt"]),
-                             "Repräsentativpunkt", "Bevölkerungsraster")
+    out["origin"] = np.where(from_point, "Repräsentativpunkt", "Bevölkerungsraster")
+    why = ("kein Bevölkerungsraster (access.population_raster)" if cfg.population_raster is None
+           else "keine Einwohner im Bevölkerungsraster")
+    point_note = np.where(from_point, f"{why}: gemessen vom Repräsentativpunkt der Einheit, "
+                          "Anteil der Einwohner unbekannt", "")
+    score_note = access_score_note(empty)
+    out["access_notes"] = ["; ".join(p for p in (a, score_note) if p) for a in point_note]
     return pd.DataFrame(out, index=units.index)
 
 

@@ -12,10 +12,12 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from quartier import pipeline
 from quartier.config import load_config
 from quartier.errors import QuartierError
+from quartier.escape import console_text, visible_controls
 from quartier.load import JoinReport, load_city
 
 app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
@@ -28,50 +30,76 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="output folder")]
 
 @contextmanager
 def _user_errors():
+    """Errors in the user's data or config: a message and exit code 2, never a traceback.
+    Ctrl-C: a message and exit code 130; every output is written atomically, so the previous
+    run's files are intact."""
     try:
         yield
     except QuartierError as exc:
-        console.print(f"[bold red]Fehler:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]Fehler:[/] {console_text(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[bold yellow]Abgebrochen (Ctrl-C).[/] Die Ausgaben des vorigen Laufs sind "
+                      "unverändert; Dateien dieses Laufs sind vollständig oder gar nicht "
+                      "geschrieben.", highlight=False)
+        raise typer.Exit(130) from None
+
+
+def say_plain(text: object, style: str | None = None) -> None:
+    """Print text that may hold data (names, paths, notes) without interpreting it."""
+    console.print(Text(visible_controls(str(text)), style=style or ""), highlight=False,
+                  soft_wrap=True)
 
 
 @contextmanager
 def _status(title: str):
-    with console.status(title) as status:
+    with console.status(console_text(title)) as status:
         def say(msg: str) -> None:
-            status.update(f"{title}: {msg}")
-            console.log(msg)
+            status.update(f"{console_text(title)}: {console_text(msg)}")
+            console.log(Text(visible_controls(msg)))
         yield say
 
 
+def _cell(value: object) -> Text:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return Text("–")
+    return Text(visible_controls(f"{value:.2f}" if isinstance(value, float) else str(value)))
+
+
 def print_frame(df: pd.DataFrame, title: str, max_rows: int = 20) -> None:
-    table = Table(title=title, show_lines=False)
+    table = Table(title=console_text(title), show_lines=False)
     for col in df.columns:
-        table.add_column(str(col), overflow="fold")
-    for _, row in df.head(max_rows).iterrows():
-        table.add_row(*["–" if pd.isna(v) else (f"{v:.2f}" if isinstance(v, float) else str(v))
-                        for v in row])
+        table.add_column(_cell(col), overflow="fold")
+    for row in df.head(max_rows).itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
     console.print(table)
 
 
+def print_notes(notes: list[str], prefix: str = "Hinweis") -> None:
+    for note in notes:
+        say_plain(f"{prefix}: {note}", "yellow")
+
+
 def print_join_report(report: JoinReport) -> None:
-    console.print(f"[bold]{report.n_units} units[/]" +
-                  (f" — {'; '.join(report.unit_notes)}" if report.unit_notes else ""))
-    print_frame(report.to_frame().drop(columns="details"), "Join report")
+    say_plain(f"{report.n_units} units" + (f" — {'; '.join(report.unit_notes)}"
+                                           if report.unit_notes else ""), "bold")
+    frame = report.to_frame()
+    if len(frame):
+        print_frame(frame.drop(columns="details"), "Join report")
     for t in report.tables:
         for note in t.notes:
-            console.print(f"  {t.name}: {note}", highlight=False)
+            say_plain(f"  {t.name}: {note}")
         if t.only_in_table:
-            console.print(f"[yellow]{t.name}: {len(t.only_in_table)} key(s) only in the table "
-                          f"(not dropped, listed here): {', '.join(t.only_in_table[:20])}[/]")
+            say_plain(f"{t.name}: {len(t.only_in_table)} key(s) only in the table (not dropped, "
+                      f"listed here): {', '.join(t.only_in_table[:20])}", "yellow")
         if t.only_in_units:
-            console.print(f"[yellow]{t.name}: {len(t.only_in_units)} unit(s) without a row: "
-                          f"{', '.join(t.only_in_units[:20])}[/]")
+            say_plain(f"{t.name}: {len(t.only_in_units)} unit(s) without a row: "
+                      f"{', '.join(t.only_in_units[:20])}", "yellow")
 
 
 def _print_files(files: list[Path]) -> None:
     for f in files:
-        console.print(f"  wrote {f}")
+        say_plain(f"  wrote {f}")
 
 
 def _run(config: Path, out: Path, say: Callable[[str], None]) -> pipeline.RunResult:
@@ -121,6 +149,7 @@ def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
         reasons=lambda d: d["reasons"].str.slice(0, 140).where(d["reasons"].str.len() <= 140,
                                                                d["reasons"].str.slice(0, 139) + "…"))
     print_frame(shown, f"Top {top} priority units (of {int(t['valid'].sum())} scored)")
+    print_notes(result.flags.notes)
     if result.flags.clusters is not None:
         m = result.flags.clusters.metrics
         console.print(f"clusters: KMeans k={m['k_kmeans']} (silhouette {m['silhouette_kmeans']:.2f}, "
@@ -128,7 +157,7 @@ def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
                       f"GMM k={m['k_gmm']} (BIC); {m['n_not_clustered']} units not clustered "
                       "(missing context values)")
     counts = t["hotspot"].value_counts()
-    console.print("hot spots (Gi*, FDR): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    say_plain("hot spots (Gi*, FDR): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @app.command()
@@ -144,7 +173,8 @@ def flag(config: ConfigArg, out: OutOpt = Path("out"),
 
 def print_access(result: pipeline.AccessResult) -> None:
     for w in result.report.warnings:
-        console.print(f"[yellow]POI: {w}[/]", highlight=False)
+        say_plain(f"POI: {w}", "yellow")
+    print_notes(result.notes)
     t = result.table
     cats = [c.removeprefix("dist_").removesuffix("_m") for c in t.columns if c.startswith("dist_")]
     summary = pd.DataFrame({
@@ -153,8 +183,9 @@ def print_access(result: pipeline.AccessResult) -> None:
         "median_dist_m": [t[f"dist_{c}_m"].median() for c in cats],
         "median_share_within_pct": [t[f"share_within_{c}_pct"].median() for c in cats],
     })
-    print_frame(summary, f"Access of {len(t)} units (residents' straight-line distance; "
-                         "walking = × detour factor)")
+    measured = ("residents' straight-line distance" if (t["origin"] == "Bevölkerungsraster").all()
+                else "straight-line distance from one point per unit where no residents are known")
+    print_frame(summary, f"Access of {len(t)} units ({measured}; walking = × detour factor)")
     if result.detour is not None:
         print_frame(result.detour[["category", "n_pois", "network_median_m", "straight_median_m",
                                    "detour_median", "n_origins"]],
@@ -185,9 +216,9 @@ def print_gaps(result: pipeline.GapsResult) -> None:
                                         mean_confidence=("confidence", "mean")).reset_index()
     print_frame(summary, f"{len(c)} gap candidates")
     s = result.sync
-    console.print(f"review store {result.store}: run {s.run_id}: {s.new} new, {s.unchanged} "
-                  f"unchanged, {s.changed} changed (decisions carried over, flagged), "
-                  f"{s.orphaned} orphaned (kept)")
+    say_plain(f"review store {result.store}: run {s.run_id}: {s.new} new, {s.unchanged} "
+              f"unchanged, {s.changed} changed (decisions carried over, flagged), "
+              f"{s.revived} detected again (decisions kept), {s.orphaned} orphaned (kept)")
 
 
 @gaps_app.command("detect")
@@ -216,16 +247,14 @@ def gaps_review(
     from quartier import review
 
     with _user_errors():
-        if not store.exists():
-            raise review.ReviewStoreError(f"{store}: no review store here; run `quartier gaps "
-                                          "detect` first")
-        con = review.open_store(store)
+        # listing and history never write: a store is opened for writing only to decide
+        con = review.open_store(store, readonly=not set_id)
         try:
             if set_id:
                 if not status:
                     raise review.ReviewStoreError("--set needs --status")
                 did = review.decide(con, set_id, status, reviewer, note, expected)
-                console.print(f"decision {did}: {set_id} → {status} ({reviewer})")
+                say_plain(f"decision {did}: {set_id} → {status} ({reviewer})")
             elif history_of:
                 print_frame(review.history(con, history_of), f"history of {history_of}", 200)
             else:
@@ -245,7 +274,7 @@ def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
     from quartier import review
 
     with _user_errors():
-        con = review.open_store(store)
+        con = review.open_store(store, readonly=True)
         try:
             files = review.export(con, out)
         finally:
@@ -255,13 +284,13 @@ def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
 
 def print_sites(result) -> None:
     for w in result.warnings:
-        console.print(f"[yellow]{w}[/]", highlight=False)
+        say_plain(w, "yellow")
     t = result.table
     chosen = t[t["selected"]]
-    console.print(f"[bold]{result.housed} of {result.people} people housed[/] at {len(chosen)} "
-                  f"sites ({result.status}); objective Σ score·places = {result.objective:,.0f}")
+    say_plain(f"{result.housed} of {result.people} people housed at {len(chosen)} sites "
+              f"({result.status}); objective Σ score·places = {result.objective:,.0f}", "bold")
     if result.binding:
-        console.print("binding constraints: " + "; ".join(result.binding[:12]), highlight=False)
+        say_plain("binding constraints: " + "; ".join(result.binding[:12]))
     cols = ["site_id", "name", "places", "capacity", "score", "unit_id", "reasons"]
     print_frame(chosen[cols], "selected sites", 40)
     runners = t[~t["selected"] & t["reasons"].str.startswith("nicht ausgewählt")]
@@ -283,10 +312,10 @@ def sites(config: ConfigArg,
 
 def print_monitor(result) -> None:
     for n in result.notes:
-        console.print(f"  {n}", highlight=False)
+        say_plain(f"  {n}")
     if result.city_rent is not None:
-        console.print("city median offer rent (€/m², median of units with enough listings): "
-                      + ", ".join(f"{y}: {v:.2f}" for y, v in result.city_rent.items()))
+        say_plain("city median offer rent (€/m², median of units with enough listings): "
+                  + ", ".join(f"{y}: {v:.2f}" for y, v in result.city_rent.items()))
     if not result.targets.empty:
         city = result.targets[result.targets["unit_id"] == "Stadt"]
         print_frame(city.pivot_table(index="year", columns="label", values="status",
@@ -314,11 +343,11 @@ def demo(out: OutOpt = Path("maps")) -> None:
 def init(path: Annotated[Path, typer.Argument(help="where to write the template")]) -> None:
     """Write a commented config template for a new city."""
     if path.exists():
-        console.print(f"[red]{path} exists; not overwritten[/]")
+        say_plain(f"{path} exists; not overwritten", "red")
         raise typer.Exit(1)
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(__file__).with_name("template.toml"), path)
-    console.print(f"wrote {path}: edit the paths and columns, then `quartier check {path}`")
+    say_plain(f"wrote {path}: edit the paths and columns, then `quartier check {path}`")
 
 
 if __name__ == "__main__":

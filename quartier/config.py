@@ -6,10 +6,13 @@ key path (``tables[1].columns.S1.name``) and a hint, never as a traceback.
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import pyproj
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -19,6 +22,10 @@ from quartier.errors import ConfigError
 DEFAULT_NA_CODES: tuple[str, ...] = (
     "", "-", "–", "—", ".", "/", "x", "X", "...", "keine Daten", "k.A.", "k. A.", "n.v.", "NA",
 )
+
+
+#: Names quartier gives columns: identifiers (letters of any script, digits, '_').
+_NAME = re.compile(r"^[^\W\d]\w*$")
 
 
 class _Strict(BaseModel):
@@ -35,24 +42,34 @@ def _check_crs(value: str | None) -> str | None:
     return value
 
 
+def _check_metric_crs(value: str | None) -> str | None:
+    """A projected CRS in metres (how much it distorts distances is checked at the city's
+    location when the units are read)."""
+    if _check_crs(value) is None:
+        return None
+    crs = pyproj.CRS.from_user_input(value)
+    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    if not crs.is_projected or unit not in ("metre", "meter"):
+        raise ValueError(
+            f"{value!r} is not a metric projected CRS; use ETRS89/UTM "
+            "(EPSG:25832 for western, EPSG:25833 for eastern Germany)"
+        )
+    return value
+
+
 class CityConfig(_Strict):
     name: str
     crs: str = Field("EPSG:25833", description="metric CRS for every distance and area")
     language: Literal["de", "en"] = "de"
     sources: list[str] = Field(default_factory=list, description="attribution lines for reports")
+    max_scale_error_pct: float = Field(
+        0.5, gt=0, le=10, description="largest distance distortion of crs at the city (%); "
+        "ETRS89/UTM and Gauß-Krüger stay below 0.5 % anywhere in Germany, Web Mercator is ~60 %")
 
     @field_validator("crs")
     @classmethod
     def _metric(cls, value: str) -> str:
-        _check_crs(value)
-        crs = pyproj.CRS.from_user_input(value)
-        unit = crs.axis_info[0].unit_name if crs.axis_info else ""
-        if not crs.is_projected or unit not in ("metre", "meter"):
-            raise ValueError(
-                f"{value!r} is not a metric projected CRS; use ETRS89/UTM "
-                "(EPSG:25832 for western, EPSG:25833 for eastern Germany)"
-            )
-        return value
+        return _check_metric_crs(value)
 
 
 class UnitsConfig(_Strict):
@@ -77,7 +94,24 @@ class UnitsConfig(_Strict):
 class ColumnSpec(_Strict):
     name: str = Field(description="column name in quartier, with unit, e.g. share_sgb2_pct")
     label: str | None = Field(None, description="human label used in reasons and maps")
-    unit: str = ""
+    unit: str = Field("", description="'%' means a share: values must lie in 0–100")
+    min: float | None = Field(None, description="smallest valid value (default 0 for unit '%')")
+    max: float | None = Field(None, description="largest valid value (default 100 for unit '%')")
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} is not a usable column name: start with a letter, then "
+                             "letters, digits or '_' (e.g. share_sgb2_pct)")
+        return value
+
+    def valid_range(self) -> tuple[float, float]:
+        """(min, max) of valid values; a share (unit '%') lies in 0–100 unless set otherwise."""
+        share = self.unit.strip() == "%"
+        lo = self.min if self.min is not None else (0.0 if share else -np.inf)
+        hi = self.max if self.max is not None else (100.0 if share else np.inf)
+        return lo, hi
 
 
 class TableConfig(_Strict):
@@ -98,7 +132,14 @@ class TableConfig(_Strict):
     na_values: list[str] = Field(default_factory=list, description="extra missing-value codes")
     zero_values: list[str] = Field(default_factory=list, description="codes that mean 0, e.g. '–' "
                                    "in tables where the dash means 'nothing' (German convention)")
-    drop_keys: list[str] = Field(default_factory=list, description="rows to drop: totals, Bezirke")
+    drop_keys: list[str] = Field(default_factory=list, description="rows to drop by key: totals "
+                                 "whose key no unit has (a key that is also a unit's is refused)")
+    drop_rows: list[int] = Field(default_factory=list, description="rows to drop by their line "
+                                 "(CSV) or row (xlsx) number in the file, as messages show them")
+    drop_pattern: str | None = Field(None, description="rows whose key matches this regular "
+                                     "expression are dropped, e.g. '^Bezirk '")
+    drop_where: dict[str, list[str]] = Field(default_factory=dict, description="column → values: "
+                                             "rows with such a value are dropped (a level column)")
     note_column: str | None = Field(None, description="a validity/comment column kept as text")
     json_year: str | None = Field(None, description="json: year under data.<year>.<indicator>")
     columns: dict[str, ColumnSpec]
@@ -108,6 +149,17 @@ class TableConfig(_Strict):
         if self.format == "json" and not self.json_year:
             raise ValueError("format 'json' needs json_year (the year to read, e.g. '2023')")
         return self
+
+
+    @field_validator("drop_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
 
 
 class IndicatorRef(_Strict):
@@ -292,6 +344,11 @@ class GapsConfig(_Strict):
     underuse_ratio: float = Field(0.3, gt=0, lt=1, description="cover below ratio × neighbours")
     crs: str | None = Field(None, description="metric CRS for this job; default city.crs")
 
+    @field_validator("crs")
+    @classmethod
+    def _metric(cls, value: str | None) -> str | None:
+        return _check_metric_crs(value)
+
 
 class SitesConfig(_Strict):
     """Siting housing for refugees: candidates, score and the decentralised selection."""
@@ -398,6 +455,13 @@ class MonitorConfig(_Strict):
 
 class MapConfig(_Strict):
     indicator: str = Field(description="column shown as choropleth by `quartier run`")
+
+    @field_validator("indicator")
+    @classmethod
+    def _column_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} is not a column name (letters, digits, '_')")
+        return value
     scheme: str = "NaturalBreaks"
     k: int = Field(5, ge=2, le=9)
 
@@ -416,6 +480,13 @@ class QuartierConfig(_Strict):
     sites: SitesConfig | None = None
     monitor: MonitorConfig | None = None
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
+
+    @model_validator(mode="after")
+    def _sites_need_index_and_access(self) -> QuartierConfig:
+        if self.sites is not None and (self.index is None or self.access is None):
+            raise ValueError("[sites] needs the [index] (status per quarter) and [access] "
+                             "(integration score) sections")
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> QuartierConfig:
@@ -443,6 +514,41 @@ class QuartierConfig(_Strict):
         return out
 
 
+def _section_model(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model of the section that holds the key at ``loc`` (list indices and dict
+    keys followed through)."""
+    model: object = QuartierConfig
+    dict_key = False
+    for part in loc[:-1]:
+        if isinstance(part, int) or dict_key:
+            dict_key = False
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = field.annotation
+        # unwrap Optional[...] / list[...] / dict[str, ...] down to a model
+        while not (isinstance(model, type) and issubclass(model, BaseModel)):
+            args = [a for a in getattr(model, "__args__", ()) if a is not type(None)]
+            if not args:
+                return None
+            dict_key = dict_key or getattr(model, "__origin__", None) is dict
+            model = args[-1]
+    return model
+
+
+def _unknown_key_hint(loc: tuple) -> str:
+    model = _section_model(loc)
+    if model is None:
+        return "unknown key (typo?); see `quartier init` for the template"
+    valid = [k for k in model.model_fields if k != "base_dir"]
+    close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+    return ("unknown key" + (f" — did you mean {close[0]!r}?" if close else ".")
+            + f" Valid keys here: {', '.join(valid)}")
+
+
 def _format_errors(exc: ValidationError, source: Path) -> str:
     lines = [f"{source}: the config has {exc.error_count()} problem(s):"]
     for err in exc.errors():
@@ -453,7 +559,7 @@ def _format_errors(exc: ValidationError, source: Path) -> str:
         if err["type"] == "missing":
             hint = "required key is missing"
         elif err["type"] == "extra_forbidden":
-            hint = "unknown key (typo?); see `quartier init` for the template"
+            hint = _unknown_key_hint(err["loc"])
         lines.append(f"  - {loc or '(top level)'}: {hint}")
     return "\n".join(lines)
 
@@ -478,7 +584,10 @@ def load_config(path: str | Path) -> QuartierConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found; `quartier init {path}` writes a template")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        # utf-8-sig: editors on Windows save a byte-order mark
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save the config as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(data, path.parent.resolve(), path)

@@ -261,6 +261,22 @@ def compare_with_classes(
 # ------------------------------------------------------------------------------------- hot spots
 
 
+def gi_input(y: np.ndarray) -> np.ndarray:
+    """``y`` standardised and shifted so that its smallest value is 1: the form in which esda's
+    Getis-Ord Gi* is right.
+
+    esda computes ``G*_i = Σ_j w_ij y_j / Σ_j y_j`` and its z-value as
+    ``sign(ȳ) · (Σ_j w_ij y_j − c_i ȳ) / (s · √(c_i (n − c_i) / (n − 1)))``: on a variable with
+    mean 0 (a z-score index sums to ±1e-15) the sign of every z — hot or cold — is rounding noise,
+    and on a negative mean hot and cold swap. With all values positive the sign is right, and
+    z and the permutation p-values do not change under ``y → a·y + b`` (a > 0), so labels are the
+    same for the index and the index + 1000.
+    """
+    sd = y.std()
+    z = (y - y.mean()) / (sd if sd > 0 else 1.0)
+    return z - z.min() + 1.0
+
+
 def hot_spots(
     units: gpd.GeoDataFrame, column: str, valid: pd.Series, permutations: int = 999,
     fdr: float = 0.05, seed: int = 42,
@@ -293,8 +309,12 @@ def hot_spots(
         out.loc[units.index[valid][~has_nb], "hotspot"] = "keine Nachbarn (Insel)"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lisa = esda.Moran_Local(y, w, permutations=permutations, seed=seed)
-        gi = esda.G_Local(y, w, star=True, permutations=permutations, seed=seed, transform="R")
+        # n_jobs=1: esda's default for G_Local (-1) spawns worker processes that outlive a
+        # killed parent; the permutations of a city take well under a second without them
+        lisa = esda.Moran_Local(y, w, permutations=permutations, seed=seed, n_jobs=1,
+                                keep_simulations=False)
+        gi = esda.G_Local(gi_input(y), w, star=True, permutations=permutations, seed=seed,
+                          transform="R", n_jobs=1, keep_simulations=False)
     p_cut_gi = esda.fdr(gi.p_sim, fdr) if permutations else fdr
     p_cut_lisa = esda.fdr(lisa.p_sim, fdr) if permutations else fdr
     sig_gi = gi.p_sim <= p_cut_gi
@@ -382,6 +402,7 @@ class FlagResult:
     table: gpd.GeoDataFrame
     clusters: ClusterResult | None
     targets: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
 
 PRIORITY_COLUMNS = ["unit_id", "unit_name", "status_index", "status_class", "dynamics_index",
@@ -419,5 +440,9 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig) -> FlagResult:
     ordered = table[PRIORITY_COLUMNS + extra]
     gdf = gpd.GeoDataFrame(ordered, geometry=units.geometry, crs=units.crs)
     targets = evaluate_targets(units, cfg.flag.targets, labels)
+    notes = [n for n in idx["notes"].unique() if n]
+    if cfg.population_column is None:
+        notes.append("Screening auf Einzeleinrichtungen nicht möglich: keine Einwohnerspalte "
+                      "(population_column)")
     return FlagResult(table=gdf.sort_values("priority_rank", na_position="last"), clusters=clusters,
-                      targets=targets)
+                      targets=targets, notes=notes)

@@ -83,9 +83,11 @@ def _read(path: Path, layer: str | None, crs: str) -> gpd.GeoDataFrame:
     return gdf.to_crs(crs)
 
 
-def _osm(path: Path, layer: str, columns: list[str]) -> gpd.GeoDataFrame:
+def _osm(path: Path, layer: str) -> gpd.GeoDataFrame:
     name = f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
-    return pyogrio.read_dataframe(name, layer=layer, on_invalid="ignore")
+    # GDAL's default node index only takes positive ids; editors (JOSM, iD) write new objects
+    # with negative ids, which the SQLite index handles at no measurable cost for city extracts
+    return pyogrio.read_dataframe(name, layer=layer, on_invalid="ignore", USE_CUSTOM_INDEXING="NO")
 
 
 def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
@@ -100,9 +102,9 @@ def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
             raise InputDataError(f"{path}: OSM file not found (gaps.osm)")
         from quartier.pois import _osm_tag
 
-        mp = _osm(path, "multipolygons", []).to_crs(crs)
+        mp = _osm(path, "multipolygons").to_crs(crs)
         buildings = mp[mp["building"].notna()][["building", "geometry"]]
-        lines = _osm(path, "lines", []).to_crs(crs)
+        lines = _osm(path, "lines").to_crs(crs)
         streets = lines[lines["highway"].notna()].rename(columns={"highway": "cls"})
         rail = _osm_tag(lines, "railway").isin(["rail", "light_rail", "tram", "subway"])
         water_lines = lines["waterway"].isin(["river", "canal"]) if "waterway" in lines else False
@@ -276,6 +278,11 @@ def detect_blocks(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     half = g.min_width_m / 2
     opened = shapely.buffer(shapely.buffer(open_space, -half, join_style="mitre"), half,
                             join_style="mitre")
+    # GEOS mitre buffers are not robust: near-collinear vertex noise left by the overlays (e.g.
+    # footprints reprojected to another UTM zone) can give a self-intersecting result
+    # (libgeos/geos#856) that the intersection below rejects. "structure" repairs it as the union
+    # of its rings, which is what a buffer means; valid results pass unchanged.
+    opened = shapely.make_valid(opened, method="structure")
     pieces, piece_block = shapely.get_parts(shapely.intersection(opened, open_space),
                                             return_index=True)
     ok = (shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) >= g.min_area_m2)

@@ -45,7 +45,9 @@ def zscore(values: pd.Series, valid: pd.Series, ddof: int = 0) -> pd.Series:
     x = values.astype("float64").where(valid)
     sd = x.std(ddof=ddof)
     if not np.isfinite(sd) or sd == 0:
-        what = "has no values" if x.notna().sum() == 0 else "is constant (SD 0)"
+        infinite = np.isinf(x).sum()
+        what = ("has no values" if x.notna().sum() == 0 else
+                f"has {infinite} infinite value(s)" if infinite else "is constant (SD 0)")
         raise InputDataError(
             f"indicator {values.name!r} {what} among the {int(valid.sum())} valid units; "
             "it cannot be standardised: remove it from the index or check the table"
@@ -116,9 +118,11 @@ def screen_units(
     reason = pd.Series("", index=units.index, dtype="string")
     if population_column:
         pop = units[population_column]
-        small = pop.isna() | (pop < cfg.min_population)
-        reason = reason.mask(small, "weniger als " + f"{cfg.min_population:g} Einwohner ("
-                             + pop.fillna(0).astype(int).astype(str) + ")")
+        reason = reason.mask(pop.isna(), f"Einwohnerzahl fehlt ({population_column}): "
+                             f"Mindestgröße {cfg.min_population:g} nicht prüfbar")
+        small = pop < cfg.min_population
+        reason = reason.mask(small, f"weniger als {cfg.min_population:g} Einwohner ("
+                             + pop.map(lambda v: f"{v:.0f}", na_action="ignore") + ")")
     ids = units["unit_id"] if "unit_id" in units else pd.Series(units.index, index=units.index)
     for rule in cfg.exclude:
         reason = reason.mask(ids.eq(rule.id) & reason.eq(""), f"ausgeschlossen: {rule.reason}")
@@ -143,6 +147,14 @@ def screen_units(
     return valid, reason
 
 
+def index_notes(cfg: IndexConfig, population_column: str | None) -> str:
+    """What the index could not check, said in every row (no silent fallback)."""
+    if population_column is None and cfg.min_population > 0:
+        return (f"Mindesteinwohnerzahl {cfg.min_population:g} nicht geprüft: die Konfiguration "
+                "nennt keine Einwohnerspalte (population_column)")
+    return ""
+
+
 def compute_index(
     units: pd.DataFrame, cfg: IndexConfig, population_column: str | None
 ) -> pd.DataFrame:
@@ -154,7 +166,8 @@ def compute_index(
     """
     valid, reason = screen_units(units, cfg, population_column)
     z, total, status = composite_index(units, cfg.status, valid, cfg.ddof)
-    out = pd.DataFrame({"valid": valid, "invalid_reason": reason}, index=units.index)
+    out = pd.DataFrame({"valid": valid, "invalid_reason": reason,
+                        "notes": index_notes(cfg, population_column)}, index=units.index)
     out = out.join(z)
     out["status_sum"] = total
     out["status_index"] = status

@@ -8,8 +8,6 @@ Unmatched rows are reported, never silently dropped; missing values stay NaN, ne
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -23,15 +21,14 @@ import pyogrio
 import pyproj
 import shapely
 
-from quartier.config import DEFAULT_NA_CODES, QuartierConfig, TableConfig
+from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
 from quartier.errors import InputDataError, rows_preview
+from quartier.readers import check_file, read_csv_text, read_json_records, read_xlsx
 
 #: Geographic margin (degrees) around the target CRS's area of use accepted by the bounds check.
 BOUNDS_MARGIN_DEG = 3.0
 _NUMERIC_KEY = re.compile(r"^\d+(\.0)?$")
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _FOOTNOTE = re.compile(r"^(\*|\(|\d+\)|quelle|anm|hinweis|stand|fußnote|fussnote)")
-_SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
 @dataclass
@@ -46,6 +43,7 @@ class TableReport:
     only_in_table: list[str] = field(default_factory=list)
     rows_with_missing: dict[str, list[str]] = field(default_factory=dict)
     dropped_rows: list[str] = field(default_factory=list)
+    dropped_keys: dict[str, list[int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -77,7 +75,8 @@ class JoinReport:
                     ),
                 }
             )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["table", "file", "rows", "matched", "only_in_units",
+                                           "only_in_table", "rows_with_missing", "details"])
 
 
 def normalise_name(name: str) -> str:
@@ -110,7 +109,7 @@ def normalise_ids(
     return ids, int(padded.sum())
 
 
-def _require_columns(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:
+def require_columns(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise InputDataError(
@@ -146,6 +145,30 @@ def _check_bounds(gdf: gpd.GeoDataFrame, target_crs: str, source: str) -> None:
     else:
         msg += " Check the file's CRS (units.crs) or the city's crs."
     raise InputDataError(msg)
+
+
+def scale_error_pct(crs: str | pyproj.CRS, lonlat_bounds: tuple[float, float, float, float]) -> float:
+    """Largest distance distortion (%) of a projected CRS over an area: ``|k − 1|`` of the
+    meridional and parallel scale factors ``k`` at the corners and centre of the bounds."""
+    proj = pyproj.Proj(pyproj.CRS.from_user_input(crs))
+    west, south, east, north = lonlat_bounds
+    lon = np.array([west, east, west, east, (west + east) / 2])
+    lat = np.array([south, south, north, north, (south + north) / 2])
+    f = proj.get_factors(lon, lat)
+    err = np.maximum(np.abs(np.asarray(f.meridional_scale) - 1), np.abs(np.asarray(f.parallel_scale) - 1))
+    return float(np.nanmax(err) * 100) if np.isfinite(err).any() else float("inf")
+
+
+def check_distances_preserved(crs: str, lonlat_bounds: tuple[float, float, float, float],
+                              limit_pct: float, what: str) -> None:
+    """Refuse a CRS that distorts distances at the city by more than ``limit_pct`` percent."""
+    err = scale_error_pct(crs, lonlat_bounds)
+    if err > limit_pct:
+        raise InputDataError(
+            f"{what} = {crs!r} stretches distances and areas by up to {err:.1f} % at the city "
+            f"(quartier accepts {limit_pct:g} %): every distance in metres would be wrong. Use "
+            "ETRS89/UTM (EPSG:25832 west of 12° E, EPSG:25833 east) or Gauß-Krüger; to accept "
+            "the distortion deliberately, raise city.max_scale_error_pct")
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -188,7 +211,7 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     if gdf.empty:
         raise InputDataError(f"{source}: the units file has no features")
     wanted = [u.id_column, u.name_column] + ([u.group_column] if u.group_column else [])
-    _require_columns(gdf, wanted, source, "units")
+    require_columns(gdf, wanted, source, "units")
 
     ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
     if padded:
@@ -222,6 +245,14 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
 
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    kinds = gdf.geometry.geom_type
+    not_area = ~empty & ~kinds.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
+    if not_area.any():
+        found = ", ".join(f"{k} ×{n}" for k, n in kinds[not_area].value_counts().items())
+        raise InputDataError(
+            f"{source}: units must be areas (polygons), but {int(not_area.sum())} feature(s) are "
+            f"{found}: {rows_preview(gdf.loc[not_area, 'unit_id'])}. Neighbours, areas and "
+            "residents need the boundaries: use the polygon layer of the units (units.layer)")
     if empty.any():
         raise InputDataError(
             f"{source}: {int(empty.sum())} unit(s) have no geometry: "
@@ -237,6 +268,8 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
             "after repair; fix them in the source file"
         )
     _check_bounds(gdf, cfg.city.crs, source)
+    check_distances_preserved(cfg.city.crs, tuple(gdf.to_crs(4326).total_bounds),
+                              cfg.city.max_scale_error_pct, "city.crs")
     gdf = gdf.to_crs(cfg.city.crs)
 
     out = {"unit_id": gdf["unit_id"], "unit_name": gdf[u.name_column].astype("string")}
@@ -249,86 +282,114 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
 # -------------------------------------------------------------------------------------- tables
 
 
-def _decode(path: Path, encoding: str) -> tuple[str, str | None]:
-    """File text and a note when a fallback encoding was used."""
-    raw = path.read_bytes()
-    if encoding != "auto":
-        try:
-            return raw.decode(encoding), None
-        except UnicodeDecodeError as exc:
-            raise InputDataError(
-                f"{path}: cannot be read as {encoding} (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-                "German files are often cp1252/latin-1: set encoding = 'cp1252' or 'auto'"
-            ) from None
-    try:
-        return raw.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), "not UTF-8: read as cp1252 (Windows/latin-1)"
+def number_pattern(decimal: str, thousands: str | None) -> re.Pattern:
+    """The grammar of a number in a table with this decimal mark and thousands separator.
 
-
-def _read_json_table(path: Path, t: TableConfig) -> pd.DataFrame:
-    """``{"data": {year: {indicator: [{"value": v, "district": name}, …]}}}`` (Leipzig's API)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        by_indicator = doc["data"][str(t.json_year)]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputDataError(
-            f"{path}: expected data.{t.json_year}.<indicator> records ({type(exc).__name__}: {exc})"
-        ) from None
-    key = t.key if isinstance(t.key, str) else t.key[0]
-    series = {}
-    for indicator in t.columns:
-        if indicator not in by_indicator:
-            raise InputDataError(
-                f"{path}: indicator {indicator!r} not found for {t.json_year}. "
-                f"Available: {', '.join(by_indicator)}"
-            )
-        records = pd.DataFrame(by_indicator[indicator])
-        dup = records[key][records[key].duplicated(keep=False)]
-        if len(dup):
-            raise InputDataError(
-                f"{path}: indicator {indicator!r} ({t.json_year}) lists {rows_preview(sorted(set(dup)))} "
-                "more than once; the value is ambiguous, choose a uniquely named indicator"
-            )
-        series[indicator] = records.set_index(key)["value"].astype("string")
-    df = pd.DataFrame(series).rename_axis(key).reset_index()
-    return df
+    A group separator (``thousands``, or a space, no-break space or thin space, which German
+    statistics offices use) is valid only before groups of exactly three digits: with
+    ``thousands = "."``, ``1.675`` and ``12.345.678`` are numbers, ``4.22594`` is not.
+    A sign may be ``+``, ``-`` or the typographic minus ``−``; an exponent is allowed.
+    """
+    group = "[" + re.escape(thousands or "") + r"\s\u00a0\u202f]"
+    d = re.escape(decimal)
+    integer = rf"(?:\d{{1,3}}(?:{group}\d{{3}})+|\d+)"
+    return re.compile(rf"^[+\-\u2212]?(?:{integer}(?:{d}\d+)?|{d}\d+)(?:[eE][+\-]?\d+)?$")
 
 
 def parse_numbers(
     raw: pd.Series, decimal: str, thousands: str | None, na_codes: set[str], source: str,
     column: str, line: pd.Series,
 ) -> tuple[pd.Series, dict[str, int]]:
-    """Parse German-formatted numbers ('1 675', '12,5', '–') into floats.
+    """Parse German-formatted numbers ('1 675', '12,5', '1.675,5', '–') into floats.
+
+    Every value must follow :func:`number_pattern` and be finite: a separator in the wrong
+    place ('4.22594' with ``thousands = "."``), a decimal mark that the config does not declare,
+    text, ``inf`` or an overflow (``1e400``) is an error naming the file, column and lines — a
+    value is never silently changed.
 
     Returns the floats (NaN where missing) and a count of the missing-value codes found.
-    Raises when a value is not a number, naming the lines.
     """
     text = raw.astype("string").str.strip().fillna("")
     missing = text.isin(na_codes)
     codes = text[missing].value_counts().to_dict()
-    if decimal == "." and thousands != ",":
-        comma = text.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False) & ~missing
-        if comma.any():
-            raise InputDataError(
-                f"{source}: column {column!r} uses a decimal comma (lines "
-                f"{rows_preview(line[comma])}: {rows_preview(text[comma].unique(), 3)}), "
-                "but the config says decimal = '.'; set decimal = ','"
-            )
-    cleaned = text.str.replace(_SPACES, "", regex=True)
+    ok = text.str.fullmatch(number_pattern(decimal, thousands).pattern).fillna(False) | missing
+    if not ok.all():
+        bad = ~ok
+        where = f"{source}: column {column!r}, lines {rows_preview(line[bad])}"
+        sample = rows_preview(text[bad].unique(), 4)
+        other = "," if decimal == "." else "."
+        if thousands and text[bad].str.contains(thousands, regex=False).any():
+            hint = (f"a thousands separator {thousands!r} is valid only before groups of exactly "
+                    f"three digits. If {thousands!r} is the decimal mark in this file, set "
+                    f"decimal = {thousands!r} (and thousands to the other mark or remove it)")
+        elif text[bad].str.fullmatch(number_pattern(other, None).pattern).fillna(False).all():
+            hint = (f"these use a decimal {'comma' if other == ',' else 'point'}, but the config "
+                    f"says decimal = {decimal!r}" + (
+                        "; set decimal = ','" if other == "," else
+                        "; set decimal = '.', or thousands = '.' if the dots separate thousands"))
+        else:
+            hint = ("they are not numbers: declare such codes as missing values (na_values) or "
+                    "fix decimal/thousands in the config")
+        raise InputDataError(f"{where}: {sample}: {hint}")
+    cleaned = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace("\u2212", "-")
     if thousands:
         cleaned = cleaned.str.replace(thousands, "", regex=False)
     if decimal != ".":
         cleaned = cleaned.str.replace(decimal, ".", regex=False)
-    values = pd.to_numeric(cleaned.where(~missing), errors="coerce")
-    bad = values.isna() & ~missing
-    if bad.any():
+    values = pd.to_numeric(cleaned.where(~missing), errors="coerce").astype("float64")
+    huge = ~np.isfinite(values) & ~missing
+    if huge.any():
         raise InputDataError(
-            f"{source}: column {column!r} has values that are not numbers in lines "
-            f"{rows_preview(line[bad])}: {rows_preview(text[bad].unique(), 4)}. Declare them as "
-            "missing-value codes (na_values) or fix decimal/thousands in the config"
-        )
-    return values.astype("float64"), codes
+            f"{source}: column {column!r}, lines {rows_preview(line[huge])}: "
+            f"{rows_preview(text[huge].unique(), 4)} exceed the range of numbers (overflow to "
+            "infinity); check the file")
+    return values, codes
+
+
+def check_range(values: pd.Series, spec: ColumnSpec, source: str, column: str, line: pd.Series
+                ) -> None:
+    """Values outside the column's valid range (a share outside 0–100) are an error."""
+    lo, hi = spec.valid_range()
+    out = (values < lo) | (values > hi)
+    if out.any():
+        what = "a share in % (unit '%')" if spec.unit.strip() == "%" else f"{spec.name}"
+        raise InputDataError(
+            f"{source}: column {column!r} is {what} and must lie in {lo:g}…{hi:g}, but lines "
+            f"{rows_preview(line[out])} hold {rows_preview(values[out].unique(), 4)}. Fix the file, "
+            "or set min/max (or the unit) of this column in the config if the values are right")
+
+
+def drop_rows(df: pd.DataFrame, key: pd.Series, join_key: pd.Series, line: pd.Series,
+              t: TableConfig, source: str, report: TableReport) -> pd.Series:
+    """Rows to drop (totals, districts) by ``drop_keys``, ``drop_rows``, ``drop_pattern`` and
+    ``drop_where``; each rule's rows are noted in the report. The keys of rows dropped by key
+    are kept in ``report.dropped_keys`` so that :func:`join_table` refuses to drop a unit's row."""
+    drop = pd.Series(False, index=df.index)
+    rules: list[tuple[str, pd.Series]] = []
+    if t.drop_keys:
+        wanted = set(t.drop_keys) if t.join == "id" else {normalise_name(k) for k in t.drop_keys}
+        hit = join_key.isin(wanted)
+        report.dropped_keys = {k: line[join_key == k].tolist() for k in set(join_key[hit])}
+        rules.append(("drop_keys", hit))
+    if t.drop_rows:
+        unknown = sorted(set(t.drop_rows) - set(line))
+        if unknown:
+            raise InputDataError(f"{source}: drop_rows names lines {rows_preview(unknown)}, which "
+                                 f"are not data rows of the table (data rows: lines "
+                                 f"{line.min()}–{line.max()})")
+        rules.append(("drop_rows", line.isin(t.drop_rows)))
+    if t.drop_pattern:
+        rules.append((f"drop_pattern {t.drop_pattern!r}",
+                      key.str.contains(t.drop_pattern, regex=True).fillna(False)))
+    for column, values in t.drop_where.items():
+        require_columns(df, [column], source, "drop_where")
+        rules.append((f"drop_where {column!r}", df[column].isin(values)))
+    for rule, hit in rules:
+        if hit.any():
+            rows = [f"{k} (line {n})" for k, n in zip(key[hit], line[hit], strict=True)]
+            report.notes.append(f"{int(hit.sum())} row(s) dropped by {rule}: {rows_preview(rows)}")
+        drop |= hit
+    return drop
 
 
 def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, TableReport]:
@@ -336,44 +397,24 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     path = cfg.resolve(t.path)
     source = str(path)
     report = TableReport(name=t.name, path=source)
-    if not path.exists():
-        raise InputDataError(f"{source}: table file not found (tables '{t.name}' path)")
-    if path.stat().st_size == 0:
-        raise InputDataError(f"{source}: the file is empty")
-
+    check_file(path, f"tables {t.name!r} path")
+    keys = [t.key] if isinstance(t.key, str) else list(t.key)
+    used = [*keys, *t.columns, *([t.note_column] if t.note_column else [])]
     if t.format == "csv":
-        text, note = _decode(path, t.encoding)
-        if note:
-            report.notes.append(note)
-        try:
-            df = pd.read_csv(io.StringIO(text), sep=t.sep, dtype=str, keep_default_na=False,
-                             skiprows=t.skiprows)
-        except pd.errors.EmptyDataError:
-            raise InputDataError(f"{source}: the file has no header and no rows") from None
-        except pd.errors.ParserError as exc:
-            raise InputDataError(f"{source}: cannot parse as CSV with sep={t.sep!r}: {exc}") from None
-        df.columns = [str(c).strip() for c in df.columns]
-        line = pd.Series(np.arange(len(df)) + 2 + t.skiprows, index=df.index)
+        raw = read_csv_text(path, t.sep, t.encoding, t.skiprows, used)
     elif t.format == "xlsx":
-        df = pd.read_excel(path, sheet_name=t.sheet, dtype=str, skiprows=t.skiprows)
-        df.columns = [str(c).strip() for c in df.columns]
-        line = pd.Series(np.arange(len(df)) + 2 + t.skiprows, index=df.index)
+        raw = read_xlsx(path, t.sheet, t.skiprows, t.decimal, used)
     else:
-        df = _read_json_table(path, t)
-        line = pd.Series(np.arange(len(df)) + 1, index=df.index)
+        raw = read_json_records(path, str(t.json_year), keys[0], list(t.columns))
+    df, line = raw.df, raw.line
+    report.notes += raw.notes
     if df.empty:
         raise InputDataError(f"{source}: the table has a header but no data rows")
-    if t.format == "csv" and len(df.columns) == 1 and t.sep not in df.columns[0]:
-        other = next((s for s in (";", ",", "\t", "|") if s in df.columns[0]), None)
-        if other:
-            raise InputDataError(f"{source}: only one column was found; the file seems to use "
-                                 f"sep = {other!r}, the config says {t.sep!r}")
 
-    keys = [t.key] if isinstance(t.key, str) else list(t.key)
-    _require_columns(df, keys, source, "key")
-    _require_columns(df, list(t.columns), source, "indicator")
+    require_columns(df, keys, source, "key")
+    require_columns(df, list(t.columns), source, "indicator")
     if t.note_column:
-        _require_columns(df, [t.note_column], source, "note")
+        require_columns(df, [t.note_column], source, "note")
     key = df[keys[0]].astype("string").fillna("").str.strip()
     for part in keys[1:]:
         key = key + df[part].astype("string").fillna("").str.strip()
@@ -397,19 +438,17 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         key, padded = normalise_ids(key, t.id_width, source, "+".join(keys))
         if padded:
             report.notes.append(f"{padded} ids had lost leading zeros: zero-padded to {t.id_width}")
-        drop = key.isin(t.drop_keys)
-    else:
-        drop = key.map(normalise_name).isin({normalise_name(k) for k in t.drop_keys})
-    if drop.any():
-        report.notes.append(f"{int(drop.sum())} row(s) dropped by drop_keys: {rows_preview(key[drop])}")
-    df, key, line = df[~drop], key[~drop], line[~drop]
-
     join_key = key if t.join == "id" else key.map(normalise_name)
+    drop = drop_rows(df, key, join_key, line, t, source, report)
+    df, key, join_key, line = df[~drop], key[~drop], join_key[~drop], line[~drop]
+
     dup = join_key.duplicated(keep=False)
     if dup.any():
         raise InputDataError(
             f"{source}: key {'+'.join(keys)!r} is duplicated in lines {rows_preview(line[dup])} "
-            f"({rows_preview(sorted(set(key[dup])), 5)}); each unit may appear once"
+            f"({rows_preview(sorted(set(key[dup])), 5)}); each unit may appear once. If some of "
+            "these rows are totals (a district named like one of its quarters), drop them by "
+            "line (drop_rows), by a level column (drop_where) or by a pattern (drop_pattern)"
         )
 
     na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
@@ -424,6 +463,7 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
                                 "(zero_values)")
         values, codes = parse_numbers(raw.mask(zero, "0"), t.decimal, t.thousands, na_codes,
                                       source, column, line)
+        check_range(values, spec, source, column, line)
         out[spec.name] = values.to_numpy()
         for code, n in codes.items():
             code_columns.setdefault(f"{code!r} ×{n}", []).append(column)
@@ -447,6 +487,15 @@ def join_table(
                 f"units: names {rows_preview(sorted(set(units.loc[dup.index, 'unit_name'])))} occur "
                 f"more than once; table {report.name!r} cannot be joined on names, use ids"
             )
+    lost = {k: lines for k, lines in report.dropped_keys.items() if k in set(unit_key)}
+    if lost:
+        units_hit = units.loc[unit_key.isin(lost), "unit_name"].tolist()
+        raise InputDataError(
+            f"{report.path}: drop_keys removes rows (lines "
+            f"{rows_preview(n for lines in lost.values() for n in lines)}) whose key "
+            f"{rows_preview(sorted(lost))} is also a unit's ({rows_preview(units_hit)}): that unit "
+            "would lose its data. Drop only the total rows: by line (drop_rows = [..]), by a level "
+            "column (drop_where = { column = [\"value\"] }) or by a pattern (drop_pattern)")
     in_table = set(table["key"])
     in_units = set(unit_key)
     report.matched = len(in_units & in_table)

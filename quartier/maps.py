@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import folium
@@ -119,8 +120,11 @@ def choropleth(units: gpd.GeoDataFrame, column: str, label: str | None = None,
     values = units[column].astype("float64")
     present = values.dropna()
     k = max(2, min(k, present.nunique()))
-    classifier = mapclassify.classify(present.to_numpy(), scheme=scheme, k=k)
-    colours = _palette(classifier.k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # "not enough unique values": fewer classes, said below
+        classifier = mapclassify.classify(present.to_numpy(), scheme=scheme, k=k)
+    # with ties mapclassify may keep k but return fewer bins: the bins are the classes
+    colours = _palette(len(classifier.bins))
     cls = pd.Series(-1, index=units.index)
     cls[present.index] = classifier.yb
     tooltip = tooltip or {"unit_id": "Nr.", "unit_name": "Name", column: label}

@@ -36,7 +36,8 @@ from rasterio.features import rasterize
 
 from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, QuartierConfig, SeriesConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.load import _decode, normalise_ids, normalise_name, parse_numbers
+from quartier.load import normalise_ids, normalise_name, parse_numbers
+from quartier.readers import decode_text
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
@@ -44,7 +45,7 @@ LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "qual
 def _read_csv(cfg: QuartierConfig, s: SeriesConfig, path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputDataError(f"{path}: series file not found (monitor.series {s.indicator!r})")
-    text, _ = _decode(path, s.encoding)
+    text, _ = decode_text(path, s.encoding)
     return pd.read_csv(io.StringIO(text), sep=s.sep, dtype=str, keep_default_na=False)
 
 

@@ -116,9 +116,11 @@ def write_text(text: str, path: str | Path) -> Path:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """CSV in UTF-8 with BOM, formula-safe, atomically (geometry column dropped)."""
+    """CSV in UTF-8 with BOM and CRLF line ends, formula-safe, atomically (geometry dropped)."""
     plain = spreadsheet_frame(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
-    return write_bytes_with(path, lambda tmp: plain.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    # CRLF (RFC 4180): a field holding a line break or a lone CR is then quoted, not split
+    return write_bytes_with(path, lambda tmp: plain.to_csv(tmp, index=False, encoding="utf-8-sig",
+                                                           lineterminator="\r\n"))
 
 
 def write_xlsx(df: pd.DataFrame, path: str | Path, sheet: str = "Tabelle") -> Path:

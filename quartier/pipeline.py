@@ -17,7 +17,7 @@ from quartier import network as network_mod
 from quartier import report as report_mod
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
-from quartier.escape import html_text
+from quartier.escape import html_text, safe_filename
 from quartier.flag import FlagResult, flag_units
 from quartier.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
 from quartier.load import JoinReport, load_city
@@ -41,6 +41,7 @@ class AccessResult:
     report: PoiReport
     detour: pd.DataFrame | None
     city_share_supermarkt_500m_pct: float | None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -108,8 +109,10 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
     if origins is not None and "supermarkt" in cfg.access.categories:
         share = access_mod.city_share_within(origins, pois, "supermarkt", 500.0,
                                              cfg.access.detour_factor)
+    per_unit = table["access_notes"].str.split("; ").explode()
+    notes = [f"{n} Einheit(en): {text}" for text, n in per_unit[per_unit != ""].value_counts().items()]
     return AccessResult(table=table, pois=pois, report=poi_report, detour=detour,
-                        city_share_supermarkt_500m_pct=share)
+                        city_share_supermarkt_500m_pct=share, notes=notes)
 
 
 def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> list[Path]:
@@ -180,13 +183,13 @@ def run(
         acc = compute_access(cfg, units, say)
     if acc is not None:
         files += write_access(acc, units, out)
-    if cfg.sites is not None and flags is not None and acc is not None:
-        site_result, gap_result, more = select_sites_for(
-            cfg, units, flags, acc, people or cfg.sites.people, out, None, say)
-        files += more
-    elif cfg.gaps is not None:
+    if cfg.gaps is not None:
         gap_result = gaps(cfg, out, None, progress=say)
         files += gap_result.files
+    if cfg.sites is not None:
+        site_result, more = select_sites_for(cfg, units, flags, acc, people or cfg.sites.people,
+                                             out, gap_result, say)
+        files += more
     mon = None
     if cfg.monitor is not None:
         status = flags.table.sort_index()["status_class"] if flags is not None else None
@@ -212,13 +215,7 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
         if cfg.map.indicator not in units.columns:
             raise ConfigError(f"map.indicator {cfg.map.indicator!r} is not a loaded column")
         indicator = (cfg.map.indicator, labels.get(cfg.map.indicator, cfg.map.indicator))
-    cadastre = None
-    if gap_result is not None:
-        con = review.open_store(gap_result.store)
-        try:
-            cadastre = review.cadastre(con)
-        finally:
-            con.close()
+    cadastre = read_cadastre(gap_result.store) if gap_result is not None else None
     fmap = maps.combined_map(units, flags.table.sort_index() if flags else None,
                              acc.table if acc else None, acc.pois if acc else None, cadastre,
                              site_result.table if site_result else None, indicator, labels,
@@ -227,7 +224,8 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
     files = [maps.save(fmap, out / "quartier_map.html", f"quartier – {cfg.city.name}")]
     if indicator is not None:
         single = maps.choropleth(units, indicator[0], indicator[1], cfg.map.scheme, cfg.map.k)
-        files.append(maps.save(single, out / f"map_{indicator[0]}.html", indicator[1]))
+        name = safe_filename(f"map_{indicator[0]}.html", "map.indicator")
+        files.append(maps.save(single, out / name, indicator[1]))
     return files
 
 
@@ -310,6 +308,16 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                       .pivot_table(index="label", columns="year", values="status", aggfunc="first")
                       .reset_index())
             sections.append(("Zielerreichung (Stadt)", report_mod.table_html(matrix)))
+    notes = [*join.unit_notes]
+    if flags is not None:
+        notes += flags.notes
+    if acc is not None:
+        notes += [*acc.notes, *acc.report.warnings]
+    if site_result is not None:
+        notes += site_result.warnings
+    if notes:
+        sections.insert(0, ("Hinweise: Rückfallregeln und Warnungen", "<ul>" + "".join(
+            f"<li>{html_text(n)}</li>" for n in notes) + "</ul>"))
     sections.append(("Join-Bericht", report_mod.table_html(join.to_frame())))
     return report_mod.write_report(out / "report.html", cfg.city.name, figures, sections,
                                    cfg.city.sources)
@@ -338,10 +346,19 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
     say(f"updating the review store {store_path}")
     con = review.open_store(store_path)
     try:
-        sync = review.sync_candidates(con, candidates[[*GAP_COLUMNS, "geometry"]])
+        sync = review.sync_candidates(con, candidates[[*GAP_COLUMNS, "geometry"]], city=cfg.city.name)
     finally:
         con.close()
     return GapsResult(candidates=candidates, sync=sync, store=store_path, files=files)
+
+
+def read_cadastre(store: str | Path) -> gpd.GeoDataFrame:
+    """The candidates with their current decisions, read without changing the store."""
+    con = review.open_store(store, readonly=True)
+    try:
+        return review.cadastre(con)
+    finally:
+        con.close()
 
 
 def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
@@ -356,19 +373,17 @@ def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
 
 
 def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
-                     acc: AccessResult, people: int, out: Path, store: str | Path | None,
-                     say: Callable[[str], None]) -> tuple[SitesResult, GapsResult | None, list[Path]]:
-    """Candidates (gap cadastre + user file), score, selection; writes sites.csv/.xlsx/.gpkg."""
+                     acc: AccessResult, people: int, out: Path, gap_result: GapsResult | None,
+                     say: Callable[[str], None]) -> tuple[SitesResult, list[Path]]:
+    """Candidates (gap cadastre of ``gap_result`` + user file), score, selection; writes
+    sites.csv/.xlsx/.gpkg."""
     frames, warnings, files = [], [], []
-    gap_result = None
-    if cfg.sites.from_gaps and cfg.gaps is not None:
-        gap_result = gaps(cfg, out, store, progress=say)
-        files += gap_result.files
-        con = review.open_store(gap_result.store)
-        try:
-            frames.append(sites_from_gaps(review.cadastre(con), cfg.sites))
-        finally:
-            con.close()
+    if cfg.sites.from_gaps:
+        if gap_result is None:
+            warnings.append("sites.from_gaps = true, but the config has no [gaps] section: only "
+                            "the site file is used")
+        else:
+            frames.append(sites_from_gaps(read_cadastre(gap_result.store), cfg.sites))
     if cfg.sites.file is not None:
         user, w = read_site_file(cfg)
         frames.append(user)
@@ -395,7 +410,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
     result.table = gpd.GeoDataFrame(table[cols], geometry=table.geometry, crs=table.crs)
     files += write_table(result.table, out / "sites.csv")
     files.append(write_gpkg(result.table, out / "sites.gpkg", "sites"))
-    return result, gap_result, files
+    return result, files
 
 
 def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Path | None = None,
@@ -411,8 +426,13 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     units, report = load_city(cfg, progress=say)
     flags, acc = flag_with_access(cfg, units, say)
     files = write_flags(flags, out) + write_access(acc, units, out)
-    result, _, more = select_sites_for(cfg, units, flags, acc, people, out, store, say)
-    return RunResult(units=units, report=report, flags=flags, access=acc, files=files + more), result
+    gap_result = None
+    if cfg.sites.from_gaps and cfg.gaps is not None:
+        gap_result = gaps(cfg, out, store, progress=say)
+        files += gap_result.files
+    result, more = select_sites_for(cfg, units, flags, acc, people, out, gap_result, say)
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files + more,
+                     sites=result, gaps=gap_result), result
 
 
 @dataclass

@@ -27,7 +27,8 @@ from scipy.spatial import cKDTree
 
 from quartier.config import PoiLayer, QuartierConfig
 from quartier.errors import InputDataError
-from quartier.load import _decode, _require_columns
+from quartier.load import require_columns
+from quartier.readers import read_csv_text
 
 #: POIs further than this outside the city are dropped; closer ones still serve border residents.
 BORDER_M = 2000.0
@@ -123,10 +124,11 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
             df = df[_match_tags(df, layer.osm_tags)]
         x, y = layer.x or "lon", layer.y or "lat"
     else:
-        text, _ = _decode(path, "auto")
-        df = pd.read_csv(pd.io.common.StringIO(text), sep=None, engine="python", dtype=str)
         x, y = layer.x, layer.y
-    _require_columns(df, [x, y], str(path), "coordinate")
+        used = [x, y, *([layer.name_column] if layer.name_column else []),
+                *([layer.filter_column] if layer.filter_column else [])]
+        df = read_csv_text(path, None, "auto", 0, used).df
+    require_columns(df, [x, y], str(path), "coordinate")
     xs = pd.to_numeric(df[x].astype("string").str.replace(",", ".", regex=False), errors="coerce")
     ys = pd.to_numeric(df[y].astype("string").str.replace(",", ".", regex=False), errors="coerce")
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=layer.crs or 4326)
@@ -160,7 +162,7 @@ def read_poi_layer(
     row = {"category": layer.category, "file": layer.path.name, "source": layer.source,
            "read": len(raw)}
     if layer.filter_column:
-        _require_columns(raw, [layer.filter_column], str(layer.path), "filter")
+        require_columns(raw, [layer.filter_column], str(layer.path), "filter")
         raw = raw[raw[layer.filter_column].isin(layer.filter_values)]
         row["after_filter"] = len(raw)
     geom = raw.geometry

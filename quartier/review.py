@@ -11,7 +11,12 @@ Re-running detection (:func:`sync_candidates`) keeps every decision:
 * a candidate with the same ``gap_id`` (same geometry) is *unverändert*;
 * a new candidate overlapping a vanished one (IoU ≥ :data:`CHANGED_IOU`) is *geändert*: it links
   to its predecessor and inherits the predecessor's current decision, flagged for review;
-* a vanished candidate without successor is *verwaist* (orphaned) — kept, never deleted.
+* a vanished candidate without successor is *verwaist* (orphaned) — kept, never deleted;
+* an orphaned or replacement (*ersetzt*) candidate detected again (e.g. its buildings were
+  reverted in the data) is *wieder erkannt*: the same row, its decisions kept as they were.
+
+A store belongs to one city: its name is recorded at the first run that passes ``city``, and a run
+of another city — or with candidates nowhere near the stored ones — is refused.
 """
 
 from __future__ import annotations
@@ -59,48 +64,120 @@ class ConflictError(ReviewStoreError):
 
 @dataclass
 class SyncReport:
+    """Candidates of one detection run by what happened to them (see the module docstring)."""
+
     run_id: int
     new: int
     unchanged: int
     changed: int
     orphaned: int
+    revived: int = 0
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def open_store(path: str | Path) -> sqlite3.Connection:
-    """Open (or create) a review store. A damaged or foreign file is refused and left untouched."""
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    con = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    try:
+        con.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # opens the WAL, if any
+    except sqlite3.OperationalError as exc:
+        con.close()
+        wal = path.with_name(path.name + "-wal")
+        if ((exc.sqlite_errorcode or 0) & 0xFF) != sqlite3.SQLITE_CANTOPEN or wal.exists():
+            raise
+        # a WAL store needs a -shm file beside it, which a read-only folder cannot take; without
+        # a -wal file every change is in the main file, so reading it as immutable misses nothing
+        con = sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=30, isolation_level=None)
+    return con
+
+
+def open_store(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open a review store, or create it where no file (or an empty one) is.
+
+    Parameters
+    ----------
+    path
+        The SQLite file.
+    readonly
+        Open an existing store without writing anything (for listing and exporting); a missing
+        store is then an error instead of being created.
+
+    Returns
+    -------
+    sqlite3.Connection
+        In autocommit mode; the functions of this module open their own transactions.
+
+    Raises
+    ------
+    ReviewStoreError
+        The file is missing (``readonly``), not SQLite, not a review store, incomplete or damaged.
+        An existing file is never changed by a refusal.
+    """
     path = Path(path)
     exists = path.exists() and path.stat().st_size > 0
+    if readonly and not exists:
+        raise ReviewStoreError(f"{path}: no review store here; run `quartier gaps detect` first or "
+                               "check the --store path")
     if exists:
         with open(path, "rb") as fh:
             if fh.read(16) != b"SQLite format 3\x00":
                 raise ReviewStoreError(
                     f"{path}: not a quartier review store (not SQLite); it was not changed. "
                     "Restore it from a backup or choose another --store path")
+    con = None
     try:
-        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        con = _connect_readonly(path) if readonly else sqlite3.connect(path, timeout=30,
+                                                                       isolation_level=None)
         con.execute("PRAGMA busy_timeout = 30000")
         if exists:
-            ok = con.execute("PRAGMA quick_check").fetchone()[0]
-            if ok != "ok":
-                con.close()
-                raise ReviewStoreError(f"{path}: the review store is damaged ({ok}); it was not "
-                                       "changed. Restore it from a backup")
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
-            if "decisions" not in tables or "candidates" not in tables:
-                con.close()
-                raise ReviewStoreError(f"{path}: an SQLite file, but not a quartier review "
-                                       "store; it was not changed")
-        con.execute("PRAGMA journal_mode = WAL")
-        con.executescript(_SCHEMA)
-        con.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-    except sqlite3.DatabaseError as exc:
-        raise ReviewStoreError(f"{path}: the review store is damaged ({exc}); it was not "
-                               "changed. Restore it from a backup") from None
+            _check_store(con, path)
+        if not readonly:
+            # readers go on while one writes; a no-op for every store quartier created
+            con.execute("PRAGMA journal_mode = WAL")
+        if not exists:
+            # one transaction: a crash while creating leaves no half store that would be refused
+            con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta VALUES "
+                              f"('schema', '{SCHEMA_VERSION}'); COMMIT;")
+    except BaseException as exc:
+        if con is not None:
+            con.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise _open_error(path, exists, exc) from None
+        raise
     return con
+
+
+def _check_store(con: sqlite3.Connection, path: Path) -> None:
+    """Refuse (read only) an existing file that is not a complete, sound review store."""
+    ok = con.execute("PRAGMA quick_check").fetchone()[0]
+    if ok != "ok":
+        raise ReviewStoreError(f"{path}: the review store is damaged ({ok}); it was not changed. "
+                               "Restore it from a backup")
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "decisions" not in tables or "candidates" not in tables:
+        raise ReviewStoreError(f"{path}: an SQLite file, but not a quartier review store; it was "
+                               "not changed. Choose another --store path")
+    missing = sorted({"meta", "runs"} - tables)
+    if missing:
+        raise ReviewStoreError(f"{path}: an incomplete review store (no table {', '.join(missing)}); "
+                               "it was not changed. Restore it from a backup or choose another "
+                               "--store path")
+
+
+def _open_error(path: Path, exists: bool, exc: sqlite3.DatabaseError) -> ReviewStoreError:
+    if not exists:
+        return ReviewStoreError(f"{path}: cannot create a review store there ({exc}); choose "
+                                "another --store path")
+    if ((exc.sqlite_errorcode or 0) & 0xFF) in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY,
+                                                sqlite3.SQLITE_PERM):
+        return ReviewStoreError(f"{path}: cannot open the review store ({exc}); it was not "
+                                "changed. Check the permissions of the file and its folder (the "
+                                "store needs to write files beside it)")
+    return ReviewStoreError(f"{path}: the review store is damaged or unreadable ({exc}); it was "
+                            "not changed. Restore it from a backup")
 
 
 def _current(con: sqlite3.Connection) -> pd.DataFrame:
@@ -114,8 +191,48 @@ def _current(con: sqlite3.Connection) -> pd.DataFrame:
            ORDER BY c.gap_id""", con)
 
 
-def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame) -> SyncReport:
-    """Record a detection run; keep every decision (see module docstring). One transaction."""
+def _store_name(con: sqlite3.Connection) -> str:
+    return con.execute("PRAGMA database_list").fetchone()[2] or "the review store"
+
+
+def _check_same_city(con: sqlite3.Connection, gaps: gpd.GeoDataFrame, city: str | None,
+                     old_geom: pd.Series) -> None:
+    """Refuse a run of another city: by the recorded name, else by the candidates' extent."""
+    store = _store_name(con)
+    row = con.execute("SELECT value FROM meta WHERE key = 'city'").fetchone()
+    if city is not None and row is not None and row[0] != city:
+        raise ReviewStoreError(f"{store}: this review store belongs to {row[0]!r}, the new run is "
+                               f"for {city!r}; nothing was written. Use another --store for "
+                               f"{city!r}")
+    if len(old_geom) and len(gaps):
+        x0, y0, x1, y1 = shapely.total_bounds(shapely.from_wkb(old_geom.to_numpy()))
+        b = shapely.bounds(gaps.geometry.values)
+        if not ((b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)).any():
+            raise ReviewStoreError(f"{store}: these candidates lie nowhere near the stored ones "
+                                   "(another city or another CRS?); nothing was written. Use "
+                                   "another --store, or check the CRS of the input data")
+
+
+def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
+                    city: str | None = None) -> SyncReport:
+    """Record a detection run; keep every decision (see module docstring). One transaction.
+
+    Parameters
+    ----------
+    con
+        An open store (:func:`open_store`).
+    gaps
+        The candidates: :data:`quartier.gaps.GAP_COLUMNS` and a geometry, with a CRS.
+    city
+        The city's name. Recorded at the first run that gives it; a later run of another city
+        is refused.
+
+    Raises
+    ------
+    ReviewStoreError
+        Another CRS or city than the store's, or candidates nowhere near the stored ones;
+        nothing is written then.
+    """
     if gaps.crs is None:
         raise ReviewStoreError("candidates have no CRS")
     crs = gaps.crs.to_string()
@@ -123,16 +240,24 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame) -> SyncRepo
     try:
         stored = {r[0] for r in con.execute("SELECT crs FROM runs")}
         if stored and crs not in stored:
-            raise ReviewStoreError(f"this store holds candidates in {stored.pop()}, the new run is "
-                                   f"in {crs}: use another store")
-        run_id = con.execute("INSERT INTO runs (timestamp, crs) VALUES (?, ?)",
-                             (_now(), crs)).lastrowid
+            raise ReviewStoreError(f"{_store_name(con)}: this store holds candidates in "
+                                   f"{stored.pop()}, the new run is in {crs}: use another store")
         old = pd.read_sql_query("SELECT gap_id, geom, state FROM candidates "
                                 "WHERE state != 'verwaist' AND state != 'ersetzt'", con)
+        _check_same_city(con, gaps, city, old["geom"])
+        if city is not None:
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('city', ?)", (city,))
+        run_id = con.execute("INSERT INTO runs (timestamp, crs) VALUES (?, ?)",
+                             (_now(), crs)).lastrowid
         new_ids = set(gaps["gap_id"])
         unchanged = old["gap_id"].isin(new_ids)
         vanished = old[~unchanged]
         fresh = gaps[~gaps["gap_id"].isin(set(old["gap_id"]))]
+        # orphaned or replaced candidates detected again keep their row and their decisions
+        inactive = {r[0] for r in con.execute("SELECT gap_id FROM candidates "
+                                              "WHERE state = 'verwaist' OR state = 'ersetzt'")}
+        again = fresh["gap_id"].isin(inactive)
+        revived, fresh = fresh.loc[again, "gap_id"].tolist(), fresh[~again]
         predecessor: dict[str, str] = {}
         if len(vanished) and len(fresh):
             vgeom = shapely.from_wkb(vanished["geom"].to_numpy())
@@ -154,6 +279,8 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame) -> SyncRepo
         con.executemany("INSERT INTO candidates VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         con.executemany("UPDATE candidates SET state = 'unverändert', last_run = ? WHERE gap_id = ?",
                         [(run_id, g) for g in old.loc[unchanged, "gap_id"]])
+        con.executemany("UPDATE candidates SET state = 'wieder erkannt', last_run = ? "
+                        "WHERE gap_id = ?", [(run_id, g) for g in revived])
         for new_id, old_id in predecessor.items():
             con.execute("UPDATE candidates SET state = 'ersetzt' WHERE gap_id = ?", (old_id,))
             last = con.execute("SELECT status, reviewer, note FROM decisions WHERE gap_id = ? "
@@ -167,7 +294,7 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame) -> SyncRepo
         con.executemany("UPDATE candidates SET state = 'verwaist' WHERE gap_id = ?",
                         [(g,) for g in orphans])
         report = SyncReport(run_id, len(fresh) - len(predecessor), int(unchanged.sum()),
-                            len(predecessor), len(orphans))
+                            len(predecessor), len(orphans), len(revived))
         con.execute("UPDATE runs SET n_new=?, n_unchanged=?, n_changed=?, n_orphaned=? "
                     "WHERE run_id=?", (report.new, report.unchanged, report.changed,
                                        report.orphaned, run_id))
@@ -220,11 +347,14 @@ def cadastre(con: sqlite3.Connection) -> gpd.GeoDataFrame:
 
 
 def export(con: sqlite3.Connection, out_dir: str | Path) -> list[Path]:
-    """The cadastre as GeoPackage, CSV and xlsx (atomic, formula-safe writes)."""
-    out = prepare_out_dir(out_dir)
+    """The cadastre as GeoPackage, CSV and xlsx (atomic, formula-safe writes).
+
+    Raises :class:`ReviewStoreError`, before creating anything, when the store is empty.
+    """
     cad = cadastre(con)
     if cad.empty:
-        raise ReviewStoreError("the review store holds no candidates yet: run `quartier gaps "
-                               "detect` first; nothing was exported")
+        raise ReviewStoreError(f"{_store_name(con)}: the review store holds no candidates yet: run "
+                               "`quartier gaps detect` first; nothing was exported")
+    out = prepare_out_dir(out_dir)
     return [write_gpkg(cad, out / "baulueckenkataster.gpkg", "kataster"),
             *write_table(cad, out / "baulueckenkataster.csv")]

@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 from quartier.access import point_access
 from quartier.config import AccessConfig, QuartierConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
+from quartier.readers import check_file, read_csv_text
 
 SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
                 "penalty_status", "penalty_shelter", "unit_id", "reasons"]
@@ -70,11 +71,11 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     capacity 0 and missing coordinates (dropped with a warning)."""
     s = cfg.sites
     path = cfg.resolve(s.file)
-    if not path.exists():
-        raise InputDataError(f"{path}: site file not found (sites.file)")
+    check_file(path, "sites.file")
     warnings = []
     if path.suffix.lower() == ".csv":
-        df = pd.read_csv(path, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
+        used = [c for c in (s.x, s.y, s.id_column, s.capacity_column) if c]
+        df = read_csv_text(path, None, "auto", 0, used).df
         for col in (s.x, s.y, s.id_column, s.capacity_column):
             if col is None or col not in df:
                 raise InputDataError(f"{path}: column {col!r} not found; available: "

@@ -127,7 +127,7 @@ def test_missing_value_codes_stay_nan_and_are_reported(tmp_path):
 
 def test_unknown_text_value_names_lines(tmp_path):
     csv = "ID;EW;SGB2\n001;1000;1,0\n002;2000;n/a*\n003;1;1\n004;1;1\n"
-    with pytest.raises(InputDataError, match=r"'SGB2' has values that are not numbers in lines 3: n/a\*"):
+    with pytest.raises(InputDataError, match=r"column 'SGB2', lines 3: n/a\*: they are not numbers"):
         load_city(tiny_config(tmp_path, csv=csv))
 
 

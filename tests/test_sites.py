@@ -120,7 +120,9 @@ def test_site_file_bad_input(tmp_path):
 
     (tmp_path / "s.csv").write_text("site_id,lat,lon,capacity\nA,52.52,13.40,100\nA,52.5,13.4,50\n",
                                     encoding="utf-8")
-    c = tiny_config(tmp_path, sites={"file": "s.csv", "x": "lon", "y": "lat"})
+    c = tiny_config(tmp_path, sites={"file": "s.csv", "x": "lon", "y": "lat"},
+                    index={"status": [{"column": "share_sgb2_pct"}]},
+                    access={"categories": {"kita": {"label": "Kita", "good_m": 300, "limit_m": 600}}})
     with pytest.raises(InputDataError, match="duplicate site ids A"):
         read_site_file(c)
     (tmp_path / "s.csv").write_text("site_id,lat,lon,capacity\nA,52.52,13.40,0\nB,,,50\n"

@@ -1,0 +1,263 @@
+"""Read the files statistics offices publish into a table of text cells, with line numbers.
+
+Every reader returns a :class:`RawTable`: all cells as stripped text (numbers are parsed later
+by :func:`quartier.load.parse_numbers`, which knows the decimal mark), the line (CSV) or row
+(xlsx) number of every row for error messages, and notes about what was repaired. Whatever the
+file does wrong — it is a folder, empty, not the format it claims, in an unexpected encoding,
+has a duplicated header, lacks the sheet — ends in an :class:`~quartier.errors.InputDataError`
+that names the file and the fix, never in a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from quartier.errors import InputDataError, rows_preview
+
+#: The first bytes of an xlsx file (a zip archive).
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class RawTable:
+    """Text cells of a table, with the file's line/row number of every row."""
+
+    df: pd.DataFrame
+    line: pd.Series
+    notes: list[str] = field(default_factory=list)
+
+
+def check_file(path: Path, what: str) -> None:
+    """The path names a readable, non-empty file; else a clear error (``what``: its config key)."""
+    if not path.exists():
+        raise InputDataError(f"{path}: file not found ({what})")
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a folder, not a file ({what}): name the file itself")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise InputDataError(f"{path}: cannot be read ({exc.strerror}) ({what})") from None
+    if size == 0:
+        raise InputDataError(f"{path}: the file is empty ({what})")
+
+
+def decode_text(path: Path, encoding: str = "auto") -> tuple[str, str | None]:
+    """A text file's content and a note when a fallback encoding was used.
+
+    ``auto`` reads UTF-8 (with or without BOM), else cp1252 (Windows), else latin-1; a declared
+    encoding that does not fit is an error naming the first bad byte.
+    """
+    raw = path.read_bytes()
+    if encoding != "auto":
+        try:
+            return raw.decode(encoding), None
+        except UnicodeDecodeError as exc:
+            raise InputDataError(
+                f"{path}: cannot be read as {encoding} (byte {exc.start}: "
+                f"{raw[exc.start:exc.start + 1]!r}); German files are often cp1252/latin-1: set "
+                "encoding = 'cp1252' or 'auto'") from None
+        except LookupError:
+            raise InputDataError(f"{path}: unknown encoding {encoding!r}; use 'auto', 'utf-8', "
+                                 "'cp1252' or 'latin-1'") from None
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "not UTF-8: read as cp1252 (Windows)"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "not UTF-8 nor cp1252: read as latin-1"
+
+
+def header_names(cells: list[object], source: str, used: list[str]) -> tuple[list[str], list[str]]:
+    """Column names from a header row: stripped text; empty ones become ``Spalte <n>``.
+
+    A name that occurs twice is an error when quartier uses it (the value would be ambiguous);
+    otherwise the later copies are renamed ``name (2)`` and a note says so.
+    """
+    names = ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip()
+             for c in cells]
+    names = [n or f"Spalte {i + 1}" for i, n in enumerate(names)]
+    seen: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        seen.setdefault(n, []).append(i + 1)
+    dup = {n: pos for n, pos in seen.items() if len(pos) > 1}
+    clash = [n for n in dup if n in used]
+    if clash:
+        raise InputDataError(
+            f"{source}: the header names {', '.join(map(repr, clash))} more than once (columns "
+            f"{'; '.join(', '.join(map(str, dup[n])) for n in clash)}); quartier cannot tell "
+            "which one you mean: rename the columns in the file")
+    notes = []
+    for n, positions in dup.items():
+        for k, pos in enumerate(positions[1:], start=2):
+            names[pos - 1] = f"{n} ({k})"
+        notes.append(f"header {n!r} occurs in columns {', '.join(map(str, positions))}: later "
+                     f"copies renamed '{n} (2)', …")
+    return names, notes
+
+
+def _frame(rows: list[list[object]], header_row: int, first_line: int, source: str,
+           used: list[str]) -> RawTable:
+    """Header at ``rows[header_row]``, data below; ``first_line`` = file line of ``rows[0]``."""
+    if len(rows) <= header_row:
+        raise InputDataError(f"{source}: the file has no header row (after skipping {header_row} "
+                             "rows)")
+    width = max(len(r) for r in rows[header_row:])
+    header = list(rows[header_row]) + [None] * (width - len(rows[header_row]))
+    names, notes = header_names(header, source, used)
+    body = [list(r) + [None] * (width - len(r)) for r in rows[header_row + 1:]]
+    df = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(columns=names)
+    df = df.apply(lambda c: c.astype("string").str.strip().fillna(""))
+    line = pd.Series(np.arange(len(df)) + first_line + header_row + 1, index=df.index)
+    return RawTable(df=df, line=line, notes=notes)
+
+
+#: Separators a statistics office's CSV may use, in the order they are preferred on a tie.
+SEPARATORS = (";", ",", "\t", "|")
+
+
+def sniff_sep(text: str) -> str:
+    """The separator that splits the first lines into the same, largest number of columns."""
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        return max(SEPARATORS, key=lambda s: lines[0].count(s))
+
+
+def read_csv_text(path: Path, sep: str | None, encoding: str, skiprows: int, used: list[str]
+                  ) -> RawTable:
+    """A delimited text file as text cells; blank lines are kept (as empty rows) so that line
+    numbers in messages are the file's own. ``sep=None`` sniffs the separator."""
+    text, note = decode_text(path, encoding)
+    if "\x00" in text:
+        raise InputDataError(f"{path}: contains NUL bytes: a binary file (xlsx? then set "
+                             "format = 'xlsx'), or UTF-16 (save it as UTF-8)")
+    sep = sep or sniff_sep("\n".join(text.splitlines()[skiprows:]))
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputDataError(f"{path}: line {reader.line_num} cannot be parsed as CSV with "
+                             f"sep={sep!r} ({exc}); a line break or quote inside a value must "
+                             "be enclosed in double quotes") from None
+    rows = rows[skiprows:]
+    if not any(any(c.strip() for c in r) for r in rows):
+        raise InputDataError(f"{path}: the file has no header and no rows")
+    header = rows[0] if rows else []
+    if any(u not in [c.strip() for c in header] for u in used):
+        raw_header = text.splitlines()[skiprows] if len(text.splitlines()) > skiprows else ""
+        for other in SEPARATORS:
+            if other != sep and all(u in [c.strip() for c in raw_header.split(other)] for u in used):
+                raise InputDataError(f"{path}: the header has no columns {used} with sep = "
+                                     f"{sep!r}; the file seems to use sep = {other!r}")
+    table = _frame(rows, 0, 1 + skiprows, str(path), used)
+    if note:
+        table.notes.insert(0, note)
+    return table
+
+
+def xlsx_cell_text(value: object, decimal: str) -> object:
+    """A numeric xlsx cell as text in the table's decimal mark, so that one parser reads numeric
+    and text cells alike; integers without '.0'."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value).replace(".", decimal) if decimal != "." else repr(value)
+    return value
+
+
+def read_xlsx(path: Path, sheet: str | int, skiprows: int, decimal: str, used: list[str]) -> RawTable:
+    """One sheet of a workbook as text cells (values, not formulas); merged cells take the value
+    of their top-left cell. Row numbers in messages are the sheet's own (1-based)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != ZIP_MAGIC:
+        kind = "an old .xls file" if magic.startswith(b"\xd0\xcf\x11\xe0") else "a text/CSV file"
+        raise InputDataError(f"{path}: not an xlsx workbook (it looks like {kind}); set "
+                             "format = 'csv' for text, or save it as .xlsx from the spreadsheet")
+    try:
+        wb = load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: {exc})") from None
+    names = wb.sheetnames
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise InputDataError(f"{path}: there is no sheet number {sheet} (0-based); sheets: "
+                                 f"{', '.join(map(repr, names))}")
+        ws = wb[names[sheet]]
+    elif sheet in names:
+        ws = wb[sheet]
+    else:
+        raise InputDataError(f"{path}: no sheet named {sheet!r}; sheets: {', '.join(map(repr, names))}")
+    merged = list(ws.merged_cells.ranges)
+    for rng in merged:
+        top = ws.cell(rng.min_row, rng.min_col).value
+        ws.unmerge_cells(str(rng))
+        for row in range(rng.min_row, rng.max_row + 1):
+            for col in range(rng.min_col, rng.max_col + 1):
+                ws.cell(row, col).value = top
+    rows = [[xlsx_cell_text(v, decimal) for v in r] for r in ws.iter_rows(values_only=True)]
+    wb.close()
+    rows = rows[skiprows:]
+    if not any(any(v not in (None, "") for v in r) for r in rows):
+        raise InputDataError(f"{path}: sheet {ws.title!r} is empty (after skipping {skiprows} rows)")
+    table = _frame(rows, 0, 1 + skiprows, f"{path} [{ws.title}]", used)
+    if merged:
+        table.notes.append(f"{len(merged)} merged cell range(s) filled with their value")
+    return table
+
+
+def read_json_records(path: Path, year: str, key: str, indicators: list[str]) -> RawTable:
+    """Leipzig's statistics API: ``{"data": {year: {indicator: [{"value": v, key: name}, …]}}}``."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputDataError(f"{path}: not valid JSON ({exc})") from None
+    try:
+        by_indicator = doc["data"][str(year)]
+        if not isinstance(by_indicator, dict):
+            raise TypeError("not an object")
+    except (KeyError, TypeError) as exc:
+        raise InputDataError(f"{path}: expected data.{year}.<indicator> records, found no "
+                             f"{exc} there") from None
+    series = {}
+    for indicator in indicators:
+        if indicator not in by_indicator:
+            raise InputDataError(f"{path}: indicator {indicator!r} not found for {year}. "
+                                 f"Available: {', '.join(map(str, by_indicator))}")
+        records = by_indicator[indicator]
+        bad = [i for i, r in enumerate(records if isinstance(records, list) else [None])
+               if not isinstance(r, dict) or key not in r or "value" not in r]
+        if bad or not isinstance(records, list):
+            raise InputDataError(f"{path}: data.{year}.{indicator}: records {rows_preview(bad)} "
+                                 f"lack {key!r} or 'value' (each record needs both)")
+        frame = pd.DataFrame({key: [str(r[key]).strip() for r in records],
+                              "value": ["" if r["value"] is None else str(r["value"])
+                                        for r in records]})
+        dup = frame[key][frame[key].duplicated(keep=False)]
+        if len(dup):
+            raise InputDataError(
+                f"{path}: indicator {indicator!r} ({year}) lists {rows_preview(sorted(set(dup)))} "
+                "more than once; the value is ambiguous, choose a uniquely named indicator")
+        series[indicator] = frame.set_index(key)["value"]
+    df = pd.DataFrame(series).rename_axis(key).reset_index().astype("string").fillna("")
+    return RawTable(df=df, line=pd.Series(np.arange(len(df)) + 1, index=df.index))
