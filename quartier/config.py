@@ -77,6 +77,8 @@ class UnitsConfig(_Strict):
 
     path: Path
     layer: str | None = None
+    encoding: str = Field("auto", description="text encoding of the file's attributes; 'auto': "
+                          "UTF-8 or a shapefile's .cpg, else cp1252")
     id_column: str
     id_width: int | None = Field(None, ge=1, description="zero-pad ids to this many digits")
     name_column: str

@@ -38,7 +38,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import rasterio
 import shapely
@@ -47,6 +46,7 @@ from rasterio.windows import from_bounds
 
 from quartier.config import GapsConfig, QuartierConfig
 from quartier.errors import InputDataError
+from quartier.readers import osm_tag, read_osm_layer, read_vector
 
 GAP_COLUMNS = ["gap_id", "gap_type", "area_m2", "frontage_m", "rule", "confidence"]
 
@@ -75,19 +75,11 @@ def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
 
 
 def _read(path: Path, layer: str | None, crs: str) -> gpd.GeoDataFrame:
-    if not path.exists():
-        raise InputDataError(f"{path}: file not found (gaps section of the config)")
-    gdf = pyogrio.read_dataframe(path, layer=layer, on_invalid="fix")
-    if gdf.crs is None:
-        raise InputDataError(f"{path}: the file declares no CRS")
-    return gdf.to_crs(crs)
+    return read_vector(path, "gaps section of the config", layer, on_invalid="fix")[0].to_crs(crs)
 
 
 def _osm(path: Path, layer: str) -> gpd.GeoDataFrame:
-    name = f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
-    # GDAL's default node index only takes positive ids; editors (JOSM, iD) write new objects
-    # with negative ids, which the SQLite index handles at no measurable cost for city extracts
-    return pyogrio.read_dataframe(name, layer=layer, on_invalid="ignore", USE_CUSTOM_INDEXING="NO")
+    return read_osm_layer(path, layer, "gaps.osm")
 
 
 def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
@@ -100,19 +92,18 @@ def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
         path = cfg.resolve(g.osm)
         if not path.exists():
             raise InputDataError(f"{path}: OSM file not found (gaps.osm)")
-        from quartier.pois import _osm_tag
 
         mp = _osm(path, "multipolygons").to_crs(crs)
         buildings = mp[mp["building"].notna()][["building", "geometry"]]
         lines = _osm(path, "lines").to_crs(crs)
         streets = lines[lines["highway"].notna()].rename(columns={"highway": "cls"})
-        rail = _osm_tag(lines, "railway").isin(["rail", "light_rail", "tram", "subway"])
+        rail = osm_tag(lines, "railway").isin(["rail", "light_rail", "tram", "subway"])
         water_lines = lines["waterway"].isin(["river", "canal"]) if "waterway" in lines else False
         barriers = lines.geometry[rail.fillna(False) | water_lines]
-        classes = pd.concat([mp.get("landuse"), mp.get("leisure"), _osm_tag(mp, "natural"),
-                             _osm_tag(mp, "amenity")], axis=1)
+        classes = pd.concat([mp.get("landuse"), mp.get("leisure"), osm_tag(mp, "natural"),
+                             osm_tag(mp, "amenity")], axis=1)
         # squares and pedestrian areas are mapped as highway areas
-        square = mp["highway"].notna() if "highway" in mp else _osm_tag(mp, "highway").notna()
+        square = mp["highway"].notna() if "highway" in mp else osm_tag(mp, "highway").notna()
         excluded = mp.geometry[(classes.isin(g.exclude_classes).any(axis=1) | square)
                                & mp["building"].isna()]
     else:

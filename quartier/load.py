@@ -17,13 +17,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import shapely
 
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.readers import check_file, read_csv_text, read_json_records, read_xlsx
+from quartier.readers import check_file, read_csv_text, read_json_records, read_vector, read_xlsx
 
 #: Geographic margin (degrees) around the target CRS's area of use accepted by the bounds check.
 BOUNDS_MARGIN_DEG = 3.0
@@ -201,13 +200,8 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         raise InputDataError("the config has no [units] section: this job needs spatial units")
     path = cfg.resolve(u.path)
     source = str(path)
-    notes: list[str] = []
-    if not path.exists():
-        raise InputDataError(f"{source}: units file not found (units.path in the config)")
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=u.layer, on_invalid="fix")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputDataError(f"{source}: cannot read the units: {exc}") from None
+    gdf, notes = read_vector(path, "units.path", u.layer, u.encoding, crs=u.crs, crs_key="units.crs",
+                             on_invalid="fix")
     if gdf.empty:
         raise InputDataError(f"{source}: the units file has no features")
     wanted = [u.id_column, u.name_column] + ([u.group_column] if u.group_column else [])
@@ -231,15 +225,6 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
         raise InputDataError(f"{source}: column {u.id_column!r} is empty in features {rows_preview(rows)}")
 
-    if u.crs:
-        if gdf.crs is not None and not gdf.crs.equals(pyproj.CRS.from_user_input(u.crs)):
-            notes.append(f"file CRS {gdf.crs.to_string()} overridden by units.crs = {u.crs}")
-        gdf = gdf.set_crs(u.crs, allow_override=True)
-    elif gdf.crs is None:
-        raise InputDataError(
-            f"{source}: the file declares no CRS; set units.crs in the config "
-            "(e.g. 'EPSG:25833' for Berlin's official data, 'EPSG:4326' for lon/lat)"
-        )
     if u.swap_axes:
         gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
         notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")

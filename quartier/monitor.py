@@ -28,7 +28,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import rasterio
 import shapely
@@ -37,7 +36,7 @@ from rasterio.features import rasterize
 from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, QuartierConfig, SeriesConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.load import normalise_ids, normalise_name, parse_numbers
-from quartier.readers import decode_text
+from quartier.readers import decode_text, read_vector
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
@@ -171,7 +170,7 @@ def interpolate(values: pd.Series, pieces: pd.DataFrame, kind: str) -> pd.Series
 
 def read_old_units(cfg: QuartierConfig, m: MonitorConfig) -> gpd.GeoDataFrame:
     o = m.old_units
-    gdf = pyogrio.read_dataframe(cfg.resolve(o.path), layer=o.layer).to_crs(cfg.city.crs)
+    gdf = read_vector(cfg.resolve(o.path), "monitor.old_units", o.layer)[0].to_crs(cfg.city.crs)
     ids, _ = normalise_ids(gdf[o.id_column], o.id_width, str(o.path), o.id_column)
     return gpd.GeoDataFrame({"old_id": ids}, geometry=gdf.geometry.values, crs=gdf.crs)
 

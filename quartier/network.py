@@ -17,13 +17,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from quartier.errors import InputDataError
+from quartier.readers import match_tags, read_osm_layer, read_vector
 
 #: OSM highway values a pedestrian cannot use.
 NOT_WALKABLE = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
@@ -49,12 +49,14 @@ def read_osm_streets(path: str | Path, crs: str, layer: str | None = None,
     """Walkable ways (``highway`` not in :data:`NOT_WALKABLE`) from OSM XML/PBF (may be .gz),
     or from any lines file with a highway-class column (e.g. Geofabrik's ``fclass``)."""
     path = Path(path)
-    if not path.exists():
-        raise InputDataError(f"{path}: street network file not found")
     is_osm = any(str(path).endswith(e) for e in (".osm", ".osm.gz", ".pbf"))
-    name = f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
-    lines = pyogrio.read_dataframe(name, layer="lines" if is_osm else layer,
-                                   columns=[highway_column], on_invalid="ignore")
+    if is_osm:
+        lines = read_osm_layer(path, "lines", "access.network_path", columns=[highway_column])
+    else:
+        lines, _ = read_vector(path, "access.network_path", layer, on_invalid="ignore")
+        if highway_column not in lines:
+            raise InputDataError(f"{path}: column {highway_column!r} not found (access."
+                                 f"network_highway_column); available: {', '.join(lines.columns)}")
     lines = lines.rename(columns={highway_column: "highway"})
     walk = lines[lines["highway"].notna() & ~lines["highway"].isin(NOT_WALKABLE)]
     if walk.empty:
@@ -127,10 +129,8 @@ def detour_factor(network_m: np.ndarray, straight_m: np.ndarray) -> pd.Series:
 
 def read_osm_buildings(path: str | Path, crs: str, min_area_m2: float = 0.0) -> gpd.GeoDataFrame:
     """Building footprints (``building=*`` areas) from OSM XML/PBF, in ``crs``."""
-    name = f"/vsigzip/{path}" if str(path).endswith(".gz") else str(path)
-    mp = pyogrio.read_dataframe(name, layer="multipolygons", columns=["osm_id", "osm_way_id",
-                                                                       "building"],
-                                on_invalid="ignore")
+    mp = read_osm_layer(Path(path), "multipolygons", "buildings",
+                        columns=["osm_id", "osm_way_id", "building"])
     b = mp[mp["building"].notna() & mp.geometry.notna()].to_crs(crs)
     b = b[b.area >= min_area_m2]
     return b.reset_index(drop=True)
@@ -139,15 +139,13 @@ def read_osm_buildings(path: str | Path, crs: str, min_area_m2: float = 0.0) -> 
 def read_osm_pois(path: str | Path, crs: str, tags: dict[str, dict[str, list[str]]]
                   ) -> gpd.GeoDataFrame:
     """POIs by category from OSM points and areas: ``{category: {key: [values]}}``."""
-    from quartier.pois import _match_tags
 
-    name = f"/vsigzip/{path}" if str(path).endswith(".gz") else str(path)
     frames = []
     for layer in ("points", "multipolygons"):
-        df = pyogrio.read_dataframe(name, layer=layer, on_invalid="ignore")
+        df = read_osm_layer(Path(path), layer, "pois")
         df = df[df.geometry.notna()]
         for category, wanted in tags.items():
-            sel = df[_match_tags(df, wanted)]
+            sel = df[match_tags(df, wanted)]
             frames.append(gpd.GeoDataFrame({"category": category, "name": sel["name"]},
                                            geometry=sel.geometry.representative_point(),
                                            crs=4326))

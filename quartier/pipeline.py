@@ -23,6 +23,7 @@ from quartier.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
 from quartier.load import JoinReport, load_city
 from quartier.output import prepare_out_dir, write_csv, write_gpkg, write_table
 from quartier.pois import PoiReport, load_pois
+from quartier.readers import read_vector
 from quartier.sites import SitesResult, read_site_file, score_sites, select_sites, sites_from_gaps
 
 #: Folder of the embedded data: ``data/`` in a checkout, ``quartier/_data`` in a wheel.
@@ -365,7 +366,7 @@ def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
     s = cfg.sites
     parts = []
     for path in s.exclude_layers:
-        layer = gpd.read_file(cfg.resolve(path), engine="pyogrio").to_crs(cfg.city.crs)
+        layer = read_vector(cfg.resolve(path), "sites.exclude_layers")[0].to_crs(cfg.city.crs)
         if s.exclude_column:
             layer = layer[layer[s.exclude_column].isin(s.exclude_values)]
         parts.append(layer.geometry.union_all())
@@ -458,7 +459,7 @@ def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Ser
         signals = monitor_mod.housing_signals(units, long, m.rent_indicator, status)
         city_rent = monitor_mod.city_median_by_year(long, m.rent_indicator)
         if m.milieuschutz:
-            ms = gpd.read_file(cfg.resolve(m.milieuschutz), engine="pyogrio")
+            ms = read_vector(cfg.resolve(m.milieuschutz), "monitor.milieuschutz")[0]
             signals["milieuschutz_share_pct"] = monitor_mod.area_share(units, ms).round(1)
         if m.zensus_grid:
             signals["leerstand_zensus2011_pct"] = monitor_mod.zensus_vacancy(

@@ -9,13 +9,11 @@ city, empty categories. The same facility found in two sources is counted once
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import rasterio
 import shapely
@@ -28,7 +26,7 @@ from scipy.spatial import cKDTree
 from quartier.config import PoiLayer, QuartierConfig
 from quartier.errors import InputDataError
 from quartier.load import require_columns
-from quartier.readers import read_csv_text
+from quartier.readers import match_tags, read_csv_text, read_osm_layer, read_vector
 
 #: POIs further than this outside the city are dropped; closer ones still serve border residents.
 BORDER_M = 2000.0
@@ -43,23 +41,6 @@ class PoiReport:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
-
-
-def _osm_tag(df: pd.DataFrame, key: str) -> pd.Series:
-    """A tag's value from its own column or from GDAL's ``other_tags`` hstore text."""
-    if key in df.columns:
-        return df[key].astype("string")
-    if "other_tags" not in df.columns:
-        return pd.Series(pd.NA, index=df.index, dtype="string")
-    pattern = rf'"{re.escape(key)}"=>"([^"]*)"'
-    return df["other_tags"].astype("string").str.extract(pattern, expand=False)
-
-
-def _match_tags(df: pd.DataFrame, tags: dict[str, list[str]]) -> pd.Series:
-    hit = pd.Series(False, index=df.index)
-    for key, values in tags.items():
-        hit |= _osm_tag(df, key).isin(values).fillna(False)
-    return hit
 
 
 def _raster_patches(path, layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -94,21 +75,16 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
     path = cfg.resolve(layer.path)
     if not path.exists():
         raise InputDataError(f"{path}: POI file not found (pois category {layer.category!r})")
+    what = f"pois category {layer.category!r}"
     if layer.format == "vector":
-        gdf = pyogrio.read_dataframe(path, layer=layer.layer)
-        if layer.crs:
-            gdf = gdf.set_crs(layer.crs, allow_override=True)
-        elif gdf.crs is None:
-            raise InputDataError(f"{path}: the file declares no CRS; set crs for this POI layer")
-        return gdf
+        return read_vector(path, what, layer.layer, crs=layer.crs, crs_key="crs of this POI layer")[0]
     if layer.format == "raster":
         return _raster_patches(path, layer, units)
     if layer.format == "osm":
-        name = f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
         parts = []
         for lyr in ("points", "multipolygons"):
-            df = pyogrio.read_dataframe(name, layer=lyr, on_invalid="ignore")
-            parts.append(df[_match_tags(df, layer.osm_tags)])
+            df = read_osm_layer(path, lyr, what)
+            parts.append(df[match_tags(df, layer.osm_tags)])
         gdf = pd.concat(parts, ignore_index=True)
         return gpd.GeoDataFrame(gdf, geometry="geometry", crs=4326)
     if layer.format == "overpass":
@@ -121,7 +97,7 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
             if f"center.{axis}" in df:
                 df[axis] = df.get(axis, pd.Series(np.nan, index=df.index)).fillna(df[f"center.{axis}"])
         if layer.osm_tags:
-            df = df[_match_tags(df, layer.osm_tags)]
+            df = df[match_tags(df, layer.osm_tags)]
         x, y = layer.x or "lon", layer.y or "lat"
     else:
         x, y = layer.x, layer.y

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, vstack
@@ -39,7 +38,7 @@ from scipy.spatial import cKDTree
 from quartier.access import point_access
 from quartier.config import AccessConfig, QuartierConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.readers import check_file, read_csv_text
+from quartier.readers import check_file, read_csv_text, read_vector
 
 SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
                 "penalty_status", "penalty_shelter", "unit_id", "reasons"]
@@ -84,11 +83,7 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         ys = pd.to_numeric(df[s.y].str.replace(",", "."), errors="coerce")
         gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=s.crs or 4326)
     else:
-        gdf = pyogrio.read_dataframe(path)
-        if gdf.crs is None:
-            gdf = gdf.set_crs(s.crs) if s.crs else None
-            if gdf is None:
-                raise InputDataError(f"{path}: no CRS; set sites.crs")
+        gdf, _ = read_vector(path, "sites.file", crs=s.crs, crs_key="sites.crs")
     missing = ~np.isfinite(gdf.geometry.bounds.to_numpy()).all(axis=1)
     if missing.any():
         warnings.append(f"{path.name}: {int(missing.sum())} site(s) without coordinates dropped: "

@@ -36,7 +36,7 @@ def test_check_user_error_is_a_message_not_a_traceback(tmp_path):
                    'name_column = "b"\n', encoding="utf-8")
     res = runner.invoke(app, ["check", str(bad)])
     assert res.exit_code == 2
-    assert "units file not found" in res.output
+    assert "file not found (units.path)" in res.output
     assert "Traceback" not in res.output
 
 

@@ -50,7 +50,7 @@ def test_duplicate_ids_in_units(tmp_path):
 def test_missing_crs(tmp_path):
     units = tiny_units()
     units.crs = None
-    with pytest.raises(InputDataError, match="declares no CRS; set units.crs"):
+    with pytest.raises(InputDataError, match=r"declares no CRS \(units.path\); set units.crs"):
         load_city(tiny_config(tmp_path, units=units))
     cfg = tiny_config(tmp_path, units=units, units_extra={"crs": "EPSG:25833"})
     assert len(load_city(cfg)[0]) == 4
