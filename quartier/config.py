@@ -434,7 +434,8 @@ class OldUnitsConfig(_Strict):
 
 
 class MonitorTarget(_Strict):
-    """A target per indicator: ``measure`` of each unit and year against ``target``."""
+    """A target per indicator: ``measure`` of each unit and year against ``target``. Changes are
+    per year (a gap 2018 → 2020 is annualised); a relative change of a value ≤ 0 stays empty."""
 
     indicator: str
     measure: Literal["level", "change_pct", "change_abs"] = "level"

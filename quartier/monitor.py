@@ -238,12 +238,20 @@ def wide(long: pd.DataFrame, indicator: str) -> pd.DataFrame:
     return sel.pivot(index="unit_id", columns="year", values="value")
 
 
+def relative_change_pct(new: pd.Series | pd.DataFrame, base: pd.Series | pd.DataFrame,
+                        years: float | pd.Series = 1.0) -> pd.Series | pd.DataFrame:
+    """Change in % per year, ``100 · ((new / base)^(1/years) − 1)``; NaN where the base is not
+    positive (a relative change of a value ≤ 0 has no meaning: its sign would flip)."""
+    return 100 * ((new / base.where(base > 0)) ** (1 / years) - 1)
+
+
 def change_pct(table: pd.DataFrame, years: int) -> pd.Series:
-    """Change (%) of the latest year against ``years`` before; NaN where either is missing."""
+    """Total change (%) of the latest year against ``years`` before; NaN where either is missing
+    or the earlier value is not positive."""
     last = table.columns.max()
     if last - years not in table.columns:
         return pd.Series(np.nan, index=table.index)
-    return 100 * (table[last] / table[last - years] - 1)
+    return relative_change_pct(table[last], table[last - years])
 
 
 def city_median_by_year(long: pd.DataFrame, indicator: str) -> pd.Series:
@@ -306,12 +314,15 @@ def evaluate(long: pd.DataFrame, targets: list[MonitorTarget]) -> pd.DataFrame:
         if table.empty:
             raise InputDataError(f"monitor target: indicator {t.indicator!r} has no series")
         table.loc["Stadt"] = table.median()
+        # changes per year, also across a gap in the series (2018 → 2020 counts as 2 years)
+        gap = pd.Series(table.columns, index=table.columns).diff()
+        previous = table.shift(axis=1)
         if t.measure == "level":
             meas = table
         elif t.measure == "change_pct":
-            meas = 100 * (table / table.shift(axis=1) - 1)
+            meas = relative_change_pct(table, previous, gap)
         else:
-            meas = table - table.shift(axis=1)
+            meas = (table - previous) / gap
         stacked = meas.stack(future_stack=True).rename("measure").reset_index()
         stacked.columns = ["unit_id", "year", "measure"]
         ok = stacked["measure"] <= t.target if t.better == "lower" else stacked["measure"] >= t.target
