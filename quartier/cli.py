@@ -91,7 +91,7 @@ def print_join_report(report: JoinReport) -> None:
             say_plain(f"  {t.name}: {note}")
         if t.only_in_table:
             say_plain(f"{t.name}: {len(t.only_in_table)} key(s) only in the table (not dropped, "
-                      f"listed here): {', '.join(t.only_in_table[:20])}", "yellow")
+                      f"listed here): {'; '.join(t.unmatched()[:20])}", "yellow")
         if t.only_in_units:
             say_plain(f"{t.name}: {len(t.only_in_units)} unit(s) without a row: "
                       f"{', '.join(t.only_in_units[:20])}", "yellow")

@@ -82,7 +82,15 @@ class UnitsConfig(_Strict):
     id_column: str
     id_width: int | None = Field(None, ge=1, description="zero-pad ids to this many digits")
     name_column: str
-    group_column: str | None = Field(None, description="district column, for reports")
+    group_column: str | None = Field(None, description="name of the coarser area each unit "
+                                     "belongs to (Bezirk, Stadtteil): reports, group-level tables")
+    group_id_column: str | None = Field(None, description="id of that coarser area, for tables "
+                                        "with level = 'group' and join = 'id'")
+    group_id_width: int | None = Field(None, ge=1, description="zero-pad group ids")
+    dissolve_by: str | None = Field(None, description="merge units by this column into the "
+                                    "analysis units (tables are joined first, then aggregated)")
+    dissolve_name_column: str | None = Field(None, description="name of a merged unit (default: "
+                                             "the dissolve_by value)")
     crs: str | None = Field(None, description="CRS of the file when it declares none or a wrong one")
     swap_axes: bool = Field(False, description="the file stores (lat, lon) instead of (lon, lat)")
     drop_ids: list[str] = Field(default_factory=list, description="features to drop (city total)")
@@ -99,6 +107,10 @@ class ColumnSpec(_Strict):
     unit: str = Field("", description="'%' means a share: values must lie in 0–100")
     min: float | None = Field(None, description="smallest valid value (default 0 for unit '%')")
     max: float | None = Field(None, description="largest valid value (default 100 for unit '%')")
+    aggregate: Literal["sum", "weighted_mean", "mean"] | None = Field(
+        None, description="how units.dissolve_by merges values: counts 'sum', shares and rates "
+        "'weighted_mean' (by population); default by unit: '%', 'Prozentpunkte', '€/m²' and "
+        "'je …' are weighted means, 'Personen', 'Anzahl', 'Wohnungen' sums")
 
     @field_validator("name")
     @classmethod
@@ -121,9 +133,32 @@ class TableConfig(_Strict):
 
     name: str
     path: Path
-    format: Literal["csv", "xlsx", "json"] = "csv"
-    sheet: str | int = 0
-    skiprows: int = 0
+    format: Literal["auto", "csv", "xlsx", "json", "vector"] = Field(
+        "auto", description="auto: by the file's suffix (.csv/.txt, .xlsx, .json with json_year, "
+        ".geojson/.gpkg/.shp: the attributes of a vector file)")
+    sheet: str | int = Field(0, description="xlsx: sheet name or number (0 = first)")
+    skiprows: int = Field(0, ge=0, description="rows before the header (title rows)")
+    header_row: int | None = Field(None, ge=1, description="row (1-based) of the header; default: "
+                                   "after skiprows, or in xlsx the first row holding the key")
+    header_rows: Literal[1, 2] = Field(1, description="2: a two-row header, joined 'top sub'")
+    skip_after_header: int = Field(0, ge=0, description="rows between header and data "
+                                   "(a units/description row)")
+    layout: Literal["wide", "long", "wide_years"] = Field(
+        "wide", description="wide: a column per indicator; long: rows of key, (year,) variable, "
+        "value; wide_years: a column per year or date, one row per key (and variable)")
+    variable_column: str | None = Field(None, description="long/wide_years: the column naming "
+                                        "the indicator; [tables.columns] are its values")
+    value_column: str = Field("value", description="long: the column with the values")
+    year_column: str | None = Field(None, description="long: the column with the year")
+    year: str | None = Field(None, description="long/wide_years: the year to read ('2023', or a "
+                             "date column like '31.12.2023')")
+    level: Literal["unit", "group", "merged"] = Field(
+        "unit", description="unit: rows are the units of the boundary file; group: the coarser "
+        "areas (units.group_column / group_id_column), every unit gets its area's value; merged: "
+        "the units after units.dissolve_by")
+    aliases: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="table key → unit key (name or id) where they differ "
+        "('Sankt Pauli' = 'St. Pauli'); a list: the row covers several units")
     sep: str = ","
     decimal: str = "."
     thousands: str | None = None
@@ -165,9 +200,33 @@ class TableConfig(_Strict):
 
 
 class IndicatorRef(_Strict):
-    column: str
+    """An index indicator: a column, the change of a column against a base column (dynamics from
+    two tables), or the change of a monitoring series between two years."""
+
+    column: str | None = None
+    base: str | None = Field(None, description="dynamics: the value is column − base "
+                             "(percentage points when both are shares)")
+    series: str | None = Field(None, description="dynamics from [[monitor.series]]: indicator "
+                               "name; the value is series[year] − series[base_year]")
+    year: int | None = None
+    base_year: int | None = None
     weight: float = 1.0
     sign: Literal[1, -1] = 1
+
+    @model_validator(mode="after")
+    def _one_source(self) -> IndicatorRef:
+        if (self.column is None) == (self.series is None):
+            raise ValueError("give column (optionally with base) or series (with year and base_year)")
+        if self.series is not None and (self.year is None or self.base_year is None):
+            raise ValueError("series needs year and base_year")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The column the index uses (a derived change gets its own name)."""
+        if self.series is not None:
+            return f"{self.series}_{self.base_year}_{self.year}_diff"
+        return f"{self.column}_minus_{self.base}" if self.base else self.column
 
 
 class ExcludeRule(_Strict):
@@ -178,6 +237,8 @@ class ExcludeRule(_Strict):
 class IndexConfig(_Strict):
     """Composite index in the manner of Berlin's Monitoring Soziale Stadtentwicklung."""
 
+    name: str = Field("Status-Index", description="what the city calls its index (maps, reports)")
+    dynamics_name: str = Field("Dynamik-Index", description="name of the dynamics index")
     status: list[IndicatorRef]
     dynamics: list[IndicatorRef] = Field(default_factory=list)
     min_population: float = Field(300, ge=0)
@@ -483,6 +544,13 @@ class QuartierConfig(_Strict):
     sites: SitesConfig | None = None
     monitor: MonitorConfig | None = None
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
+
+    @model_validator(mode="after")
+    def _merged_needs_dissolve(self) -> QuartierConfig:
+        merged = [t.name for t in self.tables if t.level == "merged"]
+        if merged and (self.units is None or self.units.dissolve_by is None):
+            raise ValueError(f"tables {merged} have level = 'merged', but units.dissolve_by is not set")
+        return self
 
     @model_validator(mode="after")
     def _sites_need_index_and_access(self) -> QuartierConfig:

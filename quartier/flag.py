@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 
 from quartier.config import FlagConfig, QuartierConfig, Target, ThresholdRule
 from quartier.errors import InputDataError
-from quartier.indicators import compute_index
+from quartier.indicators import add_changes, compute_index
 
 #: Weights of the priority score (see module docstring).
 PRIORITY_WEIGHTS = {"dynamics": 0.5, "hotspot": 0.5, "rule": 0.25}
@@ -409,15 +409,18 @@ PRIORITY_COLUMNS = ["unit_id", "unit_name", "status_index", "status_class", "dyn
                     "dynamics_class", "rule_flags", "cluster", "hotspot", "priority_rank", "reasons"]
 
 
-def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig) -> FlagResult:
+def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFrame | None = None
+               ) -> FlagResult:
     """Index, thresholds, clusters, hot spots, screening and priority for every unit.
 
-    Returns a GeoDataFrame with the contract columns of ``priority.csv`` first
-    (:data:`PRIORITY_COLUMNS`), then the details (z-values, cluster names, Gi*, LISA, screening).
+    ``series`` is the long monitoring table, needed when an index indicator is the change of a
+    series between two years. Returns a GeoDataFrame with the contract columns of
+    ``priority.csv`` first (:data:`PRIORITY_COLUMNS`), then the details (indicator values,
+    z-values, cluster names, Gi*, LISA, screening).
     """
     if cfg.index is None:
         raise InputDataError("the config has no [index] section: nothing to flag")
-    labels = cfg.labels()
+    units, labels = add_changes(units, cfg.index, cfg.labels(), series)
     idx = compute_index(units, cfg.index, cfg.population_column)
     if "dynamics_index" not in idx:
         idx["dynamics_index"] = np.nan
@@ -433,7 +436,8 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig) -> FlagResult:
     else:
         cl = pd.DataFrame({"cluster": -1, "cluster_name": "nicht geclustert"}, index=units.index)
     screening = screen_single_facilities(units, idx, cfg.population_column, cfg.flag, labels)
-    table = pd.concat([units[["unit_id", "unit_name"]], idx, rules, spots, cl,
+    values = list(dict.fromkeys(r.name for r in [*cfg.index.status, *cfg.index.dynamics]))
+    table = pd.concat([units[["unit_id", "unit_name", *values]], idx, rules, spots, cl,
                        screening.rename("screening")], axis=1)
     table = table.join(priority(table, labels))
     extra = [c for c in table.columns if c not in PRIORITY_COLUMNS]

@@ -31,9 +31,83 @@ def share_pct(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return 100.0 * numerator.astype("float64") / den.where(den > 0)
 
 
+#: Units whose values add up when areas merge (counts) and units of shares and rates, which are
+#: averaged weighted by population; anything else needs an explicit ``aggregate``.
+COUNT_UNITS = ("personen", "anzahl", "einwohner", "wohnungen", "haushalte", "gebäude", "fälle",
+               "inserate", "m²", "100 m²", "ha")
+RATE_MARKERS = ("%", "prozent", "pp", "€", "eur", "je ", "pro ", "/", "quote", "index", "jahre")
+
+
+def default_aggregate(unit: str) -> str | None:
+    """'sum' for a count unit, 'weighted_mean' for a share or rate, None when unknown."""
+    u = unit.strip().casefold()
+    if any(m in u for m in RATE_MARKERS):
+        return "weighted_mean"
+    if u in COUNT_UNITS or u.split(" ")[0] in COUNT_UNITS:
+        return "sum"
+    return None
+
+
+def aggregate(values: pd.DataFrame, groups: pd.Series, how: dict[str, str],
+              weights: pd.Series | None) -> pd.DataFrame:
+    """Merge units into groups, column by column.
+
+    ``sum``: Σ x (counts); ``weighted_mean``: Σ w·x / Σ w with population weights w (shares,
+    rates); ``mean``: plain mean. A group with a missing member value stays missing (NaN): an
+    incomplete sum or mean is not the group's value.
+    """
+    out = {}
+    incomplete = values.isna().groupby(groups.to_numpy()).any()
+    for column, method in how.items():
+        x = values[column]
+        if method == "sum":
+            res = x.groupby(groups.to_numpy()).sum(min_count=1)
+        elif method == "mean":
+            res = x.groupby(groups.to_numpy()).mean()
+        else:
+            w = weights.where(x.notna())
+            res = (x * w).groupby(groups.to_numpy()).sum(min_count=1) / w.groupby(
+                groups.to_numpy()).sum(min_count=1).where(lambda v: v > 0)
+        out[column] = res.where(~incomplete[column])
+    return pd.DataFrame(out)
+
+
 def change_pp(before: pd.Series, after: pd.Series) -> pd.Series:
     """Change between two time points in percentage points (``after - before``)."""
     return after.astype("float64") - before.astype("float64")
+
+
+def add_changes(units: pd.DataFrame, cfg: IndexConfig, labels: dict[str, str],
+                series: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Add the derived index columns: ``column − base`` for an indicator given with ``base``
+    (dynamics from two tables, in percentage points when both are shares), and
+    ``series[year] − series[base_year]`` for one given with ``series`` (the long monitoring
+    table: ``unit_id, year, indicator, value``). Returns the units and labels for the new columns.
+    """
+    units = units.copy()
+    labels = dict(labels)
+    for ref in [*cfg.status, *cfg.dynamics]:
+        if ref.base is not None:
+            missing = [c for c in (ref.column, ref.base) if c not in units]
+            if missing:
+                raise InputDataError(f"index: {missing} are not loaded columns (column/base)")
+            units[ref.name] = change_pp(units[ref.base], units[ref.column])
+            labels[ref.name] = (f"Veränderung {labels.get(ref.column, ref.column)} gegenüber "
+                                f"{labels.get(ref.base, ref.base)}")
+        elif ref.series is not None:
+            if series is None or ref.series not in set(series["indicator"]):
+                raise InputDataError(f"index: series {ref.series!r} is not a [[monitor.series]] "
+                                     "indicator")
+            sel = series[series["indicator"] == ref.series]
+            table = sel.pivot_table(index="unit_id", columns="year", values="value", aggfunc="first")
+            for year in (ref.year, ref.base_year):
+                if year not in table.columns:
+                    raise InputDataError(f"index: series {ref.series!r} has no year {year}; years: "
+                                         f"{', '.join(map(str, table.columns))}")
+            change = change_pp(table[ref.base_year], table[ref.year])
+            units[ref.name] = units["unit_id"].map(change).astype("float64")
+            labels[ref.name] = f"Veränderung {ref.series} {ref.base_year}–{ref.year}"
+    return units, labels
 
 
 def zscore(values: pd.Series, valid: pd.Series, ddof: int = 0) -> pd.Series:
@@ -87,8 +161,8 @@ def composite_index(
     z = pd.DataFrame(index=units.index)
     total = pd.Series(0.0, index=units.index)
     for ref in refs:
-        z[f"z_{ref.column}"] = zscore(units[ref.column], valid, ddof)
-        total = total + ref.weight * ref.sign * z[f"z_{ref.column}"]
+        z[f"z_{ref.name}"] = zscore(units[ref.name], valid, ddof)
+        total = total + ref.weight * ref.sign * z[f"z_{ref.name}"]
     total = total.where(valid)
     total.name = "sum"
     return z, total, zscore(total, valid, ddof)
@@ -108,7 +182,7 @@ def screen_units(
     valid : Series of bool
     reason : Series of str ("" for valid units)
     """
-    columns = [r.column for r in [*cfg.status, *cfg.dynamics]]
+    columns = [r.name for r in [*cfg.status, *cfg.dynamics]]
     missing_cols = [c for c in columns if c not in units.columns]
     if missing_cols:
         raise InputDataError(

@@ -8,6 +8,7 @@ Unmatched rows are reported, never silently dropped; missing values stay NaN, ne
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -22,7 +23,16 @@ import shapely
 
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.readers import check_file, read_csv_text, read_json_records, read_vector, read_xlsx
+from quartier.readers import (
+    Header,
+    RawTable,
+    check_file,
+    read_attributes,
+    read_csv_text,
+    read_json_records,
+    read_vector,
+    read_xlsx,
+)
 
 #: Geographic margin (degrees) around the target CRS's area of use accepted by the bounds check.
 BOUNDS_MARGIN_DEG = 3.0
@@ -43,7 +53,13 @@ class TableReport:
     rows_with_missing: dict[str, list[str]] = field(default_factory=dict)
     dropped_rows: list[str] = field(default_factory=list)
     dropped_keys: dict[str, list[int]] = field(default_factory=dict)
+    suggestions: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def unmatched(self) -> list[str]:
+        """Keys only in the table, each with the closest unit names: "Sankt Paul (→ St. Pauli?)"."""
+        return [f"{k} (→ {', '.join(self.suggestions[k])}?)" if self.suggestions.get(k) else k
+                for k in self.only_in_table]
 
 
 @dataclass
@@ -55,10 +71,12 @@ class JoinReport:
     tables: list[TableReport] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per table: matched, only in units, only in table, rows with missing values."""
+        """One row per table: matched, only in units, only in table, rows with missing values,
+        and in ``details`` the notes and the unmatched keys with the closest unit names."""
         rows = []
         for t in self.tables:
             missing_ids = sorted({i for ids in t.rows_with_missing.values() for i in ids})
+            unmatched = t.unmatched()
             rows.append(
                 {
                     "table": t.name,
@@ -69,18 +87,43 @@ class JoinReport:
                     "only_in_table": len(t.only_in_table),
                     "rows_with_missing": len(missing_ids),
                     "details": "; ".join(
-                        [*t.notes, *([f"missing values: {rows_preview(missing_ids)}"]
-                                     if missing_ids else [])]
+                        [*t.notes,
+                         *([f"only in the table: {rows_preview(unmatched, 20)}"] if unmatched else []),
+                         *([f"units without a row: {rows_preview(t.only_in_units, 20)}"]
+                           if t.only_in_units else []),
+                         *([f"missing values: {rows_preview(missing_ids)}"] if missing_ids else [])]
                     ),
                 }
             )
         return pd.DataFrame(rows, columns=["table", "file", "rows", "matched", "only_in_units",
                                            "only_in_table", "rows_with_missing", "details"])
 
+    def unmatched_frame(self, units: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Every unmatched key, one row each: ``table``, ``side`` ("nur in der Tabelle" /
+        "nur in den Einheiten"), ``key``, ``name`` and the closest names (``suggestions``)."""
+        names = (dict(zip(units["unit_id"], units["unit_name"], strict=True))
+                 if units is not None else {})
+        rows = []
+        for t in self.tables:
+            rows += [{"table": t.name, "side": "nur in der Tabelle", "key": k, "name": k,
+                      "suggestions": ", ".join(t.suggestions.get(k, []))} for k in t.only_in_table]
+            rows += [{"table": t.name, "side": "nur in den Einheiten", "key": u,
+                      "name": names.get(u, ""), "suggestions": ""} for u in t.only_in_units]
+        return pd.DataFrame(rows, columns=["table", "side", "key", "name", "suggestions"])
+
+
+#: German spellings that name the same place: umlauts written out, "Sankt" abbreviated.
+_SPELLING = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
+_SANKT = re.compile(r"\bsankt\b|\bst\b\.?")
+
 
 def normalise_name(name: str) -> str:
-    """Key for joining on names: case, ß/ss, hyphens, spaces and punctuation do not matter."""
-    text = unicodedata.normalize("NFKC", str(name)).casefold().replace("ß", "ss")
+    """Key for joining on names: case, umlauts (ö = oe), ß/ss, 'Sankt'/'St.', hyphens, spaces
+    and punctuation do not matter (the join report lists every name matched this way)."""
+    text = unicodedata.normalize("NFKC", str(name)).casefold()
+    for a, b in _SPELLING:
+        text = text.replace(a, b)
+    text = _SANKT.sub("st", text)
     return re.sub(r"[^\w]+", "", text)
 
 
@@ -204,7 +247,8 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                              on_invalid="fix")
     if gdf.empty:
         raise InputDataError(f"{source}: the units file has no features")
-    wanted = [u.id_column, u.name_column] + ([u.group_column] if u.group_column else [])
+    wanted = [u.id_column, u.name_column, *[c for c in (u.group_column, u.group_id_column,
+                                                        u.dissolve_by, u.dissolve_name_column) if c]]
     require_columns(gdf, wanted, source, "units")
 
     ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
@@ -260,6 +304,12 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     out = {"unit_id": gdf["unit_id"], "unit_name": gdf[u.name_column].astype("string")}
     if u.group_column:
         out["unit_group"] = gdf[u.group_column].astype("string")
+    if u.group_id_column:
+        out["unit_group_id"] = normalise_ids(gdf[u.group_id_column], u.group_id_width, source,
+                                             u.group_id_column)[0]
+    if u.dissolve_by:
+        out["dissolve_id"] = normalise_ids(gdf[u.dissolve_by], None, source, u.dissolve_by)[0]
+        out["dissolve_name"] = gdf[u.dissolve_name_column or u.dissolve_by].astype("string")
     result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs)
     return result.reset_index(drop=True), notes
 
@@ -331,6 +381,133 @@ def parse_numbers(
     return values, codes
 
 
+def table_format(path: Path, t: TableConfig) -> str:
+    """The configured format, or for ``auto`` the one the file's suffix says."""
+    if t.format != "auto":
+        return t.format
+    suffix = "".join(path.suffixes[-1:]).lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".json" and t.json_year:
+        return "json"
+    if suffix in (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml", ".zip"):
+        return "vector"
+    if suffix == ".xls":
+        raise InputDataError(f"{path}: old .xls workbooks are not read; save it as .xlsx")
+    return "csv"
+
+
+def read_raw_table(path: Path, t: TableConfig, keys: list[str]) -> RawTable:
+    """The table's cells as text, whatever the file's format and header layout."""
+    used = [*keys, *([t.note_column] if t.note_column else [])]
+    if t.layout == "wide":
+        used += list(t.columns)
+    else:
+        used += [c for c in (t.variable_column, t.year_column) if c]
+        used += [t.value_column] if t.layout == "long" else []
+    header = Header(row=t.header_row, rows=t.header_rows, skip_after=t.skip_after_header,
+                    skiprows=t.skiprows)
+    fmt = table_format(path, t)
+    if fmt == "csv":
+        return read_csv_text(path, t.sep, t.encoding, used, keys, header)
+    if fmt == "xlsx":
+        return read_xlsx(path, t.sheet, t.decimal, used, keys, header)
+    if fmt == "vector":
+        return read_attributes(path, f"tables {t.name!r} path", None, t.encoding, t.decimal, used)
+    return read_json_records(path, str(t.json_year), keys[0], list(t.columns))
+
+
+#: Header of a year or date column in a wide-by-year table: 2020, "Jahr 2020", 31.12.2020,
+#: 2020-12-31, "Stand 31.12.2020".
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def year_of(header: str) -> str | None:
+    """The year a column header names ('31.12.2020' → '2020'), or None."""
+    found = _YEAR.findall(str(header))
+    return found[-1] if len(set(found)) == 1 else None
+
+
+def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], source: str
+            ) -> tuple[pd.DataFrame, pd.Series, dict[str, pd.Series], list[str]]:
+    """A long or wide-by-year table as one row per key with a column per variable.
+
+    Returns the wide cells, the line of each row, the line of each cell per variable (for
+    messages about a value), and notes. A key that holds two values for the same variable and
+    year is an error naming the lines.
+    """
+    notes = []
+    if t.layout == "wide_years":
+        if t.year is None:
+            found = sorted({y for c in df.columns if (y := year_of(c))})
+            raise InputDataError(f"{source}: layout = 'wide_years' needs year (the year to read); "
+                                 f"the header has the years {', '.join(found) or 'none'}")
+        matches = [c for c in df.columns if c == t.year or year_of(c) == str(t.year)[-4:]]
+        if len(matches) != 1:
+            raise InputDataError(f"{source}: {'no' if not matches else 'more than one'} column "
+                                 f"for year {t.year!r} ({', '.join(matches) or 'none'}); "
+                                 f"columns: {', '.join(df.columns)}")
+        value_col = matches[0]
+        notes.append(f"wide-by-year table: column {value_col!r} read")
+        sel = df
+    else:
+        value_col = t.value_column
+        require_columns(df, [value_col], source, "value_column")
+        sel = df
+        if t.year_column:
+            require_columns(df, [t.year_column], source, "year_column")
+            years = sel[t.year_column].map(lambda v: year_of(v) or v)
+            available = sorted(set(years) - {""})
+            if t.year is None:
+                raise InputDataError(f"{source}: a long table with a year column needs year (the "
+                                     f"year to read); the table has {rows_preview(available)}")
+            sel = sel[years == str(t.year)]
+            if sel.empty:
+                raise InputDataError(f"{source}: no rows for year {t.year!r} in {t.year_column!r}; "
+                                     f"years: {rows_preview(available)}")
+            notes.append(f"long table: year {t.year} read ({len(sel)} of {len(df)} rows)")
+    if t.variable_column:
+        require_columns(sel, [t.variable_column], source, "variable_column")
+        variable = sel[t.variable_column]
+    else:
+        if list(t.columns) != [value_col] and list(t.columns) != ["value"]:
+            raise InputDataError(f"{source}: without variable_column the table holds one variable: "
+                                 f"name it in [tables.columns] as 'value'")
+        variable = pd.Series("value", index=sel.index)
+    wanted = variable.isin(list(t.columns))
+    found = set(variable[wanted])
+    missing = [c for c in t.columns if c not in found]
+    if missing:
+        raise InputDataError(f"{source}: variable(s) {', '.join(map(repr, missing))} not found in "
+                             f"{t.variable_column!r}; it holds {rows_preview(sorted(set(variable)), 12)}")
+    sel, variable = sel[wanted], variable[wanted]
+    key = sel[keys].agg("".join, axis=1) if len(keys) > 1 else sel[keys[0]]
+    dup = pd.DataFrame({"k": key, "v": variable}).duplicated(keep=False)
+    if dup.any():
+        raise InputDataError(f"{source}: {'+'.join(keys)!r} and variable occur twice in lines "
+                             f"{rows_preview(line[sel.index[dup]])}; each area may have one value "
+                             "per variable (and year)")
+    cells = pd.DataFrame({"k": key, "v": variable, "x": sel[value_col], "line": line[sel.index]})
+    wide = cells.pivot(index="k", columns="v", values="x").fillna("")
+    lines = cells.pivot(index="k", columns="v", values="line")
+    first = cells.groupby("k", sort=False)["line"].min()
+    order = first.sort_values().index
+    wide, lines = wide.loc[order], lines.loc[order]
+    extra = [c for c in [t.note_column, *keys[1:]] if c]
+    out = pd.DataFrame({keys[0]: order}, index=range(len(order)))
+    for c in extra:
+        out[c] = sel.groupby(key.to_numpy())[c].first().reindex(order).to_numpy()
+    if len(keys) > 1:
+        out[keys[0]] = order
+        for c in keys[1:]:
+            out[c] = ""
+    for c in t.columns:
+        out[c] = wide[c].to_numpy()
+    cell_line = {c: pd.Series(lines[c].to_numpy(), index=out.index) for c in t.columns}
+    return (out.astype("string"), pd.Series(first.loc[order].to_numpy(), index=out.index),
+            cell_line, notes)
+
+
 def check_range(values: pd.Series, spec: ColumnSpec, source: str, column: str, line: pd.Series
                 ) -> None:
     """Values outside the column's valid range (a share outside 0–100) are an error."""
@@ -384,17 +561,16 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     report = TableReport(name=t.name, path=source)
     check_file(path, f"tables {t.name!r} path")
     keys = [t.key] if isinstance(t.key, str) else list(t.key)
-    used = [*keys, *t.columns, *([t.note_column] if t.note_column else [])]
-    if t.format == "csv":
-        raw = read_csv_text(path, t.sep, t.encoding, t.skiprows, used)
-    elif t.format == "xlsx":
-        raw = read_xlsx(path, t.sheet, t.skiprows, t.decimal, used)
-    else:
-        raw = read_json_records(path, str(t.json_year), keys[0], list(t.columns))
+    raw = read_raw_table(path, t, keys)
     df, line = raw.df, raw.line
     report.notes += raw.notes
     if df.empty:
         raise InputDataError(f"{source}: the table has a header but no data rows")
+    if t.layout != "wide":
+        df, line, cell_line, notes = reshape(df, line, t, keys, source)
+        report.notes += notes
+    else:
+        cell_line = {}
 
     require_columns(df, keys, source, "key")
     require_columns(df, list(t.columns), source, "indicator")
@@ -427,17 +603,9 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     drop = drop_rows(df, key, join_key, line, t, source, report)
     df, key, join_key, line = df[~drop], key[~drop], join_key[~drop], line[~drop]
 
-    dup = join_key.duplicated(keep=False)
-    if dup.any():
-        raise InputDataError(
-            f"{source}: key {'+'.join(keys)!r} is duplicated in lines {rows_preview(line[dup])} "
-            f"({rows_preview(sorted(set(key[dup])), 5)}); each unit may appear once. If some of "
-            "these rows are totals (a district named like one of its quarters), drop them by "
-            "line (drop_rows), by a level column (drop_where) or by a pattern (drop_pattern)"
-        )
-
     na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
-    out = pd.DataFrame({"key": join_key.to_numpy()})
+    out = pd.DataFrame({"key": join_key.to_numpy(), "key_text": key.to_numpy(),
+                        "line": line.to_numpy()})
     code_columns: dict[str, list[str]] = {}
     na_codes -= set(t.zero_values)
     for column, spec in t.columns.items():
@@ -446,9 +614,10 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         if zero.any():
             report.notes.append(f"{column}: {int(zero.sum())} × {sorted(set(raw[zero]))} read as 0 "
                                 "(zero_values)")
+        where = cell_line[column].loc[df.index] if column in cell_line else line
         values, codes = parse_numbers(raw.mask(zero, "0"), t.decimal, t.thousands, na_codes,
-                                      source, column, line)
-        check_range(values, spec, source, column, line)
+                                      source, column, where)
+        check_range(values, spec, source, column, where)
         out[spec.name] = values.to_numpy()
         for code, n in codes.items():
             code_columns.setdefault(f"{code!r} ×{n}", []).append(column)
@@ -456,16 +625,67 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         report.notes.append(f"missing code {code} in {', '.join(columns)}")
     if t.note_column:
         out[f"{t.name}_note"] = df[t.note_column].astype("string").to_numpy()
+    if t.aliases:
+        out = apply_aliases(out, t, report)
+
+    dup = out["key"].duplicated(keep=False)
+    if dup.any():
+        raise InputDataError(
+            f"{source}: key {'+'.join(keys)!r} is duplicated in lines "
+            f"{rows_preview(out.loc[dup, 'line'])} ({rows_preview(sorted(set(out.loc[dup, 'key_text'])), 5)}); "
+            "each unit may appear once. If some of these rows are totals (a district named like "
+            "one of its quarters), drop them by line (drop_rows), by a level column (drop_where) "
+            "or by a pattern (drop_pattern)"
+        )
     report.rows = len(out)
     return out, report
 
 
-def join_table(
-    units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport, join: str
-) -> gpd.GeoDataFrame:
-    """Left-join a table read by :func:`read_table` to the units; fill in the report."""
-    unit_key = units["unit_id"] if join == "id" else units["unit_name"].map(normalise_name)
-    if join == "name":
+def apply_aliases(table: pd.DataFrame, t: TableConfig, report: TableReport) -> pd.DataFrame:
+    """Rename table keys to unit keys (``aliases``); a row whose alias is a list covers several
+    units and is given to each of them (said in the report)."""
+    norm = (lambda k: str(k).strip()) if t.join == "id" else normalise_name
+    targets = {norm(alias): (alias, [units] if isinstance(units, str) else list(units))
+               for alias, units in t.aliases.items()}
+    present = set(table["key"])
+    unused = [alias for k, (alias, _) in targets.items() if k not in present]
+    if unused:
+        report.notes.append(f"aliases without a row in the table: {rows_preview(unused)}")
+    for _, row in table[table["key"].isin(targets)].iterrows():
+        _, units = targets[row["key"]]
+        if len(units) > 1:
+            report.notes.append(
+                f"row {row['key_text']!r} (line {row['line']}) covers {len(units)} units "
+                f"({', '.join(units)}): each gets the row's values — right for shares and rates; "
+                "a count is the total of all of them")
+        else:
+            report.notes.append(f"alias: {row['key_text']!r} (line {row['line']}) joined as "
+                                f"{units[0]!r}")
+    keys = [[norm(u) for u in targets[k][1]] if k in targets else [k] for k in table["key"]]
+    return table.assign(key=keys).explode("key").reset_index(drop=True)
+
+
+def unit_keys(units: gpd.GeoDataFrame, t: TableConfig, source: str) -> tuple[pd.Series, pd.Series]:
+    """The units' join key for table ``t`` (normalised) and the text shown for it in reports:
+    the unit's id or name, or with ``level = "group"`` its coarser area's id or name."""
+    if t.level == "group":
+        column = "unit_group_id" if t.join == "id" else "unit_group"
+        if column not in units:
+            need = "units.group_id_column" if t.join == "id" else "units.group_column"
+            raise InputDataError(f"{source}: table {t.name!r} has level = 'group', but the config "
+                                 f"names no {need} (the coarser area of each unit)")
+        text = units[column]
+    else:
+        text = units["unit_id"] if t.join == "id" else units["unit_name"]
+    return (text if t.join == "id" else text.map(normalise_name)), text
+
+
+def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport,
+               t: TableConfig) -> gpd.GeoDataFrame:
+    """Left-join a table read by :func:`read_table` to the units; fill in the report (matched,
+    unmatched with the closest names, names matched only after normalising their spelling)."""
+    unit_key, unit_text = unit_keys(units, t, report.path)
+    if t.join == "name" and t.level == "unit":
         dup = unit_key[unit_key.duplicated(keep=False)]
         if len(dup):
             raise InputDataError(
@@ -483,16 +703,33 @@ def join_table(
             "column (drop_where = { column = [\"value\"] }) or by a pattern (drop_pattern)")
     in_table = set(table["key"])
     in_units = set(unit_key)
-    report.matched = len(in_units & in_table)
-    report.only_in_units = sorted(units.loc[~unit_key.isin(in_table), "unit_id"])
-    report.only_in_table = sorted(in_table - in_units)
-    indexed = table.set_index("key")
-    joined = indexed.reindex(unit_key.to_numpy())
+    got_row = unit_key.isin(in_table)
+    report.matched = int(got_row.sum())
+    report.only_in_units = sorted(units.loc[~got_row, "unit_id"])
+    unmatched = table[~table["key"].isin(in_units)]
+    report.only_in_table = unmatched["key_text"].tolist()
+    candidates = dict(zip(unit_key, unit_text.astype(str), strict=True))
+    for text, key in zip(unmatched["key_text"], unmatched["key"], strict=True):
+        close = difflib.get_close_matches(str(key), list(candidates), n=3, cutoff=0.6)
+        report.suggestions[text] = [candidates[c] for c in close]
+    if t.join == "name":
+        spelled = table[table["key"].isin(in_units)]
+        exact = set(unit_text.astype(str))
+        differ = [f"{a!r} = {candidates[k]!r}" for a, k in zip(spelled["key_text"], spelled["key"],
+                                                               strict=True) if a not in exact]
+        if differ:
+            report.notes.append(f"{len(differ)} name(s) matched only after normalising case, "
+                                f"umlauts, ß, 'Sankt'/'St.' and punctuation: {rows_preview(differ, 6)}")
+    if t.level == "group":
+        report.notes.append(f"level = group: {len(in_table & in_units)} areas matched; each of "
+                            f"{report.matched} units gets the values of its area")
+    values = table.drop(columns=["key_text", "line"]).set_index("key")
+    joined = values.reindex(unit_key.to_numpy())
     joined.index = units.index
-    note_columns = [c for c in indexed.columns if c.endswith("_note")]
+    note_columns = [c for c in values.columns if c.endswith("_note")]
     any_missing = pd.Series(False, index=units.index)
-    for column in indexed.columns.difference(note_columns):
-        miss = joined[column].isna() & unit_key.isin(in_table)
+    for column in values.columns.difference(note_columns):
+        miss = joined[column].isna() & got_row
         if miss.any():
             report.rows_with_missing[column] = units.loc[miss, "unit_id"].tolist()
             any_missing |= miss
@@ -501,6 +738,63 @@ def join_table(
             report.notes.append(f"{len(ids)} row(s) with missing values marked {text!r} in "
                                 f"the note column: {rows_preview(ids)}")
     return units.join(joined)
+
+
+def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -> gpd.GeoDataFrame:
+    """Merge the units by ``units.dissolve_by`` into the analysis units, aggregating the joined
+    columns upward (counts summed, shares and rates weighted by population; see
+    :func:`quartier.indicators.aggregate`). The merged units get the dissolve value as id."""
+    from quartier.indicators import aggregate, default_aggregate
+
+    u = cfg.units
+    specs = {spec.name: (spec, t) for t in cfg.tables if t.level != "merged"
+             for spec in t.columns.values()}
+    how, unknown = {}, []
+    for name, (spec, t) in specs.items():
+        method = spec.aggregate or default_aggregate(spec.unit)
+        if method is None:
+            unknown.append(f"{name} (unit {spec.unit!r})")
+        elif method == "sum" and t.level == "group":
+            raise InputDataError(f"column {name!r} of table {t.name!r} (level = 'group') would be "
+                                 "summed over units that all carry their area's total; set its "
+                                 "aggregate to 'mean' or join the table at level 'merged'")
+        how[name] = method
+    if unknown:
+        raise InputDataError(
+            f"units.dissolve_by: quartier cannot tell how to merge {', '.join(unknown)}: set "
+            "aggregate = 'sum' (counts) or 'weighted_mean' (shares, rates) for each in "
+            "[tables.columns]")
+    weights = None
+    if "weighted_mean" in how.values():
+        pop = cfg.population_column
+        if not pop or pop not in units or specs.get(pop, (None, None))[1] is None:
+            raise InputDataError(
+                "units.dissolve_by: shares and rates are merged weighted by population, but "
+                "population_column names no column of the units before merging; join a "
+                "population table at level 'unit' or set aggregate = 'mean' deliberately")
+        weights = units[pop].astype("float64")
+    groups = units["dissolve_id"]
+    values = aggregate(units[list(how)], groups, how, weights)
+    geom = units.dissolve(by="dissolve_id").geometry
+    first = units.groupby("dissolve_id", sort=True)
+    merged = gpd.GeoDataFrame({
+        "unit_id": geom.index.astype("string"),
+        "unit_name": first["dissolve_name"].first().reindex(geom.index).to_numpy(),
+        **({"unit_group": first["unit_group"].agg(lambda g: g.iloc[0] if g.nunique() == 1
+                                                  else pd.NA).reindex(geom.index).to_numpy()}
+           if "unit_group" in units else {}),
+    }, geometry=geom.to_numpy(), crs=units.crs)
+    merged = merged.join(values.reindex(geom.index).reset_index(drop=True))
+    incomplete = [c for c in how if values[c].isna().any() and not units[c].isna().all()]
+    by_method = {m: [c for c, v in how.items() if v == m] for m in set(how.values())}
+    report.unit_notes.append(
+        f"{len(units)} units merged into {len(merged)} by {u.dissolve_by} (units.dissolve_by); "
+        + "; ".join(f"{m.replace('weighted_mean', 'population-weighted mean')}: "
+                    f"{', '.join(cols)}" for m, cols in sorted(by_method.items()))
+        + (f"; a merged unit with a missing member value stays empty ({', '.join(incomplete)})"
+           if incomplete else ""))
+    report.n_units = len(merged)
+    return merged.reset_index(drop=True)
 
 
 def load_city(
@@ -525,11 +819,17 @@ def load_city(
     say(f"reading units {cfg.units.path}")
     units, notes = read_units(cfg)
     report = JoinReport(n_units=len(units), unit_notes=notes)
-    for t in cfg.tables:
-        say(f"reading table {t.name} ({t.path})")
-        table, table_report = read_table(cfg, t)
-        units = join_table(units, table, table_report, t.join)
-        report.tables.append(table_report)
+    for level in ("unit", "group", "merged"):
+        if level == "merged" and cfg.units.dissolve_by:
+            say(f"merging units by {cfg.units.dissolve_by}")
+            units = dissolve(units, cfg, report)
+        for t in cfg.tables:
+            if t.level != level:
+                continue
+            say(f"reading table {t.name} ({t.path})")
+            table, table_report = read_table(cfg, t)
+            units = join_table(units, table, table_report, t)
+            report.tables.append(table_report)
     if cfg.population_column and cfg.population_column not in units.columns:
         raise InputDataError(
             f"population_column {cfg.population_column!r} is not a column of any table; "

@@ -145,8 +145,14 @@ def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable
                      ) -> tuple[FlagResult, AccessResult | None]:
     """Flag the units; where the config has [access], the priority list gains the access columns."""
     acc = compute_access(cfg, units, say) if cfg.access is not None else None
-    say("index, thresholds, clusters, hot spots (999 permutations)")
-    flags = flag_units(units, cfg)
+    series = None
+    if any(r.series for r in [*cfg.index.status, *cfg.index.dynamics]):
+        if cfg.monitor is None:
+            raise ConfigError("an index indicator uses a series, but the config has no [monitor]")
+        say("time series for the dynamics")
+        series, _ = monitor_mod.build_monitoring(cfg, units)
+    say(f"index, thresholds, clusters, hot spots ({cfg.flag.permutations} permutations)")
+    flags = flag_units(units, cfg, series)
     if acc is not None:
         cols = [c for c in acc.table.columns if c.startswith(ACCESS_PREFIXES)]
         flags.table = flags.table.join(acc.table[cols])
@@ -176,6 +182,7 @@ def run(
     units, report = load_city(cfg, progress=say)
     files = write_table(units, out / "units.csv")
     files += write_table(report.to_frame(), out / "join_report.csv")
+    files += write_table(report.unmatched_frame(units), out / "join_unmatched.csv")
     flags, acc, site_result, gap_result = None, None, None, None
     if cfg.index is not None:
         flags, acc = flag_with_access(cfg, units, say)
@@ -248,8 +255,8 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
         sections.append(("Die 20 Quartiere mit der höchsten Priorität", report_mod.table_html(
             top[["priority_rank", "unit_id", "unit_name", "status_class", "dynamics_class",
                  "hotspot", "reasons"]], 20)))
-        charts = [report_mod.histogram_svg(units[r.column], labels.get(r.column, r.column))
-                  for r in [*cfg.index.status, *cfg.index.dynamics]]
+        charts = [report_mod.histogram_svg(flags.table[r.name], labels.get(r.name, r.name))
+                  for r in [*cfg.index.status, *cfg.index.dynamics] if r.name in flags.table]
         charts.append(report_mod.histogram_svg(t["status_index"], "Status-Index"))
         sections.append(("Verteilungen der Index-Indikatoren",
                          f'<div class="charts">{"".join(charts)}</div>'))
@@ -320,6 +327,10 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
         sections.insert(0, ("Hinweise: Rückfallregeln und Warnungen", "<ul>" + "".join(
             f"<li>{html_text(n)}</li>" for n in notes) + "</ul>"))
     sections.append(("Join-Bericht", report_mod.table_html(join.to_frame())))
+    unmatched = join.unmatched_frame(units)
+    if len(unmatched):
+        sections.append(("Nicht zugeordnete Schlüssel (mit ähnlichen Namen)",
+                         report_mod.table_html(unmatched, 500)))
     return report_mod.write_report(out / "report.html", cfg.city.name, figures, sections,
                                    cfg.city.sources)
 

@@ -103,7 +103,7 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
         x, y = layer.x, layer.y
         used = [x, y, *([layer.name_column] if layer.name_column else []),
                 *([layer.filter_column] if layer.filter_column else [])]
-        df = read_csv_text(path, None, "auto", 0, used).df
+        df = read_csv_text(path, None, "auto", used).df
     require_columns(df, [x, y], str(path), "coordinate")
     xs = pd.to_numeric(df[x].astype("string").str.replace(",", ".", regex=False), errors="coerce")
     ys = pd.to_numeric(df[y].astype("string").str.replace(",", ".", regex=False), errors="coerce")

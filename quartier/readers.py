@@ -11,6 +11,7 @@ that names the file and the fix, never in a traceback.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -111,19 +112,79 @@ def header_names(cells: list[object], source: str, used: list[str]) -> tuple[lis
     return names, notes
 
 
-def _frame(rows: list[list[object]], header_row: int, first_line: int, source: str,
-           used: list[str]) -> RawTable:
-    """Header at ``rows[header_row]``, data below; ``first_line`` = file line of ``rows[0]``."""
-    if len(rows) <= header_row:
-        raise InputDataError(f"{source}: the file has no header row (after skipping {header_row} "
-                             "rows)")
-    width = max(len(r) for r in rows[header_row:])
-    header = list(rows[header_row]) + [None] * (width - len(rows[header_row]))
-    names, notes = header_names(header, source, used)
-    body = [list(r) + [None] * (width - len(r)) for r in rows[header_row + 1:]]
+@dataclass(frozen=True)
+class Header:
+    """Where the header of a table is: ``row`` (1-based; None: the first row after ``skiprows``,
+    or the first row that holds every key column), ``rows`` (2: a two-row header), and rows
+    between header and data (``skip_after``, e.g. a units row)."""
+
+    row: int | None = None
+    rows: int = 1
+    skip_after: int = 0
+    skiprows: int = 0
+
+
+def _blank(row: list[object]) -> bool:
+    return all(v is None or str(v).strip() == "" for v in row)
+
+
+def _find_header(rows: list[list[object]], header: Header, keys: list[str], source: str
+                 ) -> tuple[int, list[str]]:
+    """Index of the header row in ``rows`` and notes."""
+    if header.row is not None:
+        if header.row > len(rows):
+            raise InputDataError(f"{source}: header_row = {header.row}, but the table has only "
+                                 f"{len(rows)} rows")
+        return header.row - 1, []
+    start = header.skiprows
+    first = [str(c).strip() for c in rows[start]] if len(rows) > start else []
+    if not keys or all(k in first for k in keys):
+        return start, []
+    # title rows above the header (statistics office exports): the header holds the key columns
+    for i in range(start, min(len(rows), start + 60)):
+        cells = [str(c).strip() for c in rows[i] if c is not None]
+        if all(k in cells for k in keys):
+            return i, [f"header found in row {i + 1}: {i - start} title/blank row(s) above it skipped"]
+    return start, []
+
+
+def _header_names(rows: list[list[object]], h: int, n_rows: int, width: int) -> list[object]:
+    top = list(rows[h]) + [None] * (width - len(rows[h]))
+    if n_rows == 1:
+        return top
+    sub = list(rows[h + 1]) + [None] * (width - len(rows[h + 1])) if h + 1 < len(rows) else [None] * width
+    names, current = [], None
+    for t, b in zip(top, sub, strict=True):
+        t = None if t is None or str(t).strip() == "" else str(t).strip()
+        b = None if b is None or str(b).strip() == "" else str(b).strip()
+        # a top cell spans the columns to its right until the next one (merged cells in CSV)
+        current = t if t is not None else (current if b is not None else None)
+        names.append(" ".join(p for p in dict.fromkeys([current, b]) if p) or None)
+    return names
+
+
+def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys: list[str],
+                    header: Header = Header()) -> RawTable:
+    """Text cells below the header; ``line`` holds each row's 1-based row/line number in the
+    file. Trailing blank rows (formatting of a sheet) are dropped; blank rows inside the table
+    stay and are reported as skipped by the table reader."""
+    while rows and _blank(rows[-1]):
+        rows = rows[:-1]
+    if len(rows) <= header.skiprows:
+        raise InputDataError(f"{source}: the table has no rows (after skipping {header.skiprows})")
+    h, notes = _find_header(rows, header, keys, source)
+    first_data = h + header.rows + header.skip_after
+    width = max(len(r) for r in rows[h:])
+    names, more = header_names(_header_names(rows, h, header.rows, width), source, used)
+    notes += more
+    if header.skip_after:
+        skipped = [" ".join(str(c) for c in r if c not in (None, ""))[:60]
+                   for r in rows[h + header.rows:first_data]]
+        notes.append(f"{header.skip_after} row(s) after the header skipped: {rows_preview(skipped, 2)}")
+    body = [list(r) + [None] * (width - len(r)) for r in rows[first_data:]]
     df = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(columns=names)
     df = df.apply(lambda c: c.astype("string").str.strip().fillna(""))
-    line = pd.Series(np.arange(len(df)) + first_line + header_row + 1, index=df.index)
+    line = pd.Series(np.arange(len(df)) + first_data + 1, index=df.index)
     return RawTable(df=df, line=line, notes=notes)
 
 
@@ -142,15 +203,15 @@ def sniff_sep(text: str) -> str:
         return max(SEPARATORS, key=lambda s: lines[0].count(s))
 
 
-def read_csv_text(path: Path, sep: str | None, encoding: str, skiprows: int, used: list[str]
-                  ) -> RawTable:
+def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
+                  keys: list[str] | None = None, header: Header = Header()) -> RawTable:
     """A delimited text file as text cells; blank lines are kept (as empty rows) so that line
     numbers in messages are the file's own. ``sep=None`` sniffs the separator."""
     text, note = decode_text(path, encoding)
     if "\x00" in text:
         raise InputDataError(f"{path}: contains NUL bytes: a binary file (xlsx? then set "
                              "format = 'xlsx'), or UTF-16 (save it as UTF-8)")
-    sep = sep or sniff_sep("\n".join(text.splitlines()[skiprows:]))
+    sep = sep or sniff_sep("\n".join(text.splitlines()[header.skiprows:]))
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
     try:
         rows = list(reader)
@@ -158,25 +219,26 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, skiprows: int, use
         raise InputDataError(f"{path}: line {reader.line_num} cannot be parsed as CSV with "
                              f"sep={sep!r} ({exc}); a line break or quote inside a value must "
                              "be enclosed in double quotes") from None
-    rows = rows[skiprows:]
-    if not any(any(c.strip() for c in r) for r in rows):
+    if not any(any(c.strip() for c in r) for r in rows[header.skiprows:]):
         raise InputDataError(f"{path}: the file has no header and no rows")
-    header = rows[0] if rows else []
-    if any(u not in [c.strip() for c in header] for u in used):
-        raw_header = text.splitlines()[skiprows] if len(text.splitlines()) > skiprows else ""
+    table = table_from_rows(rows, str(path), used, keys or [], header)
+    if any(u not in table.df.columns for u in used):
+        lines = text.splitlines()
         for other in SEPARATORS:
-            if other != sep and all(u in [c.strip() for c in raw_header.split(other)] for u in used):
+            if other != sep and any(all(u in [c.strip().strip('"') for c in ln.split(other)]
+                                        for u in used) for ln in lines[:60]):
                 raise InputDataError(f"{path}: the header has no columns {used} with sep = "
                                      f"{sep!r}; the file seems to use sep = {other!r}")
-    table = _frame(rows, 0, 1 + skiprows, str(path), used)
     if note:
         table.notes.insert(0, note)
     return table
 
 
-def xlsx_cell_text(value: object, decimal: str) -> object:
-    """A numeric xlsx cell as text in the table's decimal mark, so that one parser reads numeric
-    and text cells alike; integers without '.0'."""
+def cell_text(value: object, decimal: str) -> object:
+    """A numeric cell (xlsx, vector attribute) as text in the table's decimal mark, so that one
+    parser reads numeric and text cells alike; integers without '.0'; dates as ISO dates."""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.date().isoformat() if isinstance(value, datetime.datetime) else value.isoformat()
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -186,7 +248,8 @@ def xlsx_cell_text(value: object, decimal: str) -> object:
     return value
 
 
-def read_xlsx(path: Path, sheet: str | int, skiprows: int, decimal: str, used: list[str]) -> RawTable:
+def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
+              keys: list[str] | None = None, header: Header = Header()) -> RawTable:
     """One sheet of a workbook as text cells (values, not formulas); merged cells take the value
     of their top-left cell. Row numbers in messages are the sheet's own (1-based)."""
     from openpyxl import load_workbook
@@ -219,12 +282,12 @@ def read_xlsx(path: Path, sheet: str | int, skiprows: int, decimal: str, used: l
         for row in range(rng.min_row, rng.max_row + 1):
             for col in range(rng.min_col, rng.max_col + 1):
                 ws.cell(row, col).value = top
-    rows = [[xlsx_cell_text(v, decimal) for v in r] for r in ws.iter_rows(values_only=True)]
+    rows = [[cell_text(v, decimal) for v in r] for r in ws.iter_rows(values_only=True)]
     wb.close()
-    rows = rows[skiprows:]
-    if not any(any(v not in (None, "") for v in r) for r in rows):
-        raise InputDataError(f"{path}: sheet {ws.title!r} is empty (after skipping {skiprows} rows)")
-    table = _frame(rows, 0, 1 + skiprows, f"{path} [{ws.title}]", used)
+    if all(_blank(r) for r in rows[header.skiprows:]):
+        raise InputDataError(f"{path}: sheet {ws.title!r} is empty (after skipping "
+                             f"{header.skiprows} rows)")
+    table = table_from_rows(rows, f"{path} [{ws.title}]", used, keys or [], header)
     if merged:
         table.notes.append(f"{len(merged)} merged cell range(s) filled with their value")
     return table
@@ -270,6 +333,19 @@ def read_json_records(path: Path, year: str, key: str, indicators: list[str]) ->
 # ---------------------------------------------------------------------------------- vector data
 
 
+def read_attributes(path: Path, what: str, layer: str | None, encoding: str, decimal: str,
+                    used: list[str]) -> RawTable:
+    """The attribute table of a vector file (indicators stored with the boundaries) as text
+    cells; ``line`` is the feature number (1-based)."""
+    df, notes = read_vector(path, what, layer, encoding, read_geometry=False)
+    names, more = header_names(list(df.columns), str(path), used)
+    df = pd.DataFrame({n: df[c].map(lambda v: cell_text(v, decimal), na_action="ignore")
+                       for n, c in zip(names, df.columns, strict=True)}, index=df.index)
+    df = df.apply(lambda c: c.astype("string").str.strip().fillna(""))
+    return RawTable(df=df.reset_index(drop=True), line=pd.Series(np.arange(len(df)) + 1),
+                    notes=notes + more)
+
+
 def read_vector(path: Path, what: str, layer: str | None = None, encoding: str = "auto",
                 crs: str | None = None, crs_key: str = "crs", **kwargs
                 ) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -303,6 +379,8 @@ def read_vector(path: Path, what: str, layer: str | None = None, encoding: str =
                 pyogrio.errors.FieldError, pyogrio.errors.CRSError, ValueError) as exc:
             raise InputDataError(f"{path}: cannot be read as vector data ({what}): "
                                  f"{str(exc).splitlines()[0][:300]}") from None
+    if kwargs.get("read_geometry") is False:
+        return gdf, [f"not UTF-8: text read as {enc}"] if enc is not None and encoding == "auto" else []
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise InputDataError(f"{path}: has no geometry ({what}): a table, not boundaries/points; "
                              "give a GeoPackage, Shapefile or GeoJSON (or a table as [[tables]])")

@@ -74,7 +74,7 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     warnings = []
     if path.suffix.lower() == ".csv":
         used = [c for c in (s.x, s.y, s.id_column, s.capacity_column) if c]
-        df = read_csv_text(path, None, "auto", 0, used).df
+        df = read_csv_text(path, None, "auto", used).df
         for col in (s.x, s.y, s.id_column, s.capacity_column):
             if col is None or col not in df:
                 raise InputDataError(f"{path}: column {col!r} not found; available: "
