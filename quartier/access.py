@@ -19,19 +19,15 @@ population-weighted mean over its residents (20 m population raster cells).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
-import rasterio
 import shapely
-from rasterio.features import rasterize
 from scipy.spatial import cKDTree
 
 from quartier.config import AccessCategory, AccessConfig
 from quartier.errors import InputDataError
+from quartier.population import raster_origins
 
 
 def decay(walk_m: np.ndarray, good_m: float, limit_m: float) -> np.ndarray:
@@ -115,48 +111,6 @@ def access_score_note(empty: list[str]) -> str:
             if empty else "")
 
 
-def population_origins(raster_path: str | Path, units: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Residents as points: every populated raster cell centre, with its unit.
-
-    Units are rasterised onto the raster's grid (cell centre inside the unit). A unit without a
-    populated cell (a park, a station) gets its representative point with weight 1 so that every
-    unit has an origin; ``origin`` says which.
-
-    Returns columns ``x``, ``y`` (units' CRS, m), ``pop`` (cell value), ``unit`` (row position in
-    ``units``), ``origin`` ("Rasterzelle" or "Repräsentativpunkt").
-    """
-    path = Path(raster_path)
-    if not path.exists():
-        raise InputDataError(f"{path}: population raster not found (access.population_raster)")
-    with rasterio.open(path) as src:
-        band = src.read(1, masked=True)
-        transform, shape, rcrs = src.transform, src.shape, src.crs
-    if rcrs is None:
-        raise InputDataError(f"{path}: the raster has no CRS")
-    rcrs = pyproj.CRS.from_wkt(rcrs.to_wkt())
-    local = units.to_crs(rcrs)
-    unit_of_cell = rasterize(((g, i) for i, g in enumerate(local.geometry.values)), out_shape=shape,
-                             transform=transform, fill=-1, dtype="int32")
-    values = np.ma.filled(band.astype("float64"), 0.0)
-    values[~np.isfinite(values)] = 0.0
-    rows, cols = np.nonzero((values > 0) & (unit_of_cell >= 0))
-    x = transform.c + (cols + 0.5) * transform.a + (rows + 0.5) * transform.b
-    y = transform.f + (cols + 0.5) * transform.d + (rows + 0.5) * transform.e
-    if not rcrs.equals(units.crs):
-        pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=rcrs).to_crs(units.crs)
-        x, y = pts.x.to_numpy(), pts.y.to_numpy()
-    cells = pd.DataFrame({"x": x, "y": y, "pop": values[rows, cols], "unit": unit_of_cell[rows, cols],
-                          "origin": "Rasterzelle"})
-    empty = np.setdiff1d(np.arange(len(units)), cells["unit"].unique())
-    if len(empty):
-        rep = units.geometry.iloc[empty].representative_point()
-        cells = pd.concat([cells, pd.DataFrame({"x": rep.x.to_numpy(), "y": rep.y.to_numpy(),
-                                                "pop": 1.0, "unit": empty,
-                                                "origin": "Repräsentativpunkt"})],
-                          ignore_index=True)
-    return cells
-
-
 def access_units(
     units: gpd.GeoDataFrame, pois: gpd.GeoDataFrame, cfg: AccessConfig,
     origins: pd.DataFrame | None = None,
@@ -165,8 +119,9 @@ def access_units(
     POI, m), ``share_within_<c>_pct`` (residents whose walk is ≤ good_m), ``score_<c>`` and
     ``access_score`` (0–100, population-weighted), ``n_origins`` and ``origin``.
 
-    ``origins`` defaults to :func:`population_origins` of ``cfg.population_raster``; without a
-    raster, each unit's representative point is its only origin.
+    ``origins`` (see :mod:`quartier.population`) defaults to the cells of
+    ``cfg.population_raster``; without a raster, each unit's representative point is its only
+    origin.
     """
     if origins is None:
         if cfg.population_raster is None:
@@ -174,7 +129,7 @@ def access_units(
             origins = pd.DataFrame({"x": rep.x.to_numpy(), "y": rep.y.to_numpy(), "pop": 1.0,
                                     "unit": np.arange(len(units)), "origin": "Repräsentativpunkt"})
         else:
-            origins = population_origins(cfg.population_raster, units)
+            origins = raster_origins(cfg.population_raster, units)
     xy = origins[["x", "y"]].to_numpy()
     unit = origins["unit"].to_numpy()
     pop = origins["pop"].to_numpy()
@@ -203,8 +158,9 @@ def access_units(
     out["access_score"] = 100 * wmean(total / weights) if weights else np.full(n, np.nan)
     out["n_origins"] = np.bincount(unit, minlength=n)
     out["origin"] = np.where(from_point, "Repräsentativpunkt", "Bevölkerungsraster")
-    why = ("kein Bevölkerungsraster (access.population_raster)" if cfg.population_raster is None
-           else "keine Einwohner im Bevölkerungsraster")
+    why = ("keine Bevölkerungsquelle (access.population_raster, [population])"
+           if (origins["origin"] == "Repräsentativpunkt").all() else
+           "keine Einwohner in der Bevölkerungsquelle")
     point_note = np.where(from_point, f"{why}: gemessen vom Repräsentativpunkt der Einheit, "
                           "Anteil der Einwohner unbekannt", "")
     score_note = access_score_note(empty)

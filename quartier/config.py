@@ -517,6 +517,50 @@ class MonitorConfig(_Strict):
     targets: list[MonitorTarget] = Field(default_factory=list)
 
 
+class GridConfig(_Strict):
+    """A census grid (Zensus 2011/2022 1 km or 100 m, as downloaded): one row per cell."""
+
+    path: Path = Field(description="CSV (any separator) or parquet")
+    value: str = Field("Einwohner", description="column with the residents of a cell")
+    x: str | None = Field(None, description="cell-centre x column (default: x_mp_1km/x_mp_100m/x)")
+    y: str | None = Field(None, description="cell-centre y column")
+    id_column: str | None = Field(None, description="INSPIRE id column instead of x/y "
+                                  "(CRS3035RES1000mN2684000E4334000; default: Gitter_ID_*)")
+    cell_m: float | None = Field(None, gt=0, description="cell size (default: from the ids or "
+                                 "the spacing of the centres)")
+    crs: str = Field("EPSG:3035", description="CRS of the centres (Zensus: ETRS89-LAEA)")
+    sep: str | None = Field(None, description="CSV separator (default: detected)")
+    decimal: str = "."
+    na_values: list[str] = Field(["-1", "-9"], description="Zensus: -1 no data/unpopulated, "
+                                 "-9 suppressed (Geheimhaltung)")
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str) -> str:
+        return _check_crs(value)
+
+
+class PopulationConfig(_Strict):
+    """Residents where the tables have no population count: from a raster or a census grid.
+    Used for the minimum-population rule and as the residents whose access is measured."""
+
+    raster: Path | None = Field(None, description="residents per cell")
+    raster_values: Literal["count", "relative"] = Field(
+        "count", description="relative: a density surface of unknown unit, scaled to total")
+    total: float | None = Field(None, gt=0, description="residents of all units together "
+                                "(needed for raster_values = 'relative')")
+    grid: GridConfig | None = None
+    column: str = Field("einwohner_geschaetzt", description="name of the estimated column")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PopulationConfig:
+        if (self.raster is None) == (self.grid is None):
+            raise ValueError("give either raster or grid")
+        if self.raster is not None and self.raster_values == "relative" and self.total is None:
+            raise ValueError("raster_values = 'relative' needs total (the residents of the city)")
+        return self
+
+
 class MapConfig(_Strict):
     indicator: str = Field(description="column shown as choropleth by `quartier run`")
 
@@ -534,6 +578,7 @@ class QuartierConfig(_Strict):
     city: CityConfig
     units: UnitsConfig | None = None
     population_column: str | None = None
+    population: PopulationConfig | None = None
     tables: list[TableConfig] = Field(default_factory=list)
     index: IndexConfig | None = None
     flag: FlagConfig = FlagConfig()
@@ -544,6 +589,17 @@ class QuartierConfig(_Strict):
     sites: SitesConfig | None = None
     monitor: MonitorConfig | None = None
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _population_column_default(cls, data: object) -> object:
+        # residents estimated by [population] are the population column unless one is named
+        if isinstance(data, dict) and data.get("population") and not data.get("population_column"):
+            pop = data["population"]
+            column = pop.get("column", "einwohner_geschaetzt") if isinstance(pop, dict) else None
+            if column:
+                data = {**data, "population_column": column}
+        return data
 
     @model_validator(mode="after")
     def _merged_needs_dissolve(self) -> QuartierConfig:

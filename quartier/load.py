@@ -818,6 +818,12 @@ def load_city(
     say = progress or (lambda _msg: None)
     say(f"reading units {cfg.units.path}")
     units, notes = read_units(cfg)
+    if cfg.population is not None:
+        from quartier.population import add_population
+
+        say("residents from the population source")
+        units, more = add_population(units, cfg)
+        notes += more
     report = JoinReport(n_units=len(units), unit_notes=notes)
     for level in ("unit", "group", "merged"):
         if level == "merged" and cfg.units.dissolve_by:

@@ -14,6 +14,7 @@ from quartier import access as access_mod
 from quartier import maps, review
 from quartier import monitor as monitor_mod
 from quartier import network as network_mod
+from quartier import population as population_mod
 from quartier import report as report_mod
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
@@ -85,7 +86,10 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
     origins = None
     if cfg.access.population_raster is not None:
         say("residents from the population raster")
-        origins = access_mod.population_origins(cfg.resolve(cfg.access.population_raster), units)
+        origins = population_mod.raster_origins(cfg.resolve(cfg.access.population_raster), units)
+    elif cfg.population is not None:
+        say("residents from the population source")
+        origins = population_mod.residents(cfg, units).origins
     say("nearest distances per category")
     table = access_mod.access_units(units, pois, cfg.access, origins)
     detour = None

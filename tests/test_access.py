@@ -16,11 +16,11 @@ from quartier.access import (
     decay,
     nearest_distance,
     point_access,
-    population_origins,
 )
 from quartier.config import AccessConfig
 from quartier.network import build_graph, detour_factor, network_distance, read_osm_streets
 from quartier.pipeline import DATA_DIR, compute_access
+from quartier.population import raster_origins
 
 from .conftest import tiny_config, tiny_units
 
@@ -68,7 +68,7 @@ def test_population_origins_and_unit_aggregation(tmp_path):
     with rasterio.open(path, "w", driver="GTiff", width=10, height=5, count=1, dtype="float32",
                        crs=CRS, transform=from_origin(x0, y0, 20, 20)) as dst:
         dst.write(data, 1)
-    origins = population_origins(path, units)
+    origins = raster_origins(path, units)
     assert sorted(origins["pop"]) == [10, 30]
     pois = gpd.GeoDataFrame({"category": ["kita"], "weight": [1.0]},
                             geometry=[Point(x0 + 10, y0 - 110)], crs=CRS)

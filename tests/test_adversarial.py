@@ -360,10 +360,10 @@ def test_without_population_raster_shares_are_unknown(hostile_run):
     acc = first.access.table
     assert (acc["origin"] == "Repräsentativpunkt").all()
     assert acc["share_within_kita_pct"].isna().all()
-    assert acc["access_notes"].str.contains("kein Bevölkerungsraster").all()
-    assert any("kein Bevölkerungsraster" in n for n in first.access.notes)
+    assert acc["access_notes"].str.contains("keine Bevölkerungsquelle").all()
+    assert any("keine Bevölkerungsquelle" in n for n in first.access.notes)
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "Rückfallregeln" in report and "kein Bevölkerungsraster" in report
+    assert "Rückfallregeln" in report and "keine Bevölkerungsquelle" in report
 
 
 def test_drop_keys_never_deletes_a_unit_silently(tmp_path):
