@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from quartier import check as check_mod
 from quartier import pipeline
 from quartier.config import load_config
 from quartier.errors import QuartierError
 from quartier.escape import console_text, visible_controls
-from quartier.load import JoinReport, load_city
+from quartier.load import JoinReport
 
 app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -81,6 +82,9 @@ def print_notes(notes: list[str], prefix: str = "Hinweis") -> None:
 
 
 def print_join_report(report: JoinReport) -> None:
+    if report.n_units == 0 and not report.tables:
+        say_plain("no [units] in this config (a gaps-only city): nothing to join")
+        return
     say_plain(f"{report.n_units} units" + (f" — {'; '.join(report.unit_notes)}"
                                            if report.unit_notes else ""), "bold")
     frame = report.to_frame()
@@ -125,8 +129,7 @@ def print_run(result: pipeline.RunResult) -> None:
 def check(config: ConfigArg) -> None:
     """Validate a city's config and inputs and print the join report."""
     with _user_errors(), _status("check") as say:
-        cfg = load_config(config)
-        _, report = load_city(cfg, progress=say)
+        _, report = check_mod.check(load_config(config), progress=say)
     print_join_report(report)
     console.print("[green]OK[/]: config and inputs are usable.")
 

@@ -816,6 +816,8 @@ def load_city(
     report : JoinReport
     """
     say = progress or (lambda _msg: None)
+    if cfg.units is None:
+        raise InputDataError("the config has no [units] section: this job needs spatial units")
     say(f"reading units {cfg.units.path}")
     units, notes = read_units(cfg)
     if cfg.population is not None:

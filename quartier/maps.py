@@ -19,7 +19,9 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
+from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster
+from jinja2 import Template
 
 from quartier.escape import html_text as _fmt
 from quartier.output import write_text
@@ -40,14 +42,14 @@ CLUSTER_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab
 SIMPLIFY_M = 5.0
 
 TEXT = {
-    "de": {"status": "Status-Index (MSS)", "priority": "Auffällige Quartiere (Top 20)",
+    "de": {"status": "Status-Index", "priority": "Auffällige Quartiere (Top 20)",
            "clusters": "Cluster (explorativ)", "hotspots": "Hot Spots (Gi*)",
            "access": "Erreichbarkeit (0–100)", "gaps": "Baulücken nach Prüfstatus",
            "sites": "Standorte Unterbringung", "no_data": "keine Daten / nicht bewertet",
            "reasons": "Gründe", "name": "Name", "id": "Nr.", "rank": "Priorität",
            "selected": "ausgewählt", "not_selected": "nicht ausgewählt",
            "poi": "Einrichtungen", "rent": "Angebotsmiete: Änderung 3 Jahre (%)"},
-    "en": {"status": "Status index (MSS)", "priority": "Priority quarters (top 20)",
+    "en": {"status": "Status index", "priority": "Priority quarters (top 20)",
            "clusters": "Clusters (exploratory)", "hotspots": "Hot spots (Gi*)",
            "access": "Accessibility (0–100)", "gaps": "Building gaps by review status",
            "sites": "Housing sites", "no_data": "no data / not scored", "reasons": "Reasons",
@@ -81,10 +83,19 @@ def legend_html(title: str, bins: list[str], colours: list[str]) -> str:
     return f'<div class="quartier-legend-section"><b>{_fmt(title)}</b>{rows}</div>'
 
 
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's shows miles as well)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+
 def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
     minx, miny, maxx, maxy = gdf.to_crs(4326).total_bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11,
-                      tiles="OpenStreetMap", prefer_canvas=True, control_scale=True)
+                      tiles="OpenStreetMap", prefer_canvas=True, control_scale=False)
+    MetricScale().add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     fmap._quartier_legends = []
     return fmap
@@ -205,7 +216,8 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
                  access: pd.DataFrame | None = None, pois: gpd.GeoDataFrame | None = None,
                  cadastre: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None,
                  indicator: tuple[str, str] | None = None, labels: dict[str, str] | None = None,
-                 language: str = "de", housing: pd.DataFrame | None = None) -> folium.Map:
+                 language: str = "de", housing: pd.DataFrame | None = None,
+                 index_name: str | None = None) -> folium.Map:
     """One map with a layer control: index, indicator, priority outlines, clusters, hot spots,
     accessibility, POIs, gap candidates by review status and selected sites."""
     t = TEXT[language]
@@ -216,7 +228,7 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
         f = base.join(flags.drop(columns=["unit_id", "unit_name", "geometry"], errors="ignore"))
         tip = {"unit_id": t["id"], "unit_name": t["name"], "status_class": "Status",
                "dynamics_class": "Dynamik", "priority_rank": t["rank"]}
-        categorical(f, "status_class", STATUS_COLOURS, t["status"], tip, "reasons", fmap,
+        categorical(f, "status_class", STATUS_COLOURS, index_name or t["status"], tip, "reasons", fmap,
                     no_data=t["no_data"])
         top = f[f["priority_rank"].le(20).fillna(False)]
         folium.GeoJson(to_web(top, ["unit_id", "unit_name", "priority_rank"]),

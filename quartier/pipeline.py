@@ -16,6 +16,7 @@ from quartier import monitor as monitor_mod
 from quartier import network as network_mod
 from quartier import population as population_mod
 from quartier import report as report_mod
+from quartier.check import require_loaded_columns
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
 from quartier.escape import html_text, safe_filename
@@ -137,6 +138,7 @@ def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], N
     say = progress or (lambda _msg: None)
     out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
     result = compute_access(cfg, units, say)
     files = write_access(result, units, out)
     return RunResult(units=units, report=report, files=files), result
@@ -169,6 +171,7 @@ def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], Non
     say = progress or (lambda _msg: None)
     out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
     flags, acc = flag_with_access(cfg, units, say)
     files = write_flags(flags, out)
     if acc is not None:
@@ -184,6 +187,7 @@ def run(
     say = progress or (lambda _msg: None)
     out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
     files = write_table(units, out / "units.csv")
     files += write_table(report.to_frame(), out / "join_report.csv")
     files += write_table(report.unmatched_frame(units), out / "join_unmatched.csv")
@@ -232,7 +236,8 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
                              acc.table if acc else None, acc.pois if acc else None, cadastre,
                              site_result.table if site_result else None, indicator, labels,
                              cfg.city.language,
-                             mon.signals if mon is not None and mon.signals is not None else None)
+                             mon.signals if mon is not None and mon.signals is not None else None,
+                             index_name=cfg.index.name if cfg.index is not None else None)
     files = [maps.save(fmap, out / "quartier_map.html", f"quartier – {cfg.city.name}")]
     if indicator is not None:
         single = maps.choropleth(units, indicator[0], indicator[1], cfg.map.scheme, cfg.map.k)
@@ -440,6 +445,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
         raise ConfigError("siting needs the [access] and [index] sections")
     out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
     flags, acc = flag_with_access(cfg, units, say)
     files = write_flags(flags, out) + write_access(acc, units, out)
     gap_result = None
@@ -498,6 +504,7 @@ def monitor(cfg: QuartierConfig, out_dir: str | Path,
     say = progress or (lambda _msg: None)
     out = prepare_out_dir(out_dir)
     units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
     status = None
     if cfg.index is not None:
         from quartier.indicators import compute_index

@@ -94,7 +94,8 @@ def write_report(path: str | Path, city: str, figures: dict[str, object], sectio
     doc = (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>quartier – '
            f"{html_text(city)}</title><style>{CSS}</style></head><body><h1>quartier – {html_text(city)}</h1>"
            f"{kpis}{body}<h2>Datenquellen und Lizenzen</h2><ul>{src}</ul>"
-           '<p class="note">Erstellt mit quartier. Index nach der Methode des Monitorings Soziale '
-           "Stadtentwicklung; Cluster sind explorativ, der Index ist die amtliche Kennzeichnung."
+           '<p class="note">Erstellt mit quartier. Index: z-standardisierte Indikatoren, summiert '
+           "und erneut standardisiert (Methode des Berliner Monitorings Soziale "
+           "Stadtentwicklung). Cluster sind explorativ, der Index ist die amtliche Kennzeichnung."
            "</p></body></html>")
     return write_text(doc, path)
