@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,7 @@ from rich.text import Text
 from quartier import check as check_mod
 from quartier import pipeline
 from quartier.config import load_config
-from quartier.errors import QuartierError
+from quartier.errors import ConfigError, QuartierError
 from quartier.escape import console_text, visible_controls
 from quartier.load import JoinReport
 
@@ -343,14 +342,47 @@ def demo(out: OutOpt = Path("maps")) -> None:
 
 
 @app.command()
-def init(path: Annotated[Path, typer.Argument(help="where to write the template")]) -> None:
-    """Write a commented config template for a new city."""
-    if path.exists():
-        say_plain(f"{path} exists; not overwritten", "red")
-        raise typer.Exit(1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(Path(__file__).with_name("template.toml"), path)
-    say_plain(f"wrote {path}: edit the paths and columns, then `quartier check {path}`")
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the config (TOML)")],
+    units: Annotated[Path | None, typer.Option(help="boundary file of the units")] = None,
+    table: Annotated[list[Path] | None, typer.Option(help="a statistics table (repeat)")] = None,
+    index: Annotated[str | None, typer.Option(help="index columns, comma-separated")] = None,
+    population: Annotated[Path | None, typer.Option(help="population raster or census grid, "
+                                                     "where the tables have no counts")] = None,
+    name: Annotated[str | None, typer.Option(help="the city's name")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer of the boundary file")] = None,
+    sheet: Annotated[str, typer.Option(help="sheet of xlsx tables (name or number)")] = "0",
+) -> None:
+    """Write a config: from your files (--units, --table) with every guess and its evidence, or
+    without files a template with every section and key, commented."""
+    from quartier import onboard
+    from quartier.output import write_text
+
+    with _user_errors():
+        if path.exists():
+            raise ConfigError(f"{path} exists; not overwritten (choose another path or delete it)")
+        notes: list[str] = []
+        if units is None:
+            if table or index or population:
+                raise ConfigError("--table, --index and --population need --units")
+            text = onboard.template()
+        else:
+            text, notes = onboard.write_config(
+                path, units, list(table or []), name=name, layer=layer, population=population,
+                index=[c.strip() for c in index.split(",")] if index else None,
+                sheet=int(sheet) if sheet.isdigit() else sheet)
+        write_text(text, path)
+        say_plain(f"wrote {path}")
+        for note in notes:
+            say_plain(f"  {note}")
+        if units is not None:
+            cfg = load_config(path)
+            _, report = check_mod.check(cfg)
+            print_join_report(report)
+            say_plain(f"`quartier check {path}` passes; next: `quartier run {path} --out out/`",
+                      "green")
+        else:
+            say_plain(f"edit the paths and columns, then `quartier check {path}`")
 
 
 if __name__ == "__main__":

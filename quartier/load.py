@@ -587,7 +587,9 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         texty = ~key.str.fullmatch(_NUMERIC_KEY.pattern).fillna(False)
     else:
         texty = key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
-    footnote = key.eq("") | (blank_values & texty)
+    # a merged footnote spans the row: every value cell repeats the key's text
+    spanning = df[list(t.columns)].astype("string").fillna("").eq(key, axis=0).all(axis=1) & texty
+    footnote = key.eq("") | (blank_values & texty) | spanning
     if footnote.any():
         report.dropped_rows += [f"line {n}: {v[:40]!r}" for n, v in
                                 zip(line[footnote], df.loc[footnote].iloc[:, 0], strict=True)]

@@ -15,7 +15,6 @@ import datetime
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +123,7 @@ class Header:
     skiprows: int = 0
 
 
-def _blank(row: list[object]) -> bool:
+def is_blank(row: list[object]) -> bool:
     return all(v is None or str(v).strip() == "" for v in row)
 
 
@@ -168,7 +167,7 @@ def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys
     """Text cells below the header; ``line`` holds each row's 1-based row/line number in the
     file. Trailing blank rows (formatting of a sheet) are dropped; blank rows inside the table
     stay and are reported as skipped by the table reader."""
-    while rows and _blank(rows[-1]):
+    while rows and is_blank(rows[-1]):
         rows = rows[:-1]
     if len(rows) <= header.skiprows:
         raise InputDataError(f"{source}: the table has no rows (after skipping {header.skiprows})")
@@ -203,15 +202,15 @@ def sniff_sep(text: str) -> str:
         return max(SEPARATORS, key=lambda s: lines[0].count(s))
 
 
-def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
-                  keys: list[str] | None = None, header: Header = Header()) -> RawTable:
-    """A delimited text file as text cells; blank lines are kept (as empty rows) so that line
-    numbers in messages are the file's own. ``sep=None`` sniffs the separator."""
+def csv_rows(path: Path, sep: str | None, encoding: str, skiprows: int = 0
+             ) -> tuple[list[list[str]], str, str, str | None]:
+    """All rows of a delimited text file; the separator (given or sniffed), the text and a note
+    on the encoding."""
     text, note = decode_text(path, encoding)
     if "\x00" in text:
         raise InputDataError(f"{path}: contains NUL bytes: a binary file (xlsx? then set "
                              "format = 'xlsx'), or UTF-16 (save it as UTF-8)")
-    sep = sep or sniff_sep("\n".join(text.splitlines()[header.skiprows:]))
+    sep = sep or sniff_sep("\n".join(text.splitlines()[skiprows:]))
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
     try:
         rows = list(reader)
@@ -219,6 +218,14 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
         raise InputDataError(f"{path}: line {reader.line_num} cannot be parsed as CSV with "
                              f"sep={sep!r} ({exc}); a line break or quote inside a value must "
                              "be enclosed in double quotes") from None
+    return rows, sep, text, note
+
+
+def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
+                  keys: list[str] | None = None, header: Header = Header()) -> RawTable:
+    """A delimited text file as text cells; blank lines are kept (as empty rows) so that line
+    numbers in messages are the file's own. ``sep=None`` sniffs the separator."""
+    rows, sep, text, note = csv_rows(path, sep, encoding, header.skiprows)
     if not any(any(c.strip() for c in r) for r in rows[header.skiprows:]):
         raise InputDataError(f"{path}: the file has no header and no rows")
     table = table_from_rows(rows, str(path), used, keys or [], header)
@@ -248,12 +255,11 @@ def cell_text(value: object, decimal: str) -> object:
     return value
 
 
-def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
-              keys: list[str] | None = None, header: Header = Header()) -> RawTable:
-    """One sheet of a workbook as text cells (values, not formulas); merged cells take the value
-    of their top-left cell. Row numbers in messages are the sheet's own (1-based)."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[object]], str, int]:
+    """All rows of one sheet from A1 (values, not formulas; merged cells filled with their
+    top-left value; numbers as text in ``decimal``), the sheet's name and the number of merged
+    ranges. Read with calamine (Rust), which takes a published workbook in milliseconds."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
     with open(path, "rb") as fh:
         magic = fh.read(4)
@@ -262,34 +268,43 @@ def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
         raise InputDataError(f"{path}: not an xlsx workbook (it looks like {kind}); set "
                              "format = 'csv' for text, or save it as .xlsx from the spreadsheet")
     try:
-        wb = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: {exc})") from None
-    names = wb.sheetnames
-    if isinstance(sheet, int):
-        if not 0 <= sheet < len(names):
-            raise InputDataError(f"{path}: there is no sheet number {sheet} (0-based); sheets: "
+        wb = CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise InputDataError(f"{path}: there is no sheet number {sheet} (0-based); sheets: "
+                                     f"{', '.join(map(repr, names))}")
+            sheet = names[sheet]
+        if sheet not in names:
+            raise InputDataError(f"{path}: no sheet named {sheet!r}; sheets: "
                                  f"{', '.join(map(repr, names))}")
-        ws = wb[names[sheet]]
-    elif sheet in names:
-        ws = wb[sheet]
-    else:
-        raise InputDataError(f"{path}: no sheet named {sheet!r}; sheets: {', '.join(map(repr, names))}")
-    merged = list(ws.merged_cells.ranges)
-    for rng in merged:
-        top = ws.cell(rng.min_row, rng.min_col).value
-        ws.unmerge_cells(str(rng))
-        for row in range(rng.min_row, rng.max_row + 1):
-            for col in range(rng.min_col, rng.max_col + 1):
-                ws.cell(row, col).value = top
-    rows = [[cell_text(v, decimal) for v in r] for r in ws.iter_rows(values_only=True)]
-    wb.close()
-    if all(_blank(r) for r in rows[header.skiprows:]):
-        raise InputDataError(f"{path}: sheet {ws.title!r} is empty (after skipping "
+        ws = wb.get_sheet_by_name(sheet)
+        data = ws.to_python(skip_empty_area=False)
+        merged = ws.merged_cell_ranges or []
+    except (CalamineError, ValueError, OSError) as exc:
+        raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: {exc})") from None
+    width = max((len(r) for r in data), default=0)
+    rows = [[None if v == "" else v for v in r] + [None] * (width - len(r)) for r in data]
+    for (r0, c0), (r1, c1) in merged:
+        if r0 >= len(rows) or c0 >= width:
+            continue
+        top = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                rows[r][c] = top
+    return [[cell_text(v, decimal) for v in r] for r in rows], sheet, len(merged)
+
+
+def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
+              keys: list[str] | None = None, header: Header = Header()) -> RawTable:
+    """One sheet of a workbook as text cells; row numbers in messages are the sheet's own."""
+    rows, title, merged = xlsx_rows(path, sheet, decimal)
+    if all(is_blank(r) for r in rows[header.skiprows:]):
+        raise InputDataError(f"{path}: sheet {title!r} is empty (after skipping "
                              f"{header.skiprows} rows)")
-    table = table_from_rows(rows, f"{path} [{ws.title}]", used, keys or [], header)
+    table = table_from_rows(rows, f"{path} [{title}]", used, keys or [], header)
     if merged:
-        table.notes.append(f"{len(merged)} merged cell range(s) filled with their value")
+        table.notes.append(f"{merged} merged cell range(s) filled with their value")
     return table
 
 

@@ -40,12 +40,28 @@ def test_check_user_error_is_a_message_not_a_traceback(tmp_path):
     assert "Traceback" not in res.output
 
 
-def test_init_writes_a_template_that_validates(tmp_path):
-    from quartier.config import load_config
+def test_init_template_has_every_section_and_key(tmp_path):
+    """`quartier init PATH` without files: every key of every section, commented; never
+    overwrites an existing file."""
+    import tomllib
+
+    from quartier.config import QuartierConfig
+    from quartier.onboard import _model_of
 
     path = tmp_path / "stadt" / "quartier.toml"
     res = runner.invoke(app, ["init", str(path)])
-    assert res.exit_code == 0
-    cfg = load_config(path)
-    assert cfg.units.id_width == 3 and cfg.tables[0].decimal == ","
-    assert runner.invoke(app, ["init", str(path)]).exit_code == 1  # never overwritten
+    assert res.exit_code == 0, res.output
+    text = path.read_text(encoding="utf-8")
+    assert tomllib.loads(text) == {}          # all commented: nothing is assumed
+    for key, fld in QuartierConfig.model_fields.items():
+        model = _model_of(fld.annotation)
+        if key == "base_dir":
+            continue
+        if model is None:
+            assert f"# {key} = " in text
+            continue
+        assert f"[{key}]" in text
+        for sub in model.model_fields:
+            assert f"# {sub} = " in text or f"   {sub} = {{" in text, (key, sub)
+    again = runner.invoke(app, ["init", str(path)])
+    assert again.exit_code == 2 and "not overwritten" in again.output
