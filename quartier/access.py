@@ -157,7 +157,10 @@ def access_units(
         weights += spec.weight
     out["access_score"] = 100 * wmean(total / weights) if weights else np.full(n, np.nan)
     out["n_origins"] = np.bincount(unit, minlength=n)
-    out["origin"] = np.where(from_point, "Repräsentativpunkt", "Bevölkerungsraster")
+    source = {"Rasterzelle": "Bevölkerungsraster", "Gitterzelle": "Zensus-Gitter"}
+    kinds = set(origins["origin"]) - {"Repräsentativpunkt"}
+    out["origin"] = np.where(from_point, "Repräsentativpunkt",
+                             source.get(next(iter(kinds), ""), "Bevölkerungsraster"))
     why = ("keine Bevölkerungsquelle (access.population_raster, [population])"
            if (origins["origin"] == "Repräsentativpunkt").all() else
            "keine Einwohner in der Bevölkerungsquelle")

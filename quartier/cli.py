@@ -185,7 +185,7 @@ def print_access(result: pipeline.AccessResult) -> None:
         "median_dist_m": [t[f"dist_{c}_m"].median() for c in cats],
         "median_share_within_pct": [t[f"share_within_{c}_pct"].median() for c in cats],
     })
-    measured = ("residents' straight-line distance" if (t["origin"] == "Bevölkerungsraster").all()
+    measured = ("residents' straight-line distance" if (t["origin"] != "Repräsentativpunkt").all()
                 else "straight-line distance from one point per unit where no residents are known")
     print_frame(summary, f"Access of {len(t)} units ({measured}; walking = × detour factor)")
     if result.detour is not None:

@@ -149,9 +149,10 @@ class TableConfig(_Strict):
     variable_column: str | None = Field(None, description="long/wide_years: the column naming "
                                         "the indicator; [tables.columns] are its values")
     value_column: str = Field("value", description="long: the column with the values")
-    year_column: str | None = Field(None, description="long: the column with the year")
-    year: str | None = Field(None, description="long/wide_years: the year to read ('2023', or a "
-                             "date column like '31.12.2023')")
+    year_column: str | None = Field(None, description="a column with the year (one row per area "
+                                    "and year, or per area, year and variable)")
+    year: str | None = Field(None, description="the year to read (with year_column, or the "
+                             "column of a wide_years table: '2023' or '31.12.2023')")
     level: Literal["unit", "group", "merged"] = Field(
         "unit", description="unit: rows are the units of the boundary file; group: the coarser "
         "areas (units.group_column / group_id_column), every unit gets its area's value; merged: "
@@ -461,9 +462,18 @@ class SeriesConfig(_Strict):
     source: str = ""
     path: Path | None = None
     files: dict[str, Path] = Field(default_factory=dict, description="year → file")
-    format: Literal["csv", "json"] = "csv"
-    sep: str = ","
+    format: Literal["csv", "xlsx", "json"] = "csv"
+    sheet: str | int = 0
+    header_row: int | None = Field(None, ge=1, description="row (1-based) of the header")
+    skip_after_header: int = Field(0, ge=0, description="rows between header and data")
+    layout: Literal["long", "wide_years"] = Field("long", description="long: a year column and a "
+                                                  "value column; wide_years: a column per year")
+    variable_column: str | None = Field(None, description="the column naming the indicator, in "
+                                        "a table holding several")
+    variable: str | None = Field(None, description="the value of variable_column to read")
+    sep: str | None = Field(None, description="CSV separator (default: detected)")
     decimal: str = "."
+    thousands: str | None = None
     encoding: str = "auto"
     key: str | list[str] = "PLR_ID"
     join: Literal["id", "name"] = "id"
@@ -482,6 +492,8 @@ class SeriesConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> SeriesConfig:
+        if (self.variable_column is None) != (self.variable is None):
+            raise ValueError("variable_column and variable go together")
         if (self.path is None) == (not self.files):
             raise ValueError("give either path (with year_column or json) or files = {year = path}")
         return self

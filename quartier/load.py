@@ -428,6 +428,22 @@ def year_of(header: str) -> str | None:
     return found[-1] if len(set(found)) == 1 else None
 
 
+def filter_year(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str
+                ) -> tuple[pd.DataFrame, pd.Series, str]:
+    """The rows of ``t.year`` in a table with a year column (one row per area and year)."""
+    require_columns(df, [t.year_column], source, "year_column")
+    years = df[t.year_column].map(lambda v: year_of(v) or v)
+    available = sorted(set(years) - {""})
+    if t.year is None:
+        raise InputDataError(f"{source}: a table with a year column needs year (the year to "
+                             f"read); the table has {rows_preview(available)}")
+    keep = years == str(t.year)
+    if not keep.any():
+        raise InputDataError(f"{source}: no rows for year {t.year!r} in {t.year_column!r}; "
+                             f"years: {rows_preview(available)}")
+    return df[keep], line[keep], f"year {t.year} read ({int(keep.sum())} of {len(df)} rows)"
+
+
 def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], source: str
             ) -> tuple[pd.DataFrame, pd.Series, dict[str, pd.Series], list[str]]:
     """A long or wide-by-year table as one row per key with a column per variable.
@@ -454,18 +470,6 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
         value_col = t.value_column
         require_columns(df, [value_col], source, "value_column")
         sel = df
-        if t.year_column:
-            require_columns(df, [t.year_column], source, "year_column")
-            years = sel[t.year_column].map(lambda v: year_of(v) or v)
-            available = sorted(set(years) - {""})
-            if t.year is None:
-                raise InputDataError(f"{source}: a long table with a year column needs year (the "
-                                     f"year to read); the table has {rows_preview(available)}")
-            sel = sel[years == str(t.year)]
-            if sel.empty:
-                raise InputDataError(f"{source}: no rows for year {t.year!r} in {t.year_column!r}; "
-                                     f"years: {rows_preview(available)}")
-            notes.append(f"long table: year {t.year} read ({len(sel)} of {len(df)} rows)")
     if t.variable_column:
         require_columns(sel, [t.variable_column], source, "variable_column")
         variable = sel[t.variable_column]
@@ -521,18 +525,12 @@ def check_range(values: pd.Series, spec: ColumnSpec, source: str, column: str, l
             "or set min/max (or the unit) of this column in the config if the values are right")
 
 
-def drop_rows(df: pd.DataFrame, key: pd.Series, join_key: pd.Series, line: pd.Series,
-              t: TableConfig, source: str, report: TableReport) -> pd.Series:
-    """Rows to drop (totals, districts) by ``drop_keys``, ``drop_rows``, ``drop_pattern`` and
-    ``drop_where``; each rule's rows are noted in the report. The keys of rows dropped by key
-    are kept in ``report.dropped_keys`` so that :func:`join_table` refuses to drop a unit's row."""
+def drop_file_rows(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str,
+                   report: TableReport) -> pd.Series:
+    """Rows dropped by their place in the file: ``drop_rows`` (line numbers as messages show
+    them) and ``drop_where`` (a level column). Applied before a long table is reshaped."""
     drop = pd.Series(False, index=df.index)
     rules: list[tuple[str, pd.Series]] = []
-    if t.drop_keys:
-        wanted = set(t.drop_keys) if t.join == "id" else {normalise_name(k) for k in t.drop_keys}
-        hit = join_key.isin(wanted)
-        report.dropped_keys = {k: line[join_key == k].tolist() for k in set(join_key[hit])}
-        rules.append(("drop_keys", hit))
     if t.drop_rows:
         unknown = sorted(set(t.drop_rows) - set(line))
         if unknown:
@@ -540,12 +538,32 @@ def drop_rows(df: pd.DataFrame, key: pd.Series, join_key: pd.Series, line: pd.Se
                                  f"are not data rows of the table (data rows: lines "
                                  f"{line.min()}–{line.max()})")
         rules.append(("drop_rows", line.isin(t.drop_rows)))
-    if t.drop_pattern:
-        rules.append((f"drop_pattern {t.drop_pattern!r}",
-                      key.str.contains(t.drop_pattern, regex=True).fillna(False)))
     for column, values in t.drop_where.items():
         require_columns(df, [column], source, "drop_where")
         rules.append((f"drop_where {column!r}", df[column].isin(values)))
+    for rule, hit in rules:
+        if hit.any():
+            report.notes.append(f"{int(hit.sum())} row(s) dropped by {rule}: lines "
+                                f"{rows_preview(line[hit])}")
+        drop |= hit
+    return drop
+
+
+def drop_keys(key: pd.Series, join_key: pd.Series, line: pd.Series, t: TableConfig,
+              report: TableReport) -> pd.Series:
+    """Rows dropped by their key: ``drop_keys`` (totals whose key no unit has; the keys are kept
+    in ``report.dropped_keys`` so that :func:`join_table` refuses to drop a unit's row) and
+    ``drop_pattern``."""
+    drop = pd.Series(False, index=key.index)
+    rules: list[tuple[str, pd.Series]] = []
+    if t.drop_keys:
+        wanted = set(t.drop_keys) if t.join == "id" else {normalise_name(k) for k in t.drop_keys}
+        hit = join_key.isin(wanted)
+        report.dropped_keys = {k: line[join_key == k].tolist() for k in set(join_key[hit])}
+        rules.append(("drop_keys", hit))
+    if t.drop_pattern:
+        rules.append((f"drop_pattern {t.drop_pattern!r}",
+                      key.str.contains(t.drop_pattern, regex=True).fillna(False)))
     for rule, hit in rules:
         if hit.any():
             rows = [f"{k} (line {n})" for k, n in zip(key[hit], line[hit], strict=True)]
@@ -566,6 +584,11 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     report.notes += raw.notes
     if df.empty:
         raise InputDataError(f"{source}: the table has a header but no data rows")
+    drop = drop_file_rows(df, line, t, source, report)
+    df, line = df[~drop], line[~drop]
+    if t.year_column:
+        df, line, note = filter_year(df, line, t, source)
+        report.notes.append(note)
     if t.layout != "wide":
         df, line, cell_line, notes = reshape(df, line, t, keys, source)
         report.notes += notes
@@ -602,7 +625,7 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         if padded:
             report.notes.append(f"{padded} ids had lost leading zeros: zero-padded to {t.id_width}")
     join_key = key if t.join == "id" else key.map(normalise_name)
-    drop = drop_rows(df, key, join_key, line, t, source, report)
+    drop = drop_keys(key, join_key, line, t, report)
     df, key, join_key, line = df[~drop], key[~drop], join_key[~drop], line[~drop]
 
     na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)

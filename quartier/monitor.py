@@ -21,7 +21,6 @@ inside it; an old unit's value is split over its pieces in proportion to their r
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -35,27 +34,42 @@ from rasterio.features import rasterize
 
 from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, QuartierConfig, SeriesConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.load import normalise_ids, normalise_name, parse_numbers
-from quartier.readers import decode_text, read_vector
+from quartier.load import normalise_ids, normalise_name, parse_numbers, require_columns, year_of
+from quartier.readers import Header, check_file, read_csv_text, read_vector, read_xlsx
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
 
-def _read_csv(cfg: QuartierConfig, s: SeriesConfig, path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise InputDataError(f"{path}: series file not found (monitor.series {s.indicator!r})")
-    text, _ = decode_text(path, s.encoding)
-    return pd.read_csv(io.StringIO(text), sep=s.sep, dtype=str, keep_default_na=False)
+def _read_table(s: SeriesConfig, path: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """A series file's cells as text and their line numbers (CSV or xlsx, with its header)."""
+    keys = [s.key] if isinstance(s.key, str) else list(s.key)
+    used = [*keys, *[c for c in (s.year_column, s.variable_column, s.count_column) if c]]
+    used += [s.value_column] if s.layout == "long" else []
+    header = Header(row=s.header_row, skip_after=s.skip_after_header)
+    if s.format == "xlsx" or path.suffix.lower() == ".xlsx":
+        raw = read_xlsx(path, s.sheet, s.decimal, used, keys, header)
+    else:
+        raw = read_csv_text(path, s.sep, s.encoding, used, keys, header)
+    return raw.df, raw.line
 
 
 def _json_years(path: Path, s: SeriesConfig) -> pd.DataFrame:
-    doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    check_file(path, f"monitor.series {s.indicator!r}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        years = doc["data"].items()
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise InputDataError(f"{path}: expected JSON with data.<year>.<indicator> records "
+                             f"({type(exc).__name__}: {exc})") from None
     key = s.key if isinstance(s.key, str) else s.key[0]
     frames = []
-    for year, by_ind in doc["data"].items():
-        if s.value_column not in by_ind:
+    for year, by_ind in years:
+        if not isinstance(by_ind, dict) or s.value_column not in by_ind:
             continue
         rec = pd.DataFrame(by_ind[s.value_column])
+        if key not in rec or "value" not in rec:
+            raise InputDataError(f"{path}: data.{year}.{s.value_column}: records lack {key!r} or "
+                                 "'value'")
         frames.append(pd.DataFrame({key: rec[key].astype(str), "_year": year,
                                     "_value": rec["value"].astype(str)}))
     if not frames:
@@ -64,23 +78,52 @@ def _json_years(path: Path, s: SeriesConfig) -> pd.DataFrame:
 
 
 def read_series(cfg: QuartierConfig, s: SeriesConfig) -> pd.DataFrame:
-    """One series as long rows: ``key, year, value, count, line`` (value NaN where missing)."""
+    """One series as long rows: ``key, year, value, count, line`` (value NaN where missing).
+
+    Shapes: a long table (year column, value column; with ``variable_column`` the rows of one
+    ``variable``), a wide-by-year table (a column per year or date), one file per year, or
+    Leipzig-style JSON.
+    """
     keys = [s.key] if isinstance(s.key, str) else list(s.key)
+    line = None
     if s.format == "json":
         df = _json_years(cfg.resolve(s.path), s)
         year, raw, source = df["_year"], df["_value"], str(cfg.resolve(s.path))
     elif s.path is not None:
         path = cfg.resolve(s.path)
-        df = _read_csv(cfg, s, path)
-        missing = [c for c in [*keys, s.year_column or "", s.value_column] if c and c not in df]
-        if missing or not s.year_column:
-            raise InputDataError(f"{path}: columns {missing or ['year_column']} missing; "
-                                 f"available: {', '.join(df.columns)}")
-        year, raw, source = df[s.year_column], df[s.value_column], str(path)
+        check_file(path, f"monitor.series {s.indicator!r}")
+        df, line = _read_table(s, path)
+        source = str(path)
+        if s.variable_column:
+            require_columns(df, [s.variable_column], source, "variable_column")
+            keep = df[s.variable_column] == s.variable
+            if not keep.any():
+                raise InputDataError(f"{path}: no rows with {s.variable_column} = {s.variable!r}; "
+                                     f"it holds {rows_preview(sorted(set(df[s.variable_column])), 12)}")
+            df, line = df[keep], line[keep]
+        if s.layout == "wide_years":
+            columns = {c: year_of(c) for c in df.columns if year_of(c) and c not in keys}
+            if not columns:
+                raise InputDataError(f"{path}: layout = 'wide_years', but no column header names a "
+                                     f"year; columns: {', '.join(df.columns)}")
+            df = df.assign(_line=line).melt(id_vars=[*keys, "_line"], value_vars=list(columns),
+                                            var_name="_column", value_name="_value")
+            line = df.pop("_line")
+            year, raw = df["_column"].map(columns), df["_value"]
+        else:
+            require_columns(df, [*keys, s.value_column], source, "series")
+            if not s.year_column:
+                raise InputDataError(f"{path}: a long series needs year_column (or layout = "
+                                     f"'wide_years'); columns: {', '.join(df.columns)}")
+            require_columns(df, [s.year_column], source, "year_column")
+            year = df[s.year_column].map(lambda v: year_of(v) or v)
+            raw = df[s.value_column]
     else:
         parts = []
         for y, p in s.files.items():
-            part = _read_csv(cfg, s, cfg.resolve(p))
+            path = cfg.resolve(p)
+            check_file(path, f"monitor.series {s.indicator!r} files")
+            part, _ = _read_table(s, path)
             part["_year"] = y
             parts.append(part)
         df = pd.concat(parts, ignore_index=True)
@@ -89,7 +132,8 @@ def read_series(cfg: QuartierConfig, s: SeriesConfig) -> pd.DataFrame:
             raise InputDataError(f"{s.indicator}: columns {missing} missing in the yearly files; "
                                  f"available: {', '.join(df.columns)}")
         year, raw, source = df["_year"], df[s.value_column], s.indicator
-    line = pd.Series(np.arange(len(df)) + 2, index=df.index)
+    if line is None:
+        line = pd.Series(np.arange(len(df)) + 2, index=df.index)
     key = df[keys[0]].astype("string").str.strip()
     for k in keys[1:]:
         key = key + df[k].astype("string").str.strip()
@@ -98,11 +142,11 @@ def read_series(cfg: QuartierConfig, s: SeriesConfig) -> pd.DataFrame:
     else:
         key = key.map(normalise_name)
     na = set(DEFAULT_NA_CODES) | set(s.na_values)
-    value, _ = parse_numbers(raw, s.decimal, None, na, source, s.value_column, line)
+    value, _ = parse_numbers(raw, s.decimal, s.thousands, na, source, s.value_column, line)
     out = pd.DataFrame({"key": key.to_numpy(), "year": pd.to_numeric(year).astype(int).to_numpy(),
                         "value": value.to_numpy(), "line": line.to_numpy()})
     if s.count_column:
-        out["count"] = parse_numbers(df[s.count_column], s.decimal, None, na, source,
+        out["count"] = parse_numbers(df[s.count_column], s.decimal, s.thousands, na, source,
                                      s.count_column, line)[0].to_numpy()
     dup = out.duplicated(["key", "year"], keep=False)
     if dup.any():

@@ -223,7 +223,9 @@ def inspect_units(path: Path, base: Path, layer: str | None = None) -> UnitsGues
         t = texts[c]
         if t.eq("").any() or t.nunique() < n:
             return -1
-        s = 2.0 * bool(ID_HINT.search(slug(c))) + 2.0 * t.str.fullmatch(r"\d+").all()
+        # a running number (GeoJSON feature ids 0…n-1) is no key of the statistics office
+        running = t.str.fullmatch(r"\d+").all() and set(t.astype(int)) <= set(range(n + 1))
+        s = 2.0 * bool(ID_HINT.search(slug(c))) + 2.0 * t.str.fullmatch(r"\d+").all() - 4.0 * running
         return s + (1.0 if pd.api.types.is_integer_dtype(attrs[c]) else 0) - t.str.len().mean() / 50
 
     id_col = max(attrs.columns, key=score_id)
@@ -250,6 +252,15 @@ def inspect_units(path: Path, base: Path, layer: str | None = None) -> UnitsGues
     if score_name(name_col) < 0:
         name_col = id_col
     names = texts[name_col]
+    total = TOTAL_ROW.match
+    totals = ids[names.map(lambda v: bool(total(v)))]
+    if len(totals):
+        sec.add("drop_ids", totals.tolist(), f"feature(s) named {rows_preview(names[totals.index])}: "
+                "the whole city, not a unit")
+        keep = ~ids.isin(totals)
+        attrs, ids, names = attrs[keep], ids[keep], names[keep]
+        texts = {c: t[keep] for c, t in texts.items()}
+        n = len(attrs)
     sec.add("name_column", name_col, f"text, {names.nunique()} distinct names"
             + ("" if names.nunique() == n else " (not unique: join tables on ids)"))
 
@@ -339,7 +350,7 @@ def detect_numbers(cells: pd.DataFrame) -> tuple[str, str | None, str]:
     dot_thousands = text.str.fullmatch(r"[+\-−]?\d{1,3}(\.\d{3})+(,\d+)?").sum()
     comma_thousands = text.str.fullmatch(r"[+\-−]?\d{1,3}(,\d{3})+(\.\d+)?").sum()
     space_thousands = text.str.fullmatch(r"[+\-−]?\d{1,3}([ \u00a0\u202f]\d{3})+(,\d+)?").sum()
-    if comma_dec or (dot_thousands and not point_dec):
+    if comma_dec > point_dec or (dot_thousands and not point_dec):
         thousands = "." if dot_thousands else None
         why = f"{comma_dec} of {n} numbers use a decimal comma"
         if dot_thousands:
@@ -386,10 +397,11 @@ def best_key(df: pd.DataFrame, units: UnitsGuess) -> tuple[list[str], str, str, 
                 # ties: the units rather than their areas, ids rather than names
                 bonus = (0.01 if level == "unit" else 0) + (0.005 if join == "id" else 0)
                 options.append((rate + bonus, [c], join, level))
-    # ids split over several columns (Bezirk + Ortsteil + Block)
+    # ids split over several columns (Bezirk + Ortsteil + Block), when no column holds them whole
     digit_cols = [c for c in df.columns
                   if df[c].astype("string").str.fullmatch(r"\d+").fillna(False).mean() > 0.9]
-    for size in (2, 3, 4):
+    whole = max((o[0] for o in options), default=0)
+    for size in (2, 3, 4) if whole < 0.5 else ():
         for i in range(len(digit_cols) - size + 1):
             cols = digit_cols[i:i + size]
             joined = df[cols].astype("string").agg("".join, axis=1)
@@ -462,9 +474,11 @@ def inspect_table(path: Path, base: Path, units: UnitsGuess, name: str, sheet: s
     key = df[key_cols].agg("".join, axis=1) if len(key_cols) > 1 else df[key_cols[0]]
 
     # identifiers (another id or name column of the same units) are not indicators
-    ident = {c for c in df.columns if c not in key_cols and (
-        _key_rate(df[c], units.ids, "id", units.id_width) > 0.5
-        or _key_rate(df[c], units.names, "name", None) > 0.5)}
+    known = [(units.ids, "id", units.id_width), (units.names, "name", None),
+             *([(units.group_ids, "id", None)] if units.group_ids is not None else []),
+             *([(units.group_names, "name", None)] if units.group_names is not None else [])]
+    ident = {c for c in df.columns if c not in key_cols
+             and any(_key_rate(df[c], t, j, w) > 0.5 for t, j, w in known)}
     others = [c for c in df.columns if c not in key_cols and c not in ident]
     decimal, thousands, why = detect_numbers(df[others]) if others else (".", None, "")
     if fmt != "vector":
@@ -473,7 +487,9 @@ def inspect_table(path: Path, base: Path, units: UnitsGuess, name: str, sheet: s
             sec.add("thousands", thousands, why.split(", ", 1)[-1])
     years = [c for c in others if year_of(c) and not re.search(r"[a-z]{4,}", slug(c).replace(
         "stand", "").replace("jahr", "").replace("dezember", ""))]
-    repeats = key[key != ""].duplicated().any()
+    # long layouts repeat (nearly) every key; a few repeated keys are sum rows
+    counts = key[key != ""].value_counts()
+    repeats = bool(len(counts)) and (counts > 1).mean() > 0.5
     variable_col = None
     value_cols: list[str]
     columns: dict[str, dict] = {}
@@ -481,28 +497,31 @@ def inspect_table(path: Path, base: Path, units: UnitsGuess, name: str, sheet: s
         latest = max(years, key=lambda c: year_of(c))
         sec.add("layout", "wide_years", f"a column per year: {rows_preview(years, 4)}")
         sec.add("year", year_of(latest), "the latest year; set another to read it")
-        variable_col = _variable_column(df, [*key_cols, *years], repeats)
+        variable_col = _variable_column(df, key, [*key_cols, *years]) if repeats else None
         value_cols = [latest]
     else:
         year_col = next((c for c in others if df[c].astype("string").str.fullmatch(YEARS.pattern)
                          .fillna(False).mean() > 0.95 and df[c].nunique() >= 2), None)
-        if repeats and (year_col or _variable_column(df, key_cols, True)):
-            variable_col = _variable_column(df, [*key_cols, *([year_col] if year_col else [])], True)
-            value_col = _value_column(df, [*key_cols, *([year_col] if year_col else []),
-                                           *([variable_col] if variable_col else [])], decimal,
-                                      thousands)
-            sec.add("layout", "long", f"{'+'.join(key_cols)} repeats: one row per area"
-                    + (", year" if year_col else "") + (" and variable" if variable_col else ""))
-            if year_col:
-                latest = max(df[year_col].astype(str))
-                sec.add("year_column", year_col, f"years {rows_preview(sorted(set(df[year_col])), 4)}")
-                sec.add("year", latest, "the latest year; set another to read it")
-                df = df[df[year_col].astype(str) == latest]
-                line, key = line[df.index], key[df.index]
+        if repeats and year_col:
+            latest = max(df[year_col].astype(str))
+            sec.add("year_column", year_col, f"one row per area and year: years "
+                    f"{rows_preview(sorted(set(df[year_col])), 4)}")
+            sec.add("year", latest, "the latest year; set another to read it")
+            df = df[df[year_col].astype(str) == latest]
+            line, key = line[df.index], key[df.index]
+            counts = key[key != ""].value_counts()
+            repeats = bool(len(counts)) and (counts > 1).mean() > 0.5
+        exclude = [*key_cols, *([year_col] if year_col else [])]
+        variable_col = _variable_column(df, key, exclude) if repeats else None
+        if variable_col:
+            value_col = _value_column(df, [*exclude, variable_col], decimal, thousands)
+            sec.add("layout", "long", "one row per area and variable"
+                    + (" (and year)" if year_col else ""))
             sec.add("value_column", value_col)
             value_cols = [value_col]
         else:
-            value_cols = [c for c in others if _numeric_share(df[c], decimal, thousands) > 0.6]
+            value_cols = [c for c in others if c != year_col
+                          and _numeric_share(df[c], decimal, thousands) > 0.6]
     if variable_col:
         sec.add("variable_column", variable_col, f"{df[variable_col].nunique()} variables")
         variables = [v for v in df[variable_col].drop_duplicates() if v]
@@ -526,7 +545,8 @@ def inspect_table(path: Path, base: Path, units: UnitsGuess, name: str, sheet: s
         na |= set(sentinel)
     if na:
         sec.add("na_values", sorted(na), f"non-numbers in the value columns: {rows_preview(sorted(na), 6)}")
-    _sum_rows(sec, df, key, key_cols, line, join, level, units)
+    if not variable_col:   # in a long table every key repeats: sum rows are told by their name
+        _sum_rows(sec, df, key, key_cols, line, join, level, units)
     aliases = _aliases(key, join, level, units)
     if aliases:
         sec.add("aliases", aliases[0], aliases[1])
@@ -539,12 +559,18 @@ def inspect_table(path: Path, base: Path, units: UnitsGuess, name: str, sheet: s
     return guess
 
 
-def _variable_column(df: pd.DataFrame, exclude: list[str], repeats: bool) -> str | None:
-    if not repeats:
-        return None
-    cands = [c for c in df.columns if c not in exclude
-             and df[c].astype("string").str.contains(r"[^\W\d_]", regex=True).fillna(False).mean() > 0.9
-             and 1 < df[c].nunique() <= 60]
+def _variable_column(df: pd.DataFrame, key: pd.Series, exclude: list[str]) -> str | None:
+    """A text column naming the indicator of each row: few distinct values, and each area has
+    each of them once."""
+    cands = []
+    for c in df.columns:
+        if c in exclude:
+            continue
+        t = df[c].astype("string").fillna("")
+        if not (1 < t.nunique() <= 60 and t.str.contains(r"[^\W\d_]", regex=True).mean() > 0.9):
+            continue
+        if not pd.DataFrame({"k": key, "v": t}).duplicated().any():
+            cands.append(c)
     hint = [c for c in cands if re.search(r"variable|merkmal|indikator|kennzahl|thema|art", slug(c))]
     return (hint or cands or [None])[0]
 
@@ -560,9 +586,13 @@ def _value_column(df: pd.DataFrame, exclude: list[str], decimal: str, thousands:
 
 def _column_spec(source: str, values: pd.Series, decimal: str, thousands: str | None) -> dict:
     """``{name, label, unit}`` for a value column; '%' when the header says share and the
-    values lie in 0–100."""
+    values lie in 0–100, 'Personen' for a whole-number population count."""
     name = slug(source)
     spec = {"name": name, "label": str(source)}
+    text = values.astype("string").str.strip()
+    whole = text[text != ""].str.fullmatch(r"[0-9.\s]+").fillna(False)
+    if POPULATION_HINT.search(name) and len(whole) and whole.mean() > 0.9:
+        spec["unit"] = "Personen"
     if SHARE_HINT.search(str(source).casefold()) or SHARE_HINT.search(name):
         text = values.astype("string").str.strip()
         ok = text.str.fullmatch(number_pattern(decimal, thousands).pattern).fillna(False)

@@ -206,6 +206,7 @@ def csv_rows(path: Path, sep: str | None, encoding: str, skiprows: int = 0
              ) -> tuple[list[list[str]], str, str, str | None]:
     """All rows of a delimited text file; the separator (given or sniffed), the text and a note
     on the encoding."""
+    check_file(path, "table")
     text, note = decode_text(path, encoding)
     if "\x00" in text:
         raise InputDataError(f"{path}: contains NUL bytes: a binary file (xlsx? then set "
@@ -261,6 +262,7 @@ def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[obj
     ranges. Read with calamine (Rust), which takes a published workbook in milliseconds."""
     from python_calamine import CalamineError, CalamineWorkbook
 
+    check_file(path, "table")
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic != ZIP_MAGIC:

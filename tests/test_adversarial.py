@@ -380,7 +380,7 @@ def test_drop_keys_never_deletes_a_unit_silently(tmp_path):
         loaded, report = load_city(tiny_config(tmp_path, units=units, csv=csv_text,
                                                table={**base, **rule}))
         assert loaded.loc[0, "ew"] == 1000
-        assert any("1 row(s) dropped" in n and "line 2" in n for n in report.tables[0].notes)
+        assert any("1 row(s) dropped" in n and "lines 2" in n for n in report.tables[0].notes)
 
 
 # ---------------------------------------------------------------------------------- data loss
