@@ -15,6 +15,7 @@ from rich.text import Text
 
 from quartier import check as check_mod
 from quartier import pipeline
+from quartier.__main__ import INTERRUPTED
 from quartier.config import load_config
 from quartier.errors import ConfigError, QuartierError
 from quartier.escape import console_text, visible_controls
@@ -39,9 +40,7 @@ def _user_errors():
         console.print(f"[bold red]Fehler:[/] {console_text(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        console.print("[bold yellow]Abgebrochen (Ctrl-C).[/] Die Ausgaben des vorigen Laufs sind "
-                      "unverändert; Dateien dieses Laufs sind vollständig oder gar nicht "
-                      "geschrieben.", highlight=False)
+        say_plain(INTERRUPTED, "bold yellow")
         raise typer.Exit(130) from None
 
 
@@ -252,6 +251,9 @@ def gaps_review(
         # listing and history never write: a store is opened for writing only to decide
         con = review.open_store(store, readonly=not set_id)
         try:
+            if status and status not in review.STATUSES:
+                raise review.ReviewStoreError(f"status {status!r} unknown; use one of: "
+                                              f"{', '.join(review.STATUSES)}")
             if set_id:
                 if not status:
                     raise review.ReviewStoreError("--set needs --status")

@@ -107,6 +107,8 @@ class ColumnSpec(_Strict):
     unit: str = Field("", description="'%' means a share: values must lie in 0–100")
     min: float | None = Field(None, description="smallest valid value (default 0 for unit '%')")
     max: float | None = Field(None, description="largest valid value (default 100 for unit '%')")
+    scale: float = Field(1.0, gt=0, description="multiply the values: 100 for an xlsx column "
+                         "formatted as percent (5,5 % is stored as 0.055)")
     aggregate: Literal["sum", "weighted_mean", "mean"] | None = Field(
         None, description="how units.dissolve_by merges values: counts 'sum', shares and rates "
         "'weighted_mean' (by population); default by unit: '%', 'Prozentpunkte', '€/m²' and "
@@ -189,6 +191,11 @@ class TableConfig(_Strict):
         return self
 
 
+    @model_validator(mode="after")
+    def _number_format(self) -> TableConfig:
+        _check_number_format(self.sep, self.decimal, self.thousands)
+        return self
+
     @field_validator("drop_pattern")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
@@ -198,6 +205,18 @@ class TableConfig(_Strict):
             except re.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
+
+
+def _check_number_format(sep: str | None, decimal: str, thousands: str | None) -> None:
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal = {decimal!r}: use '.' or ','")
+    if thousands not in (None, ".", ",", " ", "'", "\u00a0"):
+        raise ValueError(f"thousands = {thousands!r}: use '.', ',', ' ' or \"'\" (or leave it out)")
+    if thousands == decimal:
+        raise ValueError(f"thousands and decimal are both {decimal!r}: a value like 1{decimal}5 "
+                         "could not be read")
+    if sep is not None and (len(sep) != 1 or sep in "\"\r\n"):
+        raise ValueError(f"sep = {sep!r}: one character, e.g. ';', ',' or '\\t'")
 
 
 class IndicatorRef(_Strict):
@@ -255,6 +274,8 @@ class IndexConfig(_Strict):
     def _labels_fit(self) -> IndexConfig:
         for kind in ("status", "dynamics"):
             thr, lab = getattr(self, f"{kind}_thresholds"), getattr(self, f"{kind}_labels")
+            if len(set(lab)) != len(lab):
+                raise ValueError(f"{kind}_labels must differ from each other: {lab}")
             if len(lab) != len(thr) + 1:
                 raise ValueError(f"{kind}_labels needs {len(thr) + 1} labels for {len(thr)} thresholds")
             if list(thr) != sorted(thr):
@@ -296,6 +317,14 @@ class PoiLayer(_Strict):
     """One source of points of interest mapped to one category."""
 
     category: str = Field(description="e.g. kita, grundschule, supermarkt, arzt, apotheke, oepnv")
+
+    @field_validator("category")
+    @classmethod
+    def _category_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"category {value!r}: use letters, digits and '_' (e.g. kita)")
+        return value
+
     path: Path
     layer: str | None = None
     format: Literal["vector", "csv", "overpass", "osm", "raster"] = "vector"
@@ -344,6 +373,16 @@ class AccessCategory(_Strict):
 
 class AccessConfig(_Strict):
     categories: dict[str, AccessCategory]
+
+    @field_validator("categories")
+    @classmethod
+    def _category_names(cls, value: dict[str, AccessCategory]) -> dict[str, AccessCategory]:
+        bad = [k for k in value if not _NAME.match(k)]
+        if bad:
+            raise ValueError(f"category names {bad} become column names (dist_<category>_m): "
+                             "use letters, digits and '_' (e.g. kita, grundschule)")
+        return value
+
     population_raster: Path | None = Field(None, description="residents per cell (any unit)")
     dedup_m: float = Field(50.0, ge=0, description="same facility from two sources within this")
     count_radii_m: list[float] = [300.0, 500.0, 1000.0]
@@ -424,6 +463,8 @@ class SitesConfig(_Strict):
     id_column: str = "site_id"
     name_column: str | None = "name"
     capacity_column: str = "capacity"
+    decimal: str = Field(".", description="decimal mark of coordinates and capacities (CSV)")
+    thousands: str | None = None
     illustrative: bool = Field(False, description="the site file is example input, not real plots")
     people: int = Field(1000, ge=1, description="people to house in `quartier run`/demo")
     from_gaps: bool = True
@@ -492,6 +533,10 @@ class SeriesConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> SeriesConfig:
+        _check_number_format(self.sep, self.decimal, self.thousands)
+        bad_years = [y for y in self.files if not re.fullmatch(r"(19|20)\d{2}", str(y))]
+        if bad_years:
+            raise ValueError(f"files: the keys must be years (e.g. 2023 = \"file.csv\"): {bad_years}")
         if (self.variable_column is None) != (self.variable is None):
             raise ValueError("variable_column and variable go together")
         if (self.path is None) == (not self.files):
@@ -625,6 +670,9 @@ class QuartierConfig(_Strict):
         if self.sites is not None and (self.index is None or self.access is None):
             raise ValueError("[sites] needs the [index] (status per quarter) and [access] "
                              "(integration score) sections")
+        if self.sites is not None and not self.population_column:
+            raise ValueError("[sites] caps the places by the residents of each quarter: set "
+                             "population_column (or [population])")
         return self
 
     @model_validator(mode="after")
@@ -720,11 +768,16 @@ def load_config(path: str | Path) -> QuartierConfig:
         The TOML file; relative paths inside it are resolved against its folder.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; name the config file itself (e.g. "
+                          f"{path / 'quartier.toml'})")
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found; `quartier init {path}` writes a template")
     try:
         # utf-8-sig: editors on Windows save a byte-order mark
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save the config as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:

@@ -29,17 +29,25 @@ from quartier.errors import ConfigError
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: A cell that is a plain number ("-3,5", "+49", "1.5e3") may start with a sign and stays as is.
 _NUMBER = re.compile(r"^[+-]?(\d[\d .,]*|[.,]\d+)([eE][+-]?\d+)?$")
-#: C0 controls (but tab, newline, carriage return) and DEL: invalid in xlsx, dangerous on a terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: Braces break Jinja2 syntax; ``$`` and the backtick break JS template literals.
-_TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
+#: C0 controls (but tab, newline, carriage return), DEL and the C1 controls (U+0080–U+009F, e.g.
+#: the 8-bit CSI): invalid in xlsx, dangerous on a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Braces break Jinja2 syntax; ``$``, the backtick and the backslash (escape sequences such as
+#: ``\x3c``) break JS template literals, in which folium puts tooltip and popup text.
+_TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;",
+                                 "\\": "&#92;"})
 _SAFE_NAME = re.compile(r"^[\w][\w.\-]*$")
 
 
 def visible_controls(text: str) -> str:
-    """Control characters as their visible Unicode pictures (``\\x07`` → ``␇``): nothing is lost,
-    nothing is executed by a terminal, nothing breaks an xlsx file."""
-    return _CONTROL.sub(lambda m: "␡" if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), text)
+    """Control characters as their visible Unicode pictures (``\\x07`` → ``␇``; C1 controls,
+    which only come from a wrong decoding, as ``�``): nothing is executed by a terminal, nothing
+    breaks an xlsx file."""
+    def picture(m: re.Match) -> str:
+        code = ord(m.group())
+        return "␡" if code == 0x7F else ("\ufffd" if code > 0x7F else chr(0x2400 + code))
+
+    return _CONTROL.sub(picture, text)
 
 
 def is_missing(value: object) -> bool:

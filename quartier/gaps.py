@@ -46,6 +46,7 @@ from rasterio.windows import from_bounds
 
 from quartier.config import GapsConfig, QuartierConfig
 from quartier.errors import InputDataError
+from quartier.load import check_distances_preserved
 from quartier.readers import osm_tag, read_osm_layer, read_vector
 
 GAP_COLUMNS = ["gap_id", "gap_type", "area_m2", "frontage_m", "rule", "confidence"]
@@ -125,8 +126,17 @@ def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
         areas = barriers[barriers.geom_type.isin(["Polygon", "MultiPolygon"])]
         excluded = gpd.GeoSeries(pd.concat([excluded, areas]), crs=crs)
     buildings = buildings[buildings.geometry.notna() & ~buildings.geometry.is_empty]
+    not_area = ~buildings.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not_area.all() and len(buildings):
+        kinds = ", ".join(sorted(set(buildings.geom_type)))
+        raise InputDataError(f"gaps: the buildings are {kinds}, not footprints (polygons): a gap "
+                             "is found between footprints; give the building polygons (ALKIS, OSM)")
+    buildings = buildings[~not_area]
     if buildings.empty:
         raise InputDataError("gaps: no building footprints found")
+    # gaps.crs may differ from city.crs: it must preserve distances where the buildings are
+    check_distances_preserved(crs, tuple(buildings.to_crs(4326).total_bounds),
+                              cfg.city.max_scale_error_pct, "gaps.crs" if g.crs else "city.crs")
     invalid = ~buildings.geometry.is_valid
     if invalid.any():
         buildings = buildings.copy()
@@ -134,6 +144,8 @@ def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
         buildings = buildings[buildings.geom_type.isin(["Polygon", "MultiPolygon"])]
     if g.area is not None:
         area = _read(cfg.resolve(g.area), None, crs).geometry.union_all()
+        if area is None or area.is_empty or area.area == 0:
+            raise InputDataError(f"{g.area}: the study area (gaps.area) holds no polygon")
     else:
         area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(
             buildings.geometry.values)))

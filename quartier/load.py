@@ -274,8 +274,14 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
 
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    kinds = gdf.geometry.geom_type
-    not_area = ~empty & ~kinds.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
+    collection = gdf.geometry.geom_type == "GeometryCollection"
+    if collection.any():
+        # keep the areas of a collection; one without any is as wrong as a point
+        gdf = gdf.copy()
+        gdf.loc[collection, gdf.geometry.name] = [_polygonal(g) for g in gdf.geometry[collection]]
+    kinds = gdf.geometry.geom_type.where(~(collection & gdf.geometry.is_empty), "GeometryCollection "
+                                         "ohne Fläche")
+    not_area = ~empty & ~kinds.isin(["Polygon", "MultiPolygon"])
     if not_area.any():
         found = ", ".join(f"{k} ×{n}" for k, n in kinds[not_area].value_counts().items())
         raise InputDataError(
@@ -323,12 +329,15 @@ def number_pattern(decimal: str, thousands: str | None) -> re.Pattern:
     A group separator (``thousands``, or a space, no-break space or thin space, which German
     statistics offices use) is valid only before groups of exactly three digits: with
     ``thousands = "."``, ``1.675`` and ``12.345.678`` are numbers, ``4.22594`` is not.
-    A sign may be ``+``, ``-`` or the typographic minus ``−``; an exponent is allowed.
+    A sign may be ``+``, ``-`` or the typographic minus ``−``; an exponent and a trailing ``%``
+    (``12,5 %``) are allowed; digits are ASCII.
     """
     group = "[" + re.escape(thousands or "") + r"\s\u00a0\u202f]"
     d = re.escape(decimal)
-    integer = rf"(?:\d{{1,3}}(?:{group}\d{{3}})+|\d+)"
-    return re.compile(rf"^[+\-\u2212]?(?:{integer}(?:{d}\d+)?|{d}\d+)(?:[eE][+\-]?\d+)?$")
+    # ASCII digits only; a grouped number does not start with 0 ("0.675" is no thousand)
+    integer = rf"(?:[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+|[0-9]+)"
+    return re.compile(rf"^[+\-\u2212]?(?:{integer}(?:{d}[0-9]+)?|{d}[0-9]+)(?:[eE][+\-]?[0-9]+)?"
+                      r"(?:\s?%)?$")
 
 
 def parse_numbers(
@@ -366,7 +375,7 @@ def parse_numbers(
             hint = ("they are not numbers: declare such codes as missing values (na_values) or "
                     "fix decimal/thousands in the config")
         raise InputDataError(f"{where}: {sample}: {hint}")
-    cleaned = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace("\u2212", "-")
+    cleaned = text.str.replace(r"[\s\u00a0\u202f%]", "", regex=True).str.replace("\u2212", "-")
     if thousands:
         cleaned = cleaned.str.replace(thousands, "", regex=False)
     if decimal != ".":
@@ -422,6 +431,17 @@ def read_raw_table(path: Path, t: TableConfig, keys: list[str]) -> RawTable:
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 
+_YEAR_VALUE = re.compile(r"^((?:19|20)[0-9]{2})(?:\.0)?$|^[0-9]{1,2}\.[0-9]{1,2}\.((?:19|20)[0-9]{2})$|"
+                         r"^((?:19|20)[0-9]{2})-[0-9]{2}-[0-9]{2}$")
+
+
+def year_value(cell: object) -> str | None:
+    """The year of a cell of a year column: 2023, 2023.0 (a spreadsheet number), 31.12.2023 or
+    2023-12-31; anything else (2020/21, 2020.7) is None."""
+    m = _YEAR_VALUE.match(str(cell).strip())
+    return next((g for g in m.groups() if g), None) if m else None
+
+
 def year_of(header: str) -> str | None:
     """The year a column header names ('31.12.2020' → '2020'), or None."""
     found = _YEAR.findall(str(header))
@@ -432,7 +452,7 @@ def filter_year(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str
                 ) -> tuple[pd.DataFrame, pd.Series, str]:
     """The rows of ``t.year`` in a table with a year column (one row per area and year)."""
     require_columns(df, [t.year_column], source, "year_column")
-    years = df[t.year_column].map(lambda v: year_of(v) or v)
+    years = df[t.year_column].map(lambda v: year_value(v) or v)
     available = sorted(set(years) - {""})
     if t.year is None:
         raise InputDataError(f"{source}: a table with a year column needs year (the year to "
@@ -512,13 +532,15 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
             cell_line, notes)
 
 
-def check_range(values: pd.Series, spec: ColumnSpec, source: str, column: str, line: pd.Series
-                ) -> None:
-    """Values outside the column's valid range (a share outside 0–100) are an error."""
-    lo, hi = spec.valid_range()
+def check_range(values: pd.Series, spec: ColumnSpec | str, name: str, source: str, column: str,
+                line: pd.Series) -> None:
+    """Values outside the column's valid range are an error: a share (unit '%') outside 0–100,
+    or the configured min/max. ``spec`` is the column's spec, or just its unit."""
+    unit = spec if isinstance(spec, str) else spec.unit
+    lo, hi = (ColumnSpec(name="x", unit=unit) if isinstance(spec, str) else spec).valid_range()
     out = (values < lo) | (values > hi)
     if out.any():
-        what = "a share in % (unit '%')" if spec.unit.strip() == "%" else f"{spec.name}"
+        what = "a share in % (unit '%')" if unit.strip() == "%" else name
         raise InputDataError(
             f"{source}: column {column!r} is {what} and must lie in {lo:g}…{hi:g}, but lines "
             f"{rows_preview(line[out])} hold {rows_preview(values[out].unique(), 4)}. Fix the file, "
@@ -580,6 +602,7 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     check_file(path, f"tables {t.name!r} path")
     keys = [t.key] if isinstance(t.key, str) else list(t.key)
     raw = read_raw_table(path, t, keys)
+    fmt = table_format(path, t)
     df, line = raw.df, raw.line
     report.notes += raw.notes
     if df.empty:
@@ -616,8 +639,17 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     if footnote.any():
         report.dropped_rows += [f"line {n}: {v[:40]!r}" for n, v in
                                 zip(line[footnote], df.loc[footnote].iloc[:, 0], strict=True)]
-        report.notes.append(f"{int(footnote.sum())} footnote/blank row(s) skipped (lines "
-                            f"{rows_preview(line[footnote])})")
+        # a row without a key but with numbers is data that cannot be joined, not a footnote
+        numbers = df[list(t.columns)].astype("string").fillna("").apply(
+            lambda c: c.str.fullmatch(number_pattern(t.decimal, t.thousands).pattern)).any(axis=1)
+        keyless = footnote & key.eq("") & numbers
+        plain = footnote & ~keyless
+        if plain.any():
+            report.notes.append(f"{int(plain.sum())} footnote/blank row(s) skipped (lines "
+                                f"{rows_preview(line[plain])})")
+        if keyless.any():
+            report.notes.append(f"{int(keyless.sum())} row(s) with values but without a key "
+                                f"skipped — check them: lines {rows_preview(line[keyless])}")
     df, key, line = df[~footnote], key[~footnote], line[~footnote]
 
     if t.join == "id":
@@ -642,7 +674,17 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         where = cell_line[column].loc[df.index] if column in cell_line else line
         values, codes = parse_numbers(raw.mask(zero, "0"), t.decimal, t.thousands, na_codes,
                                       source, column, where)
-        check_range(values, spec, source, column, where)
+        if spec.scale != 1:
+            values = values * spec.scale
+            report.notes.append(f"{column}: values × {spec.scale:g} (scale)")
+        elif spec.unit.strip() == "%" and fmt == "xlsx" and values.notna().any() \
+                and values.between(0, 1).all() and values.max() > 0:
+            raise InputDataError(
+                f"{source}: column {column!r} is a share in % (unit '%'), but all its values lie "
+                f"in 0–1 (e.g. {values.dropna().iloc[0]:g}): cells formatted as percent store "
+                "5,5 % as 0.055. Set scale = 100 for this column, or max = 1 if the shares are "
+                "really below 1 %")
+        check_range(values, spec, spec.name, source, column, where)
         out[spec.name] = values.to_numpy()
         for code, n in codes.items():
             code_columns.setdefault(f"{code!r} ×{n}", []).append(column)

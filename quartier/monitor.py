@@ -34,7 +34,15 @@ from rasterio.features import rasterize
 
 from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, QuartierConfig, SeriesConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.load import normalise_ids, normalise_name, parse_numbers, require_columns, year_of
+from quartier.load import (
+    check_range,
+    normalise_ids,
+    normalise_name,
+    parse_numbers,
+    require_columns,
+    year_of,
+    year_value,
+)
 from quartier.readers import Header, check_file, read_csv_text, read_vector, read_xlsx
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
@@ -116,22 +124,22 @@ def read_series(cfg: QuartierConfig, s: SeriesConfig) -> pd.DataFrame:
                 raise InputDataError(f"{path}: a long series needs year_column (or layout = "
                                      f"'wide_years'); columns: {', '.join(df.columns)}")
             require_columns(df, [s.year_column], source, "year_column")
-            year = df[s.year_column].map(lambda v: year_of(v) or v)
+            year = df[s.year_column].map(lambda v: year_value(v) or v)
             raw = df[s.value_column]
     else:
-        parts = []
+        parts, lines = [], []
         for y, p in s.files.items():
             path = cfg.resolve(p)
             check_file(path, f"monitor.series {s.indicator!r} files")
-            part, _ = _read_table(s, path)
-            part["_year"] = y
-            parts.append(part)
+            part, part_line = _read_table(s, path)
+            require_columns(part, [*keys, s.value_column], str(path), "series")
+            parts.append(part.assign(_year=y, _file=path.name))
+            lines.append(part_line)
         df = pd.concat(parts, ignore_index=True)
-        missing = [c for c in [*keys, s.value_column] if c not in df]
-        if missing:
-            raise InputDataError(f"{s.indicator}: columns {missing} missing in the yearly files; "
-                                 f"available: {', '.join(df.columns)}")
-        year, raw, source = df["_year"], df[s.value_column], s.indicator
+        # messages name the file and its own line: "y2020.csv line 7"
+        line = pd.Series([f"{f} line {n}" for f, n in zip(df["_file"], pd.concat(lines), strict=True)],
+                         index=df.index)
+        year, raw, source = df["_year"], df[s.value_column], f"monitor.series {s.indicator!r}"
     if line is None:
         line = pd.Series(np.arange(len(df)) + 2, index=df.index)
     key = df[keys[0]].astype("string").str.strip()
@@ -143,7 +151,14 @@ def read_series(cfg: QuartierConfig, s: SeriesConfig) -> pd.DataFrame:
         key = key.map(normalise_name)
     na = set(DEFAULT_NA_CODES) | set(s.na_values)
     value, _ = parse_numbers(raw, s.decimal, s.thousands, na, source, s.value_column, line)
-    out = pd.DataFrame({"key": key.to_numpy(), "year": pd.to_numeric(year).astype(int).to_numpy(),
+    check_range(value, s.unit, s.indicator, source, s.value_column, line)
+    year_text = year.astype("string").str.strip()
+    bad_year = ~year_text.str.fullmatch(r"(19|20)[0-9]{2}").fillna(False)
+    if bad_year.any():
+        raise InputDataError(f"{source}: lines {rows_preview(line[bad_year])} hold no year "
+                             f"({rows_preview(year_text[bad_year].fillna('').unique(), 4)}); a year "
+                             "is four digits like 2023 (or a date like 31.12.2023)")
+    out = pd.DataFrame({"key": key.to_numpy(), "year": year_text.astype(int).to_numpy(),
                         "value": value.to_numpy(), "line": line.to_numpy()})
     if s.count_column:
         out["count"] = parse_numbers(df[s.count_column], s.decimal, s.thousands, na, source,
@@ -225,8 +240,14 @@ def build_monitoring(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> tuple[pd.D
     notes: list[str] = []
     pieces = None
     rows = []
-    name_of = dict(zip(units["unit_name"].map(normalise_name), units["unit_id"], strict=False))
+    normalised = units["unit_name"].map(normalise_name)
+    name_of = dict(zip(normalised, units["unit_id"], strict=True))
     for s in m.series:
+        if s.join == "name" and normalised.duplicated().any():
+            raise InputDataError(
+                f"monitor.series {s.indicator!r}: unit names "
+                f"{rows_preview(sorted(set(units.loc[normalised.duplicated(keep=False), 'unit_name'])))} "
+                "occur more than once; join this series on ids")
         series = read_series(cfg, s)
         value, flag = _quality(series, s)
         series = series.assign(value=value, quality_flag=flag)
@@ -312,8 +333,12 @@ def area_share(units: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> pd.Series
 def zensus_vacancy(units: gpd.GeoDataFrame, grid_csv: Path) -> pd.Series:
     """Zensus 2011 vacancy rate per unit: 1 km cells (EPSG:3035) intersected with the units,
     weighted by cell area inside the unit × cell residents. -1/-9 codes are missing."""
-    df = pd.read_csv(grid_csv)
-    ok = (df["Leerstandsquote"] >= 0) & (df["Einwohner"] > 0)
+    cols = ["x", "y", "Einwohner", "Leerstandsquote"]
+    raw = read_csv_text(Path(grid_csv), None, "auto", cols)
+    require_columns(raw.df, cols, str(grid_csv), "monitor.zensus_grid")
+    df = pd.DataFrame({c: parse_numbers(raw.df[c], ".", None, set(), str(grid_csv), c, raw.line)[0]
+                       for c in cols})
+    ok = (df["Leerstandsquote"] >= 0) & (df["Einwohner"] > 0)   # -1 no data, -9 suppressed
     df = df[ok]
     cells = gpd.GeoDataFrame(df[["Einwohner", "Leerstandsquote"]],
                              geometry=shapely.box(df["x"] - 500, df["y"] - 500, df["x"] + 500,

@@ -123,9 +123,18 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
                                                            lineterminator="\r\n"))
 
 
+#: Longest text an xlsx cell holds (Excel's limit); longer text is cut, the CSV keeps all of it.
+XLSX_MAX_CHARS = 32767
+
+
 def write_xlsx(df: pd.DataFrame, path: str | Path, sheet: str = "Tabelle") -> Path:
-    """xlsx, formula-safe (no text cell starts a formula, control characters visible), atomically."""
+    """xlsx, formula-safe (no text cell starts a formula, control characters visible), atomically.
+    Text longer than Excel's 32,767 characters is cut with a marker (the CSV holds it whole)."""
     plain = spreadsheet_frame(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
+    for col in plain.columns:
+        if plain[col].dtype == object:
+            plain[col] = plain[col].map(lambda v: v if not isinstance(v, str) or len(v) <= XLSX_MAX_CHARS
+                                        else v[:XLSX_MAX_CHARS - 40] + " … [gekürzt, vollständig in der CSV]")
     return write_bytes_with(path, lambda tmp: plain.to_excel(tmp, index=False, sheet_name=sheet,
                                                              engine="openpyxl"))
 

@@ -421,7 +421,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
                             _exclusion(cfg))
     warnings += w
     say(f"selecting sites for {people} people (HiGHS)")
-    pop = units.set_index("unit_id")[cfg.population_column or "ew_2024"]
+    pop = units.set_index("unit_id")[cfg.population_column]
     result = select_sites(scored, units, pop, people, cfg.sites)
     result.warnings = warnings + result.warnings
     table = result.table.sort_values(["selected", "score"], ascending=[False, False])

@@ -88,8 +88,14 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
         gdf = pd.concat(parts, ignore_index=True)
         return gpd.GeoDataFrame(gdf, geometry="geometry", crs=4326)
     if layer.format == "overpass":
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        elements = doc["elements"] if isinstance(doc, dict) else doc
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            elements = doc["elements"] if isinstance(doc, dict) else doc
+            if not isinstance(elements, list):
+                raise TypeError("elements is not a list")
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, KeyError, TypeError) as exc:
+            raise InputDataError(f"{path}: not Overpass JSON with 'elements' ({type(exc).__name__}: "
+                                 f"{str(exc)[:200]})") from None
         df = pd.json_normalize(elements)
         df.columns = [c.removeprefix("tags.") for c in df.columns]
         # ways and relations come with `out center`: their point is the centre
@@ -145,7 +151,8 @@ def read_poi_layer(
     no_coords = geom.isna() | geom.is_empty | ~np.isfinite(geom.bounds.to_numpy()).all(axis=1)
     row["no_coordinates"] = int(no_coords.sum())
     if no_coords.any():
-        report.warnings.append(f"{label}: {int(no_coords.sum())} row(s) without coordinates dropped")
+        report.warnings.append(f"{label}: {int(no_coords.sum())} row(s) without usable coordinates "
+                               "(empty, or not a number such as '13.380.000') dropped")
     raw = raw[~no_coords]
     # areas (OSM polygons) and multipoints become one point each
     pts = raw.geometry.where(raw.geom_type == "Point", raw.geometry.representative_point())

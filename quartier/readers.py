@@ -260,7 +260,8 @@ def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[obj
     """All rows of one sheet from A1 (values, not formulas; merged cells filled with their
     top-left value; numbers as text in ``decimal``), the sheet's name and the number of merged
     ranges. Read with calamine (Rust), which takes a published workbook in milliseconds."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    import python_calamine as calamine
+    from python_calamine import CalamineWorkbook
 
     check_file(path, "table")
     with open(path, "rb") as fh:
@@ -283,7 +284,8 @@ def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[obj
         ws = wb.get_sheet_by_name(sheet)
         data = ws.to_python(skip_empty_area=False)
         merged = ws.merged_cell_ranges or []
-    except (CalamineError, ValueError, OSError) as exc:
+    except (calamine.CalamineError, calamine.XmlError, calamine.ZipError, calamine.PasswordError,
+            ValueError, OSError) as exc:
         raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: {exc})") from None
     width = max((len(r) for r in data), default=0)
     rows = [[None if v == "" else v for v in r] + [None] * (width - len(r)) for r in data]
@@ -314,8 +316,9 @@ def read_json_records(path: Path, year: str, key: str, indicators: list[str]) ->
     """Leipzig's statistics API: ``{"data": {year: {indicator: [{"value": v, key: name}, …]}}}``."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputDataError(f"{path}: not valid JSON ({exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputDataError(f"{path}: not valid JSON ({type(exc).__name__}: "
+                             f"{str(exc)[:200]})") from None
     try:
         by_indicator = doc["data"][str(year)]
         if not isinstance(by_indicator, dict):
@@ -380,6 +383,10 @@ def read_vector(path: Path, what: str, layer: str | None = None, encoding: str =
     for i, enc in enumerate(tries):
         try:
             gdf = pyogrio.read_dataframe(path, layer=layer, encoding=enc, **kwargs)
+            # C1 control characters in text come from reading cp1252 as latin-1 (a shapefile
+            # without .cpg): "€" would become U+0080; read it as cp1252 instead
+            if encoding == "auto" and enc is None and _has_c1(gdf):
+                continue
             break
         except UnicodeDecodeError as exc:
             if i + 1 == len(tries):
@@ -411,6 +418,14 @@ def read_vector(path: Path, what: str, layer: str | None = None, encoding: str =
         raise InputDataError(f"{path}: the file declares no CRS ({what}); set {crs_key} in the "
                              "config (e.g. 'EPSG:25832', or 'EPSG:4326' for lon/lat)")
     return gdf, notes
+
+
+def _has_c1(df: pd.DataFrame) -> bool:
+    for c in df.columns:
+        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+            if df[c].astype("string").str.contains("[\x80-\x9f]", regex=True).fillna(False).any():
+                return True
+    return False
 
 
 def _layers(path: Path) -> list:

@@ -117,6 +117,9 @@ def open_store(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
         An existing file is never changed by a refusal.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ReviewStoreError(f"{path}: is a folder; the review store is a file, e.g. "
+                               f"{path / 'review.sqlite'}")
     exists = path.exists() and path.stat().st_size > 0
     if readonly and not exists:
         raise ReviewStoreError(f"{path}: no review store here; run `quartier gaps detect` first or "
@@ -165,6 +168,29 @@ def _check_store(con: sqlite3.Connection, path: Path) -> None:
         raise ReviewStoreError(f"{path}: an incomplete review store (no table {', '.join(missing)}); "
                                "it was not changed. Restore it from a backup or choose another "
                                "--store path")
+    for table, wanted in _expected_columns().items():
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        if not wanted <= have:
+            raise ReviewStoreError(
+                f"{path}: table {table!r} lacks the columns {sorted(wanted - have)}: an SQLite file, "
+                "but not a quartier review store; it was not changed. Choose another --store path")
+    version = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if version is None or version[0] != SCHEMA_VERSION:
+        raise ReviewStoreError(
+            f"{path}: review store schema {version[0] if version else 'unknown'!r}, this quartier "
+            f"reads schema {SCHEMA_VERSION!r}; it was not changed. Use the quartier version that "
+            "wrote it")
+
+
+def _expected_columns() -> dict[str, set[str]]:
+    """The columns of every table of the schema (from the schema text itself)."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.executescript(_SCHEMA)
+        return {t: {r[1] for r in mem.execute(f"PRAGMA table_info({t})")}
+                for t in ("meta", "runs", "candidates", "decisions")}
+    finally:
+        mem.close()
 
 
 def _open_error(path: Path, exists: bool, exc: sqlite3.DatabaseError) -> ReviewStoreError:

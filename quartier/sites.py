@@ -38,7 +38,8 @@ from scipy.spatial import cKDTree
 from quartier.access import point_access
 from quartier.config import AccessConfig, QuartierConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.readers import check_file, read_csv_text, read_vector
+from quartier.load import parse_numbers
+from quartier.readers import cell_text, check_file, read_csv_text, read_vector
 
 SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
                 "penalty_status", "penalty_shelter", "unit_id", "reasons"]
@@ -74,16 +75,18 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     warnings = []
     if path.suffix.lower() == ".csv":
         used = [c for c in (s.x, s.y, s.id_column, s.capacity_column) if c]
-        df = read_csv_text(path, None, "auto", used).df
+        raw = read_csv_text(path, None, "auto", used)
+        df, line = raw.df, raw.line
         for col in (s.x, s.y, s.id_column, s.capacity_column):
             if col is None or col not in df:
                 raise InputDataError(f"{path}: column {col!r} not found; available: "
                                      f"{', '.join(df.columns)} (sites.x/y/id_column/capacity_column)")
-        xs = pd.to_numeric(df[s.x].str.replace(",", "."), errors="coerce")
-        ys = pd.to_numeric(df[s.y].str.replace(",", "."), errors="coerce")
+        xs, _ = parse_numbers(df[s.x], s.decimal, None, {""}, str(path), s.x, line)
+        ys, _ = parse_numbers(df[s.y], s.decimal, None, {""}, str(path), s.y, line)
         gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=s.crs or 4326)
     else:
         gdf, _ = read_vector(path, "sites.file", crs=s.crs, crs_key="sites.crs")
+        line = pd.Series(np.arange(len(gdf)) + 1, index=gdf.index)
     missing = ~np.isfinite(gdf.geometry.bounds.to_numpy()).all(axis=1)
     if missing.any():
         warnings.append(f"{path.name}: {int(missing.sum())} site(s) without coordinates dropped: "
@@ -93,11 +96,14 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     if len(dup):
         raise InputDataError(f"{path}: duplicate site ids {rows_preview(sorted(set(dup)))} in "
                              f"column {s.id_column!r}; each site needs its own id")
-    cap = pd.to_numeric(gdf[s.capacity_column], errors="coerce")
-    bad = cap.isna() | (cap < 0)
+    text = gdf[s.capacity_column].map(lambda v: cell_text(v, s.decimal), na_action="ignore")
+    cap, _ = parse_numbers(text, s.decimal, s.thousands, set(), str(path), s.capacity_column,
+                           line[gdf.index])
+    bad = cap.isna() | (cap < 0) | (cap != cap.round())
     if bad.any():
-        raise InputDataError(f"{path}: capacity must be a number ≥ 0; rows "
-                             f"{rows_preview(gdf.loc[bad, s.id_column])}")
+        raise InputDataError(f"{path}: column {s.capacity_column!r}: the capacity is a whole number "
+                             f"of places ≥ 0; sites {rows_preview(gdf.loc[bad, s.id_column])} hold "
+                             f"{rows_preview(gdf.loc[bad, s.capacity_column], 4)}")
     zero = cap == 0
     if zero.any():
         warnings.append(f"{path.name}: {int(zero.sum())} site(s) with capacity 0 are not "
@@ -106,7 +112,7 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         "site_id": gdf[s.id_column].astype(str).to_numpy(),
         "name": (gdf[s.name_column].astype(str) if s.name_column and s.name_column in gdf
                  else gdf[s.id_column].astype(str)).to_numpy(),
-        "capacity": np.minimum(cap.astype(int), s.max_places_per_site).to_numpy(),
+        "capacity": np.minimum(cap, s.max_places_per_site).astype(int).to_numpy(),
         "source": "illustrativ (Beispiel)" if s.illustrative else path.name,
     }, geometry=gdf.geometry.to_crs(cfg.city.crs).to_numpy(), crs=cfg.city.crs)
     return out, warnings
@@ -114,7 +120,10 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
 
 def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFrame:
     """Gap candidates as sites (reviewed ones first in the reasons), capacity from their area."""
-    sel = cadastre[cadastre["status"].isin(s.gap_statuses) & (cadastre.get("state", "") != "verwaist")]
+    # an orphaned candidate is gone; a replaced one lives on in its successor (one plot, one site)
+    sel = cadastre[cadastre["status"].isin(s.gap_statuses)
+                   & ~cadastre.get("state", pd.Series("", index=cadastre.index)).isin(
+                       ["verwaist", "ersetzt"])]
     return gpd.GeoDataFrame({
         "site_id": sel["gap_id"].to_numpy(),
         "name": (sel["gap_type"] + " " + sel["gap_id"]).to_numpy(),
@@ -188,6 +197,10 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
     table = sites.copy()
     table["selected"] = False
     table["places"] = 0
+    # a quarter without a population count has no cap: its sites cannot be placed honestly
+    known = population.reindex(units["unit_id"])
+    table["population_unknown"] = table["unit_id"].map(known.isna()).fillna(False).astype(bool)
+    table["eligible"] = table["eligible"] & ~table["population_unknown"]
     el = np.flatnonzero(table["eligible"].to_numpy())
     warnings: list[str] = []
     if not len(el):
@@ -286,6 +299,9 @@ def _reasons(table: gpd.GeoDataFrame, s: SitesConfig, cand: gpd.GeoDataFrame, op
             parts.insert(0, "nicht wählbar: außerhalb der Stadt")
         elif row.excluded:
             parts.insert(0, "nicht wählbar: in einer Ausschlussfläche")
+        elif row.population_unknown:
+            parts.insert(0, "nicht wählbar: Einwohnerzahl des Quartiers fehlt, die Quartierskappe "
+                         "ist nicht prüfbar")
         elif row.capacity < s.min_places:
             parts.insert(0, f"nicht wählbar: Kapazität {row.capacity} < {s.min_places}")
         else:

@@ -31,8 +31,11 @@ TEMPLATE = "{{7*7}}"
 PAYLOADS = [
     TEMPLATE, RCE, RCE_QUOTES, "{% if true %}IF{% endif %}", "${7*7}`", "=1+1", "+49 30 1",
     "-2+3", "@SUM(A1)", "\tTab", "\rCR", "[/]", "[bold red]x[/]", "<script>alert(1)</script>",
-    "Glocke\x07\x1b[31mrot", "Straße {#c#}",
+    "Glocke\x07\x1b[31mrot", "Straße {#c#} C:\\users\\temp \\x3cb\\x3e",
 ]
+#: Escape sequences a JS template literal would decode: an XSS through folium's tooltips and
+#: popups unless the backslash is neutralised; "C:\users" breaks the whole script.
+BACKSLASH = r"\x3cimg src=x onerror=document.body.className=666\x3e C:\users\temp"
 
 
 def unit_names() -> list[str]:
@@ -75,7 +78,7 @@ def write_city(folder: Path, **overrides) -> dict:
                      crs=CRS).to_file(folder / "landuse.gpkg", driver="GPKG")
     gpd.GeoDataFrame(geometry=[box(bx - 20, by - 20, bx + 120, by + 80)], crs=CRS).to_file(
         folder / "area.gpkg", driver="GPKG")
-    sites = pd.DataFrame({"site_id": ["S1", "S2"], "name": [RCE, "=HYPERLINK(1)"],
+    sites = pd.DataFrame({"site_id": ["S1", "S2"], "name": [RCE, BACKSLASH],
                           "x": [X0 + 125, X0 + 875], "y": [Y0 + 125, Y0 + 875],
                           "capacity": [60, 60]})
     sites.to_csv(folder / "sites.csv", index=False)

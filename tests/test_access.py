@@ -168,7 +168,7 @@ def test_bad_poi_input_warns_with_counts(tmp_path):
     row = rep.to_frame().iloc[0]
     assert row["no_coordinates"] == 1 and row["swapped_fixed"] == 1 and row["outside_dropped"] == 1
     text = " ".join(rep.warnings)
-    assert "1 row(s) without coordinates" in text and "lat/lon swapped" in text
+    assert "1 row(s) without usable coordinates" in text and "lat/lon swapped" in text
     assert "more than 2000 m outside" in text and "category 'arzt' has no POIs" in text
     swapped = shapely.get_coordinates(pois.geometry.values)[1]
     assert swapped == pytest.approx(shapely.get_coordinates(units.to_crs(CRS).geometry

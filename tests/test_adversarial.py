@@ -107,6 +107,7 @@ def test_payload_shows_as_literal_text_in_the_browser(hostile_run, tmp_path):
         assert "{{7*7}}" in dom          # the city name, layer names, legend: as written
         assert "Hostile 49" not in dom and "Kita 49" not in dom
         assert "<script>alert(1)</script>" not in dom
+        assert 'class="666"' not in dom   # no escape sequence decoded into markup
 
 
 def test_notebook_output_is_literal(hostile_run):

@@ -11,7 +11,20 @@ runner = CliRunner()
 
 
 def test_flag_writes_priority_contract(tmp_path):
-    res = runner.invoke(app, ["flag", str(BERLIN_CONFIG), "--out", str(tmp_path), "--top", "5"])
+    """`quartier flag` on Berlin's units and tables (the access part is tested by the demo)."""
+    import tomllib
+
+    import tomli_w
+
+    raw = tomllib.loads(BERLIN_CONFIG.read_text(encoding="utf-8"))
+    for section in ("pois", "access", "gaps", "sites", "monitor"):
+        raw.pop(section, None)
+    raw["units"]["path"] = str(BERLIN_CONFIG.parent / raw["units"]["path"])
+    for t in raw["tables"]:
+        t["path"] = str(BERLIN_CONFIG.parent / t["path"])
+    cfg = tmp_path / "berlin_flag.toml"
+    cfg.write_bytes(tomli_w.dumps(raw).encode("utf-8"))
+    res = runner.invoke(app, ["flag", str(cfg), "--out", str(tmp_path), "--top", "5"])
     assert res.exit_code == 0, res.output
     assert "Top 5 priority units" in res.output
     df = pd.read_csv(tmp_path / "priority.csv", dtype={"unit_id": str}, encoding="utf-8-sig")

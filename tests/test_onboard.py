@@ -389,6 +389,9 @@ def test_dynamics_from_two_tables_and_from_a_series(tmp_path):
                         f'status = [{{ column = "{names[1]}" }}]\n'
                         f'dynamics = [{{ column = "{names[1]}", base = "{names[0]}" }}]')
     text += f'''
+[flag]
+permutations = 99
+
 [monitor]
 [[monitor.series]]
 indicator = "miete"

@@ -19,30 +19,32 @@ from quartier.errors import InputDataError, QuartierError
 from quartier.load import load_city, parse_numbers, read_units
 from tests.conftest import tiny_config, tiny_units
 
-FAST = settings(max_examples=150, deadline=None,
+FAST = settings(max_examples=80, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 CONVENTIONS = [(",", "."), (",", " "), (",", None), (".", ","), (".", None), (".", "'")]
 
 
 def oracle(text: str, decimal: str, thousands: str | None) -> float | None:
-    """An independent reading of the number rule: a group separator only before groups of
-    exactly three digits; one decimal mark; an optional sign and exponent. None: not a number."""
+    """An independent reading of the number rule: ASCII digits; a group separator only before
+    groups of exactly three digits, the first group not starting with 0; one decimal mark; an
+    optional sign and exponent. None: not a number."""
     s = text.strip()
     sign = ""
     if s[:1] in "+-−":
         sign, s = ("-" if s[0] in "-−" else ""), s[1:]
     mantissa, _, exponent = s.partition("e") if "e" in s else s.partition("E")
-    if ("e" in s or "E" in s) and not re.fullmatch(r"[+-]?\d+", exponent):
+    if ("e" in s or "E" in s) and not re.fullmatch(r"[+-]?[0-9]+", exponent):
         return None
     whole, has_dec, frac = mantissa.partition(decimal)
-    if has_dec and not re.fullmatch(r"\d+", frac):
+    if has_dec and not re.fullmatch(r"[0-9]+", frac):
         return None
     seps = [c for c in (thousands or "") + " \u00a0\u202f"]
     groups = re.split("|".join(map(re.escape, seps)), whole) if whole else [""]
     if len(groups) > 1:
-        if not (re.fullmatch(r"\d{1,3}", groups[0]) and all(re.fullmatch(r"\d{3}", g) for g in groups[1:])):
+        if not (re.fullmatch(r"[1-9][0-9]{0,2}", groups[0])
+                and all(re.fullmatch(r"[0-9]{3}", g) for g in groups[1:])):
             return None
-    elif not re.fullmatch(r"\d*", groups[0]) or (groups[0] == "" and not has_dec):
+    elif not re.fullmatch(r"[0-9]*", groups[0]) or (groups[0] == "" and not has_dec):
         return None
     digits = "".join(groups)
     value = float(f"{sign}{digits or '0'}.{frac or '0'}e{exponent or '0'}")
@@ -59,7 +61,7 @@ def parse_one(text: str, decimal: str, thousands: str | None) -> float | None:
 
 
 @FAST
-@given(st.sampled_from(CONVENTIONS), st.text(alphabet="0123456789.,' -−e+\u00a0", max_size=14))
+@given(st.sampled_from(CONVENTIONS), st.text(alphabet="0123456789.,' -−e+\u00a0٨", max_size=14))
 def test_parser_agrees_with_an_independent_reading(convention, text):
     decimal, thousands = convention
     if not text.strip():
@@ -83,7 +85,7 @@ def test_formatted_numbers_read_back_exactly(convention, negative, integer, frac
     assert parse_one(text, decimal, thousands) == expected
 
 
-@FAST
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_tables_in_any_encoding_and_separator(data):
     sep = data.draw(st.sampled_from([";", ",", "\t", "|"]))
@@ -105,7 +107,7 @@ def test_generated_tables_in_any_encoding_and_separator(data):
     assert units["ew"].tolist() == [float(f"{i}.{f or '0'}") for i, f in values]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300), st.sampled_from([";", ","]), st.sampled_from(CONVENTIONS),
        st.sampled_from(["csv", "xlsx", "json"]), st.sampled_from(["auto", "utf-8", "cp1252"]))
 def test_random_bytes_as_a_table_never_a_traceback(blob, sep, convention, fmt, encoding):
