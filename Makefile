@@ -16,7 +16,7 @@ demo: $(STAMP)  ## run the whole pipeline on the embedded Berlin data, outputs i
 
 test: $(STAMP) chromium  ## lint + the test suite (slow scale tests excluded)
 	$(PY) -m ruff check quartier tests benchmarks
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadgroup
 
 chromium:  ## the browser tests open the maps in Debian's headless Chromium
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -24,7 +24,7 @@ chromium:  ## the browser tests open the maps in Debian's headless Chromium
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test-slow: $(STAMP)  ## the scale tests (Dask LocalCluster)
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -q -m slow -n 2
 
 test-all: $(STAMP) chromium
 	$(PY) -m pytest -q

@@ -64,12 +64,20 @@ def _palette(k: int) -> list[str]:
     return [YLORRD[i] for i in idx]
 
 
+def web_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame with its geometries simplified by :data:`SIMPLIFY_M` in the metric CRS and
+    reprojected to WGS84: done once for all layers of a map (geometries already in a
+    geographic CRS are taken as they are)."""
+    if gdf.crs is None or gdf.crs.is_geographic:
+        return gdf
+    simple = gdf.set_geometry(gdf.geometry.simplify(SIMPLIFY_M, preserve_topology=True))
+    return simple.to_crs(4326)
+
+
 def to_web(gdf: gpd.GeoDataFrame, columns: list[str], simplify: bool = True) -> gpd.GeoDataFrame:
     """Simplified WGS84 copy with the given columns, every value escaped text."""
     web = gdf[[*dict.fromkeys(columns), gdf.geometry.name]].copy()
-    if simplify:
-        web = web.set_geometry(web.geometry.simplify(SIMPLIFY_M, preserve_topology=True))
-    web = web.to_crs(4326)
+    web = web_geometry(web) if simplify else web.to_crs(4326)
     for col in dict.fromkeys(columns):
         web[col] = [_fmt(v) for v in web[col]]
     return web
@@ -222,6 +230,7 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
     accessibility, POIs, gap candidates by review status and selected sites."""
     t = TEXT[language]
     labels = labels or {}
+    units = web_geometry(units)   # every layer of the units shares one simplified WGS84 geometry
     fmap = new_map(units)
     base = units[["unit_id", "unit_name", "geometry"]]
     if flags is not None:

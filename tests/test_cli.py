@@ -1,11 +1,15 @@
 """The CLI is thin: it calls the pipeline, prints reports and fails cleanly on user errors."""
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from quartier.cli import app
 from quartier.flag import PRIORITY_COLUMNS
 from quartier.pipeline import BERLIN_CONFIG
+
+# the Berlin demo run is shared by these modules: keep them on one test worker
+pytestmark = pytest.mark.xdist_group("berlin_demo")
 
 runner = CliRunner()
 

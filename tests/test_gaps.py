@@ -108,6 +108,7 @@ def test_moabit_candidates(moabit):
     assert (moabit.intersection(parks).area < 1.0).all()
 
 
+@pytest.mark.slow
 def test_kaiserslautern_candidates():
     cfg = load_config(DATA_DIR / "kaiserslautern" / "quartier.toml")
     inp = read_gap_inputs(cfg)

@@ -12,6 +12,9 @@ from quartier.load import load_city
 from .browser import open_page
 from .conftest import tiny_config, tiny_units
 
+# the Berlin demo run is shared by these modules: keep them on one test worker
+pytestmark = pytest.mark.xdist_group("berlin_demo")
+
 EVIL = "<script>alert(1)</script><img src=x onerror=\"document.title='XSS'\">"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "maps" / "screenshots"
 

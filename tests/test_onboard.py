@@ -416,8 +416,13 @@ value_column = "median_eur_m2"
         f'dynamics = [{{ column = "{names[1]}", base = "{names[0]}" }}]',
         'dynamics = [{ series = "miete", year = 2024, base_year = 2018 }]')
     cfg.write_text(text, encoding="utf-8")
-    run(cfg, out)
-    prio2 = pd.read_csv(out / "priority.csv", encoding="utf-8-sig", dtype={"unit_id": str})
+    from quartier.flag import flag_units
+    from quartier.monitor import build_monitoring
+
+    series_cfg = load_config(cfg)
+    loaded, _ = load_city(series_cfg)
+    series, _ = build_monitoring(series_cfg, loaded)
+    prio2 = flag_units(loaded, series_cfg, series).table
     assert prio2.set_index("unit_id").loc["01100102", "miete_2018_2024_diff"] == \
         pytest.approx(row[change])
 

@@ -19,7 +19,7 @@ from quartier.errors import InputDataError, QuartierError
 from quartier.load import load_city, parse_numbers, read_units
 from tests.conftest import tiny_config, tiny_units
 
-FAST = settings(max_examples=80, deadline=None,
+FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 CONVENTIONS = [(",", "."), (",", " "), (",", None), (".", ","), (".", None), (".", "'")]
 
@@ -85,7 +85,7 @@ def test_formatted_numbers_read_back_exactly(convention, negative, integer, frac
     assert parse_one(text, decimal, thousands) == expected
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_tables_in_any_encoding_and_separator(data):
     sep = data.draw(st.sampled_from([";", ",", "\t", "|"]))
@@ -107,7 +107,7 @@ def test_generated_tables_in_any_encoding_and_separator(data):
     assert units["ew"].tolist() == [float(f"{i}.{f or '0'}") for i, f in values]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300), st.sampled_from([";", ","]), st.sampled_from(CONVENTIONS),
        st.sampled_from(["csv", "xlsx", "json"]), st.sampled_from(["auto", "utf-8", "cp1252"]))
 def test_random_bytes_as_a_table_never_a_traceback(blob, sep, convention, fmt, encoding):

@@ -10,6 +10,9 @@ from quartier.config import SitesConfig
 from quartier.errors import InputDataError
 from quartier.sites import capacity_from_area, select_sites
 
+# the Berlin demo run is shared by these modules: keep them on one test worker
+pytestmark = pytest.mark.xdist_group("berlin_demo")
+
 CRS = "EPSG:25833"
 
 

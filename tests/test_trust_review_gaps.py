@@ -265,6 +265,7 @@ def test_osm_file_with_negative_ids(tmp_path):
 # ------------------------------------------------------------------ 6. Moabit in another UTM zone
 
 
+@pytest.mark.slow
 def test_moabit_gaps_in_utm_zone_32():
     cfg = load_config(BERLIN_CONFIG)
     result = {}
