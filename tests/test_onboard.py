@@ -115,8 +115,10 @@ def test_boundary_file_in_cp1252(tmp_path, plr, kind):
     toml = init(cfg, path, BERLIN / "mss" / "mss_2021_index_indikatoren_plr.csv")
     if kind == "geojson":
         assert toml["units"]["encoding"] == "cp1252"
-    loaded, report = load_city(load_config(cfg))
-    assert report.tables[0].matched == 542
+    run(cfg, tmp_path / "out")
+    loaded = units_csv(tmp_path / "out")
+    report = pd.read_csv(tmp_path / "out" / "join_report.csv", encoding="utf-8-sig")
+    assert report.iloc[-1]["matched"] == "542/542"
     assert "Stülerstraße" in set(loaded["unit_name"]) and "Schloßstraße" in set(loaded["unit_name"])
 
 
@@ -197,10 +199,11 @@ def test_wide_by_year_table(tmp_path, plr, population_years):
     toml = init(cfg, BERLIN / "lor" / "lor_planungsraeume_2021.gpkg", tmp_path / "einwohner_jahre.csv")
     t = toml["tables"][-1]
     assert (t["layout"], t["year"], t["variable_column"]) == ("wide_years", "2024", "Merkmal")
-    loaded, report = load_city(load_config(cfg))
-    assert report.tables[-1].matched == 542
+    run(cfg, tmp_path / "out")
+    report = pd.read_csv(tmp_path / "out" / "join_report.csv", encoding="utf-8-sig")
+    assert report.iloc[-1]["matched"] == "542/542"
     want = population_years[population_years["year"] == 2024].set_index("area_id")
-    row = loaded.set_index("unit_id").loc["09300920"]
+    row = units_csv(tmp_path / "out").set_index("unit_id").loc["09300920"]
     assert row["einwohner"] == float(want.loc["09300920", "inhabitants"])
     assert row["ab_65_jahre"] == float(want.loc["09300920", "inhabitants_age_above_65"])
     # all years through [[monitor.series]]
@@ -299,9 +302,10 @@ def test_aliases_and_rows_covering_several_units(tmp_path, leipzig_units):
     t = toml["tables"][-1]
     assert t["aliases"] == {"Zentrum und Zentrum-Ost": ["Zentrum", "Zentrum-Ost"],
                             "Plagwits": "Plagwitz"}
+    run(cfg, tmp_path / "out")
     loaded, report = load_city(load_config(cfg))
     assert report.tables[-1].matched == 63 and not report.tables[-1].only_in_table
-    by_name = loaded.set_index("unit_name")["anteil_arbeitslose_in_pct"]
+    by_name = units_csv(tmp_path / "out").set_index("unit_name")["anteil_arbeitslose_in_pct"]
     assert by_name["Zentrum"] == by_name["Zentrum-Ost"] == 99
     assert by_name["Plagwitz"] == rows["Plagwitz"]
     assert any("covers 2 units" in n for n in report.tables[-1].notes)
@@ -342,9 +346,10 @@ def test_sum_rows_sharing_a_name_with_a_unit(tmp_path, leipzig_units):
     cfg = tmp_path / "quartier.toml"
     toml = init(cfg, leipzig_units, tmp_path / "ew.csv")
     assert toml["tables"][-1]["drop_where"] == {"Ebene": ["Stadt", "Stadtbezirk"]}
-    loaded, report = load_city(load_config(cfg))
-    assert report.tables[-1].matched == 63
-    assert loaded.set_index("unit_name").loc["Zentrum", "einwohner"] == 100 + names.index("Zentrum")
+    printed = run(cfg, tmp_path / "out")
+    assert "63/63" in printed
+    got = units_csv(tmp_path / "out").set_index("unit_name")
+    assert got.loc["Zentrum", "einwohner"] == 100 + names.index("Zentrum")
 
 
 # ----------------------------------------------------------------- 7. xlsx as published
