@@ -114,6 +114,7 @@ def print_run(result: pipeline.RunResult) -> None:
     if result.access is not None:
         print_access(result.access)
     print_priority(result)
+    print_areas(result)
     if result.gaps is not None:
         print_gaps(result.gaps)
     if result.sites is not None:
@@ -169,6 +170,25 @@ def flag(config: ConfigArg, out: OutOpt = Path("out"),
         result = pipeline.flag(load_config(config), out, progress=say)
     print_join_report(result.report)
     print_priority(result, top)
+    _print_files(result.files)
+
+
+def print_areas(result: pipeline.RunResult) -> None:
+    if result.flags is None or result.flags.areas is None:
+        return
+    a = result.flags.areas
+    cols = ["area_id", "area_name", "n_members", "n_gap_closers", "residents",
+            "mean_status_index", "dominant_reasons"]
+    print_frame(a.areas[cols], f"{len(a.areas)} action areas (Aktionsräume)", 50)
+    print_notes(a.notes)
+
+
+@app.command()
+def areas(config: ConfigArg, out: OutOpt = Path("out")) -> None:
+    """Propose action areas: contiguous groups of flagged units, DIR/areas.csv (+ .xlsx, .gpkg)."""
+    with _user_errors(), _status("areas") as say:
+        result = pipeline.areas(load_config(config), out, progress=say)
+    print_areas(result)
     _print_files(result.files)
 
 

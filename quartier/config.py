@@ -313,6 +313,44 @@ class FlagConfig(_Strict):
     single_facility_min_abs_z: float = Field(2.5, description="|z| at or above this is extreme")
 
 
+class PriorityConfig(_Strict):
+    """``priority_score = w_status · status_index + w_dynamics · dynamics_index
+    + w_hotspot · [Gi* Hot Spot] + w_rule · (threshold rules hit)``, and which units are
+    *flagged*: a unit is flagged when any of the configured criteria holds."""
+
+    status_weight: float = Field(1.0, ge=0)
+    dynamics_weight: float = Field(0.5, ge=0)
+    hotspot_weight: float = Field(0.5, ge=0)
+    rule_weight: float = Field(0.25, ge=0)
+    flag_classes: list[str] | None = Field(
+        None, description="status classes that flag a unit (default: the two lowest of "
+        "index.status_labels, e.g. niedrig and sehr niedrig)")
+    flag_min_rules: int | None = Field(None, ge=1, description="flag units with at least this "
+                                       "many threshold rules hit")
+    flag_top_pct: float | None = Field(None, gt=0, le=100, description="flag this share (%) of the "
+                                       "scored units with the highest priority_score")
+
+
+class AreasConfig(_Strict):
+    """Action areas: contiguous groups of flagged units (region growing over Queen contiguity)."""
+
+    min_residents: float = Field(5000, ge=0, description="an area holds at least this many")
+    max_residents: float = Field(40000, gt=0, description="… and at most this many residents")
+    max_areas: int | None = Field(None, ge=1, description="keep the areas of highest mean priority")
+    max_gap_share: float = Field(0.2, ge=0, lt=1, description="share of members that may be "
+                                 "unflagged units closing a gap")
+    gap_min_flagged_share: float = Field(0.5, gt=0, le=1, description="an unflagged unit closes a "
+                                         "gap when at least this share of its neighbours are "
+                                         "flagged (and it touches two or more)")
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AreasConfig:
+        if self.max_residents < self.min_residents:
+            raise ValueError("max_residents must be at least min_residents")
+        return self
+
+
 class PoiLayer(_Strict):
     """One source of points of interest mapped to one category."""
 
@@ -639,6 +677,8 @@ class QuartierConfig(_Strict):
     tables: list[TableConfig] = Field(default_factory=list)
     index: IndexConfig | None = None
     flag: FlagConfig = FlagConfig()
+    priority: PriorityConfig = PriorityConfig()
+    areas: AreasConfig | None = None
     map: MapConfig | None = None
     pois: list[PoiLayer] = Field(default_factory=list)
     access: AccessConfig | None = None
@@ -663,6 +703,13 @@ class QuartierConfig(_Strict):
         merged = [t.name for t in self.tables if t.level == "merged"]
         if merged and (self.units is None or self.units.dissolve_by is None):
             raise ValueError(f"tables {merged} have level = 'merged', but units.dissolve_by is not set")
+        return self
+
+    @model_validator(mode="after")
+    def _areas_need_index_and_population(self) -> QuartierConfig:
+        if self.areas is not None and (self.index is None or not self.population_column):
+            raise ValueError("[areas] needs [index] (which units are flagged) and population_column "
+                             "(the residents per area)")
         return self
 
     @model_validator(mode="after")

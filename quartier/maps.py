@@ -42,20 +42,21 @@ CLUSTER_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab
 SIMPLIFY_M = 5.0
 
 TEXT = {
-    "de": {"status": "Status-Index", "priority": "Auffällige Quartiere (Top 20)",
+    "de": {"status": "Status-Index", "priority": "Gekennzeichnete Quartiere",
            "clusters": "Cluster (explorativ)", "hotspots": "Hot Spots (Gi*)",
            "access": "Erreichbarkeit (0–100)", "gaps": "Baulücken nach Prüfstatus",
            "sites": "Standorte Unterbringung", "no_data": "keine Daten / nicht bewertet",
-           "reasons": "Gründe", "name": "Name", "id": "Nr.", "rank": "Priorität",
-           "selected": "ausgewählt", "not_selected": "nicht ausgewählt",
-           "poi": "Einrichtungen", "rent": "Angebotsmiete: Änderung 3 Jahre (%)"},
-    "en": {"status": "Status index", "priority": "Priority quarters (top 20)",
+           "reasons": "Gründe", "flag": "gekennzeichnet wegen", "name": "Name", "id": "Nr.",
+           "rank": "Priorität", "selected": "ausgewählt", "not_selected": "nicht ausgewählt",
+           "poi": "Einrichtungen", "rent": "Angebotsmiete: Änderung 3 Jahre (%)",
+           "areas": "Aktionsräume"},
+    "en": {"status": "Status index", "priority": "Flagged quarters",
            "clusters": "Clusters (exploratory)", "hotspots": "Hot spots (Gi*)",
            "access": "Accessibility (0–100)", "gaps": "Building gaps by review status",
            "sites": "Housing sites", "no_data": "no data / not scored", "reasons": "Reasons",
-           "name": "Name", "id": "No.", "rank": "Priority", "selected": "selected",
-           "not_selected": "not selected", "poi": "Facilities",
-           "rent": "Offer rent: 3-year change (%)"},
+           "flag": "flagged for", "name": "Name", "id": "No.", "rank": "Priority",
+           "selected": "selected", "not_selected": "not selected", "poi": "Facilities",
+           "rent": "Offer rent: 3-year change (%)", "areas": "Action areas"},
 }
 
 
@@ -203,6 +204,28 @@ def poi_layers(pois: gpd.GeoDataFrame, labels: dict[str, str], fmap: folium.Map,
         layer.add_to(fmap)
 
 
+AREA_COLOUR = "#6a3d9a"
+
+
+def area_layer(areas: gpd.GeoDataFrame, fmap: folium.Map, t: dict[str, str]) -> None:
+    """Action areas as thick outlines; name, residents, members and reasons in the popup."""
+    web = to_web(areas.assign(residents=areas["residents"].round(0)),
+                 ["area_id", "area_name", "residents", "n_members", "n_gap_closers",
+                  "dominant_reasons"])
+    web["popup"] = [f"<b>{a} {n}</b><br>{r} Einwohner, {m} Einheiten ({g} Lückenschluss)<br>{d}"
+                    for a, n, r, m, g, d in zip(web["area_id"], web["area_name"], web["residents"],
+                                                web["n_members"], web["n_gap_closers"],
+                                                web["dominant_reasons"], strict=True)]
+    folium.GeoJson(web, name=_fmt(f"{t['areas']} ({len(areas)})"),
+                   style_function=lambda _f: {"fill": True, "fillColor": AREA_COLOUR,
+                                              "fillOpacity": 0.08, "color": AREA_COLOUR,
+                                              "weight": 3.5},
+                   tooltip=_popup_fields({"area_id": "Nr.", "area_name": t["name"]}),
+                   popup=folium.GeoJsonPopup(fields=["popup"], aliases=[""], max_width=420),
+                   ).add_to(fmap)
+    _add_legend(fmap, legend_html(t["areas"], [f"{len(areas)} Aktionsräume"], [AREA_COLOUR]))
+
+
 def site_layer(sites: gpd.GeoDataFrame, fmap: folium.Map, t: dict[str, str]) -> None:
     """Selected sites as circles sized by places, the others small and grey; reasons in popups."""
     web = to_web(sites, ["site_id", "name", "places", "score", "reasons"], simplify=False)
@@ -225,7 +248,8 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
                  cadastre: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None,
                  indicator: tuple[str, str] | None = None, labels: dict[str, str] | None = None,
                  language: str = "de", housing: pd.DataFrame | None = None,
-                 index_name: str | None = None) -> folium.Map:
+                 index_name: str | None = None, areas: gpd.GeoDataFrame | None = None
+                 ) -> folium.Map:
     """One map with a layer control: index, indicator, priority outlines, clusters, hot spots,
     accessibility, POIs, gap candidates by review status and selected sites."""
     t = TEXT[language]
@@ -239,12 +263,14 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
                "dynamics_class": "Dynamik", "priority_rank": t["rank"]}
         categorical(f, "status_class", STATUS_COLOURS, index_name or t["status"], tip, "reasons", fmap,
                     no_data=t["no_data"])
-        top = f[f["priority_rank"].le(20).fillna(False)]
-        folium.GeoJson(to_web(top, ["unit_id", "unit_name", "priority_rank"]),
-                       name=_fmt(t["priority"]),
-                       style_function=lambda _f: {"fill": False, "color": "#000", "weight": 3},
-                       tooltip=_popup_fields({"priority_rank": t["rank"], "unit_name": t["name"]}),
-                       ).add_to(fmap)
+        marked = f[f["flagged"].fillna(False).astype(bool)] if "flagged" in f else f.iloc[:0]
+        if len(marked):
+            folium.GeoJson(to_web(marked, ["unit_id", "unit_name", "priority_rank", "flag_reason"]),
+                           name=_fmt(f"{t['priority']} ({len(marked)})"),
+                           style_function=lambda _f: {"fill": False, "color": "#000", "weight": 2.5},
+                           tooltip=_popup_fields({"priority_rank": t["rank"], "unit_name": t["name"],
+                                                  "flag_reason": t["flag"]}),
+                           ).add_to(fmap)
         if "cluster_name" in f:
             names = f["cluster"].astype(int)
             colours = {int(c): CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)]
@@ -259,6 +285,8 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
         categorical(f, "hotspot", HOTSPOT_COLOURS, t["hotspots"],
                     {"unit_name": t["name"], "hotspot": "Gi*", "lisa": "LISA"}, None, fmap,
                     show=False, no_data="nicht signifikant")
+    if areas is not None and len(areas):
+        area_layer(areas, fmap, t)
     if indicator is not None:
         choropleth(units, indicator[0], indicator[1], fmap=fmap, show=False)
     if access is not None:

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from quartier import access as access_mod
+from quartier import areas as areas_mod
 from quartier import maps, review
 from quartier import monitor as monitor_mod
 from quartier import network as network_mod
@@ -147,10 +148,10 @@ def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], N
 ACCESS_PREFIXES = ("dist_", "share_within_", "access_score")
 
 
-def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
-                     ) -> tuple[FlagResult, AccessResult | None]:
-    """Flag the units; where the config has [access], the priority list gains the access columns."""
-    acc = compute_access(cfg, units, say) if cfg.access is not None else None
+def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
+                  ) -> FlagResult:
+    """Index, flag and priority (with the monitoring series where the dynamics use them), and
+    the action areas where the config has [areas] (their ids join the priority table)."""
     series = None
     if any(r.series for r in [*cfg.index.status, *cfg.index.dynamics]):
         if cfg.monitor is None:
@@ -159,6 +160,45 @@ def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable
         series, _ = monitor_mod.build_monitoring(cfg, units)
     say(f"index, thresholds, clusters, hot spots ({cfg.flag.permutations} permutations)")
     flags = flag_units(units, cfg, series)
+    if cfg.areas is not None:
+        say("action areas (region growing over the contiguity graph)")
+        flags.areas = areas_mod.build_areas(units, flags.table.sort_index(),
+                                            units[cfg.population_column], cfg.areas, cfg.labels())
+        flags.table = flags.table.join(flags.areas.membership[["area_id", "area_role"]])
+    return flags
+
+
+def write_areas(result: areas_mod.AreasResult, flags: FlagResult, units: gpd.GeoDataFrame,
+                cfg: QuartierConfig, out: Path) -> list[Path]:
+    """areas.csv/.xlsx/.gpkg and areas_validation.csv (areas against the simple baseline)."""
+    files = write_table(result.areas, out / "areas.csv")
+    files.append(write_gpkg(result.areas, out / "areas.gpkg", "areas"))
+    lowest = cfg.index.status_labels[-1]
+    files += write_table(areas_mod.validation(result, flags.table, units, lowest),
+                         out / "areas_validation.csv")
+    return files
+
+
+def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
+          ) -> RunResult:
+    """Load, flag and propose the action areas: DIR/areas.csv (+ .xlsx, .gpkg) and
+    areas_validation.csv."""
+    say = progress or (lambda _msg: None)
+    if cfg.areas is None or cfg.index is None:
+        raise ConfigError("`quartier areas` needs the [index] and [areas] sections")
+    out = prepare_out_dir(out_dir)
+    units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
+    flags = compute_flags(cfg, units, say)
+    files = write_flags(flags, out) + write_areas(flags.areas, flags, units, cfg, out)
+    return RunResult(units=units, report=report, flags=flags, files=files)
+
+
+def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
+                     ) -> tuple[FlagResult, AccessResult | None]:
+    """Flag the units; where the config has [access], the priority list gains the access columns."""
+    acc = compute_access(cfg, units, say) if cfg.access is not None else None
+    flags = compute_flags(cfg, units, say)
     if acc is not None:
         cols = [c for c in acc.table.columns if c.startswith(ACCESS_PREFIXES)]
         flags.table = flags.table.join(acc.table[cols])
@@ -195,6 +235,8 @@ def run(
     if cfg.index is not None:
         flags, acc = flag_with_access(cfg, units, say)
         files += write_flags(flags, out)
+        if flags.areas is not None:
+            files += write_areas(flags.areas, flags, units, cfg, out)
     elif cfg.access is not None:
         acc = compute_access(cfg, units, say)
     if acc is not None:
@@ -237,7 +279,8 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
                              site_result.table if site_result else None, indicator, labels,
                              cfg.city.language,
                              mon.signals if mon is not None and mon.signals is not None else None,
-                             index_name=cfg.index.name if cfg.index is not None else None)
+                             index_name=cfg.index.name if cfg.index is not None else None,
+                             areas=flags.areas.areas if flags is not None and flags.areas else None)
     files = [maps.save(fmap, out / "quartier_map.html", f"quartier – {cfg.city.name}")]
     if indicator is not None:
         single = maps.choropleth(units, indicator[0], indicator[1], cfg.map.scheme, cfg.map.k)
@@ -260,6 +303,7 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
         for cls, n in t["status_class"].value_counts().items():
             figures[f"Status {cls}"] = int(n)
         figures["Hot Spots"] = int((t["hotspot"] == "Hot Spot").sum())
+        figures["gekennzeichnet"] = int(t["flagged"].sum())
         top = t[t["priority_rank"].le(20).fillna(False)].sort_values("priority_rank")
         sections.append(("Die 20 Quartiere mit der höchsten Priorität", report_mod.table_html(
             top[["priority_rank", "unit_id", "unit_name", "status_class", "dynamics_class",
@@ -278,6 +322,15 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                 f"Bootstrap-ARI {m['stability_ari_mean']:.2f}); {m['n_not_clustered']} Einheiten "
                 "ohne vollständige Kontextindikatoren.</p>")
                 + report_mod.table_html(prof[["cluster", "Profil", "n_units"]])))
+    if flags is not None and flags.areas is not None:
+        a = flags.areas
+        figures["Aktionsräume"] = len(a.areas)
+        cols = ["area_id", "area_name", "district", "n_members", "n_gap_closers", "residents",
+                "mean_status_index", "share_flagged_pct", "dominant_reasons", "compactness"]
+        sections.append(("Aktionsräume", report_mod.table_html(a.areas[cols], 100)
+                         + "".join(f"<p class='note'>{html_text(n)}</p>" for n in a.notes)))
+        sections.append(("Aktionsräume gegen die einfache Zusammenfassung", report_mod.table_html(
+            areas_mod.validation(a, flags.table, units, cfg.index.status_labels[-1]))))
     if acc is not None:
         if acc.city_share_supermarkt_500m_pct is not None:
             figures["Einwohner ≤ 500 m Fußweg zum Supermarkt"] = (
