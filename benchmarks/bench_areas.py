@@ -14,11 +14,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import best_of, generated_grid_units, report
 from libpysal.weights import Queen
 from scipy.ndimage import gaussian_filter
 from scipy.sparse.csgraph import connected_components
 
+from _common import best_of, generated_grid_units, report
 from quartier.areas import build_areas
 from quartier.config import AreasConfig, load_config
 from quartier.flag import flag_units

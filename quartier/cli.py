@@ -356,6 +356,29 @@ def monitor(config: ConfigArg, out: OutOpt = Path("out")) -> None:
 
 
 @app.command()
+def profile(
+    config: ConfigArg,
+    unit_ids: Annotated[list[str] | None, typer.Argument(help="units to profile (default: the "
+                                                        "flagged ones)")] = None,
+    every: Annotated[bool, typer.Option("--all", help="a profile for every unit")] = False,
+    flagged: Annotated[bool, typer.Option("--flagged", help="the flagged units (the default)")] = False,
+    store: Annotated[Path | None, typer.Option(help="review store: show its gap candidates")] = None,
+    pdf: Annotated[bool, typer.Option(help="also PDF (headless Chromium, where installed)")] = False,
+    out: OutOpt = Path("out"),
+) -> None:
+    """Quarter profiles: DIR/profiles/index.html and one printable page per unit and area."""
+    with _user_errors(), _status("profile") as say:
+        if sum([bool(unit_ids), every, flagged]) > 1:
+            raise ConfigError("give unit ids, --all or --flagged, one of them")
+        result = pipeline.profiles(load_config(config), out, unit_ids, every, store, pdf,
+                                   progress=say)
+    pages = [f for f in result.files if f.suffix == ".html"]
+    say_plain(f"{len(pages) - 1} profile(s), index: {pages[0]}")
+    if pdf and not any(f.suffix == ".pdf" for f in result.files):
+        say_plain("no PDF: Chromium is not installed (apt-get install chromium)", "yellow")
+
+
+@app.command()
 def demo(out: OutOpt = Path("maps")) -> None:
     """Run the whole pipeline on the embedded Berlin data."""
     with _user_errors(), _status("demo Berlin") as say:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -16,6 +17,7 @@ from quartier import maps, review
 from quartier import monitor as monitor_mod
 from quartier import network as network_mod
 from quartier import population as population_mod
+from quartier import profiles as profiles_mod
 from quartier import report as report_mod
 from quartier.check import require_loaded_columns
 from quartier.config import QuartierConfig
@@ -255,9 +257,76 @@ def run(
         files += write_monitor(mon, out)
     say("drawing the maps")
     files += draw_maps(cfg, units, flags, acc, gap_result, site_result, out, mon)
+    if flags is not None:
+        say("quarter profiles of the flagged units and the action areas")
+        ctx = profile_context(cfg, units, flags, acc,
+                              read_cadastre(gap_result.store) if gap_result else None,
+                              site_result.table if site_result else None,
+                              mon.long if mon is not None else None)
+        files += profiles_mod.write_profiles(ctx, select_profiles(units, ctx.table, None, False),
+                                             out / "profiles")
     files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out, mon))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
                      sites=site_result, gaps=gap_result, monitor=mon)
+
+
+def profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
+                    acc: AccessResult | None = None, cadastre: gpd.GeoDataFrame | None = None,
+                    sites: gpd.GeoDataFrame | None = None, series: pd.DataFrame | None = None
+                    ) -> profiles_mod.ProfileContext:
+    """What the quarter profiles draw on, from the results of a run."""
+    table = flags.table.sort_index()
+    if cfg.population_column:
+        table = table.assign(_residents=units[cfg.population_column])
+    labels = cfg.labels()
+    access_labels = {k: v.label for k, v in cfg.access.categories.items()} if cfg.access else {}
+    return profiles_mod.ProfileContext(
+        units=units, table=table, labels=labels, city=cfg.city.name, index_name=cfg.index.name,
+        index_columns=list(dict.fromkeys(r.name for r in [*cfg.index.status, *cfg.index.dynamics])),
+        sources=cfg.city.sources, access=acc.table if acc is not None else None,
+        access_labels=access_labels, cadastre=cadastre, sites=sites, series=series,
+        areas=flags.areas.areas if flags.areas is not None else None)
+
+
+def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | None = None,
+             every: bool = False, store: str | Path | None = None, pdf: bool = False,
+             progress: Callable[[str], None] | None = None) -> RunResult:
+    """Quarter profiles: DIR/profiles/index.html and one page per unit (the given ids, all, or
+    by default the flagged units) and per action area; PDFs with ``pdf`` where Chromium is
+    installed. ``store``: a review store whose gap candidates the pages show."""
+    say = progress or (lambda _msg: None)
+    if cfg.index is None:
+        raise ConfigError("profiles need the [index] section")
+    out = prepare_out_dir(out_dir)
+    units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
+    flags, acc = flag_with_access(cfg, units, say)
+    series = None
+    if cfg.monitor is not None:
+        say("time series for the history")
+        series, _ = monitor_mod.build_monitoring(cfg, units)
+    cadastre = read_cadastre(store) if store else None
+    ctx = profile_context(cfg, units, flags, acc, cadastre, None, series)
+    positions = select_profiles(units, ctx.table, unit_ids, every)
+    say(f"writing {len(positions)} unit profiles")
+    files = profiles_mod.write_profiles(ctx, positions, out / "profiles", with_areas=not unit_ids)
+    if pdf:
+        say("printing the profiles to PDF (headless Chromium)")
+        files += profiles_mod.print_pdf(files)
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
+
+
+def select_profiles(units: gpd.GeoDataFrame, table: pd.DataFrame, unit_ids: list[str] | None,
+                    every: bool) -> list[int]:
+    """Row positions of the units to profile: the ids given, every unit, or the flagged ones."""
+    if unit_ids:
+        unknown = sorted(set(unit_ids) - set(units["unit_id"]))
+        if unknown:
+            raise ConfigError(f"unit ids {unknown[:10]} are not among the units")
+        return [int(i) for i in np.flatnonzero(units["unit_id"].isin(unit_ids))]
+    if every:
+        return list(range(len(units)))
+    return [int(i) for i in np.flatnonzero(table["flagged"].fillna(False).to_numpy(dtype=bool))]
 
 
 def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | None,
