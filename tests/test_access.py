@@ -24,6 +24,9 @@ from quartier.population import raster_origins
 
 from .conftest import tiny_config, tiny_units
 
+# the module's Berlin fixture is computed once: keep its tests on one worker
+pytestmark = pytest.mark.xdist_group("berlin_access")
+
 CRS = "EPSG:25833"
 
 

@@ -13,6 +13,9 @@ from quartier.areas import build_areas, gap_closers, validation
 from quartier.config import AreasConfig, PriorityConfig
 from quartier.flag import flag_units, priority, queen_adjacency
 
+# the module's Berlin fixture is computed once: keep its tests on one worker
+pytestmark = pytest.mark.xdist_group("berlin_areas")
+
 
 def grid(nx: int, ny: int, size: float = 100.0) -> gpd.GeoDataFrame:
     """GENERATED nx × ny square units, ids u<row><col>."""
