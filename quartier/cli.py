@@ -306,6 +306,38 @@ def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
     _print_files(files)
 
 
+@gaps_app.command("serve")
+def gaps_serve(
+    store: StoreArg,
+    config: Annotated[Path | None, typer.Option(help="city config: buildings, streets and units "
+                                                "on the map")] = None,
+    host: Annotated[str, typer.Option(help="address to listen on; anything but loopback needs "
+                                      "the token printed at start")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port (0: a free one)")] = 8765,
+    token: Annotated[str | None, typer.Option(help="token for --host other than loopback "
+                                              "(default: a random one)")] = None,
+) -> None:
+    """Review the candidates in the browser: map, list, facts, history, decisions, export."""
+    import secrets
+
+    from quartier import serve
+
+    with _user_errors():
+        if token is None and not serve.is_loopback(host):
+            token = secrets.token_urlsafe(18)
+        with _status("gaps serve") as say:
+            say("reading the store" + (" and the config's buildings, streets, units" if config
+                                       else ""))
+            app_ = serve.create_app(store, load_config(config) if config else None, host, token)
+            sock = serve.bind(host, port)
+        say_plain(f"Baulückenkataster: open {serve.address(host, sock, token)} in a browser "
+                  "(Ctrl-C stops)", "bold")
+        if token:
+            say_plain("reachable from other machines: the token in the address is required on "
+                      "every request; share it only with the reviewers")
+        serve.run_server(app_, sock)
+
+
 def print_sites(result) -> None:
     for w in result.warnings:
         say_plain(w, "yellow")

@@ -59,7 +59,14 @@ class ReviewStoreError(QuartierError):
 
 
 class ConflictError(ReviewStoreError):
-    """Someone else decided on this candidate since the reviewer looked at it."""
+    """Someone else decided on a candidate since the reviewer looked at it.
+
+    ``conflicts`` maps each such gap_id to the decision now in force (see :func:`latest_decision`).
+    """
+
+    def __init__(self, message: str, conflicts: dict[str, dict] | None = None) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts or {}
 
 
 @dataclass
@@ -331,30 +338,80 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
     return report
 
 
-def decide(con: sqlite3.Connection, gap_id: str, status: str, reviewer: str, note: str = "",
-           expected: int | None = None) -> int:
-    """Record a decision; returns its id. ``expected`` = the decision id the reviewer saw (0 for
-    none): if the current one differs, :class:`ConflictError` and nothing is written."""
+def latest_decision(con: sqlite3.Connection, gap_id: str) -> dict | None:
+    """The current decision on a candidate (``decision_id``, ``status``, ``reviewer``, ``note``,
+    ``timestamp``), or None while it is undecided (status "offen", version 0)."""
+    row = con.execute("SELECT decision_id, status, reviewer, note, timestamp FROM decisions "
+                      "WHERE gap_id = ? ORDER BY decision_id DESC LIMIT 1", (gap_id,)).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("decision_id", "status", "reviewer", "note", "timestamp"), row, strict=True))
+
+
+def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status: str,
+                reviewer: str, note: str = "") -> list[int]:
+    """Record one decision on several candidates, all or none (one transaction).
+
+    Parameters
+    ----------
+    expected
+        gap_id → the decision id (the *version*) the reviewer saw, 0 for an undecided candidate,
+        None to decide without a check.
+    status, reviewer, note
+        The decision; ``status`` one of :data:`STATUSES`.
+
+    Returns
+    -------
+    list of int
+        The new decision ids, in the order of ``expected``.
+
+    Raises
+    ------
+    ConflictError
+        Someone decided on one of them since (``exc.conflicts``: gap_id → that decision); nothing
+        is written.
+    ReviewStoreError
+        Unknown status or candidate, or no reviewer; nothing is written.
+    """
     if status not in STATUSES:
         raise ReviewStoreError(f"status {status!r} unknown; use one of: {', '.join(STATUSES)}")
     if not reviewer.strip():
         raise ReviewStoreError("a decision needs a reviewer name")
+    if not expected:
+        raise ReviewStoreError("no candidate given")
     con.execute("BEGIN IMMEDIATE")
     try:
-        if con.execute("SELECT 1 FROM candidates WHERE gap_id = ?", (gap_id,)).fetchone() is None:
-            raise ReviewStoreError(f"no candidate {gap_id!r} in this store")
-        cur = con.execute("SELECT MAX(decision_id) FROM decisions WHERE gap_id = ?",
-                          (gap_id,)).fetchone()[0] or 0
-        if expected is not None and cur != expected:
-            raise ConflictError(f"{gap_id}: decided by someone else meanwhile (decision {cur}, you "
-                                f"saw {expected}); nothing written — look again and repeat")
-        did = con.execute("INSERT INTO decisions (gap_id, status, reviewer, note, timestamp) "
-                          "VALUES (?,?,?,?,?)", (gap_id, status, reviewer, note, _now())).lastrowid
+        conflicts = {}
+        for gap_id, seen in expected.items():
+            if con.execute("SELECT 1 FROM candidates WHERE gap_id = ?", (gap_id,)).fetchone() is None:
+                raise ReviewStoreError(f"no candidate {gap_id!r} in this store")
+            latest = latest_decision(con, gap_id)
+            latest = latest or {"decision_id": 0, "status": "offen", "reviewer": None,
+                                "note": None, "timestamp": None}
+            if seen is not None and latest["decision_id"] != seen:
+                conflicts[gap_id] = latest
+        if conflicts:
+            raise ConflictError(
+                "; ".join(f"{g}: decided by someone else meanwhile ({d['status']!r} by "
+                          f"{d['reviewer']!r}, decision {d['decision_id']}, you saw "
+                          f"{expected[g]})" for g, d in conflicts.items())
+                + " — nothing written; look again and repeat", conflicts)
+        now = _now()
+        ids = [con.execute("INSERT INTO decisions (gap_id, status, reviewer, note, timestamp) "
+                           "VALUES (?,?,?,?,?)", (g, status, reviewer, note, now)).lastrowid
+               for g in expected]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return did
+    return ids
+
+
+def decide(con: sqlite3.Connection, gap_id: str, status: str, reviewer: str, note: str = "",
+           expected: int | None = None) -> int:
+    """Record a decision; returns its id. ``expected`` = the decision id the reviewer saw (0 for
+    none): if the current one differs, :class:`ConflictError` and nothing is written."""
+    return decide_many(con, {gap_id: expected}, status, reviewer, note)[0]
 
 
 def history(con: sqlite3.Connection, gap_id: str) -> pd.DataFrame:

@@ -40,3 +40,27 @@ def open_page(path: Path, screenshot: Path) -> tuple[list[str], str]:
         dom = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
                              capture_output=True, text=True, timeout=120).stdout
     return errors, dom
+
+
+#: Chromium flags for Playwright: the machine has no network, so nothing in the background
+PLAYWRIGHT_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def launch(playwright):
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    return playwright.chromium.launch(executable_path=chromium(), args=PLAYWRIGHT_ARGS)
+
+
+def watch(page) -> list[str]:
+    """Collect console errors, uncaught exceptions and dialogs (alert() from data) of a page."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+
+    def dialog(d):
+        problems.append(f"dialog: {d.message}")
+        d.dismiss()
+
+    page.on("dialog", dialog)
+    return problems

@@ -1,0 +1,346 @@
+"""The review web app: API contract, conflicts, security, concurrent clients, kill -9 of the server.
+
+Candidates here are GENERATED squares near Berlin (EPSG:25833), labelled as such; the browser tests
+on the real Moabit candidates are in test_serve_browser.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pytest
+from shapely.geometry import box
+from starlette.testclient import TestClient
+
+from quartier import review, serve
+from quartier.errors import QuartierError
+from quartier.gaps import GAP_COLUMNS, stable_id
+
+CRS = "EPSG:25833"
+HOSTILE_NOTE = "=1+1 <script>alert(1)</script> {{7*7}}"
+
+
+def generated_candidates(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    """n GENERATED candidate lots (15-40 m squares on a 60 m grid near Berlin-Mitte)."""
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil(np.sqrt(n)))
+    i = np.arange(n)
+    x0 = 386_000 + (i % side) * 60.0
+    y0 = 5_815_000 + (i // side) * 60.0
+    size = rng.uniform(15, 40, n)
+    geoms = [box(x, y, x + s, y + s) for x, y, s in zip(x0, y0, size, strict=True)]
+    kinds = np.where(rng.random(n) < 0.8, "Baulücke", "Brachfläche")
+    return gpd.GeoDataFrame({"gap_id": stable_id(np.array(geoms, dtype=object)), "gap_type": kinds,
+                             "area_m2": size ** 2, "frontage_m": size,
+                             "rule": "B1 (generated test lot)",
+                             "confidence": rng.uniform(0.5, 1.0, n).round(2)},
+                            geometry=geoms, crs=CRS)[[*GAP_COLUMNS, "geometry"]]
+
+
+def make_store(path: Path, n: int) -> list[str]:
+    con = review.open_store(path)
+    cands = generated_candidates(n)
+    review.sync_candidates(con, cands, city="Generiert (Testkandidaten)")
+    con.close()
+    return cands["gap_id"].tolist()
+
+
+@pytest.fixture
+def app_store(tmp_path):
+    path = tmp_path / "review.sqlite"
+    ids = make_store(path, 5)
+    app = serve.create_app(path)
+    client = TestClient(app, base_url="http://127.0.0.1:8765")
+    csrf = client.get("/api/meta").json()["csrf"]
+    client.headers.update({"X-CSRF-Token": csrf})
+    return client, ids, path
+
+
+def post(client, url, body):
+    return client.post(url, content=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def test_candidates_are_geojson_with_status_and_version(app_store):
+    client, ids, _ = app_store
+    r = client.get("/api/candidates")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 5
+    props = fc["features"][0]["properties"]
+    assert {"gap_id", "gap_type", "area_m2", "status", "version"} <= set(props)
+    assert {f["properties"]["status"] for f in fc["features"]} == {"offen"}
+    assert {f["properties"]["version"] for f in fc["features"]} == {0}
+    lon, lat = fc["features"][0]["geometry"]["coordinates"][0][0]
+    assert 13.0 < lon < 13.6 and 52.3 < lat < 52.7  # WGS84 for the web map
+    # depth = area / frontage: the generated squares are as deep as they are wide
+    assert props["depth_m"] == pytest.approx(props["frontage_m"], abs=0.15)
+
+
+def test_decision_then_conflict_then_history(app_store):
+    client, ids, _ = app_store
+    gid = ids[0]
+    ok = post(client, f"/api/candidates/{gid}/decision",
+              {"status": "bestätigt", "reviewer": "Ana", "note": "Ortstermin", "expected_version": 0})
+    assert ok.status_code == 200 and ok.json()["status"] == "bestätigt"
+    version = ok.json()["version"]
+    # Ben saw the candidate before Ana decided: refused, shown Ana's decision, nothing written
+    late = post(client, f"/api/candidates/{gid}/decision",
+                {"status": "verworfen", "reviewer": "Ben", "note": "", "expected_version": 0})
+    assert late.status_code == 409
+    conflict = late.json()["conflict"]
+    assert conflict["reviewer"] == "Ana" and conflict["status"] == "bestätigt"
+    assert conflict["decision_id"] == version
+    detail = client.get(f"/api/candidates/{gid}").json()
+    assert detail["status"] == "bestätigt" and detail["version"] == version
+    assert [h["reviewer"] for h in detail["history"]] == ["Ana"]
+    # with the version he now sees, Ben's decision goes through and both stay in the history
+    again = post(client, f"/api/candidates/{gid}/decision",
+                 {"status": "verworfen", "reviewer": "Ben", "note": "", "expected_version": version})
+    assert again.status_code == 200
+    hist = client.get(f"/api/candidates/{gid}").json()["history"]
+    assert [(h["reviewer"], h["status"]) for h in hist] == [("Ana", "bestätigt"), ("Ben", "verworfen")]
+    features = client.get("/api/candidates").json()["features"]
+    listed = {f["properties"]["gap_id"]: f["properties"] for f in features}
+    assert listed[gid]["status"] == "verworfen" and listed[gid]["version"] == again.json()["version"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"status": "genehmigt", "reviewer": "Ana", "expected_version": 0}, "status"),
+    ({"status": "bestätigt", "reviewer": "", "expected_version": 0}, "reviewer"),
+    ({"status": "bestätigt", "reviewer": "   ", "expected_version": 0}, "reviewer"),
+    ({"status": "bestätigt", "reviewer": "Ana"}, "expected_version"),
+    ({"status": "bestätigt", "reviewer": "Ana", "expected_version": -1}, "expected_version"),
+    ({"status": "bestätigt", "reviewer": "Ana", "expected_version": 0, "note": "x" * 5000}, "note"),
+    ({"status": "bestätigt", "reviewer": "Ana", "expected_version": 0, "store": "/etc/x"}, "store"),
+])
+def test_bad_decisions_get_422_naming_the_field(app_store, body, field):
+    client, ids, path = app_store
+    r = post(client, f"/api/candidates/{ids[0]}/decision", body)
+    assert r.status_code == 422 and r.json()["field"] == field, r.json()
+    assert review.history(review.open_store(path, readonly=True), ids[0]).empty
+
+
+def test_not_json_unknown_candidate_and_bad_export(app_store):
+    client, ids, _ = app_store
+    r = client.post(f"/api/candidates/{ids[0]}/decision", content=b"\xff{",
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    r = post(client, "/api/candidates/G000/decision",
+             {"status": "bestätigt", "reviewer": "Ana", "expected_version": 0})
+    assert r.status_code == 404 and "G000" in r.json()["error"]
+    assert client.get("/api/candidates/G000").status_code == 404
+    assert client.get("/api/export/shp").status_code == 404
+    assert client.get("/api/layers/buildings?bbox=13,52,14,53").status_code == 404  # no config
+
+
+def test_bulk_is_all_or_none(app_store):
+    client, ids, path = app_store
+    post(client, f"/api/candidates/{ids[1]}/decision",
+         {"status": "verworfen", "reviewer": "Ana", "expected_version": 0})
+    items = [{"gap_id": g, "expected_version": 0} for g in ids[:3]]
+    r = post(client, "/api/decisions", {"items": items, "status": "mobilisierbar", "reviewer": "Ben"})
+    assert r.status_code == 409 and list(r.json()["conflicts"]) == [ids[1]]
+    con = review.open_store(path, readonly=True)
+    assert review.history(con, ids[0]).empty and review.history(con, ids[2]).empty
+    items = [{"gap_id": g, "expected_version": 0} for g in (ids[0], ids[2], ids[3])]
+    r = post(client, "/api/decisions", {"items": items, "status": "mobilisierbar", "reviewer": "Ben"})
+    assert r.status_code == 200 and len(r.json()["decisions"]) == 3
+    cad = review.cadastre(con).set_index("gap_id")
+    assert cad.loc[[ids[0], ids[2], ids[3]], "status"].eq("mobilisierbar").all()
+    twice = post(client, "/api/decisions", {"items": [items[0], items[0]], "status": "offen",
+                                           "reviewer": "Ben"})
+    assert twice.status_code == 422
+
+
+def test_exports_neutralise_formulas_and_keep_markup_literal(app_store, tmp_path):
+    client, ids, _ = app_store
+    who = "@SUM(A1) {{7*7}}"
+    assert post(client, f"/api/candidates/{ids[0]}/decision",
+                {"status": "bestätigt", "reviewer": who, "note": HOSTILE_NOTE,
+                 "expected_version": 0}).status_code == 200
+    text = client.get("/api/export/csv").content.decode("utf-8-sig")
+    rows = {r["gap_id"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert rows[ids[0]]["note"] == "'" + HOSTILE_NOTE and rows[ids[0]]["reviewer"] == "'" + who
+    xlsx = client.get("/api/export/xlsx")
+    assert xlsx.headers["content-disposition"] == 'attachment; filename="baulueckenkataster.xlsx"'
+    (tmp_path / "k.xlsx").write_bytes(xlsx.content)
+    ws = openpyxl.load_workbook(tmp_path / "k.xlsx").active
+    header = [c.value for c in ws[1]]
+    cells = [r[header.index("note")] for r in ws.iter_rows(min_row=2) if r[0].value == ids[0]]
+    assert cells[0].data_type == "s" and cells[0].value == "'" + HOSTILE_NOTE
+    gpkg = client.get("/api/export/gpkg")
+    (tmp_path / "k.gpkg").write_bytes(gpkg.content)
+    assert len(gpd.read_file(tmp_path / "k.gpkg")) == 5
+    # the JSON the page reads carries the note as data; the page writes it with textContent
+    hist = client.get(f"/api/candidates/{ids[0]}").json()["history"]
+    assert hist[0]["note"] == HOSTILE_NOTE
+
+
+def test_writes_need_csrf_json_and_same_site(app_store):
+    client, ids, path = app_store
+    body = json.dumps({"status": "bestätigt", "reviewer": "Eve", "expected_version": 0})
+    url = f"/api/candidates/{ids[0]}/decision"
+    no_token = client.post(url, content=body, headers={"Content-Type": "application/json",
+                                                        "X-CSRF-Token": ""})
+    assert no_token.status_code == 403
+    # a form post from another site: no custom header, form content type
+    form = client.post(url, content=body, headers={"Content-Type": "text/plain"})
+    assert form.status_code == 415
+    cross = client.post(url, content=body, headers={"Content-Type": "application/json",
+                                                    "Origin": "http://evil.example"})
+    assert cross.status_code == 403
+    fetch_meta = client.post(url, content=body, headers={"Content-Type": "application/json",
+                                                         "Sec-Fetch-Site": "cross-site"})
+    assert fetch_meta.status_code == 403
+    assert review.history(review.open_store(path, readonly=True), ids[0]).empty
+    # DNS rebinding: a request for another host name is not answered
+    assert client.get("/api/candidates", headers={"Host": "evil.example"}).status_code == 400
+    page = client.get("/")
+    assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text.replace('<script src="/static/', "")  # no inline script
+
+
+def test_other_host_needs_the_token(tmp_path):
+    path = tmp_path / "review.sqlite"
+    make_store(path, 3)
+    with pytest.raises(QuartierError, match="token"):
+        serve.create_app(path, host="0.0.0.0")
+    app = serve.create_app(path, host="192.0.2.10", token="s3cret-token")
+    client = TestClient(app, base_url="http://192.0.2.10:8765")
+    assert client.get("/api/candidates").status_code == 401
+    assert client.get("/api/candidates", headers={"X-Quartier-Token": "wrong"}).status_code == 401
+    assert client.get("/api/candidates", headers={"X-Quartier-Token": "s3cret-token"}).status_code == 200
+    first = client.get("/?token=s3cret-token")
+    assert first.status_code == 200 and "HttpOnly" in first.headers["set-cookie"]
+    assert client.get("/api/meta").status_code == 200  # the cookie now carries the token
+
+
+def test_empty_or_foreign_store_refused(tmp_path):
+    empty = tmp_path / "empty.sqlite"
+    review.open_store(empty).close()
+    with pytest.raises(QuartierError, match="no candidates"):
+        serve.create_app(empty)
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("not a database")
+    with pytest.raises(QuartierError, match="not SQLite"):
+        serve.create_app(bad)
+
+
+# ---------------------------------------------------------------- a real server in a subprocess
+def start_server(store: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "quartier", "gaps", "serve", str(store),
+                             "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "COLUMNS": "200"})
+    deadline = time.time() + 120
+    seen = []
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        m = re.search(r"(http://\S+)", line)
+        if m:
+            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe drained
+            return proc, m.group(1)
+    proc.kill()
+    raise AssertionError("server did not start: " + "".join(seen))
+
+
+def call(url: str, body: dict | None = None, csrf: str = "") -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
+                                 headers={"Content-Type": "application/json", "X-CSRF-Token": csrf})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def clients_deciding(url: str, csrf: str, ids: list[str], n_clients: int, per_client: int,
+                     acked: list, stop: threading.Event | None = None) -> list[threading.Thread]:
+    """n_clients threads, each deciding per_client times on its own candidates; every decision
+    the server acknowledged goes into ``acked`` as (gap_id, version, status, reviewer, note)."""
+    statuses = review.STATUSES[1:]
+
+    def work(k: int) -> None:
+        mine = ids[k::n_clients]
+        versions = dict.fromkeys(mine, 0)
+        for j in range(per_client):
+            if stop is not None and stop.is_set():
+                return
+            gid = mine[j % len(mine)]
+            body = {"status": statuses[j % len(statuses)], "reviewer": f"Client {k}",
+                    "note": f"Entscheidung {j}", "expected_version": versions[gid]}
+            try:
+                code, res = call(f"{url}api/candidates/{gid}/decision", body, csrf)
+            except (urllib.error.URLError, ConnectionError, OSError):
+                return  # the server is gone
+            assert code == 200, res
+            versions[gid] = res["version"]
+            acked.append((gid, res["version"], body["status"], body["reviewer"], body["note"]))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n_clients)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def test_four_clients_fifty_decisions_each(tmp_path):
+    store = tmp_path / "review.sqlite"
+    ids = make_store(store, 40)
+    proc, url = start_server(store)
+    try:
+        csrf = call(url + "api/meta")[1]["csrf"]
+        acked: list = []
+        for t in clients_deciding(url, csrf, ids, 4, 50, acked):
+            t.join(120)
+        assert len(acked) == 200
+        histories = [call(f"{url}api/candidates/{g}")[1]["history"] for g in ids]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert sum(len(h) for h in histories) == 200
+    con = review.open_store(store, readonly=True)
+    assert con.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 200
+
+
+def test_kill_9_of_the_server_loses_no_acknowledged_decision(tmp_path):
+    store = tmp_path / "review.sqlite"
+    ids = make_store(store, 40)
+    proc, url = start_server(store)
+    csrf = call(url + "api/meta")[1]["csrf"]
+    acked: list = []
+    stop = threading.Event()
+    threads = clients_deciding(url, csrf, ids, 4, 10_000, acked, stop)
+    while len(acked) < 60:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stop.set()
+    for t in threads:
+        t.join(60)
+    con = review.open_store(store)
+    stored = {r[0]: r[1:] for r in con.execute(
+        "SELECT decision_id, gap_id, status, reviewer, note FROM decisions")}
+    assert len(acked) >= 60
+    for gid, version, status, who, note in acked:
+        assert stored[version] == (gid, status, who, note)
+    # and the store is sound and writable after the kill
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    review.decide(con, ids[0], "offen", "after the kill")
