@@ -9,6 +9,7 @@ Unmatched rows are reported, never silently dropped; missing values stay NaN, ne
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -117,6 +118,7 @@ _SPELLING = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 _SANKT = re.compile(r"\bsankt\b|\bst\b\.?")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # long tables repeat each name once per year and variable
 def normalise_name(name: str) -> str:
     """Key for joining on names: case, umlauts (ö = oe), ß/ss, 'Sankt'/'St.', hyphens, spaces
     and punctuation do not matter (the join report lists every name matched this way)."""

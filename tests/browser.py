@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1400,900", "--virtual-time-budget=10000"]
-CONSOLE = re.compile(r"INFO:CONSOLE[^\]]*\] \"(.*)\", source: (.*)$")
 #: Offline, background tiles cannot load: a network failure, not an error of the page.
 NETWORK = ("Failed to load resource", "net::ERR_")
 
@@ -25,21 +18,35 @@ def chromium() -> str:
 
 
 def open_page(path: Path, screenshot: Path) -> tuple[list[str], str]:
-    """(JavaScript console errors, DOM after scripts ran); writes a PNG screenshot."""
-    url = path.resolve().as_uri()
-    with tempfile.TemporaryDirectory() as profile:
-        shot = subprocess.run(
-            [chromium(), *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-             f"--screenshot={screenshot}", url], capture_output=True, text=True, timeout=120)
-    errors = []
-    for line in shot.stderr.splitlines():
-        m = CONSOLE.search(line)
-        if m and not any(n in m.group(1) for n in NETWORK):
-            errors.append(m.group(1))
-    with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-                             capture_output=True, text=True, timeout=120).stdout
-    return errors, dom
+    """(JavaScript console errors and uncaught exceptions, DOM after scripts ran); writes a PNG
+    screenshot. One Chromium per test worker, a fresh context per page."""
+    context = shared_browser().new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        problems = watch(page)
+        page.goto(path.resolve().as_uri(), wait_until="load", timeout=120_000)
+        page.wait_for_timeout(300)  # timers the page set on load
+        page.screenshot(path=str(screenshot))
+        dom = page.content()
+    finally:
+        context.close()
+    return [e for e in problems if not any(n in e for n in NETWORK)], dom
+
+
+_BROWSER: dict = {}
+
+
+def shared_browser():
+    if "browser" not in _BROWSER:
+        import atexit
+
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        _BROWSER["browser"] = launch(playwright)
+        atexit.register(playwright.stop)
+        atexit.register(_BROWSER["browser"].close)
+    return _BROWSER["browser"]
 
 
 #: Chromium flags for Playwright: the machine has no network, so nothing in the background

@@ -9,24 +9,22 @@ import io
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from quartier.config import load_config
 from quartier.pipeline import BERLIN_CONFIG, gaps
 
-from .browser import launch, watch
+from .browser import shared_browser, watch
 from .test_serve import HOSTILE_NOTE, make_store, start_server
 
+# the Moabit server is started once: keep this module's tests on one worker
+pytestmark = pytest.mark.xdist_group("review_app")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "maps" / "screenshots"
 VIEW = {"width": 1500, "height": 900}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+    return shared_browser()
 
 
 @pytest.fixture(scope="module")
