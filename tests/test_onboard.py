@@ -69,6 +69,7 @@ def mss() -> pd.DataFrame:
 # --------------------------------------------------------- 1. indicators in the boundary file
 
 
+@pytest.mark.slow  # a whole Berlin run; CI runs it with make test-slow
 def test_boundary_geojson_with_attributes_alone(tmp_path, plr, mss):
     """The Planungsräume as one GeoJSON (WGS84, RFC 7946) with the MSS 2021 indicators as
     attributes (built from the real files; invalid values null): `init --index` chooses the
@@ -137,6 +138,7 @@ def population_years() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+@pytest.mark.slow  # a whole Berlin run; CI runs it with make test-slow
 def test_long_table(tmp_path, plr, population_years):
     """`year, area_id, area_name, variable, value`: several variables mixed."""
     names = plr.set_index("PLR_ID")["PLR_NAME"]
@@ -378,6 +380,7 @@ def test_xlsx_as_published(tmp_path, sheet, unit, value, matched):
 # ------------------------------------------------------------ 8. dynamics from two periods
 
 
+@pytest.mark.slow  # a whole Berlin run; CI runs it with make test-slow
 def test_dynamics_from_two_tables_and_from_a_series(tmp_path):
     """Rents 2018 and 2024 (IBB, real tidy CSV) as two tables; the change as dynamics, and the
     same change from [[monitor.series]]."""
@@ -435,6 +438,7 @@ value_column = "median_eur_m2"
 # ----------------------------------------------------------- 9. no population counts
 
 
+@pytest.mark.slow  # a whole Berlin run; CI runs it with make test-slow
 def test_population_from_the_zensus_grid(tmp_path, mss):
     """No population column: residents from the real Zensus 2011 1 km grid, for the
     minimum-population rule and as the residents whose access is measured."""
