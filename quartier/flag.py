@@ -19,7 +19,6 @@ inhabitants, missing values) get no rank and say why.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.weights import WSP, W
 from scipy.sparse import coo_matrix, csr_matrix
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
@@ -38,6 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from quartier.config import FlagConfig, PriorityConfig, QuartierConfig, Target, ThresholdRule
 from quartier.errors import InputDataError
 from quartier.indicators import add_changes, compute_index
+from quartier.localstats import getis_ord_star, local_moran
 
 if TYPE_CHECKING:
     from quartier.areas import AreasResult
@@ -155,15 +154,6 @@ def queen_adjacency(geoms: np.ndarray, rook: bool = False) -> csr_matrix:
                       shape=(len(geoms), len(geoms))).tocsr()
 
 
-def contiguity(units: gpd.GeoDataFrame) -> W:
-    """Queen contiguity weights (shared edge or corner), row-standardised, as libpysal W."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        w = WSP(queen_adjacency(units.geometry.values)).to_W(silence_warnings=True)
-    w.transform = "r"
-    return w
-
-
 def cluster_profile(z: pd.DataFrame, labels: pd.Series, labels_map: dict[str, str], top: int = 2
                     ) -> tuple[pd.DataFrame, dict[int, str]]:
     """Mean z per cluster and indicator, and a readable name from the strongest deviations."""
@@ -190,7 +180,8 @@ def _ward_labels(xs: np.ndarray, sample: np.ndarray, k: int) -> np.ndarray:
 
 
 def explore_clusters(
-    units: gpd.GeoDataFrame, cfg: FlagConfig, labels_map: dict[str, str], n_bootstrap: int = 20
+    units: gpd.GeoDataFrame, cfg: FlagConfig, labels_map: dict[str, str], n_bootstrap: int = 20,
+    adjacency: csr_matrix | None = None,
 ) -> ClusterResult:
     """KMeans and Ward (k by silhouette), GaussianMixture (k by BIC), and contiguous regions.
 
@@ -235,10 +226,13 @@ def explore_clusters(
     k_ward = int(sel.loc[sel["ward_silhouette"].idxmax(), "k"])
     k_gmm = int(sel.loc[sel["gmm_bic"].idxmin(), "k"])
 
+    if adjacency is None:
+        adjacency = queen_adjacency(units.geometry.values)
+    keep = np.flatnonzero(complete.to_numpy())
+    connectivity = adjacency[keep][:, keep]
     sub = units.loc[complete]
-    w = contiguity(sub)
-    region_labels = AgglomerativeClustering(n_clusters=k_km, linkage="ward",
-                                            connectivity=w.sparse).fit(xs).labels_
+    region_labels = AgglomerativeClustering(
+        n_clusters=k_km, linkage="ward", connectivity=connectivity).fit(xs).labels_
     labels = pd.DataFrame(-1, index=units.index,
                           columns=["cluster", "cluster_ward", "cluster_gmm", "region"])
     labels.loc[complete, "cluster"] = fits[k_km][0].labels_
@@ -257,7 +251,7 @@ def explore_clusters(
                "silhouette_kmeans": float(sel["kmeans_silhouette"].max()),
                "stability_ari_mean": float(np.mean(ari)), "stability_ari_min": float(np.min(ari)),
                "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
-               "n_islands": len(w.islands)}
+               "n_islands": int((np.diff(connectivity.indptr) == 0).sum())}
     return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)
 
 
@@ -306,53 +300,53 @@ def gi_input(y: np.ndarray) -> np.ndarray:
 
 def hot_spots(
     units: gpd.GeoDataFrame, column: str, valid: pd.Series, permutations: int = 999,
-    fdr: float = 0.05, seed: int = 42,
+    fdr: float = 0.05, seed: int = 42, adjacency: csr_matrix | None = None,
 ) -> pd.DataFrame:
     """Local Moran's I and Getis-Ord Gi* on ``column``, with a false-discovery-rate cut.
 
-    Queen contiguity among the valid units. Units without a neighbour (islands) and unscored
-    units are labelled, not tested. Returns ``hotspot`` ("Hot Spot", "Cold Spot", "–"),
-    ``lisa`` (quadrant if significant), ``gi_z``, ``gi_p``, ``lisa_p``, ``n_neighbours``.
+    Queen contiguity among the valid units (``adjacency`` of all units, or computed). Units
+    without a neighbour (islands) and unscored units are labelled, not tested. The statistics and
+    pseudo p-values are esda's (same seed, same p-values), computed by
+    :mod:`quartier.localstats` in vectorised blocks. Returns ``hotspot`` ("Hot Spot",
+    "Cold Spot", "–"), ``lisa`` (quadrant if significant), ``gi_z`` (analytic), ``gi_p``,
+    ``lisa_i``, ``lisa_p``, ``n_neighbours``.
     """
     out = pd.DataFrame({"hotspot": "nicht bewertet", "lisa": "", "gi_z": np.nan, "gi_p": np.nan,
                         "lisa_i": np.nan, "lisa_p": np.nan, "n_neighbours": 0}, index=units.index)
-    sub = units.loc[valid]
-    y = sub[column].to_numpy(dtype="float64")
+    mask = valid.to_numpy(dtype=bool)
+    y = units.loc[valid, column].to_numpy(dtype="float64")
     if not np.isfinite(y).all():
         raise InputDataError(f"hot spots: {column!r} has missing values among valid units")
-    w = contiguity(sub)
-    card = pd.Series(w.cardinalities).reindex(range(len(sub))).to_numpy()
-    out.loc[sub.index, "n_neighbours"] = card
+    if adjacency is None:
+        adjacency = queen_adjacency(units.geometry.values)
+    rows = np.flatnonzero(mask)
+    a = adjacency[rows][:, rows]
+    card = np.diff(a.indptr)
+    out.loc[valid, "n_neighbours"] = card
     has_nb = card > 0
     if has_nb.sum() < 3:
-        out.loc[sub.index, "hotspot"] = "keine Nachbarn"
+        out.loc[valid, "hotspot"] = "keine Nachbarn"
         return out
+    index = units.index[rows]
     if not has_nb.all():
         # islands have no local statistic; test the connected rest
         keep = np.flatnonzero(has_nb)
-        w = contiguity(sub.iloc[keep])
-        y = y[keep]
-        sub = sub.iloc[keep]
-        out.loc[units.index[valid][~has_nb], "hotspot"] = "keine Nachbarn (Insel)"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # n_jobs=1: esda's default for G_Local (-1) spawns worker processes that outlive a
-        # killed parent; the permutations of a city take well under a second without them
-        lisa = esda.Moran_Local(y, w, permutations=permutations, seed=seed, n_jobs=1,
-                                keep_simulations=False)
-        gi = esda.G_Local(gi_input(y), w, star=True, permutations=permutations, seed=seed,
-                          transform="R", n_jobs=1, keep_simulations=False)
+        out.loc[index[~has_nb], "hotspot"] = "keine Nachbarn (Insel)"
+        a, y, index = a[keep][:, keep], y[keep], index[keep]
+    lisa = local_moran(y, a, permutations, seed)
+    gi = getis_ord_star(gi_input(y), a, permutations, seed)
     p_cut_gi = esda.fdr(gi.p_sim, fdr) if permutations else fdr
     p_cut_lisa = esda.fdr(lisa.p_sim, fdr) if permutations else fdr
     sig_gi = gi.p_sim <= p_cut_gi
     sig_lisa = lisa.p_sim <= p_cut_lisa
-    hot = np.where(sig_gi & (gi.Zs > 0), "Hot Spot", np.where(sig_gi & (gi.Zs < 0), "Cold Spot", "–"))
-    out.loc[sub.index, "hotspot"] = hot
-    out.loc[sub.index, "gi_z"] = gi.Zs
-    out.loc[sub.index, "gi_p"] = gi.p_sim
-    out.loc[sub.index, "lisa_i"] = lisa.Is
-    out.loc[sub.index, "lisa_p"] = lisa.p_sim
-    out.loc[sub.index, "lisa"] = np.where(sig_lisa, pd.Series(lisa.q).map(MORAN_QUADRANTS), "")
+    hot = np.where(sig_gi & (gi.extra > 0), "Hot Spot",
+                   np.where(sig_gi & (gi.extra < 0), "Cold Spot", "–"))
+    out.loc[index, "hotspot"] = hot
+    out.loc[index, "gi_z"] = gi.extra
+    out.loc[index, "gi_p"] = gi.p_sim
+    out.loc[index, "lisa_i"] = lisa.stat
+    out.loc[index, "lisa_p"] = lisa.p_sim
+    out.loc[index, "lisa"] = np.where(sig_lisa, pd.Series(lisa.extra).map(MORAN_QUADRANTS), "")
     return out
 
 
@@ -483,11 +477,13 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
         idx["dynamics_index"] = np.nan
         idx["dynamics_class"] = pd.Series(pd.NA, index=idx.index, dtype="string")
     rules = apply_thresholds(units, cfg.flag.thresholds, labels)
+    # one contiguity graph for hot spots and contiguous regions
+    adjacency = queen_adjacency(units.geometry.values)
     spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index", idx["valid"],
-                      cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed)
+                      cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed, adjacency)
     clusters = None
     if cfg.flag.cluster_columns:
-        clusters = explore_clusters(units, cfg.flag, labels)
+        clusters = explore_clusters(units, cfg.flag, labels, adjacency=adjacency)
         cl = clusters.labels
         cl["cluster_name"] = cl["cluster"].map(clusters.names).fillna("nicht geclustert")
     else:
