@@ -101,7 +101,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return con
 
 
-def open_store(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
+def open_store(path: str | Path, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
     """Open a review store, or create it where no file (or an empty one) is.
 
     Parameters
@@ -111,6 +111,9 @@ def open_store(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
     readonly
         Open an existing store without writing anything (for listing and exporting); a missing
         store is then an error instead of being created.
+    create
+        Create the store where none is (default); False: a missing store is an error (a server
+        whose store was deleted must not start a new, empty one).
 
     Returns
     -------
@@ -131,16 +134,20 @@ def open_store(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
     if readonly and not exists:
         raise ReviewStoreError(f"{path}: no review store here; run `quartier gaps detect` first or "
                                "check the --store path")
-    if exists:
-        with open(path, "rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                raise ReviewStoreError(
-                    f"{path}: not a quartier review store (not SQLite); it was not changed. "
-                    "Restore it from a backup or choose another --store path")
+    if not create and not exists:
+        raise ReviewStoreError(f"{path}: the review store is gone (deleted or moved); nothing was "
+                               "written. Restore it and restart")
+    # never open the file other than through SQLite: closing any other handle on it would drop
+    # this process's SQLite locks (POSIX), and a second writer could then discard our WAL
     con = None
     try:
-        con = _connect_readonly(path) if readonly else sqlite3.connect(path, timeout=30,
-                                                                       isolation_level=None)
+        if readonly:
+            con = _connect_readonly(path)
+        elif create:
+            con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        else:
+            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=30,
+                                  isolation_level=None)
         con.execute("PRAGMA busy_timeout = 30000")
         if exists:
             _check_store(con, path)
@@ -201,6 +208,9 @@ def _expected_columns() -> dict[str, set[str]]:
 
 
 def _open_error(path: Path, exists: bool, exc: sqlite3.DatabaseError) -> ReviewStoreError:
+    if exists and ((exc.sqlite_errorcode or 0) & 0xFF) == sqlite3.SQLITE_NOTADB:
+        return ReviewStoreError(f"{path}: not a quartier review store (not SQLite); it was not "
+                                "changed. Restore it from a backup or choose another --store path")
     if not exists:
         return ReviewStoreError(f"{path}: cannot create a review store there ({exc}); choose "
                                 "another --store path")
@@ -383,8 +393,15 @@ def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status
     try:
         conflicts = {}
         for gap_id, seen in expected.items():
-            if con.execute("SELECT 1 FROM candidates WHERE gap_id = ?", (gap_id,)).fetchone() is None:
+            row = con.execute("SELECT state FROM candidates WHERE gap_id = ?", (gap_id,)).fetchone()
+            if row is None:
                 raise ReviewStoreError(f"no candidate {gap_id!r} in this store")
+            if row[0] == "ersetzt":
+                successor = con.execute("SELECT gap_id FROM candidates WHERE previous_id = ? "
+                                        "ORDER BY last_run DESC LIMIT 1", (gap_id,)).fetchone()
+                raise ReviewStoreError(
+                    f"{gap_id} was replaced by {successor[0] if successor else 'a new candidate'} "
+                    "in a later detection run (which carries its decision); decide on that one")
             latest = latest_decision(con, gap_id)
             latest = latest or {"decision_id": 0, "status": "offen", "reviewer": None,
                                 "note": None, "timestamp": None}

@@ -72,6 +72,8 @@ LAYER_LIMIT = 6000
 STATUS_COLOURS = {"offen": "#6c757d", "bestätigt": "#2b8a3e", "verworfen": "#c92a2a",
                   "mobilisierbar": "#1971c2", "in Planung": "#e67700"}
 MAX_NOTE = 4000
+#: Largest request body (bytes): a bulk decision on 20,000 candidates fits.
+MAX_BODY = 2_000_000
 MAX_REVIEWER = 200
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -232,7 +234,7 @@ def _invalid(exc: ValidationError) -> JSONResponse:
 class Guard:
     """Host check, token, CSRF and security headers around the whole app (pure ASGI)."""
 
-    def __init__(self, app: ASGIApp, hosts: set[str], token: str | None, csrf: str) -> None:
+    def __init__(self, app: ASGIApp, hosts: set[str] | None, token: str | None, csrf: str) -> None:
         self.app, self.hosts, self.token, self.csrf = app, hosts, token, csrf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -261,20 +263,27 @@ class Guard:
 
     def refuse(self, request: Request) -> Response | None:
         host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]").lower()
-        if host not in self.hosts:
+        # on loopback: only our own names (no DNS rebinding); elsewhere the token guards
+        if self.hosts is not None and host not in self.hosts:
             return PlainTextResponse("unknown host name", status_code=400)
         if self.token is not None:
-            given = (request.headers.get("x-quartier-token") or request.cookies.get("quartier_token")
-                     or request.query_params.get("token") or "")
+            # a token in the address wins over an older cookie (a restarted server has a new one)
+            given = (request.headers.get("x-quartier-token") or request.query_params.get("token")
+                     or request.cookies.get("quartier_token") or "")
             if not secrets.compare_digest(given.encode(), self.token.encode()):
                 return PlainTextResponse("token required: open the address quartier printed at "
                                          "start (with ?token=…)", status_code=401)
+        if (request.url.path.startswith("/api/")
+                and request.headers.get("sec-fetch-site") == "cross-site"):
+            return JSONResponse({"error": "cross-site request refused"}, status_code=403)
         if request.method not in ("GET", "HEAD"):
             origin = request.headers.get("origin")
-            if request.headers.get("sec-fetch-site") == "cross-site" or (
-                    origin is not None and origin.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
-                    .lower() not in self.hosts):
+            origin_host = (origin or "").split("://", 1)[-1].rsplit(":", 1)[0].strip("[]").lower()
+            if origin is not None and origin_host != host:
                 return JSONResponse({"error": "cross-site request refused"}, status_code=403)
+            if int(request.headers.get("content-length") or 0) > MAX_BODY:
+                return JSONResponse({"error": f"request too large (at most {MAX_BODY:,} bytes)"},
+                                    status_code=413)
             if not secrets.compare_digest((request.headers.get("x-csrf-token") or "").encode(),
                                           self.csrf.encode()):
                 return JSONResponse({"error": "missing or wrong X-CSRF-Token (reload the page)"},
@@ -343,7 +352,7 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
     def connection() -> sqlite3.Connection:
         # sqlite3 connections belong to one thread; the request threads keep their own
         if getattr(local, "con", None) is None:
-            local.con = review.open_store(store)
+            local.con = review.open_store(store, create=False)
         return local.con
 
     def current() -> sqlite3.Connection:
@@ -413,9 +422,13 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
         return JSONResponse(found)
 
     async def body_of(request: Request, model: type[BaseModel]) -> BaseModel | Response:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return JSONResponse({"error": f"request too large (at most {MAX_BODY:,} bytes)"},
+                                status_code=413)
         try:
-            data = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = json.loads(raw)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, absurd numbers or nesting
             return JSONResponse({"error": "the body is not JSON", "field": "body"}, status_code=422)
         try:
             parsed = model.model_validate(data)
@@ -514,10 +527,7 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
                                                   "decisions").fetchone())] = listing_body(warm)
     finally:
         warm.close()
-    hosts = {h.lower() for h in (*LOOPBACK, host.strip("[]"))} if is_loopback(host) else \
-        {host.strip("[]").lower(), *LOOPBACK}
-    if host in ("0.0.0.0", "::"):
-        hosts |= {socket.gethostname().lower(), *_own_addresses()}
+    hosts = {h.lower() for h in (*LOOPBACK, host.strip("[]"))} if is_loopback(host) else None
     routes = [Route("/", page), Route("/api/meta", meta),
               Route("/api/candidates", list_candidates),
               Route("/api/candidates/{gap_id}", detail),
@@ -526,8 +536,16 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
               Route("/api/layers/{name}", layer),
               Route("/api/export/{fmt}", export),
               Mount("/static", StaticFiles(directory=STATIC))]
-    return Starlette(routes=routes, middleware=[Middleware(Guard, hosts=hosts, token=token,
-                                                           csrf=csrf)])
+    return Starlette(routes=routes, exception_handlers={
+        sqlite3.Error: _store_failure, QuartierError: _store_failure},
+        middleware=[Middleware(Guard, hosts=hosts, token=token, csrf=csrf)])
+
+
+async def _store_failure(request: Request, exc: Exception) -> Response:
+    """The store went away or is locked too long: a clear answer, never a traceback."""
+    return JSONResponse({"error": f"the review store cannot be used now ({exc}); nothing was "
+                         "written. Try again; if it persists, restart quartier gaps serve"},
+                        status_code=503)
 
 
 async def _in_thread(fn, *args):
@@ -536,11 +554,14 @@ async def _in_thread(fn, *args):
     return await run_in_threadpool(fn, *args)
 
 
-def _own_addresses() -> set[str]:
+def _lan_address() -> str:
+    """This machine's address on its network (no packet is sent), else its host name."""
     try:
-        return {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))
+            return s.getsockname()[0]
     except OSError:
-        return set()
+        return socket.gethostname()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -562,7 +583,7 @@ def bind(host: str, port: int) -> socket.socket:
 def address(host: str, sock: socket.socket, token: str | None) -> str:
     """The URL to open (with the token where one is needed)."""
     port = sock.getsockname()[1]
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = _lan_address() if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
 

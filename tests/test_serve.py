@@ -344,3 +344,85 @@ def test_kill_9_of_the_server_loses_no_acknowledged_decision(tmp_path):
     # and the store is sound and writable after the kill
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     review.decide(con, ids[0], "offen", "after the kill")
+
+
+# ---------------------------------------------------------------- findings of the hostile review
+def test_cli_decision_while_serving_loses_nothing(tmp_path):
+    """A second writer (the CLI) while the server runs: every decision of both is kept."""
+    store = tmp_path / "review.sqlite"
+    ids = make_store(store, 6)
+    proc, url = start_server(store)
+    try:
+        csrf = call(url + "api/meta")[1]["csrf"]
+        for n, gid in enumerate(ids[:3]):  # several threads open their connections
+            code, _ = call(f"{url}api/candidates/{gid}/decision",
+                           {"status": "bestätigt", "reviewer": "Web", "note": str(n),
+                            "expected_version": 0}, csrf)
+            assert code == 200
+        cli = subprocess.run([sys.executable, "-m", "quartier", "gaps", "review", str(store),
+                              "--set", ids[4], "--status", "verworfen", "--reviewer", "CLI"],
+                             capture_output=True, text=True, timeout=120)
+        assert cli.returncode == 0, cli.stdout + cli.stderr
+        code, _ = call(f"{url}api/candidates/{ids[5]}/decision",
+                       {"status": "mobilisierbar", "reviewer": "Web", "expected_version": 0}, csrf)
+        assert code == 200
+        # the other process sees the server's decisions while it runs
+        con = review.open_store(store, readonly=True)
+        assert con.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 5
+        con.close()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    con = review.open_store(store, readonly=True)
+    rows = con.execute("SELECT gap_id, reviewer FROM decisions ORDER BY decision_id").fetchall()
+    assert rows == [(ids[0], "Web"), (ids[1], "Web"), (ids[2], "Web"), (ids[4], "CLI"),
+                    (ids[5], "Web")]
+
+
+def test_replaced_candidate_is_not_decided(tmp_path):
+    store = tmp_path / "review.sqlite"
+    con = review.open_store(store)
+    first = generated_candidates(2)
+    review.sync_candidates(con, first)
+    moved = first.copy()
+    moved.loc[0, "geometry"] = moved.geometry.iloc[0].buffer(1, join_style="mitre")
+    moved.loc[0, "gap_id"] = stable_id(np.array([moved.geometry.iloc[0]], dtype=object))[0]
+    review.sync_candidates(con, moved)
+    con.close()
+    client = TestClient(serve.create_app(store), base_url="http://127.0.0.1:8765")
+    client.headers["X-CSRF-Token"] = client.get("/api/meta").json()["csrf"]
+    r = post(client, f"/api/candidates/{first['gap_id'].iloc[0]}/decision",
+             {"status": "verworfen", "reviewer": "Ana", "expected_version": 0})
+    assert r.status_code == 422 and moved["gap_id"].iloc[0] in r.json()["error"]
+
+
+def test_store_deleted_while_serving_is_an_error_not_a_new_store(app_store):
+    client, ids, path = app_store
+    path.unlink()
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    r = client.get(f"/api/candidates/{ids[0]}")
+    # threads that already hold a connection still read the unlinked file; a new one must not
+    # create an empty store
+    assert r.status_code in (200, 503)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: client.get("/api/meta").status_code, range(32)))
+    assert set(codes) <= {200, 503}
+    assert not path.exists()
+
+
+def test_oversized_absurd_and_cross_site_requests(app_store):
+    client, ids, _ = app_store
+    url = f"/api/candidates/{ids[0]}/decision"
+    big = client.post(url, content=b"{" + b" " * 3_000_000 + b"}",
+                      headers={"Content-Type": "application/json"})
+    assert big.status_code == 413
+    deep = client.post(url, content=b"[" * 100_000 + b"]" * 100_000,
+                       headers={"Content-Type": "application/json"})
+    assert deep.status_code == 422
+    huge = client.post(url, content=b'{"status": "offen", "reviewer": "A", "expected_version": 1'
+                       + b"0" * 5000 + b"}", headers={"Content-Type": "application/json"})
+    assert huge.status_code == 422
+    assert client.get("/api/export/csv", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403

@@ -128,6 +128,7 @@
     const previous = current;
     current = d;
     say("");
+    if (!previous || previous.gap_id !== gapId) $("note").value = "";  // a note belongs to one candidate
     if (previous && shapes.has(previous.gap_id)) shapes.get(previous.gap_id).setStyle(style(byId.get(previous.gap_id)));
     const layer = shapes.get(gapId);
     if (layer) {
@@ -208,7 +209,9 @@
       updateFeature(fresh.gap_id, fresh.status, fresh.version, fresh.reviewer);
       const msg = $("message").textContent;
       renderDetail();
+      // the reviewer's own choice and text stay as typed: saving again is a deliberate act
       $("note").value = keep;
+      for (const input of document.querySelectorAll("#status-buttons input")) input.checked = input.value === status;
       say(msg, "error");
       applyFilters(true);
     } else {
@@ -230,8 +233,11 @@
       applyFilters(true);
       if (current) select(current.gap_id, false);
     } else if (r.status === 409) {
-      const lines = Object.entries(r.data.conflicts || {}).map(([g, c]) =>
-        g + ": „" + c.status + "“ von " + c.reviewer + " (Version " + c.decision_id + ")");
+      const lines = Object.entries(r.data.conflicts || {}).map(([g, c]) => {
+        updateFeature(g, c.status, c.decision_id, c.reviewer);  // so a repeated bulk sees them
+        return g + ": „" + c.status + "“ von " + c.reviewer + " (Version " + c.decision_id + ")";
+      });
+      applyFilters(true);
       say("Nichts gespeichert: inzwischen anders entschieden:\n" + lines.join("\n"), "error");
     } else {
       say("Nichts gespeichert: " + (r.data.error || "HTTP " + r.status), "error");
