@@ -72,16 +72,57 @@ class CityConfig(_Strict):
         return _check_metric_crs(value)
 
 
-class UnitsConfig(_Strict):
-    """The spatial units (Planungsräume, statistische Bezirke, Ortsteile)."""
+class GridUnitsConfig(_Strict):
+    """Census grid cells as the units (Zensus 2011/2022 1 km or 100 m, INSPIRE grid): one row
+    per cell, given by its centre (``x``/``y``) or its INSPIRE id. Each cell becomes a square
+    unit whose id is the INSPIRE id (``CRS3035RES1000mN2684000E4334000``); tables join on it
+    with ``join = "grid"``."""
 
-    path: Path
+    path: Path = Field(description="cells: parquet or CSV with centre columns or an id column")
+    crs: str = Field("EPSG:3035", description="CRS of the centres (Zensus: ETRS89-LAEA)")
+    cell_m: float | None = Field(None, gt=0, description="cell size (default: from the ids or "
+                                 "the spacing of the centres)")
+    x: str | None = Field(None, description="cell-centre x column (default: x_mp_1km/x_mp_100m/x)")
+    y: str | None = Field(None, description="cell-centre y column")
+    id_column: str | None = Field(None, description="INSPIRE id column instead of x/y "
+                                  "(CRS3035RES1000mN…E…, 1kmN2684E4334 or 100mN26840E43340)")
+    populated: str | None = Field(None, description="keep only cells where this column is a "
+                                  "number above 0 (e.g. Einwohner; -1/-9 are missing)")
+    na_values: list[str] = Field(["-1", "-9"], description="Zensus: -1 no data/unpopulated, "
+                                 "-9 suppressed (Geheimhaltung)")
+    bbox: tuple[float, float, float, float] | None = Field(
+        None, description="keep cells whose centre lies in [xmin, ymin, xmax, ymax] (grid CRS, m)")
+    clip: Path | None = Field(None, description="keep cells whose centre lies in these polygons "
+                              "(any vector file, e.g. a city or region boundary)")
+    sep: str | None = Field(None, description="CSV separator (default: detected)")
+    decimal: str = "."
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str) -> str:
+        return _check_crs(value)
+
+    @field_validator("bbox")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float, float, float] | None
+                 ) -> tuple[float, float, float, float] | None:
+        if value is not None and not (value[0] < value[2] and value[1] < value[3]):
+            raise ValueError(f"bbox {list(value)} must be [xmin, ymin, xmax, ymax] with "
+                             "xmin < xmax and ymin < ymax")
+        return value
+
+
+class UnitsConfig(_Strict):
+    """The spatial units (Planungsräume, statistische Bezirke, Ortsteile), or census grid cells."""
+
+    path: Path | None = Field(None, description="boundary file (not with grid)")
+    grid: GridUnitsConfig | None = Field(None, description="census grid cells as the units")
     layer: str | None = None
     encoding: str = Field("auto", description="text encoding of the file's attributes; 'auto': "
                           "UTF-8 or a shapefile's .cpg, else cp1252")
-    id_column: str
+    id_column: str | None = Field(None, description="unit id column (not with grid)")
     id_width: int | None = Field(None, ge=1, description="zero-pad ids to this many digits")
-    name_column: str
+    name_column: str | None = Field(None, description="unit name column (not with grid)")
     group_column: str | None = Field(None, description="name of the coarser area each unit "
                                      "belongs to (Bezirk, Stadtteil): reports, group-level tables")
     group_id_column: str | None = Field(None, description="id of that coarser area, for tables "
@@ -99,6 +140,21 @@ class UnitsConfig(_Strict):
     @classmethod
     def _known_crs(cls, value: str | None) -> str | None:
         return _check_crs(value)
+
+    @model_validator(mode="after")
+    def _boundaries_or_grid(self) -> UnitsConfig:
+        if self.grid is not None:
+            given = [k for k in ("path", "id_column", "name_column", "layer", "group_column",
+                                 "group_id_column", "dissolve_by") if getattr(self, k)]
+            if given:
+                raise ValueError(f"units.grid builds the units from census cells; {given} belong "
+                                 "to a boundary file: remove them or remove grid")
+        else:
+            missing = [k for k in ("path", "id_column", "name_column") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"[units] needs {missing} (a boundary file with an id and a "
+                                 "name column), or grid = { path = … } for census grid cells")
+        return self
 
 
 class ColumnSpec(_Strict):
@@ -135,9 +191,9 @@ class TableConfig(_Strict):
 
     name: str
     path: Path
-    format: Literal["auto", "csv", "xlsx", "json", "vector"] = Field(
-        "auto", description="auto: by the file's suffix (.csv/.txt, .xlsx, .json with json_year, "
-        ".geojson/.gpkg/.shp: the attributes of a vector file)")
+    format: Literal["auto", "csv", "xlsx", "json", "vector", "parquet"] = Field(
+        "auto", description="auto: by the file's suffix (.csv/.txt, .xlsx, .parquet, .json with "
+        "json_year, .geojson/.gpkg/.shp: the attributes of a vector file)")
     sheet: str | int = Field(0, description="xlsx: sheet name or number (0 = first)")
     skiprows: int = Field(0, ge=0, description="rows before the header (title rows)")
     header_row: int | None = Field(None, ge=1, description="row (1-based) of the header; default: "
@@ -167,7 +223,9 @@ class TableConfig(_Strict):
     thousands: str | None = None
     encoding: str = Field("auto", description="'auto' tries UTF-8 (with BOM), then cp1252")
     key: str | list[str] = Field(description="join column; a list is concatenated (split ids)")
-    join: Literal["id", "name"] = "id"
+    join: Literal["id", "name", "grid"] = Field(
+        "id", description="grid: key is a census cell (centre columns [x, y] or an INSPIRE id), "
+        "joined to units.grid cells")
     id_width: int | None = Field(None, ge=1)
     na_values: list[str] = Field(default_factory=list, description="extra missing-value codes")
     zero_values: list[str] = Field(default_factory=list, description="codes that mean 0, e.g. '–' "
@@ -555,7 +613,9 @@ class SeriesConfig(_Strict):
     thousands: str | None = None
     encoding: str = "auto"
     key: str | list[str] = "PLR_ID"
-    join: Literal["id", "name"] = "id"
+    join: Literal["id", "name", "grid"] = Field(
+        "id", description="grid: key is a census cell (centre columns [x, y] or an INSPIRE id), "
+        "joined to units.grid cells")
     id_width: int | None = None
     year_column: str | None = None
     value_column: str = Field("value", description="csv: value column; json: the indicator name")

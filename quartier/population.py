@@ -18,7 +18,6 @@ missing values, never residents.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +31,8 @@ from rasterio.features import rasterize
 
 from quartier.config import DEFAULT_NA_CODES, GridConfig, QuartierConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.readers import check_file, read_csv_text
+from quartier.readers import check_file
 
-#: INSPIRE grid id of the German census: CRS3035RES1000mN2684000E4334000 (lower-left corner).
-INSPIRE_ID = re.compile(r"CRS(\d+)RES(\d+)mN(\d+)E(\d+)")
 ORIGIN_COLUMNS = ["x", "y", "pop", "unit", "origin"]
 
 
@@ -106,52 +103,26 @@ def read_grid(grid: GridConfig, path: Path) -> pd.DataFrame:
     """Cells of a census grid: ``x``, ``y`` (centres, in ``grid.crs``), ``pop``, ``cell_m``.
 
     Columns: ``grid.x``/``grid.y`` (centres) or ``grid.id_column`` (INSPIRE ids); when none is
-    given, ``x_mp_*``/``y_mp_*``, ``x``/``y`` or a ``Gitter_ID_*`` column are used. Missing-value
-    codes (``-1``, ``-9``, "–") and cells without residents are left out.
+    given, ``x_mp_*``/``y_mp_*``, ``x``/``y`` or a ``Gitter_ID_*`` column are used (see
+    :func:`quartier.grid.cell_centres`). Missing-value codes (``-1``, ``-9``, "–") and cells
+    without residents are left out.
     """
-    check_file(path, "population.grid.path")
-    if path.suffix.lower() == ".parquet":
-        df = pd.read_parquet(path).astype("string")
-        df.columns = [str(c) for c in df.columns]
-    else:
-        df = read_csv_text(path, grid.sep, "auto", [grid.value]).df
-    cols = {c.casefold(): c for c in df.columns}
-    x = grid.x or next((cols[c] for c in cols if c.startswith("x_mp") or c == "x"), None)
-    y = grid.y or next((cols[c] for c in cols if c.startswith("y_mp") or c == "y"), None)
-    gid = grid.id_column or next((cols[c] for c in cols if c.startswith("gitter_id")), None)
-    if grid.value not in df:
-        raise InputDataError(f"{path}: no column {grid.value!r} (population.grid.value); "
-                             f"columns: {', '.join(df.columns)}")
+    from quartier.grid import cell_centres, read_cells
     from quartier.load import parse_numbers
 
-    line = pd.Series(np.arange(len(df)) + 2, index=df.index)
+    raw = read_cells(path, "population.grid.path", grid.sep, grid.decimal,
+                     [c for c in (grid.value, grid.x, grid.y, grid.id_column) if c])
+    df, line = raw.df, raw.line
+    if grid.value not in df:
+        raise InputDataError(f"{path}: no column {grid.value!r} (population.grid.value); "
+                             f"columns: {', '.join(map(str, df.columns))}")
     na = set(DEFAULT_NA_CODES) | set(grid.na_values)
     pop, _ = parse_numbers(df[grid.value], grid.decimal, None, na, str(path), grid.value, line)
-    cell = grid.cell_m
-    if x and y and not grid.id_column:
-        cx, _ = parse_numbers(df[x], grid.decimal, None, set(), str(path), x, line)
-        cy, _ = parse_numbers(df[y], grid.decimal, None, set(), str(path), y, line)
-    elif gid:
-        parts = df[gid].str.extract(INSPIRE_ID)
-        bad = parts[0].isna()
-        if bad.any():
-            raise InputDataError(f"{path}: column {gid!r} lines {rows_preview(line[bad])}: not an "
-                                 "INSPIRE grid id like CRS3035RES1000mN2684000E4334000")
-        size = parts[1].astype(float)
-        cell = cell or float(size.iloc[0])
-        cx = parts[3].astype(float) + size / 2
-        cy = parts[2].astype(float) + size / 2
-    else:
-        raise InputDataError(f"{path}: no cell-centre columns (x_mp_1km/y_mp_1km, x/y) and no "
-                             "Gitter_ID column: set population.grid.x/y or id_column")
-    if cell is None:
-        steps = np.diff(np.unique(cx.dropna().to_numpy()))
-        cell = float(np.min(steps[steps > 0])) if len(steps) and (steps > 0).any() else None
-        if cell is None:
-            raise InputDataError(f"{path}: the cell size cannot be derived; set population.grid.cell_m")
-    keep = pop.notna() & (pop > 0) & cx.notna() & cy.notna()
-    return pd.DataFrame({"x": cx[keep].to_numpy(), "y": cy[keep].to_numpy(),
-                         "pop": pop[keep].to_numpy(), "cell_m": cell})
+    cx, cy, cell = cell_centres(df, line, str(path), grid.x, grid.y, grid.id_column, grid.cell_m,
+                                grid.decimal, "population.grid")
+    keep = (pop.notna() & (pop > 0)).to_numpy()
+    return pd.DataFrame({"x": cx[keep], "y": cy[keep], "pop": pop.to_numpy()[keep],
+                         "cell_m": cell})
 
 
 def grid_origins(cells: pd.DataFrame, crs: str, units: gpd.GeoDataFrame) -> pd.DataFrame:

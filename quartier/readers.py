@@ -366,6 +366,21 @@ def read_attributes(path: Path, what: str, layer: str | None, encoding: str, dec
                     notes=notes + more)
 
 
+def read_parquet_table(path: Path, what: str) -> RawTable:
+    """A parquet table (census grids are published so). Number columns stay numbers (no text
+    round trip for hundreds of thousands of cells); ``line`` is the row number (1-based)."""
+    check_file(path, what)
+    try:
+        df = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise InputDataError(f"{path}: cannot be read as parquet ({what}): "
+                             f"{str(exc).splitlines()[0][:300]}") from None
+    names, notes = header_names(list(df.columns), str(path), [])
+    df.columns = names
+    return RawTable(df=df.reset_index(drop=True), line=pd.Series(np.arange(len(df)) + 1),
+                    notes=notes)
+
+
 def read_vector(path: Path, what: str, layer: str | None = None, encoding: str = "auto",
                 crs: str | None = None, crs_key: str = "crs", **kwargs
                 ) -> tuple[gpd.GeoDataFrame, list[str]]:

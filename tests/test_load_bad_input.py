@@ -166,8 +166,9 @@ def test_config_errors_have_key_paths(tmp_path):
     with pytest.raises(ConfigError) as err:
         parse_config({"city": {"name": "x"}, "units": {"path": "u", "idcolumn": "a"},
                       "tables": [{"name": "t", "path": "p", "key": "k", "columns": {},
-                                  "format": "parquet"}]}, tmp_path)
+                                  "format": "sav"}]}, tmp_path)
     msg = str(err.value)
-    assert "units.id_column: required key is missing" in msg
-    assert "units.idcolumn: unknown key" in msg
+    assert "units.idcolumn: unknown key — did you mean 'id_column'?" in msg
+    with pytest.raises(ConfigError, match=r"units: .*\[units\] needs \['id_column'\]"):
+        parse_config({"city": {"name": "x"}, "units": {"path": "u", "name_column": "a"}}, tmp_path)
     assert "tables[0].format" in msg

@@ -1,0 +1,139 @@
+"""Census grid cells as units ([units] grid) and grid-keyed tables (join = "grid"): hand-made
+grids with known answers, and the real Zensus 2011 1 km grid of Germany (data/germany_1km)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from quartier.config import load_config, parse_config
+from quartier.errors import InputDataError, QuartierError
+from quartier.flag import flag_units
+from quartier.grid import cell_ids, parse_cell_ids
+from quartier.load import load_city
+from quartier.pipeline import DATA_DIR
+
+GERMANY = DATA_DIR / "germany_1km"
+#: a 60 km square around Berlin in EPSG:3035 (grid metres)
+BERLIN_BOX = [4520000, 3240000, 4580000, 3300000]
+
+
+def test_three_id_spellings_give_one_cell():
+    ids = pd.Series(["CRS3035RES1000mN2684000E4334000", "1kmN2684E4334", "100mN26840E43340"])
+    line = pd.Series([2, 3, 4])
+    cx, cy, size = parse_cell_ids(ids[:2], "f.csv", "id", line[:2])
+    assert size == 1000 and list(cx) == [4334500, 4334500] and list(cy) == [2684500, 2684500]
+    cx, cy, size = parse_cell_ids(ids[2:], "f.csv", "id", line[2:])
+    assert size == 100 and cx[0] == 4334050 and cy[0] == 2684050
+    assert cell_ids(np.array([4334500.0]), np.array([2684500.0]), 1000)[0] == ids[0]
+    assert cell_ids(np.array([4334050.0]), np.array([2684050.0]), 100)[0] == \
+        "CRS3035RES100mN2684000E4334000"
+
+
+def test_bad_ids_and_mixed_sizes_are_named():
+    line = pd.Series([2, 3, 4])
+    with pytest.raises(InputDataError, match=r"lines 3 .*not an INSPIRE grid id"):
+        parse_cell_ids(pd.Series(["1kmN2684E4334", "N2684E4334", "1kmN1E1"]), "f.csv", "id", line)
+    with pytest.raises(InputDataError, match="mixes cell sizes"):
+        parse_cell_ids(pd.Series(["1kmN2684E4334", "100mN26840E43340"]), "f.csv", "id", line[:2])
+
+
+def _hand_grid(tmp_path: Path, table_csv: str, table: dict | None = None, grid: dict | None = None):
+    """A hand-made 1 km grid: 3 × 2 cells as published (semicolons, -1/-9 codes)."""
+    (tmp_path / "cells.csv").write_text(
+        "x_mp_1km;y_mp_1km;Einwohner\n"
+        "4550500;3270500;1200\n4551500;3270500;-1\n4552500;3270500;800\n"
+        "4550500;3271500;400\n4551500;3271500;2500\n4552500;3271500;-9\n", encoding="utf-8")
+    (tmp_path / "table.csv").write_text(table_csv, encoding="utf-8")
+    raw = {"city": {"name": "Gitter (generated)", "crs": "EPSG:3035", "max_scale_error_pct": 1.5},
+           "units": {"grid": {"path": "cells.csv", "populated": "Einwohner", **(grid or {})}},
+           "tables": [{"name": "t", "path": "table.csv", "sep": ";", "decimal": ",",
+                       "join": "grid", "key": "Gitter_ID_1km", "na_values": ["-1", "-9"],
+                       "columns": {"Quote": {"name": "quote_pct", "unit": "%"}}, **(table or {})}]}
+    return parse_config(raw, tmp_path)
+
+
+def test_hand_made_grid_units_and_short_ids(tmp_path):
+    cfg = _hand_grid(tmp_path, "Gitter_ID_1km;Quote\n1kmN3270E4550;10,5\n1kmN3271E4551;-9\n"
+                               "1kmN3270E4552;3,0\n1kmN3271E4550;7,25\n1kmN9999E9999;1,0\n")
+    units, report = load_city(cfg)
+    # populated: 1200, 800, 400, 2500 (the -1 and -9 cells are not units)
+    assert list(units["unit_id"]) == ["CRS3035RES1000mN3270000E4550000",
+                                      "CRS3035RES1000mN3270000E4552000",
+                                      "CRS3035RES1000mN3271000E4550000",
+                                      "CRS3035RES1000mN3271000E4551000"]
+    assert list(units["unit_name"]) == ["1-km-Zelle N3270 E4550", "1-km-Zelle N3270 E4552",
+                                        "1-km-Zelle N3271 E4550", "1-km-Zelle N3271 E4551"]
+    assert units.area.round(0).eq(1_000_000).all()
+    assert units["quote_pct"].tolist()[:3] == [10.5, 3.0, 7.25] and np.isnan(units["quote_pct"].iloc[3])
+    details = report.to_frame()["details"].iloc[0]
+    assert "1 cells of the table are not units" in details
+    assert "missing code '-9' ×1" in details
+    assert any("2 cells without residents left out" in n for n in report.unit_notes)
+
+
+def test_grid_bbox_and_errors(tmp_path):
+    csv = "Gitter_ID_1km;Quote\n1kmN3270E4550;10,5\n"
+    cfg = _hand_grid(tmp_path, csv, grid={"bbox": [4550000, 3270000, 4552000, 3272000]})
+    units, report = load_city(cfg)
+    assert len(units) == 3   # the populated cell at x 4552500 lies outside
+    assert any("1 cells outside units.grid.bbox" in n for n in report.unit_notes)
+    # a table of 100 m cells against 1 km units: nothing matches, said with both ids
+    cfg = _hand_grid(tmp_path, "Gitter_ID_100m;Quote\n100mN32700E45500;1,0\n",
+                     table={"key": "Gitter_ID_100m"})
+    with pytest.raises(InputDataError, match="no cell of the table is a unit.*cell size"):
+        load_city(cfg)
+    cfg = _hand_grid(tmp_path, csv, grid={"bbox": [0, 0, 10, 10]})
+    with pytest.raises(InputDataError, match="no cell is left after the filters"):
+        load_city(cfg)
+    with pytest.raises(QuartierError, match="belong to a boundary file"):
+        parse_config({"city": {"name": "x", "crs": "EPSG:3035"},
+                      "units": {"path": "u.gpkg", "grid": {"path": "c.csv"}}}, tmp_path)
+    with pytest.raises(QuartierError, match="grid = "):
+        parse_config({"city": {"name": "x", "crs": "EPSG:3035"}, "units": {"layer": "a"}}, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def berlin_square():
+    """The shipped config on a 60 km square, with the tables the index needs (no clustering:
+    the whole config is run by the slow test)."""
+    cfg = load_config(GERMANY / "quartier.toml")
+    grid = cfg.units.grid.model_copy(update={"bbox": tuple(BERLIN_BOX)})
+    used = {"einwohner", *(ref.column for ref in cfg.index.status)}
+    cfg = cfg.model_copy(update={"units": cfg.units.model_copy(update={"grid": grid}),
+                                 "tables": [t for t in cfg.tables if t.name in used],
+                                 "flag": cfg.flag.model_copy(update={"cluster_columns": []})})
+    return cfg, *load_city(cfg)
+
+
+def test_real_grid_sample_matches_the_files(berlin_square):
+    cfg, units, report = berlin_square
+    pop = pd.read_parquet(GERMANY / "continuous_Einwohner.parquet")
+    x0, y0, x1, y1 = BERLIN_BOX
+    inside = pop[(pop.x >= x0) & (pop.x < x1) & (pop.y >= y0) & (pop.y < y1) & (pop.Einwohner > 0)]
+    assert len(units) == len(inside) == 2451
+    assert units["einwohner"].sum() == inside["Einwohner"].sum()
+    vac = pd.read_parquet(GERMANY / "continuous_Leerstandsquote.parquet")
+    vac["unit_id"] = "CRS3035RES1000mN" + (vac.y - 500).astype(str) + "E" + (vac.x - 500).astype(str)
+    expected = vac.set_index("unit_id")["Leerstandsquote"].reindex(units["unit_id"])
+    expected = expected.where(expected >= 0)   # -1 / -9 are missing, never 0 or negative
+    assert np.allclose(units["leerstand_pct"], expected.to_numpy(), equal_nan=True)
+    assert units["leerstand_pct"].isna().sum() == expected.isna().sum() > 0
+    assert units.crs.to_epsg() == 3035
+
+
+def test_real_grid_sample_flags_hot_spots(berlin_square):
+    cfg, units, _ = berlin_square
+    result = flag_units(units, cfg)
+    t = result.table
+    scored = t["status_index"].notna()
+    assert scored.sum() > 1500
+    hot = t["hotspot"] == "Hot Spot"
+    cold = t["hotspot"] == "Cold Spot"
+    assert hot.sum() > 0 and cold.sum() > 0
+    # hot spots lie where the index is high (the sign fix of the trust issue)
+    assert t.loc[hot, "status_index"].mean() > 0 > t.loc[cold, "status_index"].mean()
+    assert t["priority_rank"].dropna().is_unique
