@@ -157,7 +157,8 @@ def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
         console.print(f"clusters: KMeans k={m['k_kmeans']} (silhouette {m['silhouette_kmeans']:.2f}, "
                       f"bootstrap ARI {m['stability_ari_mean']:.2f}), Ward k={m['k_ward']}, "
                       f"GMM k={m['k_gmm']} (BIC); {m['n_not_clustered']} units not clustered "
-                      "(missing context values)")
+                      f"(missing context values); {m['sample']}; regions: {m['regions']}",
+                      markup=False)
     counts = t["hotspot"].value_counts()
     say_plain("hot spots (Gi*, FDR): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 

@@ -363,6 +363,10 @@ class FlagConfig(_Strict):
     cluster_columns: list[str] = Field(default_factory=list)
     cluster_k: list[int] = [3, 4, 5, 6, 7, 8]
     permutations: int = Field(999, ge=99)
+    hotspot_p: Literal["auto", "permutation", "analytic"] = Field(
+        "auto", description="p-values of the hot-spot labels: pseudo p-values of the permutations, "
+        "or analytic (normal approximation); auto: analytic above 10,000 tested units, where "
+        "999 permutations are too coarse for the FDR cut")
     fdr: float = Field(0.05, gt=0, lt=1)
     seed: int = 42
     single_facility_max_population: float = Field(

@@ -26,6 +26,7 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.stats
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from sklearn.cluster import AgglomerativeClustering, KMeans
@@ -41,8 +42,12 @@ from quartier.localstats import getis_ord_star, local_moran
 if TYPE_CHECKING:
     from quartier.areas import AreasResult
 
-#: Above this many units, Ward and the silhouette use a random sample of this size.
+#: Above this many units, k is chosen on a seeded sample of this size (see explore_clusters).
 SAMPLE_CAP = 8000
+#: Above this many units, contiguous Ward regions are not computed (quadratic time).
+REGIONS_CAP = 20_000
+#: Above this many tested units, hot-spot labels use analytic p-values (see p_basis).
+PERMUTATION_LABELS_MAX = 10_000
 #: Hot-spot labels from Local Moran's I quadrants (1 HH, 2 LH, 3 LL, 4 HL).
 MORAN_QUADRANTS = {1: "Hoch-Hoch", 2: "Niedrig-Hoch", 3: "Niedrig-Niedrig", 4: "Hoch-Niedrig"}
 
@@ -176,6 +181,10 @@ def _ward_labels(xs: np.ndarray, sample: np.ndarray, k: int) -> np.ndarray:
     if len(sample) == len(xs):
         return fitted
     centroids = np.vstack([xs[sample][fitted == c].mean(axis=0) for c in range(k)])
+    return _nearest(xs, centroids)
+
+
+def _nearest(xs: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return ((xs[:, None, :] - centroids[None]) ** 2).sum(axis=2).argmin(axis=1)
 
 
@@ -187,9 +196,16 @@ def explore_clusters(
 
     Features are z-standardised. Units with a missing feature are not clustered (label -1).
     Regions: Ward with Queen-contiguity connectivity, so every region is one contiguous area.
-    With more than :data:`SAMPLE_CAP` units, Ward and the silhouette work on a seeded sample.
     Stability is the mean adjusted Rand index between the KMeans solution and KMeans fitted on
     bootstrap resamples.
+
+    With more than :data:`SAMPLE_CAP` units (census grids), k is chosen on a seeded sample of
+    that size: KMeans, Ward and the mixture are fitted and scored there; the chosen KMeans is
+    then refined on all units starting from the sample's centroids (Lloyd iterations to
+    convergence), Ward assigns every unit to the nearest sample-cluster centroid, the mixture
+    predicts every unit, and the bootstrap resamples the sample. Regions need Ward over the
+    whole contiguity graph (quadratic time, minutes at 50,000 units): above
+    :data:`REGIONS_CAP` units they are not computed, and ``metrics["regions"]`` says so.
     """
     cols = cfg.cluster_columns
     missing = [c for c in cols if c not in units]
@@ -208,50 +224,67 @@ def explore_clusters(
         )
     xs = StandardScaler().fit_transform(x)
     rng = np.random.default_rng(cfg.seed)
-    # Ward needs O(n²) memory and the silhouette O(n²) time: above the cap, fit/score on a sample
-    sample = (np.sort(rng.choice(len(xs), SAMPLE_CAP, replace=False)) if len(xs) > SAMPLE_CAP
+    sampled = len(xs) > SAMPLE_CAP
+    sample = (np.sort(rng.choice(len(xs), SAMPLE_CAP, replace=False)) if sampled
               else np.arange(len(xs)))
+    xsub = xs[sample]
     rows, fits = [], {}
     for k in ks:
-        km = KMeans(n_clusters=k, n_init=10, random_state=cfg.seed).fit(xs)
-        ward = _ward_labels(xs, sample, k)
-        gmm = GaussianMixture(n_components=k, random_state=cfg.seed, n_init=2).fit(xs)
+        km = KMeans(n_clusters=k, n_init=10, random_state=cfg.seed).fit(xsub)
+        ward = _ward_labels(xsub, np.arange(len(xsub)), k)
+        gmm = GaussianMixture(n_components=k, random_state=cfg.seed, n_init=2).fit(xsub)
         fits[k] = (km, ward, gmm)
         rows.append({"k": k,
-                     "kmeans_silhouette": silhouette_score(xs[sample], km.labels_[sample]),
-                     "ward_silhouette": silhouette_score(xs[sample], ward[sample]),
-                     "gmm_bic": gmm.bic(xs)})
+                     "kmeans_silhouette": silhouette_score(xsub, km.labels_),
+                     "ward_silhouette": silhouette_score(xsub, ward),
+                     "gmm_bic": gmm.bic(xsub)})
     sel = pd.DataFrame(rows)
     k_km = int(sel.loc[sel["kmeans_silhouette"].idxmax(), "k"])
     k_ward = int(sel.loc[sel["ward_silhouette"].idxmax(), "k"])
     k_gmm = int(sel.loc[sel["gmm_bic"].idxmin(), "k"])
+    km = fits[k_km][0]
+    if sampled:
+        km = KMeans(n_clusters=k_km, init=km.cluster_centers_, n_init=1,
+                    random_state=cfg.seed).fit(xs)
+        ward_sub = fits[k_ward][1]
+        ward = _nearest(xs, np.vstack([xsub[ward_sub == c].mean(axis=0) for c in range(k_ward)]))
+    else:
+        ward = fits[k_ward][1]
 
+    labels = pd.DataFrame(-1, index=units.index,
+                          columns=["cluster", "cluster_ward", "cluster_gmm", "region"])
+    labels.loc[complete, "cluster"] = km.labels_
+    labels.loc[complete, "cluster_ward"] = ward
+    labels.loc[complete, "cluster_gmm"] = fits[k_gmm][2].predict(xs)
     if adjacency is None:
         adjacency = queen_adjacency(units.geometry.values)
     keep = np.flatnonzero(complete.to_numpy())
     connectivity = adjacency[keep][:, keep]
-    sub = units.loc[complete]
-    region_labels = AgglomerativeClustering(
-        n_clusters=k_km, linkage="ward", connectivity=connectivity).fit(xs).labels_
-    labels = pd.DataFrame(-1, index=units.index,
-                          columns=["cluster", "cluster_ward", "cluster_gmm", "region"])
-    labels.loc[complete, "cluster"] = fits[k_km][0].labels_
-    labels.loc[complete, "cluster_ward"] = fits[k_ward][1]
-    labels.loc[complete, "cluster_gmm"] = fits[k_gmm][2].predict(xs)
-    labels.loc[complete, "region"] = region_labels
+    if len(xs) <= REGIONS_CAP:
+        labels.loc[complete, "region"] = AgglomerativeClustering(
+            n_clusters=k_km, linkage="ward", connectivity=connectivity).fit(xs).labels_
+        regions = "Ward mit Nachbarschaft (zusammenhängend)"
+    else:
+        regions = (f"nicht berechnet: {len(xs):,} Einheiten > {REGIONS_CAP:,} (Ward mit "
+                   "Nachbarschaft braucht quadratische Zeit); region = -1")
 
     ari = []
+    base = km.predict(xsub)
     for _ in range(n_bootstrap):
-        sample = rng.integers(0, len(xs), len(xs))
-        boot = KMeans(n_clusters=k_km, n_init=3, random_state=cfg.seed).fit(xs[sample])
-        ari.append(adjusted_rand_score(fits[k_km][0].labels_, boot.predict(xs)))
+        draw = rng.integers(0, len(xsub), len(xsub))
+        boot = KMeans(n_clusters=k_km, n_init=3, random_state=cfg.seed).fit(xsub[draw])
+        ari.append(adjusted_rand_score(base, boot.predict(xsub)))
+    sub = units.loc[complete]
     z = pd.DataFrame(xs, index=sub.index, columns=cols)
-    profiles, names = cluster_profile(z, pd.Series(fits[k_km][0].labels_, index=sub.index), labels_map)
+    profiles, names = cluster_profile(z, pd.Series(km.labels_, index=sub.index), labels_map)
     metrics = {"k_kmeans": k_km, "k_ward": k_ward, "k_gmm": k_gmm,
                "silhouette_kmeans": float(sel["kmeans_silhouette"].max()),
                "stability_ari_mean": float(np.mean(ari)), "stability_ari_min": float(np.min(ari)),
                "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
-               "n_islands": int((np.diff(connectivity.indptr) == 0).sum())}
+               "n_islands": int((np.diff(connectivity.indptr) == 0).sum()),
+               "sample": (f"k gewählt auf einer Stichprobe von {SAMPLE_CAP:,} Einheiten "
+                          f"(seed {cfg.seed})" if sampled else "alle Einheiten"),
+               "regions": regions}
     return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)
 
 
@@ -298,21 +331,72 @@ def gi_input(y: np.ndarray) -> np.ndarray:
     return z - z.min() + 1.0
 
 
+def lisa_p_norm(z: np.ndarray, adjacency: csr_matrix) -> np.ndarray:
+    """One-sided p-values of Local Moran's I (row-standardised weights) from its analytic moments
+    under conditional randomisation — the null the permutations sample from (Sokal et al. 1998,
+    eqs. A7/A8; esda's ``Moran_Local.EIc``/``VIc``).
+
+    With ``z`` standardised (``m2 = Σz²/n = 1``), ``I_i = z_i Σ_j w_ij z_j``,
+    ``E[I_i] = −z_i² / (n − 1)``, ``Var[I_i] = z_i² · n/(n − 2) · (1/k_i − 1/(n − 1)) ·
+    (1 − z_i²/(n − 1))``, ``p = 1 − Φ(|I_i − E| / √Var)``.
+    """
+    n = len(z)
+    k = np.diff(adjacency.indptr).astype("float64")
+    m2 = (z * z).sum() / n
+    stat = z * (adjacency @ z) / k / m2
+    expect = -(z ** 2) / ((n - 1) * m2)
+    var = (z / m2) ** 2 * n / (n - 2) * (1.0 / k - 1.0 / (n - 1)) * (m2 - z ** 2 / (n - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zz = np.where(var > 0, (stat - expect) / np.sqrt(var), 0.0)
+    return scipy.stats.norm.sf(np.abs(zz))
+
+
+def getis_ord_z(esda_z: np.ndarray, cardinality: np.ndarray, n: int) -> np.ndarray:
+    """The Getis-Ord z of Gi* with row-standardised weights from esda's z-value.
+
+    esda's ``G_Local`` z uses ``Var(G*_i) = S1 (n − S1) / ((n − 1) n²) · s²/ȳ²`` with ``S1 = Σ_j
+    w_ij``, which holds for binary weights (where ``Σ w² = Σ w``); with row-standardised weights
+    (``S1 = 1``, ``S2 = Σ w² = 1/(k_i + 1)``) the variance is ``(n S2 − S1²)/(n − 1) · s²/(n ȳ)²``,
+    and esda's z is too small by ``√((k_i + 1)(n − 1)/(n − k_i − 1))`` (≈ 3 for a queen grid).
+    The result equals the z of the binary Gi* (a z-value does not change when a unit's weights
+    are scaled), so ``|z| > 1.96`` means what analysts read it to mean."""
+    k1 = cardinality.astype("float64") + 1.0
+    return esda_z * np.sqrt(k1 * (n - 1) / (n - k1))
+
+
+def p_basis(n: int, mode: str) -> str:
+    """Which p-values label hot spots: ``"permutation"`` (pseudo p-values) or ``"analytic"``
+    (normal approximation). ``auto`` takes the analytic ones above
+    :data:`PERMUTATION_LABELS_MAX` tested units: with 999 permutations no pseudo p-value is
+    below 0.001, and the FDR over n tests rejects only when more than ``n · 0.001 / fdr`` units
+    share that floor (1,916 of Germany's 95,813 tested 1 km cells; 1,577 did), so at census
+    scale FDR on pseudo p-values finds nothing however strong the pattern."""
+    if mode != "auto":
+        return mode
+    return "analytic" if n > PERMUTATION_LABELS_MAX else "permutation"
+
+
 def hot_spots(
     units: gpd.GeoDataFrame, column: str, valid: pd.Series, permutations: int = 999,
     fdr: float = 0.05, seed: int = 42, adjacency: csr_matrix | None = None,
+    p_mode: str = "auto",
 ) -> pd.DataFrame:
     """Local Moran's I and Getis-Ord Gi* on ``column``, with a false-discovery-rate cut.
 
     Queen contiguity among the valid units (``adjacency`` of all units, or computed). Units
     without a neighbour (islands) and unscored units are labelled, not tested. The statistics and
     pseudo p-values are esda's (same seed, same p-values), computed by
-    :mod:`quartier.localstats` in vectorised blocks. Returns ``hotspot`` ("Hot Spot",
-    "Cold Spot", "–"), ``lisa`` (quadrant if significant), ``gi_z`` (analytic), ``gi_p``,
-    ``lisa_i``, ``lisa_p``, ``n_neighbours``.
+    :mod:`quartier.localstats` in vectorised blocks. Labels use the pseudo p-values, or above
+    :data:`PERMUTATION_LABELS_MAX` tested units the analytic ones (see :func:`p_basis`;
+    ``p_mode`` "permutation"/"analytic" forces one). Returns ``hotspot`` ("Hot Spot",
+    "Cold Spot", "–"), ``lisa`` (quadrant if significant), ``gi_z`` (analytic), ``gi_p`` and
+    ``lisa_p`` (the p-values the labels use), ``gi_p_sim``, ``lisa_p_sim`` (pseudo),
+    ``gi_p_norm``, ``lisa_p_norm`` (analytic), ``lisa_i``, ``n_neighbours``, ``p_basis``.
     """
     out = pd.DataFrame({"hotspot": "nicht bewertet", "lisa": "", "gi_z": np.nan, "gi_p": np.nan,
-                        "lisa_i": np.nan, "lisa_p": np.nan, "n_neighbours": 0}, index=units.index)
+                        "lisa_i": np.nan, "lisa_p": np.nan, "gi_p_sim": np.nan,
+                        "lisa_p_sim": np.nan, "gi_p_norm": np.nan, "lisa_p_norm": np.nan,
+                        "n_neighbours": 0, "p_basis": ""}, index=units.index)
     mask = valid.to_numpy(dtype=bool)
     y = units.loc[valid, column].to_numpy(dtype="float64")
     if not np.isfinite(y).all():
@@ -335,19 +419,36 @@ def hot_spots(
         a, y, index = a[keep][:, keep], y[keep], index[keep]
     lisa = local_moran(y, a, permutations, seed)
     gi = getis_ord_star(gi_input(y), a, permutations, seed)
-    p_cut_gi = esda.fdr(gi.p_sim, fdr) if permutations else fdr
-    p_cut_lisa = esda.fdr(lisa.p_sim, fdr) if permutations else fdr
-    sig_gi = gi.p_sim <= p_cut_gi
-    sig_lisa = lisa.p_sim <= p_cut_lisa
-    hot = np.where(sig_gi & (gi.extra > 0), "Hot Spot",
-                   np.where(sig_gi & (gi.extra < 0), "Cold Spot", "–"))
+    gi_z = getis_ord_z(gi.extra, np.diff(a.indptr), len(y))
+    gi_norm = scipy.stats.norm.sf(np.abs(gi_z))
+    lisa_norm = lisa_p_norm((y - y.mean()) / y.std(), a)
+    basis = p_basis(len(y), p_mode) if permutations else "analytic"
+    gi_p, lisa_p = (gi.p_sim, lisa.p_sim) if basis == "permutation" else (gi_norm, lisa_norm)
+    hot, quadrant = hotspot_labels(gi_z, gi_p, lisa.extra, lisa_p, fdr)
     out.loc[index, "hotspot"] = hot
-    out.loc[index, "gi_z"] = gi.extra
-    out.loc[index, "gi_p"] = gi.p_sim
+    out.loc[index, "lisa"] = quadrant
+    out.loc[index, "gi_z"] = gi_z
+    out.loc[index, "gi_p"] = gi_p
+    out.loc[index, "gi_p_sim"] = gi.p_sim
+    out.loc[index, "gi_p_norm"] = gi_norm
     out.loc[index, "lisa_i"] = lisa.stat
-    out.loc[index, "lisa_p"] = lisa.p_sim
-    out.loc[index, "lisa"] = np.where(sig_lisa, pd.Series(lisa.extra).map(MORAN_QUADRANTS), "")
+    out.loc[index, "lisa_p"] = lisa_p
+    out.loc[index, "lisa_p_sim"] = lisa.p_sim
+    out.loc[index, "lisa_p_norm"] = lisa_norm
+    out.loc[index, "p_basis"] = ("Permutation" if basis == "permutation" else
+                                 "analytisch (Normalapproximation)")
     return out
+
+
+def hotspot_labels(gi_z: np.ndarray, gi_p: np.ndarray, quadrant: np.ndarray, lisa_p: np.ndarray,
+                   fdr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hot/Cold Spot by the sign of the Gi* z where its p passes the FDR cut (esda's
+    Benjamini-Hochberg ``fdr``), and the LISA quadrant name where the Moran p passes its cut."""
+    sig_gi = gi_p <= esda.fdr(gi_p, fdr)
+    sig_lisa = lisa_p <= esda.fdr(lisa_p, fdr)
+    hot = np.where(sig_gi & (gi_z > 0), "Hot Spot", np.where(sig_gi & (gi_z < 0), "Cold Spot", "–"))
+    names = np.where(sig_lisa, pd.Series(quadrant).map(MORAN_QUADRANTS).to_numpy(dtype=object), "")
+    return hot, names
 
 
 # ------------------------------------------------------------------------------------- screening
@@ -477,14 +578,24 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
         idx["dynamics_index"] = np.nan
         idx["dynamics_class"] = pd.Series(pd.NA, index=idx.index, dtype="string")
     rules = apply_thresholds(units, cfg.flag.thresholds, labels)
+    notes = [n for n in idx["notes"].unique() if n]
     # one contiguity graph for hot spots and contiguous regions
     adjacency = queen_adjacency(units.geometry.values)
     spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index", idx["valid"],
-                      cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed, adjacency)
+                      cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed, adjacency,
+                      cfg.flag.hotspot_p)
+    tested = spots["p_basis"].ne("")
+    if tested.any() and spots.loc[tested, "p_basis"].iloc[0] != "Permutation":
+        notes.append(f"Hot Spots und LISA nach analytischen p-Werten (Normalapproximation, "
+                     f"{int(tested.sum()):,} getestete Einheiten): {cfg.flag.permutations} "
+                     "Permutationen sind für den FDR-Schnitt zu grob (Spalten *_p_sim: "
+                     "Permutations-p-Werte)")
     clusters = None
     if cfg.flag.cluster_columns:
         clusters = explore_clusters(units, cfg.flag, labels, adjacency=adjacency)
         cl = clusters.labels
+        if clusters.metrics["regions"].startswith("nicht berechnet"):
+            notes.append(f"Regionen {clusters.metrics['regions']}")
         cl["cluster_name"] = cl["cluster"].map(clusters.names).fillna("nicht geclustert")
     else:
         cl = pd.DataFrame({"cluster": -1, "cluster_name": "nicht geclustert"}, index=units.index)
@@ -498,7 +609,6 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     ordered = table[PRIORITY_COLUMNS + extra]
     gdf = gpd.GeoDataFrame(ordered, geometry=units.geometry, crs=units.crs)
     targets = evaluate_targets(units, cfg.flag.targets, labels)
-    notes = [n for n in idx["notes"].unique() if n]
     if cfg.population_column is None:
         notes.append("Screening auf Einzeleinrichtungen nicht möglich: keine Einwohnerspalte "
                       "(population_column)")

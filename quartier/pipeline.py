@@ -389,7 +389,8 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
             sections.append(("Cluster (explorativ)", (
                 f"<p>KMeans k={m['k_kmeans']} (Silhouette {m['silhouette_kmeans']:.2f}, "
                 f"Bootstrap-ARI {m['stability_ari_mean']:.2f}); {m['n_not_clustered']} Einheiten "
-                "ohne vollständige Kontextindikatoren.</p>")
+                f"ohne vollständige Kontextindikatoren; {m['sample']}; Regionen: "
+                f"{m['regions']}.</p>")
                 + report_mod.table_html(prof[["cluster", "Profil", "n_units"]])))
     if flags is not None and flags.areas is not None:
         a = flags.areas

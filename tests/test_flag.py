@@ -167,3 +167,52 @@ def test_berlin_context_clusters_against_official_classes(berlin, berlin_flags):
     assert 0.1 < km["ari"] < 0.5          # README: 0.19
     assert km["recall"] > 0.8             # README: 0.91
     assert 0.3 < km["precision"] < 0.8    # README: 0.50
+
+
+def test_gi_z_equals_binary_getis_ord_and_lisa_p_norm_equals_esda_moments():
+    """Known answers from esda: the Gi* z for row-standardised weights, rescaled, is the z of
+    the binary-weight Gi* (esda transform "B"); the analytic Local Moran p uses esda's
+    conditional-randomisation moments EIc/VIc."""
+    import esda
+    import scipy.stats
+    from libpysal.weights import Queen
+
+    from quartier.flag import getis_ord_z, gi_input, lisa_p_norm, queen_adjacency
+
+    g = grid(9)
+    rng = np.random.default_rng(3)
+    y = rng.normal(0, 1, len(g)) + (g["x"].to_numpy() / 300)
+    w = Queen.from_dataframe(g, use_index=False, silence_warnings=True)
+    yy = gi_input(y)
+    row = esda.G_Local(yy, w, transform="R", star=True, permutations=0)
+    binary = esda.G_Local(yy, w, transform="B", star=True, permutations=0)
+    k = np.asarray(w.cardinalities_array if hasattr(w, "cardinalities_array")
+                   else [w.cardinalities[i] for i in w.id_order])
+    np.testing.assert_allclose(getis_ord_z(row.Zs, k, len(y)), binary.Zs, rtol=1e-9)
+
+    lm = esda.Moran_Local(y, w, transformation="r", permutations=0)
+    z = (y - y.mean()) / y.std()
+    i_sokal = lm.Is * len(y) / (len(y) - 1)   # esda scales I by (n − 1)/Σz²; Sokal by 1/m2
+    expected = scipy.stats.norm.sf(np.abs((i_sokal - lm.EIc) / np.sqrt(lm.VIc)))
+    a = queen_adjacency(g.geometry.values)
+    np.testing.assert_allclose(lisa_p_norm(z, a), expected, rtol=1e-9)
+
+
+def test_labels_switch_to_analytic_p_above_the_cap(monkeypatch):
+    from quartier import flag as flag_mod
+
+    g = grid(7)
+    rng = np.random.default_rng(0)
+    g["v"] = rng.normal(0, 0.3, len(g)) + ((g["x"] < 300) & (g["y"] < 300)).to_numpy() * 3
+    valid = pd.Series(True, index=g.index)
+    perm = hot_spots(g, "v", valid, permutations=99, seed=1)
+    assert perm["p_basis"].eq("Permutation").all()
+    assert (perm["gi_p"] == perm["gi_p_sim"]).all()
+    monkeypatch.setattr(flag_mod, "PERMUTATION_LABELS_MAX", 10)
+    analytic = hot_spots(g, "v", valid, permutations=99, seed=1)
+    assert analytic["p_basis"].str.startswith("analytisch").all()
+    assert (analytic["gi_p"] == analytic["gi_p_norm"]).all()
+    # the same z, the same corner: hot spots where the values are high
+    assert analytic.loc[analytic["hotspot"] == "Hot Spot", "gi_z"].min() > 1.96
+    forced = hot_spots(g, "v", valid, permutations=99, seed=1, p_mode="permutation")
+    assert forced["p_basis"].eq("Permutation").all()
