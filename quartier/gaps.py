@@ -32,6 +32,9 @@ compactness (``4πA/P²``, full at 0.6) and, with a green raster, ``1 − green 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,11 +207,18 @@ def _frontage(geoms: np.ndarray, street_parts: np.ndarray, band_m: float = 1.0
     return length, shapely.intersection(shapely.boundary(geoms), wide)
 
 
-def _edge_share(pieces: np.ndarray, building_parts: np.ndarray) -> np.ndarray:
-    """Share of each piece's perimeter that borders (buffered) buildings: courtyards are high."""
-    zone = subtract_local(shapely.buffer(pieces, 1.5), shapely.buffer(building_parts, 1.0))
-    inside = shapely.difference(shapely.buffer(pieces, 1.5), zone)
-    along = shapely.length(shapely.intersection(shapely.boundary(pieces), inside))
+def _edge_share(pieces: np.ndarray, building_parts: np.ndarray, band_m: float = 1.0) -> np.ndarray:
+    """Share of each piece's perimeter within ``band_m`` of the (buffered) buildings, i.e. inside
+    the union of the building parts grown by ``band_m``: courtyards are high.
+
+    Only the building parts within ``band_m`` of some piece are grown, and each piece's edge is
+    cut with the union of the grown parts that reach it: the parts beyond add nothing to it.
+    """
+    edges = shapely.boundary(pieces)
+    near = np.unique(shapely.STRtree(building_parts).query(edges, predicate="dwithin",
+                                                           distance=band_m)[1])
+    zone = local_union(edges, shapely.buffer(building_parts[near], band_m))
+    along = shapely.length(shapely.intersection(edges, zone))
     return along / np.maximum(shapely.length(pieces), 1e-9)
 
 
@@ -262,70 +272,142 @@ def subtract_local(blocks: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     return shapely.difference(blocks, local_union(blocks, pieces))
 
 
-def detect_blocks(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
-    """B1/B2 candidates from blocks minus street space, buildings and excluded land use."""
+def _stopwatch(timings: dict[str, float] | None) -> Callable[[str], None]:
+    """``lap(step)`` adds the seconds since the previous lap to ``timings[step]``; does nothing
+    without ``timings``."""
+    if timings is None:
+        return lambda step: None
+    last = [time.perf_counter()]
+
+    def lap(step: str) -> None:
+        now = time.perf_counter()
+        timings[step] = timings.get(step, 0.0) + now - last[0]
+        last[0] = now
+
+    return lap
+
+
+def _per_block(cut: Callable[[np.ndarray], np.ndarray], n: int, threads: int) -> np.ndarray:
+    """``cut(idx)``, one geometry for each of the blocks ``idx``, for all ``n`` blocks, on
+    ``threads`` threads that take every ``threads``-th block (neighbouring blocks are alike in
+    cost). GEOS releases the GIL, and every block is cut exactly as on one thread, so the result
+    does not depend on ``threads``."""
+    if threads <= 1:
+        return cut(np.arange(n))
+    chunks = [np.arange(k, n, threads) for k in range(threads)]
+    out = np.empty(n, dtype=object)
+    with ThreadPoolExecutor(threads) as pool:
+        for idx, done in zip(chunks, pool.map(cut, chunks), strict=True):
+            out[idx] = done
+    return out
+
+
+def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
+                  threads: int = 1) -> gpd.GeoDataFrame:
+    """B1/B2 candidates from blocks minus street space, buildings and excluded land use.
+
+    Frontage, built neighbours and yard share are measured only for the pieces that passed the
+    tests before them, and blocks with fewer main buildings than ``min_neighbours`` are not cut
+    at all (unless a green raster is given, see below): only candidates are reported, so the
+    result is that of measuring every piece. ``timings``, if given, receives the seconds per
+    step. Most of them go to GEOS overlays of the arcs of the buffered buildings: the open space
+    (a union and a difference per block) and the opening (two mitre buffers, their repair and
+    the intersection with the open space); these two steps run on ``threads`` threads, with the
+    same result on any number.
+    """
+    lap = _stopwatch(timings)
     crs = inp.buildings.crs
     sel = inp.streets[inp.streets["cls"].isin(g.block_street_classes)]
     half_width = sel["cls"].map(g.street_buffers_m).fillna(g.street_buffer_m).to_numpy(dtype=float)
     street_parts = shapely.buffer(sel.geometry.values, half_width)
     mains = main_buildings(inp.buildings, g.min_building_m2).values
     building_parts = shapely.buffer(mains, g.building_buffer_m)
-    blocked = [street_parts, building_parts]
+    blocking = [street_parts, building_parts]
     if len(inp.excluded):
-        blocked.append(shapely.make_valid(inp.excluded.values))
+        blocking.append(shapely.make_valid(inp.excluded.values))
     if len(inp.barriers):
         lines = inp.barriers[~inp.barriers.geom_type.isin(["Polygon", "MultiPolygon"])]
-        blocked.append(shapely.buffer(lines.values, g.barrier_buffer_m))
+        blocking.append(shapely.buffer(lines.values, g.barrier_buffer_m))
+    blocked = np.concatenate(blocking)
     blocks = street_blocks(inp.streets, inp.barriers, inp.area, g.block_street_classes)
-    open_space = subtract_local(blocks, np.concatenate(blocked))
+    building_block = _block_of(shapely.point_on_surface(mains), blocks)
+    # a piece counts the main buildings of its own block: a block with fewer than
+    # min_neighbours holds no candidate. With a green raster every piece is cut all the same:
+    # green_share gives a raster cell touched by two pieces to the later one.
+    busy = np.arange(len(blocks))
+    if inp.green_raster is None:
+        n_main = np.bincount(building_block[building_block >= 0], minlength=len(blocks))
+        busy = np.flatnonzero(n_main >= g.min_neighbours)
+    lap("buffers and blocks")
+    space = _per_block(lambda k: subtract_local(blocks[busy[k]], blocked), len(busy), threads)
+    lap("open space")
     half = g.min_width_m / 2
-    opened = shapely.buffer(shapely.buffer(open_space, -half, join_style="mitre"), half,
-                            join_style="mitre")
-    # GEOS mitre buffers are not robust: near-collinear vertex noise left by the overlays (e.g.
-    # footprints reprojected to another UTM zone) can give a self-intersecting result
-    # (libgeos/geos#856) that the intersection below rejects. "structure" repairs it as the union
-    # of its rings, which is what a buffer means; valid results pass unchanged.
-    opened = shapely.make_valid(opened, method="structure")
-    pieces, piece_block = shapely.get_parts(shapely.intersection(opened, open_space),
-                                            return_index=True)
+
+    def opening(k: np.ndarray) -> np.ndarray:
+        opened = shapely.buffer(shapely.buffer(space[k], -half, join_style="mitre"), half,
+                                join_style="mitre")
+        # GEOS mitre buffers are not robust: near-collinear vertex noise left by the overlays
+        # (e.g. footprints reprojected to another UTM zone) can give a self-intersecting result
+        # (libgeos/geos#856) that the intersection below rejects. "structure" repairs it as the
+        # union of its rings, which is what a buffer means; valid results keep their area. It is
+        # applied to all: it also reorders the parts of valid ones, and the order of the pieces
+        # decides which piece gets a raster cell they share in green_share.
+        return shapely.intersection(shapely.make_valid(opened, method="structure"), space[k])
+
+    pieces, at = shapely.get_parts(_per_block(opening, len(busy), threads), return_index=True)
     ok = (shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) >= g.min_area_m2)
-    pieces, piece_block = pieces[ok], piece_block[ok]
+    pieces, piece_block = pieces[ok], busy[at[ok]]
+    lap("opening")
     if not len(pieces):
         return gpd.GeoDataFrame(columns=GAP_COLUMNS, geometry=[], crs=crs)
-    frontage, front_lines = _frontage(pieces, street_parts)
-    probe = np.where(frontage > 0, front_lines, pieces)
-    n_nb = _neighbours(probe, mains, g.neighbour_m, piece_block,
-                       _block_of(shapely.point_on_surface(mains), blocks))
     area = shapely.area(pieces)
-    depth = area / np.maximum(frontage, 1e-9)
-    yard = _edge_share(pieces, building_parts)
-    green = green_share(gpd.GeoSeries(pieces, crs=crs), inp.green_raster) if inp.green_raster else None
     compact = 4 * np.pi * area / np.maximum(shapely.length(pieces) ** 2, 1e-9)
-    has_front = ((frontage >= g.min_frontage_m) & (depth >= g.min_depth_m)
-                 & (compact >= g.min_compactness))
-    gap = (has_front & (n_nb >= g.min_neighbours) & (area <= g.max_gap_area_m2)
-           & (yard <= g.max_yard_share_gap))
-    brown = ((area > g.max_gap_area_m2) & (area <= g.max_area_m2) & has_front
-             & (n_nb >= g.min_neighbours) & (yard <= g.max_yard_share))
-    keep = gap | brown
+    green = None
+    if inp.green_raster:
+        # over all pieces, in the order cut: a raster cell touched by two counts for the later one
+        green = green_share(gpd.GeoSeries(pieces, crs=crs), inp.green_raster)
+        lap("green share")
+    run = (compact >= g.min_compactness) & (area <= max(g.max_gap_area_m2, g.max_area_m2))
     if green is not None:
-        keep &= ~(np.nan_to_num(green) > g.max_green_share)
-    gtype = np.where(gap, "Baulücke", "Brachfläche")
+        run &= ~(np.nan_to_num(green) > g.max_green_share)
+    i = np.flatnonzero(run)
+    frontage, front_lines = _frontage(pieces[i], street_parts)
+    depth = area[i] / np.maximum(frontage, 1e-9)
+    front = (frontage >= g.min_frontage_m) & (depth >= g.min_depth_m)
+    i, frontage, front_lines, depth = i[front], frontage[front], front_lines[front], depth[front]
+    lap("frontage")
+    probe = np.where(frontage > 0, front_lines, pieces[i])
+    n_nb = _neighbours(probe, mains, g.neighbour_m, piece_block[i], building_block)
+    built = n_nb >= g.min_neighbours
+    i, frontage, depth, n_nb = i[built], frontage[built], depth[built], n_nb[built]
+    lap("neighbours")
+    yard = _edge_share(pieces[i], building_parts)
+    lap("yard")
+    area = area[i]
+    gap = (area <= g.max_gap_area_m2) & (yard <= g.max_yard_share_gap)
+    brown = (area > g.max_gap_area_m2) & (area <= g.max_area_m2) & (yard <= g.max_yard_share)
+    keep = gap | brown
+    i, area, frontage, depth, n_nb, yard, gap = (x[keep] for x in (i, area, frontage, depth,
+                                                                    n_nb, yard, gap))
+    gr = green[i] if green is not None else None
     rule = np.where(gap, "B1", "B2")
     text = [f"{r}: offene Blockfläche ({a:,.0f} m²), {f:.0f} m Straßenfront, Tiefe {d:.0f} m, "
             f"{n} Hauptgebäude ≤ {g.neighbour_m:g} m, Rand zu Gebäuden {y:.0%}"
-            + (f", Grünanteil {gr:.0%}" if green is not None and np.isfinite(gr) else "")
-            for r, a, f, d, n, y, gr in zip(rule, area, frontage, depth, n_nb, yard,
-                                             green if green is not None else np.zeros(len(area)),
+            + (f", Grünanteil {gs:.0%}" if gr is not None and np.isfinite(gs) else "")
+            for r, a, f, d, n, y, gs in zip(rule, area, frontage, depth, n_nb, yard,
+                                             gr if gr is not None else np.zeros(len(area)),
                                              strict=True)]
-    conf = _confidence(frontage, n_nb, pieces, green)
-    out = gpd.GeoDataFrame({"gap_type": gtype, "area_m2": np.round(area, 1),
-                            "frontage_m": np.round(frontage, 1), "rule": np.array(text, dtype=object),
-                            "confidence": conf, "n_neighbours": n_nb, "depth_m": np.round(depth, 1),
+    out = gpd.GeoDataFrame({"gap_type": np.where(gap, "Baulücke", "Brachfläche"),
+                            "area_m2": np.round(area, 1), "frontage_m": np.round(frontage, 1),
+                            "rule": np.array(text, dtype=object),
+                            "confidence": _confidence(frontage, n_nb, pieces[i], gr),
+                            "n_neighbours": n_nb, "depth_m": np.round(depth, 1),
                             "yard_share": np.round(yard, 2),
-                            "green_share": green if green is not None else np.nan},
-                           geometry=pieces, crs=crs)[keep]
-    return _finish(out)
+                            "green_share": gr if gr is not None else np.nan},
+                           geometry=pieces[i], crs=crs)
+    out = _finish(out)
+    lap("output")
+    return out
 
 
 def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
@@ -387,7 +469,11 @@ def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.sort_values("gap_id").reset_index(drop=True)
 
 
-def detect_gaps(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
+def detect_gaps(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
+                threads: int = 1) -> gpd.GeoDataFrame:
     """Candidates with ``gap_id``, ``gap_type``, ``area_m2``, ``frontage_m``, ``rule``,
-    ``confidence``: from parcels where given, else from street blocks."""
-    return detect_parcels(inp, g) if inp.parcels is not None else detect_blocks(inp, g)
+    ``confidence``: from parcels where given, else from street blocks (``timings``, ``threads``:
+    see :func:`detect_blocks`)."""
+    if inp.parcels is not None:
+        return detect_parcels(inp, g)
+    return detect_blocks(inp, g, timings, threads)

@@ -6,7 +6,7 @@ import pytest
 from shapely.geometry import LineString, box
 
 from quartier.config import GapsConfig, load_config
-from quartier.gaps import GapInputs, detect_gaps, read_gap_inputs, stable_id
+from quartier.gaps import GapInputs, _edge_share, detect_gaps, read_gap_inputs, stable_id
 from quartier.pipeline import DATA_DIR
 
 CRS = "EPSG:25833"
@@ -82,6 +82,59 @@ def test_blocks_known_gap_between_houses():
     # 20 m between the houses minus 2 × 1 m building buffer
     assert gap["frontage_m"] == pytest.approx(18, abs=0.5)
     assert gap["n_neighbours"] >= 2
+
+
+def test_edge_share_counts_the_edge_within_a_metre_of_buildings():
+    """GENERATED 20 × 20 m piece; a (buffered) building 0.5 m east of it along its whole east
+    edge, another 1.5 m north of it, beyond the 1 m band: the east edge and the last 0.5 m of
+    the north and south edges, 21 m of 80 m, border buildings."""
+    piece = np.array([box(0, 0, 20, 20)])
+    parts = np.array([box(20.5, -5, 30, 25), box(-5, 21.5, 25, 30), box(100, 100, 110, 110)])
+    assert _edge_share(piece, parts) == pytest.approx([21 / 80])
+    assert _edge_share(piece, parts[1:]) == pytest.approx([0.0])
+
+
+def handmade_grid(n: int = 3) -> GapInputs:
+    """GENERATED n × n blocks of 100 × 60 m between residential streets, each with five houses
+    along its north side, a 20 m gap between the third and the fourth house, and a park in
+    its south half (the block of test_blocks_known_gap_between_houses, repeated)."""
+    xs, ys = np.arange(n + 1) * 100.0, np.arange(n + 1) * 60.0
+    lines = ([LineString([(x, 0), (x, ys[-1])]) for x in xs]
+             + [LineString([(0, y), (xs[-1], y)]) for y in ys])
+    streets = gpd.GeoDataFrame({"cls": ["residential"] * len(lines)}, geometry=lines, crs=CRS)
+    houses = [box(x0 + x, y0 + 35, x0 + x + 12, y0 + 52)
+              for x0 in xs[:-1] for y0 in ys[:-1] for x in (8, 20, 32, 64, 76)]
+    parks = gpd.GeoSeries([box(x0, y0, x0 + 100, y0 + 30) for x0 in xs[:-1] for y0 in ys[:-1]],
+                          crs=CRS)
+    return GapInputs(buildings=gpd.GeoDataFrame(geometry=houses, crs=CRS), streets=streets,
+                     barriers=gpd.GeoSeries([], crs=CRS), excluded=parks,
+                     area=box(-20, -20, xs[-1] + 20, ys[-1] + 20))
+
+
+def test_blocks_same_result_on_two_threads_and_timed_steps():
+    inp = handmade_grid()
+    cfg = GapsConfig(street_buffer_m=6, building_buffer_m=1, min_width_m=8, min_area_m2=100,
+                     min_depth_m=10)
+    timings: dict[str, float] = {}
+    one = detect_gaps(inp, cfg, timings)
+    two = detect_gaps(inp, cfg, threads=2)
+    assert len(one) == 9 and (one["gap_type"] == "Baulücke").all()     # every block's gap
+    assert list(one["gap_id"]) == list(two["gap_id"])
+    assert one.geometry.geom_equals_exact(two.geometry, tolerance=0).all()
+    assert list(timings) == ["buffers and blocks", "open space", "opening", "frontage",
+                             "neighbours", "yard", "output"]
+    assert all(s >= 0 for s in timings.values())
+
+
+def test_blocks_without_candidates():
+    inp = handmade_grid(2)
+    cfg = GapsConfig(street_buffer_m=6, building_buffer_m=1, min_width_m=8, min_area_m2=100,
+                     min_depth_m=10, min_frontage_m=500)
+    assert detect_gaps(inp, cfg, threads=2).empty
+    # a single house per block: no block holds the two built neighbours a gap needs
+    inp.buildings = inp.buildings.iloc[::5].reset_index(drop=True)
+    assert detect_gaps(inp, GapsConfig(street_buffer_m=6, building_buffer_m=1, min_width_m=8,
+                                       min_area_m2=100, min_depth_m=10)).empty
 
 
 def test_stable_ids_ignore_order_and_tiny_noise():
