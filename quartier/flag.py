@@ -33,6 +33,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from quartier.config import FlagConfig, PriorityConfig, QuartierConfig, Target, ThresholdRule
 from quartier.errors import InputDataError
@@ -207,6 +208,16 @@ def explore_clusters(
     whole contiguity graph (quadratic time, minutes at 50,000 units): above
     :data:`REGIONS_CAP` units they are not computed, and ``metrics["regions"]`` says so.
     """
+    # scikit-learn's OpenMP threads made these fits 5-30× slower when other processes compete
+    # for this 2-core machine's cores (measured); the fits are small (a sample of 8,000)
+    with threadpool_limits(1):
+        return _explore_clusters(units, cfg, labels_map, n_bootstrap, adjacency)
+
+
+def _explore_clusters(
+    units: gpd.GeoDataFrame, cfg: FlagConfig, labels_map: dict[str, str], n_bootstrap: int,
+    adjacency: csr_matrix | None,
+) -> ClusterResult:
     cols = cfg.cluster_columns
     missing = [c for c in cols if c not in units]
     if missing:
@@ -483,24 +494,51 @@ def screen_single_facilities(
 # -------------------------------------------------------------------------------------- priority
 
 
-def _reasons(row: pd.Series, zcols: list[str], labels: dict[str, str]) -> str:
-    if not row["valid"]:
-        return f"nicht bewertet: {row['invalid_reason']}"
-    parts = [f"Status {row['status_class']} (Index {_fmt(row['status_index'], 2)})"]
-    for c in zcols:
-        v = row[c]
-        if pd.notna(v) and abs(v) >= 1:
-            side = "über" if v > 0 else "unter"
-            parts.append(f"{labels.get(c[2:], c[2:])} {_fmt(abs(v))} SD {side} dem Mittel")
-    if "dynamics_class" in row and pd.notna(row["dynamics_class"]):
-        parts.append(f"Dynamik {row['dynamics_class']} (Index {_fmt(row['dynamics_index'], 2)})")
-    if row.get("hotspot") in ("Hot Spot", "Cold Spot"):
-        parts.append(f"{row['hotspot']} (Gi*, {int(row['n_neighbours'])} Nachbarn)")
-    if row.get("rule_flags"):
-        parts.append(f"Grenzwert: {row['rule_flags']}")
-    if row.get("screening"):
-        parts.append(row["screening"])
-    return "; ".join(parts)
+def _num(values: pd.Series, digits: int) -> pd.Series:
+    """German number text ("1,5") of every value; "" where missing."""
+    text = values.map(lambda v: _fmt(v, digits), na_action="ignore")
+    return text.astype("string").fillna("")
+
+
+def _join(parts: list[pd.Series]) -> pd.Series:
+    """Join the non-empty texts of each row with "; "."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + ("; " + part).where(part.ne("") & out.ne(""), part)
+    return out
+
+
+def reasons_text(table: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
+    """The reasons of every unit in words, built column-wise (a row-wise apply takes 10 s on a
+    census grid): status class and index; each indicator at least 1 SD from the mean; the
+    dynamics class; a Gi* Hot/Cold Spot with its neighbours; the threshold rules; screening.
+    Unscored units say why they are not scored."""
+    empty = pd.Series("", index=table.index, dtype="string")
+
+    def text(column: str) -> pd.Series:
+        return table[column].astype("string").fillna("") if column in table else empty
+
+    parts = [("Status " + text("status_class") + " (Index " + _num(table["status_index"], 2)
+              + ")").where(table["status_index"].notna(), "")]
+    for c in [c for c in table.columns if c.startswith("z_")]:
+        v = table[c]
+        side = pd.Series(np.where(v > 0, "über", "unter"), index=table.index, dtype="string")
+        parts.append((f"{labels.get(c[2:], c[2:])} " + _num(v.abs(), 1) + " SD " + side
+                      + " dem Mittel").where(v.abs().ge(1).fillna(False), ""))
+    if "dynamics_class" in table:
+        parts.append(("Dynamik " + text("dynamics_class") + " (Index "
+                      + _num(table["dynamics_index"], 2) + ")").where(
+                          table["dynamics_class"].notna(), ""))
+    if "hotspot" in table:
+        spot = table["hotspot"].isin(["Hot Spot", "Cold Spot"])
+        parts.append((text("hotspot") + " (Gi*, " + text("n_neighbours") + " Nachbarn)").where(
+            spot, ""))
+    rules = text("rule_flags")
+    parts.append(("Grenzwert: " + rules).where(rules.ne(""), ""))
+    parts.append(text("screening"))
+    scored = _join(parts)
+    return scored.where(table["valid"].astype(bool),
+                        "nicht bewertet: " + text("invalid_reason"))
 
 
 def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
@@ -538,9 +576,7 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
         top = rank.le(np.ceil(len(order) * p.flag_top_pct / 100)).fillna(False).astype(bool)
         why = add(top, f"Priorität unter den oberen {p.flag_top_pct:g} %")
     flagged = why.ne("")
-    zcols = [c for c in table.columns if c.startswith("z_")]
-    reasons = table.assign(status_class=table["status_class"].astype(object)).apply(
-        _reasons, axis=1, zcols=zcols, labels=labels)
+    reasons = reasons_text(table, labels)
     return pd.DataFrame({"priority_score": score, "priority_rank": rank, "flagged": flagged,
                          "flag_reason": why, "reasons": reasons})
 

@@ -102,7 +102,8 @@ def berlin_square():
     the whole config is run by the slow test)."""
     cfg = load_config(GERMANY / "quartier.toml")
     grid = cfg.units.grid.model_copy(update={"bbox": tuple(BERLIN_BOX)})
-    used = {"einwohner", *(ref.column for ref in cfg.index.status)}
+    used = {"einwohner", *(ref.column for ref in cfg.index.status),
+            *(rule.column for rule in cfg.flag.thresholds)}
     cfg = cfg.model_copy(update={"units": cfg.units.model_copy(update={"grid": grid}),
                                  "tables": [t for t in cfg.tables if t.name in used],
                                  "flag": cfg.flag.model_copy(update={"cluster_columns": []})})
@@ -130,10 +131,16 @@ def test_real_grid_sample_flags_hot_spots(berlin_square):
     result = flag_units(units, cfg)
     t = result.table
     scored = t["status_index"].notna()
-    assert scored.sum() > 1500
-    hot = t["hotspot"] == "Hot Spot"
-    cold = t["hotspot"] == "Cold Spot"
-    assert hot.sum() > 0 and cold.sum() > 0
-    # hot spots lie where the index is high (the sign fix of the trust issue)
-    assert t.loc[hot, "status_index"].mean() > 0 > t.loc[cold, "status_index"].mean()
+    assert scored.sum() == 1819
+    tested = t["p_basis"].ne("")
+    assert t.loc[tested, "p_basis"].eq("Permutation").all()   # 1,795 tested: pseudo p-values
     assert t["priority_rank"].dropna().is_unique
+    # the analytic p-values (what the whole grid uses) find hot spots where the index is high
+    analytic = flag_units(units, cfg.model_copy(update={"flag": cfg.flag.model_copy(
+        update={"hotspot_p": "analytic"})})).table
+    hot = analytic["hotspot"] == "Hot Spot"
+    cold = analytic["hotspot"] == "Cold Spot"
+    assert hot.sum() > 0 and cold.sum() > 0
+    assert analytic.loc[hot, "status_index"].mean() > 0 > analytic.loc[cold, "status_index"].mean()
+    assert (analytic.loc[hot, "gi_z"] > 1.96).all() and (analytic.loc[cold, "gi_z"] < -1.96).all()
+    assert analytic["p_basis"][tested].str.startswith("analytisch").all()
