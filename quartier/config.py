@@ -496,6 +496,9 @@ class AccessConfig(_Strict):
 class GapsConfig(_Strict):
     """Building-gap detection (Baulückenkataster). Limits in metres and square metres."""
 
+    threads: int | None = Field(None, ge=1, description="threads for cutting the street blocks "
+                                "(default: the machine's cores, at most 4; the result is the "
+                                "same on any number)")
     osm: Path | None = Field(None, description="one OSM file with buildings, streets, land use")
     buildings: Path | None = None
     buildings_layer: str | None = None

@@ -32,6 +32,7 @@ compactness (``4πA/P²``, full at 0.6) and, with a green raster, ``1 − green 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -470,10 +471,12 @@ def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def detect_gaps(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
-                threads: int = 1) -> gpd.GeoDataFrame:
+                threads: int | None = None) -> gpd.GeoDataFrame:
     """Candidates with ``gap_id``, ``gap_type``, ``area_m2``, ``frontage_m``, ``rule``,
     ``confidence``: from parcels where given, else from street blocks (``timings``, ``threads``:
-    see :func:`detect_blocks`)."""
+    see :func:`detect_blocks`; ``threads`` defaults to ``gaps.threads``, else the machine's
+    cores, at most 4)."""
     if inp.parcels is not None:
         return detect_parcels(inp, g)
+    threads = threads or g.threads or min(os.cpu_count() or 1, 4)
     return detect_blocks(inp, g, timings, threads)

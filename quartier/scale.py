@@ -61,7 +61,7 @@ def _detect_tile(core: shapely.Geometry, halo_m: float, buildings: list[gpd.GeoD
     inp = GapInputs(buildings=frame.reset_index(drop=True), streets=near(shared["streets"]),
                     barriers=near(shared["barriers"]), excluded=near(shared["excluded"]),
                     area=area, green_raster=shared["green_raster"])
-    found = detect_gaps(inp, g)
+    found = detect_gaps(inp, g, threads=1)  # a worker process per core already
     return found[_in_core(shapely.point_on_surface(found.geometry.values), core)]
 
 
