@@ -19,6 +19,8 @@ Run: python benchmarks/bench_flag.py [--skip-large] [--only berlin|generated|gri
 from __future__ import annotations
 
 import multiprocessing
+import os
+import queue as queue_module
 import resource
 import sys
 import time
@@ -28,9 +30,6 @@ import numpy as np
 import pandas as pd
 
 from _common import generated_grid_units, report
-
-GRID_CONFIG = "data/germany_1km/quartier.toml"
-
 
 # ------------------------------------------------------------------------------ the plain way
 
@@ -165,11 +164,11 @@ def generated_config():
 def load_case(name: str):
     from quartier.config import load_config
     from quartier.load import load_city
-    from quartier.pipeline import BERLIN_CONFIG
+    from quartier.pipeline import BERLIN_CONFIG, DATA_DIR
 
     if name == "generated":
         return generated_city(54_200), generated_config()
-    cfg = load_config(BERLIN_CONFIG if name == "berlin" else GRID_CONFIG)
+    cfg = load_config(BERLIN_CONFIG if name == "berlin" else DATA_DIR / "germany_1km" / "quartier.toml")
     return load_city(cfg)[0], cfg
 
 
@@ -189,6 +188,10 @@ def _run(name: str, which: str, queue) -> None:
         fn()
         times.append(time.perf_counter() - t0)
     queue.put((min(times), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.close()
+    queue.join_thread()
+    # esda/libpysal leave joblib's loky workers running; multiprocessing would wait for them
+    os._exit(0)
 
 
 def measure(name: str, which: str) -> tuple[float, float]:
@@ -196,7 +199,13 @@ def measure(name: str, which: str) -> tuple[float, float]:
     queue = ctx.Queue()
     proc = ctx.Process(target=_run, args=(name, which, queue))
     proc.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive():
+                raise SystemExit(f"{name} ({which}) failed: see the traceback above") from None
     proc.join()
     return result
 

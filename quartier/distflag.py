@@ -41,7 +41,7 @@ import scipy.stats
 import shapely
 
 from quartier.errors import InputDataError
-from quartier.flag import getis_ord_z, gi_input, hotspot_labels, p_basis
+from quartier.flag import getis_ord_z, gi_input, hotspot_labels, lisa_p_norm, p_basis
 from quartier.localstats import (
     CHUNK_VALUES,
     getis_ord_star_rows,
@@ -107,24 +107,6 @@ def _cardinality(graph: tuple[np.ndarray, sp.csr_matrix]) -> tuple[np.ndarray, n
     return core, np.diff(rows.indptr)
 
 
-def _lisa_p_norm_rows(z: np.ndarray, m2: float, rows: sp.csr_matrix, positions: np.ndarray
-                      ) -> np.ndarray:
-    """:func:`quartier.flag.lisa_p_norm` for the units at ``positions`` only (``rows`` against
-    all ``n``): the same operations in the same order on the same numbers, so the same bits.
-
-    ``I_i = z_i Σ_j w_ij z_j / m2``, ``E = −z_i² / ((n − 1) m2)``, ``Var = (z_i / m2)² · n/(n − 2)
-    · (1/k_i − 1/(n − 1)) · (m2 − z_i²/(n − 1))``, ``p = 1 − Φ(|I_i − E| / √Var)``."""
-    n = len(z)
-    zi = z[positions]
-    k = np.diff(rows.indptr).astype("float64")
-    stat = zi * (rows @ z) / k / m2
-    expect = -(zi ** 2) / ((n - 1) * m2)
-    var = (zi / m2) ** 2 * n / (n - 2) * (1.0 / k - 1.0 / (n - 1)) * (m2 - zi ** 2 / (n - 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zz = np.where(var > 0, (stat - expect) / np.sqrt(var), 0.0)
-    return scipy.stats.norm.sf(np.abs(zz))
-
-
 def _tile_stats(graph: tuple[np.ndarray, sp.csr_matrix], shared: _Shared, chunk_values: int
                 ) -> tuple[np.ndarray, ...]:
     """Local Moran and Gi* of a tile's core units that have neighbours, at their positions
@@ -140,7 +122,7 @@ def _tile_stats(graph: tuple[np.ndarray, sp.csr_matrix], shared: _Shared, chunk_
     gi = getis_ord_star_rows(shared.gi, shared.total, shared.variance, rows, positions, shared.ids,
                              chunk_values)
     return (positions, lisa.stat, lisa.p_sim, lisa.extra,
-            _lisa_p_norm_rows(shared.z, shared.m2, rows, positions), gi.extra, gi.p_sim)
+            lisa_p_norm(shared.z, rows, positions, shared.m2), gi.extra, gi.p_sim)
 
 
 def _queen_graph(client, geoms: np.ndarray, tile_m: float) -> tuple[list, np.ndarray]:

@@ -342,21 +342,25 @@ def gi_input(y: np.ndarray) -> np.ndarray:
     return z - z.min() + 1.0
 
 
-def lisa_p_norm(z: np.ndarray, adjacency: csr_matrix) -> np.ndarray:
+def lisa_p_norm(z: np.ndarray, rows: csr_matrix, positions: np.ndarray | None = None,
+                m2: float | None = None) -> np.ndarray:
     """One-sided p-values of Local Moran's I (row-standardised weights) from its analytic moments
     under conditional randomisation — the null the permutations sample from (Sokal et al. 1998,
     eqs. A7/A8; esda's ``Moran_Local.EIc``/``VIc``).
 
-    With ``z`` standardised (``m2 = Σz²/n = 1``), ``I_i = z_i Σ_j w_ij z_j``,
-    ``E[I_i] = −z_i² / (n − 1)``, ``Var[I_i] = z_i² · n/(n − 2) · (1/k_i − 1/(n − 1)) ·
-    (1 − z_i²/(n − 1))``, ``p = 1 − Φ(|I_i − E| / √Var)``.
+    ``I_i = z_i Σ_j w_ij z_j / m2`` (``m2 = Σz²/n``), ``E[I_i] = −z_i² / ((n − 1) m2)``,
+    ``Var[I_i] = (z_i/m2)² · n/(n − 2) · (1/k_i − 1/(n − 1)) · (m2 − z_i²/(n − 1))``,
+    ``p = 1 − Φ(|I_i − E| / √Var)``. ``rows`` is the contiguity of all ``n`` units, or (with
+    ``positions``) the rows of some of them against all ``n`` (a Dask tile); ``m2`` may be given
+    when computed once for all tiles.
     """
     n = len(z)
-    k = np.diff(adjacency.indptr).astype("float64")
-    m2 = (z * z).sum() / n
-    stat = z * (adjacency @ z) / k / m2
-    expect = -(z ** 2) / ((n - 1) * m2)
-    var = (z / m2) ** 2 * n / (n - 2) * (1.0 / k - 1.0 / (n - 1)) * (m2 - z ** 2 / (n - 1))
+    zi = z if positions is None else z[positions]
+    m2 = (z * z).sum() / n if m2 is None else m2
+    k = np.diff(rows.indptr).astype("float64")
+    stat = zi * (rows @ z) / k / m2
+    expect = -(zi ** 2) / ((n - 1) * m2)
+    var = (zi / m2) ** 2 * n / (n - 2) * (1.0 / k - 1.0 / (n - 1)) * (m2 - zi ** 2 / (n - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         zz = np.where(var > 0, (stat - expect) / np.sqrt(var), 0.0)
     return scipy.stats.norm.sf(np.abs(zz))

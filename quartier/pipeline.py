@@ -258,13 +258,21 @@ def run(
     say("drawing the maps")
     files += draw_maps(cfg, units, flags, acc, gap_result, site_result, out, mon)
     if flags is not None:
-        say("quarter profiles of the flagged units and the action areas")
         ctx = profile_context(cfg, units, flags, acc,
                               read_cadastre(gap_result.store) if gap_result else None,
                               site_result.table if site_result else None,
                               mon.long if mon is not None else None)
-        files += profiles_mod.write_profiles(ctx, select_profiles(units, ctx.table, None, False),
-                                             out / "profiles")
+        chosen = select_profiles(units, ctx.table, None, False)
+        if len(chosen) > MAX_RUN_PROFILES:
+            # a census grid flags thousands of cells: a page each would take most of the run
+            rank = ctx.table["priority_rank"].to_numpy(dtype="float64", na_value=np.inf)
+            chosen = sorted(chosen, key=lambda i: rank[i])[:MAX_RUN_PROFILES]
+            say(f"quarter profiles of the {MAX_RUN_PROFILES} highest-priority of "
+                f"{int(ctx.table['flagged'].sum()):,} flagged units (all: quartier profile CONFIG "
+                "--flagged) and the action areas")
+        else:
+            say("quarter profiles of the flagged units and the action areas")
+        files += profiles_mod.write_profiles(ctx, chosen, out / "profiles")
     files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out, mon))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
                      sites=site_result, gaps=gap_result, monitor=mon)
@@ -314,6 +322,10 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
         say("printing the profiles to PDF (headless Chromium)")
         files += profiles_mod.print_pdf(files)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
+
+
+#: `run` writes profiles of at most this many flagged units (the highest priority first).
+MAX_RUN_PROFILES = 500
 
 
 def select_profiles(units: gpd.GeoDataFrame, table: pd.DataFrame, unit_ids: list[str] | None,
