@@ -61,6 +61,9 @@ class TableReport:
     dropped_keys: dict[str, list[int]] = field(default_factory=dict)
     suggestions: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: a census grid table lists every cell of the grid: cells that are no unit are counted
+    #: (and said in the notes), not listed one by one in join_unmatched
+    cells: bool = False
 
     def unmatched(self) -> list[str]:
         """Keys only in the table, each with the closest unit names: "Sankt Paul (→ St. Pauli?)"."""
@@ -112,7 +115,8 @@ class JoinReport:
         rows = []
         for t in self.tables:
             rows += [{"table": t.name, "side": "nur in der Tabelle", "key": k, "name": k,
-                      "suggestions": ", ".join(t.suggestions.get(k, []))} for k in t.only_in_table]
+                      "suggestions": ", ".join(t.suggestions.get(k, []))}
+                     for k in ([] if t.cells else t.only_in_table)]
             rows += [{"table": t.name, "side": "nur in den Einheiten", "key": u,
                       "name": names.get(u, ""), "suggestions": ""} for u in t.only_in_units]
         return pd.DataFrame(rows, columns=["table", "side", "key", "name", "suggestions"])
@@ -839,9 +843,11 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
     candidates = ({} if t.join == "grid" else
                   dict(zip(unit_key, unit_text.astype(str), strict=True)))
     if t.join == "grid":
+        report.cells = True
         if len(unmatched):
             report.notes.append(f"{len(unmatched):,} cells of the table are not units (outside "
-                                "units.grid bbox/clip, or not populated)")
+                                "units.grid bbox/clip, or not populated): counted here, not "
+                                "listed in join_unmatched")
         if report.matched == 0:
             raise InputDataError(
                 f"{report.path}: no cell of the table is a unit (table e.g. "

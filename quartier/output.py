@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -142,9 +143,19 @@ def write_xlsx(df: pd.DataFrame, path: str | Path, sheet: str = "Tabelle") -> Pa
                                                              engine_kwargs=options))
 
 
+#: Rows of an xlsx sheet, header included.
+XLSX_MAX_ROWS = 1_048_576
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> list[Path]:
-    """The CSV at ``path`` and, beside it, the same table as xlsx for office use."""
+    """The CSV at ``path`` and, beside it, the same table as xlsx for office use. A table too
+    long for a sheet gets only the CSV, and a warning says so (never a cut xlsx)."""
     path = Path(path)
+    if len(df) >= XLSX_MAX_ROWS:
+        warnings.warn(f"{path.with_suffix('.xlsx').name} not written: {len(df):,} rows exceed "
+                      f"the {XLSX_MAX_ROWS:,} rows of a spreadsheet; the CSV holds them all",
+                      stacklevel=2)
+        return [write_csv(df, path)]
     return [write_csv(df, path), write_xlsx(df, path.with_suffix(".xlsx"))]
 
 

@@ -144,3 +144,18 @@ def test_real_grid_sample_flags_hot_spots(berlin_square):
     assert analytic.loc[hot, "status_index"].mean() > 0 > analytic.loc[cold, "status_index"].mean()
     assert (analytic.loc[hot, "gi_z"] > 1.96).all() and (analytic.loc[cold, "gi_z"] < -1.96).all()
     assert analytic["p_basis"][tested].str.startswith("analytisch").all()
+
+
+def test_grid_cells_outside_are_counted_not_listed(tmp_path, monkeypatch):
+    cfg = _hand_grid(tmp_path, "Gitter_ID_1km;Quote\n1kmN3270E4550;10,5\n1kmN9999E9999;1,0\n")
+    units, report = load_city(cfg)
+    assert report.tables[0].only_in_table == ["CRS3035RES1000mN9999000E9999000"]
+    assert "1 cells of the table are not units" in report.to_frame()["details"].iloc[0]
+    assert report.unmatched_frame(units).query("side == 'nur in der Tabelle'").empty
+    # a table longer than a spreadsheet: the CSV only, and a warning that says so
+    from quartier import output
+
+    monkeypatch.setattr(output, "XLSX_MAX_ROWS", 3)
+    with pytest.warns(UserWarning, match=r"t\.xlsx not written: 4 rows exceed"):
+        files = output.write_table(units.drop(columns="geometry"), tmp_path / "t.csv")
+    assert files == [tmp_path / "t.csv"] and not (tmp_path / "t.xlsx").exists()
