@@ -91,7 +91,7 @@ def print_join_report(report: JoinReport) -> None:
     for t in report.tables:
         for note in t.notes:
             say_plain(f"  {t.name}: {note}")
-        if t.only_in_table:
+        if t.only_in_table and not t.cells:   # grid tables: counted in the notes above
             say_plain(f"{t.name}: {len(t.only_in_table)} key(s) only in the table (not dropped, "
                       f"listed here): {'; '.join(t.unmatched()[:20])}", "yellow")
         if t.only_in_units:
