@@ -379,6 +379,29 @@ def getis_ord_z(esda_z: np.ndarray, cardinality: np.ndarray, n: int) -> np.ndarr
     return esda_z * np.sqrt(k1 * (n - 1) / (n - k1))
 
 
+def gi_conditional_z(esda_z: np.ndarray, y: np.ndarray, cardinality: np.ndarray) -> np.ndarray:
+    """z of Gi* under conditional randomisation — the null the permutations sample from: the
+    unit's own value fixed, its ``k`` neighbours drawn without replacement from the other
+    ``n − 1`` units.
+
+    ``S_i = Σ_{j ∈ N(i)} y_j`` (recovered from esda's z and ``G*_i = (S_i + y_i) / ((k + 1) Σy)``),
+    ``E[S_i] = k μ₋ᵢ``, ``Var[S_i] = k σ²₋ᵢ (n − 1 − k) / (n − 2)`` with ``μ₋ᵢ``, ``σ²₋ᵢ`` the mean
+    and (population) variance of the other units. Unlike the Getis-Ord z, a lone extreme unit
+    with ordinary neighbours is not significant: its own value is not evidence of a cluster
+    (the permutation p-values agree). ``y`` is the Gi* input (:func:`gi_input`)."""
+    n = len(y)
+    k = cardinality.astype("float64")
+    total, squares = y.sum(), (y ** 2).sum()
+    mean = total / n
+    stat = 1.0 / n + esda_z * np.sqrt((squares / n - mean ** 2) / (n ** 2 * mean ** 2))
+    neighbours = stat * (k + 1) * total - y
+    mean_other = (total - y) / (n - 1)
+    var_other = (squares - y ** 2) / (n - 1) - mean_other ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (neighbours - k * mean_other) / np.sqrt(k * var_other * (n - 1 - k) / (n - 2))
+    return np.where(np.isfinite(z), z, 0.0)
+
+
 def p_basis(n: int, mode: str) -> str:
     """Which p-values label hot spots: ``"permutation"`` (pseudo p-values) or ``"analytic"``
     (normal approximation). ``auto`` takes the analytic ones above
@@ -434,12 +457,18 @@ def hot_spots(
         a, y, index = a[keep][:, keep], y[keep], index[keep]
     lisa = local_moran(y, a, permutations, seed)
     gi = getis_ord_star(gi_input(y), a, permutations, seed)
-    gi_z = getis_ord_z(gi.extra, np.diff(a.indptr), len(y))
-    gi_norm = scipy.stats.norm.sf(np.abs(gi_z))
+    card = np.diff(a.indptr)
+    gi_z = getis_ord_z(gi.extra, card, len(y))
+    gi_cond = gi_conditional_z(gi.extra, gi_input(y), card)
+    gi_norm = scipy.stats.norm.sf(np.abs(gi_cond))
     lisa_norm = lisa_p_norm((y - y.mean()) / y.std(), a)
     basis = p_basis(len(y), p_mode) if permutations else "analytic"
-    gi_p, lisa_p = (gi.p_sim, lisa.p_sim) if basis == "permutation" else (gi_norm, lisa_norm)
-    hot, quadrant = hotspot_labels(gi_z, gi_p, lisa.extra, lisa_p, fdr)
+    if basis == "permutation":
+        hot, quadrant = hotspot_labels(gi_z, gi.p_sim, lisa.extra, lisa.p_sim, fdr)
+        gi_p, lisa_p = gi.p_sim, lisa.p_sim
+    else:
+        hot, quadrant = hotspot_labels(gi_z, gi_norm, lisa.extra, lisa_norm, fdr, gi_cond)
+        gi_p, lisa_p = gi_norm, lisa_norm
     out.loc[index, "hotspot"] = hot
     out.loc[index, "lisa"] = quadrant
     out.loc[index, "gi_z"] = gi_z
@@ -456,10 +485,15 @@ def hot_spots(
 
 
 def hotspot_labels(gi_z: np.ndarray, gi_p: np.ndarray, quadrant: np.ndarray, lisa_p: np.ndarray,
-                   fdr: float) -> tuple[np.ndarray, np.ndarray]:
+                   fdr: float, neighbours_z: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Hot/Cold Spot by the sign of the Gi* z where its p passes the FDR cut (esda's
-    Benjamini-Hochberg ``fdr``), and the LISA quadrant name where the Moran p passes its cut."""
+    Benjamini-Hochberg ``fdr``), and the LISA quadrant name where the Moran p passes its cut.
+    With ``neighbours_z`` (:func:`gi_conditional_z`) a spot also needs neighbours on the same
+    side: a high unit amid low neighbours is an outlier (LISA "Hoch-Niedrig"), not a Hot Spot."""
     sig_gi = gi_p <= esda.fdr(gi_p, fdr)
+    if neighbours_z is not None:
+        sig_gi = sig_gi & (np.sign(neighbours_z) == np.sign(gi_z))
     sig_lisa = lisa_p <= esda.fdr(lisa_p, fdr)
     hot = np.where(sig_gi & (gi_z > 0), "Hot Spot", np.where(sig_gi & (gi_z < 0), "Cold Spot", "–"))
     names = np.where(sig_lisa, pd.Series(quadrant).map(MORAN_QUADRANTS).to_numpy(dtype=object), "")

@@ -216,3 +216,33 @@ def test_labels_switch_to_analytic_p_above_the_cap(monkeypatch):
     assert analytic.loc[analytic["hotspot"] == "Hot Spot", "gi_z"].min() > 1.96
     forced = hot_spots(g, "v", valid, permutations=99, seed=1, p_mode="permutation")
     assert forced["p_basis"].eq("Permutation").all()
+
+
+def test_conditional_gi_z_matches_the_permutation_moments_and_ignores_lone_outliers(monkeypatch):
+    """The analytic Gi* z under conditional randomisation equals esda's z of the simulations
+    (9,999 permutations; Monte Carlo error ~1 %); a lone extreme unit among ordinary neighbours
+    is no Hot Spot on the analytic basis (it was with the Getis-Ord z)."""
+    import esda
+    from libpysal.weights import Queen
+
+    from quartier import flag as flag_mod
+    from quartier.flag import gi_conditional_z, gi_input
+
+    g = grid(9)
+    rng = np.random.default_rng(5)
+    y = rng.normal(0, 1, len(g)) + g["x"].to_numpy() / 400
+    w = Queen.from_dataframe(g, use_index=False, silence_warnings=True)
+    yy = gi_input(y)
+    gi = esda.G_Local(yy, w, transform="R", star=True, permutations=9999, seed=1)
+    k = np.array([w.cardinalities[i] for i in w.id_order])
+    np.testing.assert_allclose(gi_conditional_z(gi.Zs, yy, k), gi.z_sim, rtol=0.05, atol=0.05)
+
+    monkeypatch.setattr(flag_mod, "PERMUTATION_LABELS_MAX", 10)
+    lone = grid(11).assign(v=lambda d: np.random.default_rng(2).normal(0, 0.2, len(d)))
+    lone.loc[60, "v"] = 25.0   # the centre cell, its 8 neighbours ordinary
+    out = hot_spots(lone, "v", pd.Series(True, index=lone.index), permutations=99, seed=1)
+    assert out.loc[60, "gi_z"] > 1.96          # Getis-Ord z: its own value makes it "hot"
+    assert out.loc[60, "hotspot"] == "–"       # but no cluster: not a Hot Spot
+    # its 8 neighbours each have the extreme value among their neighbours: Gi* finds them
+    ring = [48, 49, 50, 59, 61, 70, 71, 72]
+    assert sorted(out.index[out["hotspot"].eq("Hot Spot")]) == ring
