@@ -94,12 +94,18 @@ class GridUnitsConfig(_Strict):
         None, description="keep cells whose centre lies in [xmin, ymin, xmax, ymax] (grid CRS, m)")
     clip: Path | None = Field(None, description="keep cells whose centre lies in these polygons "
                               "(any vector file, e.g. a city or region boundary)")
+    clip_crs: str | None = Field(None, description="CRS of the clip file when it declares none")
     sep: str | None = Field(None, description="CSV separator (default: detected)")
     decimal: str = "."
 
     @field_validator("crs")
     @classmethod
     def _known_crs(cls, value: str) -> str:
+        return _check_crs(value)
+
+    @field_validator("clip_crs")
+    @classmethod
+    def _known_clip_crs(cls, value: str | None) -> str | None:
         return _check_crs(value)
 
     @field_validator("bbox")
@@ -145,10 +151,13 @@ class UnitsConfig(_Strict):
     def _boundaries_or_grid(self) -> UnitsConfig:
         if self.grid is not None:
             given = [k for k in ("path", "id_column", "name_column", "layer", "group_column",
-                                 "group_id_column", "dissolve_by") if getattr(self, k)]
+                                 "group_id_column", "group_id_width", "dissolve_by",
+                                 "dissolve_name_column", "id_width", "crs", "swap_axes",
+                                 "drop_ids") if getattr(self, k)]
             if given:
                 raise ValueError(f"units.grid builds the units from census cells; {given} belong "
-                                 "to a boundary file: remove them or remove grid")
+                                 "to a boundary file: remove them (the grid's CRS is "
+                                 "units.grid.crs) or remove grid")
         else:
             missing = [k for k in ("path", "id_column", "name_column") if not getattr(self, k)]
             if missing:

@@ -24,19 +24,20 @@ import shapely
 
 from quartier.config import DEFAULT_NA_CODES, QuartierConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.load import check_distances_preserved, parse_numbers
+from quartier.load import check_bounds, check_distances_preserved, parse_numbers
 from quartier.readers import RawTable, check_file, read_csv_text, read_parquet_table, read_vector
 
 #: INSPIRE grid ids: CRS3035RES1000mN2684000E4334000, 1kmN2684E4334, 100mN26840E43340.
 INSPIRE_ID = re.compile(r"^(?:CRS(\d+)RES(\d+)m|(\d+)(km|m))N(\d+)E(\d+)$")
 
 
-def parse_cell_ids(ids: pd.Series, source: str, column: str, line: pd.Series
-                   ) -> tuple[np.ndarray, np.ndarray, float]:
+def parse_cell_ids(ids: pd.Series, source: str, column: str, line: pd.Series,
+                   epsg: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Cell centres (m) and the cell size (m) from INSPIRE ids in any of the three spellings.
 
     The corner in an id is in metres (``CRS…RES…m``), km (``1km…``) or cell units (``100m…``);
-    the centre is the corner plus half a cell. All ids must name cells of one size."""
+    the centre is the corner plus half a cell. All ids must name cells of one size, and a
+    ``CRS…`` id must name ``epsg`` where given."""
     parts = ids.astype("string").str.strip().str.extract(INSPIRE_ID.pattern)
     bad = parts[4].isna()
     if bad.any():
@@ -46,6 +47,13 @@ def parse_cell_ids(ids: pd.Series, source: str, column: str, line: pd.Series
             "CRS3035RES1000mN2684000E4334000, 1kmN2684E4334 or 100mN26840E43340")
     num = {i: parts[i].astype("float64").to_numpy(na_value=np.nan) for i in (1, 2, 4, 5)}
     long_form = parts[1].notna().to_numpy(dtype=bool)
+    if epsg is not None and long_form.any():
+        other = long_form & (parts[0].astype("float64").to_numpy(na_value=np.nan) != epsg)
+        if other.any():
+            raise InputDataError(
+                f"{source}: column {column!r} lines {rows_preview(line[other])}: the ids name "
+                f"{rows_preview(sorted(set(parts[0][other].astype(str))), 3)} as their CRS, but "
+                f"the grid is EPSG:{epsg} (units.grid.crs)")
     km = parts[3].eq("km").fillna(False).to_numpy(dtype=bool)
     size = np.where(long_form, num[1], num[2] * np.where(km, 1000.0, 1.0))
     factor = np.where(long_form, 1.0, size)   # short ids count the corner in cells
@@ -73,7 +81,8 @@ def _spacing(values: np.ndarray) -> float | None:
 
 def cell_centres(df: pd.DataFrame, line: pd.Series, source: str, x: str | None, y: str | None,
                  id_column: str | None, cell_m: float | None, decimal: str = ".",
-                 key: str = "grid") -> tuple[np.ndarray, np.ndarray, float]:
+                 key: str = "grid", epsg: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Centres (m, grid CRS) and cell size (m) of the rows of a grid file.
 
     From ``x``/``y`` or ``id_column``; when none is named, ``x_mp_*``/``y_mp_*``, ``x``/``y`` or
@@ -89,23 +98,47 @@ def cell_centres(df: pd.DataFrame, line: pd.Series, source: str, x: str | None, 
         if id_column not in df:
             raise InputDataError(f"{source}: no column {id_column!r} ({key}.id_column); "
                                  f"columns: {', '.join(map(str, df.columns))}")
-        cx, cy, size = parse_cell_ids(df[id_column], source, id_column, line)
-        return cx, cy, cell_m or size
+        cx, cy, size = parse_cell_ids(df[id_column], source, id_column, line, epsg)
+        if cell_m and len(cx) and size != cell_m:
+            raise InputDataError(f"{source}: column {id_column!r} names cells of {size:g} m, but "
+                                 f"units.grid.cell_m = {cell_m:g}; cells of two sizes cannot be "
+                                 "joined (aggregate the finer grid first)")
+        return cx, cy, size
     if not (x and y and x in df and y in df):
         raise InputDataError(
             f"{source}: no cell-centre columns (x_mp_1km/y_mp_1km, x/y) and no Gitter_ID column "
             f"({key}: set x and y, or id_column); columns: {', '.join(map(str, df.columns))}")
-    cx = parse_numbers(df[x], decimal, None, set(), source, x, line)[0].to_numpy()
-    cy = parse_numbers(df[y], decimal, None, set(), source, y, line)[0].to_numpy()
+    # millimetres: float noise (4520500.0000001) must not make a cell size of 1e-7 m
+    cx = parse_numbers(df[x], decimal, None, set(), source, x, line)[0].to_numpy().round(3)
+    cy = parse_numbers(df[y], decimal, None, set(), source, y, line)[0].to_numpy().round(3)
     missing = np.isnan(cx) | np.isnan(cy)
     if missing.any():
         raise InputDataError(f"{source}: columns {x!r}/{y!r} are empty in lines "
                              f"{rows_preview(line[missing])}; every cell needs its centre")
-    size = cell_m or _spacing(cx)
+    spacings = [v for v in (_spacing(cx), _spacing(cy)) if v is not None]
+    size = cell_m or (min(spacings) if spacings else None)
     if size is None:
-        raise InputDataError(f"{source}: the cell size cannot be derived from one column of "
-                             f"centres; set {key}.cell_m")
-    return cx, cy, size
+        raise InputDataError(f"{source}: the cell size cannot be derived from the centres (one "
+                             f"cell, or all in one place); set {key}.cell_m")
+    return _on_centres(cx, size, source, x, line), _on_centres(cy, size, source, y, line), size
+
+
+def _on_centres(values: np.ndarray, size: float, source: str, column: str, line: pd.Series
+                ) -> np.ndarray:
+    """Centres of ``size`` m cells lie at ``k · size + size / 2``: anything else (corners, the
+    wrong cell size, another grid) is an error, not a silent shift; within 1 cm they are snapped."""
+    steps = (values - size / 2) / size
+    off = np.abs(steps - np.rint(steps)) * size > 0.01
+    if off.any():
+        corners = np.abs(values / size - np.rint(values / size)) * size <= 0.01
+        what = (f"they look like lower-left corners (multiples of {size:g}): quartier needs cell "
+                f"centres (x_mp/y_mp, corner + {size / 2:g}) or the INSPIRE id column"
+                if corners[off].all() else
+                f"they are not centres of {size:g} m cells (k · {size:g} + {size / 2:g}): check "
+                "the cell size (cell_m) and that all rows belong to one grid")
+        raise InputDataError(f"{source}: column {column!r} lines {rows_preview(line[off])} "
+                             f"({rows_preview(values[off], 3)}): {what}")
+    return np.rint(steps) * size + size / 2
 
 
 def read_cells(path: Path, what: str, sep: str | None = None, decimal: str = ".",
@@ -142,7 +175,12 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     if df.empty:
         raise InputDataError(f"{source}: the grid file has no cells")
     cx, cy, cell = cell_centres(df, line, source, g.x, g.y, g.id_column, g.cell_m, g.decimal,
-                                "units.grid")
+                                "units.grid", epsg_of(g.crs))
+    dup = pd.Series(cx).astype(str) + "," + pd.Series(cy).astype(str)
+    if dup.duplicated().any():
+        raise InputDataError(f"{source}: cells given twice, lines "
+                             f"{rows_preview(line[dup.duplicated(keep=False).to_numpy()])}; "
+                             "each cell may appear once")
     keep = np.ones(len(df), dtype=bool)
     notes = [f"units: {len(df):,} cells of {cell:g} m read from {path.name}"]
     if g.populated:
@@ -153,7 +191,7 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         value, _ = parse_numbers(df[g.populated], g.decimal, None, na, source, g.populated, line)
         populated = (value > 0).fillna(False).to_numpy(dtype=bool)
         notes.append(f"{int((~populated).sum()):,} cells without residents left out "
-                     f"({g.populated} missing, -1/-9 or 0)")
+                     f"({g.populated} 0, -1 no data or -9 suppressed)")
         keep &= populated
     if g.bbox is not None:
         x0, y0, x1, y1 = g.bbox
@@ -162,7 +200,8 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                      f"{list(g.bbox)} left out")
         keep &= inside
     if g.clip is not None:
-        shapes, _ = read_vector(cfg.resolve(g.clip), "units.grid.clip")
+        shapes, _ = read_vector(cfg.resolve(g.clip), "units.grid.clip", crs=g.clip_crs,
+                                crs_key="units.grid.clip_crs")
         area = shapely.union_all(shapes.to_crs(g.crs).geometry.values)
         inside = shapely.contains_xy(area, cx, cy)
         notes.append(f"{int((keep & ~inside).sum()):,} cells outside units.grid.clip "
@@ -171,10 +210,6 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     if not keep.any():
         raise InputDataError(f"{source}: no cell is left after the filters ({'; '.join(notes)}); "
                              "check units.grid.populated, bbox (in the grid's CRS, metres) and clip")
-    dup = pd.Series(cx[keep]).astype(str) + "," + pd.Series(cy[keep]).astype(str)
-    if dup.duplicated().any():
-        raise InputDataError(f"{source}: cells given twice, lines "
-                             f"{rows_preview(line[keep][dup.duplicated(keep=False).to_numpy()])}")
     cx, cy = cx[keep], cy[keep]
     half = cell / 2
     ids = cell_ids(cx, cy, cell, epsg_of(g.crs))
@@ -186,6 +221,8 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                               "unit_name": pd.array(names.to_numpy(), dtype="string")},
                              geometry=shapely.box(cx - half, cy - half, cx + half, cy + half),
                              crs=g.crs)
+    check_bounds(units, g.crs, source, f" The centres are not in units.grid.crs ({g.crs}): "
+                 "check that key, and that x/y are metres of that CRS (not km or degrees)")
     check_distances_preserved(cfg.city.crs, tuple(units.to_crs(4326).total_bounds),
                               cfg.city.max_scale_error_pct, "city.crs")
     notes.append(f"{len(units):,} cells are the units (id: INSPIRE {ids[0]})")
@@ -202,10 +239,10 @@ def table_cell_keys(df: pd.DataFrame, line: pd.Series, keys: list[str], cfg: Qua
                              "([units] grid = { path = … })")
     if len(keys) == 2:
         cx, cy, cell = cell_centres(df, line, source, keys[0], keys[1], None, g.cell_m, decimal,
-                                    "tables")
+                                    "tables", epsg_of(g.crs))
     elif len(keys) == 1:
         cx, cy, cell = cell_centres(df, line, source, None, None, keys[0], g.cell_m, decimal,
-                                    "tables")
+                                    "tables", epsg_of(g.crs))
     else:
         raise InputDataError(f"{source}: join = 'grid' takes key = ['x', 'y'] (cell centres) or "
                              "one INSPIRE id column")

@@ -97,7 +97,8 @@ class JoinReport:
                     "rows_with_missing": len(missing_ids),
                     "details": "; ".join(
                         [*t.notes,
-                         *([f"only in the table: {rows_preview(unmatched, 20)}"] if unmatched else []),
+                         *([f"only in the table: {rows_preview(unmatched, 20)}"]
+                           if unmatched and not t.cells else []),
                          *([f"units without a row: {rows_preview(t.only_in_units, 20)}"]
                            if t.only_in_units else []),
                          *([f"missing values: {rows_preview(missing_ids)}"] if missing_ids else [])]
@@ -174,8 +175,10 @@ def require_columns(df: pd.DataFrame, columns: list[str], source: str, what: str
 # --------------------------------------------------------------------------------------- units
 
 
-def _check_bounds(gdf: gpd.GeoDataFrame, target_crs: str, source: str) -> None:
-    """Fail when the units do not lie where the target CRS is meant to be used."""
+def check_bounds(gdf: gpd.GeoDataFrame, target_crs: str, source: str,
+                 hint: str = " Check the file's CRS (units.crs) or the city's crs.") -> None:
+    """Fail when the units do not lie where the target CRS is meant to be used; ``hint`` says
+    which config keys to check."""
     aou = pyproj.CRS.from_user_input(target_crs).area_of_use
     if aou is None:
         return
@@ -196,7 +199,7 @@ def _check_bounds(gdf: gpd.GeoDataFrame, target_crs: str, source: str) -> None:
     if inside(miny, minx, maxy, maxx):
         msg += " The coordinates look swapped (lat, lon): set units.swap_axes = true."
     else:
-        msg += " Check the file's CRS (units.crs) or the city's crs."
+        msg += hint
     raise InputDataError(msg)
 
 
@@ -317,7 +320,7 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
             f"{source}: unit(s) {rows_preview(gdf.loc[lost, 'unit_id'])} have no polygonal area "
             "after repair; fix them in the source file"
         )
-    _check_bounds(gdf, cfg.city.crs, source)
+    check_bounds(gdf, cfg.city.crs, source)
     check_distances_preserved(cfg.city.crs, tuple(gdf.to_crs(4326).total_bounds),
                               cfg.city.max_scale_error_pct, "city.crs")
     gdf = gdf.to_crs(cfg.city.crs)
@@ -401,6 +404,13 @@ def parse_numbers(
     if decimal != ".":
         cleaned = cleaned.str.replace(decimal, ".", regex=False)
     values = pd.to_numeric(cleaned.where(~missing), errors="coerce").astype("float64")
+    # a numeric code also matches when written otherwise: "-9" is "-9.0" and "-9,0"
+    for code, number in _numeric_codes(na_codes).items():
+        hit = (values == number) & ~missing
+        if hit.any():
+            codes[code] = codes.get(code, 0) + int(hit.sum())
+            missing = missing | hit
+            values = values.mask(hit)
     huge = ~np.isfinite(values) & ~missing
     if huge.any():
         raise InputDataError(
@@ -410,15 +420,22 @@ def parse_numbers(
     return values, codes
 
 
+def _numeric_codes(na_codes: set[str]) -> dict[str, float]:
+    """The missing-value codes that are numbers ("-1", "-9"), with their value."""
+    numbers = {}
+    for code in na_codes:
+        try:
+            numbers[code] = float(code.replace(",", "."))
+        except ValueError:
+            continue
+    return numbers
+
+
 def _numeric_column(raw: pd.Series, na_codes: set[str], source: str, column: str,
                     line: pd.Series) -> tuple[pd.Series, dict[str, int]]:
     values = raw.astype("float64")
     codes: dict[str, int] = {}
-    for code in na_codes:
-        try:
-            number = float(code.replace(",", "."))
-        except ValueError:
-            continue
+    for code, number in _numeric_codes(na_codes).items():
         hit = values == number
         if hit.any():
             codes[code] = int(hit.sum())
@@ -717,6 +734,9 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     df, key, join_key, line = df[~drop], key[~drop], join_key[~drop], line[~drop]
 
     na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
+    if t.join == "grid":
+        # a census grid's codes (-1 no data, -9 suppressed) hold for its attribute files too
+        na_codes |= set(cfg.units.grid.na_values)
     out = pd.DataFrame({"key": join_key.to_numpy(), "key_text": key.to_numpy(),
                         "line": line.to_numpy()})
     code_columns: dict[str, list[str]] = {}
@@ -813,6 +833,11 @@ def member(values: pd.Series, pool: pd.Series) -> pd.Series:
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index)
 
 
+def units_are_cells(units: pd.DataFrame) -> bool:
+    """The units were built from a census grid (their ids are INSPIRE ids)."""
+    return bool(len(units)) and str(units["unit_id"].iloc[0]).startswith("CRS")
+
+
 def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport,
                t: TableConfig) -> gpd.GeoDataFrame:
     """Left-join a table read by :func:`read_table` to the units; fill in the report (matched,
@@ -849,11 +874,24 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
                                 "units.grid bbox/clip, or not populated): counted here, not "
                                 "listed in join_unmatched")
         if report.matched == 0:
+            swapped = table["key"].str.replace(r"N(\d+)E(\d+)$", r"N\2E\1", regex=True)
+            hint = ("x and y look swapped: key = [x, y] names the easting first"
+                    if member(swapped, unit_key).any() else
+                    "check the cell size (units.grid.cell_m) and that key names the cell centres "
+                    "or INSPIRE ids of the same grid")
             raise InputDataError(
                 f"{report.path}: no cell of the table is a unit (table e.g. "
                 f"{unmatched['key_text'].iloc[0] if len(unmatched) else '–'}, units e.g. "
-                f"{units['unit_id'].iloc[0]}): check the cell size (units.grid.cell_m) and that "
-                "key names the cell centres or INSPIRE ids of the same grid")
+                f"{units['unit_id'].iloc[0]}): {hint}")
+    elif report.matched == 0 and len(table):
+        grid = " The units are census cells: set join = 'grid'." if units_are_cells(
+            units) else ""
+        raise InputDataError(
+            f"{report.path}: no row of table {report.name!r} matches a unit (0 of {len(units)} "
+            f"units; table keys e.g. {rows_preview(unmatched['key_text'].head(3).tolist(), 3)}, "
+            f"unit {'ids' if t.join == 'id' else 'names'} e.g. "
+            f"{rows_preview(unit_text.head(3).astype(str).tolist(), 3)}). Check key, join "
+            f"('id' or 'name'), id_width and level.{grid}")
     else:
         # difflib compares each unmatched key with every unit: bounded for large tables
         for text, key in list(zip(unmatched["key_text"], unmatched["key"], strict=True))[

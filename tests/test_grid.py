@@ -159,3 +159,61 @@ def test_grid_cells_outside_are_counted_not_listed(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match=r"t\.xlsx not written: 4 rows exceed"):
         files = output.write_table(units.drop(columns="geometry"), tmp_path / "t.csv")
     assert files == [tmp_path / "t.csv"] and not (tmp_path / "t.xlsx").exists()
+
+
+def _cells(tmp_path: Path, rows: str, name: str = "cells.csv") -> None:
+    (tmp_path / name).write_text("x;y;Einwohner\n" + rows, encoding="utf-8")
+
+
+def _grid_cfg(tmp_path: Path, table: dict | None = None, grid: dict | None = None):
+    raw = {"city": {"name": "Gitter (generated)", "crs": "EPSG:3035", "max_scale_error_pct": 1.5},
+           "units": {"grid": {"path": "cells.csv", "x": "x", "y": "y", "populated": "Einwohner",
+                              **(grid or {})}},
+           "tables": [{"name": "t", "path": "table.csv", "sep": ";", "join": "grid",
+                       "key": ["x", "y"], "columns": {"Alter": {"name": "alter_j"}},
+                       **(table or {})}]}
+    return parse_config(raw, tmp_path)
+
+
+def test_hostile_grid_coordinates_are_refused_or_snapped(tmp_path):
+    """Hostile review: float noise, corners instead of centres, mixed cell sizes, a grid in
+    another CRS, duplicated cells, ids of another CRS — each snapped exactly or refused clearly."""
+    (tmp_path / "table.csv").write_text("x;y;Alter\n4550500;3270500;-9.0\n4551500;3270500;41\n",
+                                        encoding="utf-8")
+    _cells(tmp_path, "4550500.0000001;3270500;100\n4551500;3270499.9999999;200\n")
+    units, _ = load_city(_grid_cfg(tmp_path))
+    assert list(units["unit_id"]) == ["CRS3035RES1000mN3270000E4550000",
+                                      "CRS3035RES1000mN3270000E4551000"]
+    # the grid's -9 (suppressed) holds for its tables, written as "-9.0" too
+    assert np.isnan(units["alter_j"].iloc[0]) and units["alter_j"].iloc[1] == 41
+    _cells(tmp_path, "4550000;3270000;100\n4551000;3270000;200\n")
+    with pytest.raises(InputDataError, match="look like lower-left corners"):
+        load_city(_grid_cfg(tmp_path))
+    _cells(tmp_path, "4550500;3270500;100\n4550050;3270050;200\n")
+    with pytest.raises(InputDataError, match="not centres of 50 m cells|not centres of"):
+        load_city(_grid_cfg(tmp_path))
+    _cells(tmp_path, "390500;5820500;100\n391500;5820500;200\n")   # EPSG:25833 metres
+    with pytest.raises(InputDataError, match=r"not in units.grid.crs \(EPSG:3035\)"):
+        load_city(_grid_cfg(tmp_path))
+    _cells(tmp_path, "4550500;3270500;100\n4550500;3270500;-1\n")
+    with pytest.raises(InputDataError, match="cells given twice"):
+        load_city(_grid_cfg(tmp_path, grid={"cell_m": 1000}))
+    (tmp_path / "ids.csv").write_text("id;Einwohner\nCRS25832RES1000mN3270000E4550000;5\n",
+                                      encoding="utf-8")
+    with pytest.raises(InputDataError, match="the ids name 25832 as their CRS"):
+        load_city(_grid_cfg(tmp_path, grid={"path": "ids.csv", "x": None, "y": None,
+                                            "id_column": "id"}))
+    with pytest.raises(QuartierError, match="swap_axes"):
+        parse_config({"city": {"name": "x", "crs": "EPSG:3035"},
+                      "units": {"grid": {"path": "c.csv"}, "swap_axes": True}}, tmp_path)
+
+
+def test_hostile_grid_tables_that_match_nothing_say_why(tmp_path):
+    _cells(tmp_path, "4550500;3270500;100\n4551500;3270500;200\n")
+    (tmp_path / "table.csv").write_text("x;y;Alter\n3270500;4550500;40\n3270500;4551500;41\n",
+                                        encoding="utf-8")
+    with pytest.raises(InputDataError, match="x and y look swapped"):
+        load_city(_grid_cfg(tmp_path))
+    (tmp_path / "table.csv").write_text("id;Alter\n1kmN3270E4550;40\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match="no row of table 't' matches a unit.*join = 'grid'"):
+        load_city(_grid_cfg(tmp_path, table={"join": "id", "key": "id"}))
