@@ -174,8 +174,25 @@ def guess_crs(bounds: np.ndarray) -> tuple[str, bool, str]:
                          f"{y0:.0f}) fit no CRS quartier knows: set units.crs by hand")
 
 
+#: Columns of a census grid file: cell centres or INSPIRE ids.
+GRID_COLUMNS = re.compile(r"^(x_mp|y_mp|gitter_id)", re.IGNORECASE)
+
+
 def inspect_units(path: Path, base: Path, layer: str | None = None) -> UnitsGuess:
     """Guess the ``[units]`` section of a boundary file."""
+    if path.suffix.lower() in (".parquet", ".csv", ".txt"):
+        from quartier.grid import read_cells
+
+        columns = list(read_cells(path, "--units").df.columns)
+        grid = [c for c in columns if GRID_COLUMNS.match(str(c)) or str(c) in ("x", "y")]
+        raise InputDataError(
+            f"{path}: a table, not boundaries" + (
+                f" — it looks like a census grid ({', '.join(map(str, grid))}). Grid cells as "
+                "units are configured by hand for now: [units.grid] path, x/y or id_column, "
+                "populated; tables join = 'grid' (see data/germany_1km/quartier.toml and the "
+                "README row 'census grid cells as the units')" if grid else
+                ": give the boundary file (GeoPackage, Shapefile, GeoJSON) as --units and this "
+                "file as --table"))
     sec = Section("[units]", comment="the spatial units (statistical districts)")
     sec.add("path", _relative(path, base))
     if layer:
@@ -773,13 +790,20 @@ def template() -> str:
             get_origin(a) is list for a in get_args(fld.annotation))
         out += ["", f"# [{'[' if array else ''}{key}{']' if array else ''}]"
                 + (f"   {model.__doc__.strip().splitlines()[0]}" if model.__doc__ else "")]
+        nested = []
         for sub, sf in model.model_fields.items():
             inner = _model_of(sf.annotation)
             if inner is not None and get_origin(sf.annotation) is dict:
                 out.append(f"# [{key}.{sub}]   {sub} = {{ " + ", ".join(
                     f"{k} = …" for k in inner.model_fields) + " }")
                 continue
+            if inner is not None and get_origin(sf.annotation) is not list:
+                # a sub-table (units.grid, population.grid): its keys below the parent's
+                nested += ["", (f"# [{key}.{sub}]   " + (sf.description or "")).rstrip()]
+                nested += [_field_line(k, f) for k, f in inner.model_fields.items()]
+                continue
             out.append(_field_line(sub, sf))
+        out += nested
     return "\n".join(out) + "\n"
 
 

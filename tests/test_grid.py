@@ -217,3 +217,12 @@ def test_hostile_grid_tables_that_match_nothing_say_why(tmp_path):
     (tmp_path / "table.csv").write_text("id;Alter\n1kmN3270E4550;40\n", encoding="utf-8")
     with pytest.raises(InputDataError, match="no row of table 't' matches a unit.*join = 'grid'"):
         load_city(_grid_cfg(tmp_path, table={"join": "id", "key": "id"}))
+
+
+def test_init_points_a_grid_file_to_units_grid(tmp_path):
+    from quartier.onboard import template, write_config
+
+    with pytest.raises(InputDataError, match=r"looks like a census grid \(x, y\).*\[units.grid\]"):
+        write_config(tmp_path / "q.toml", GERMANY / "continuous_Einwohner.parquet", [])
+    text = template()
+    assert "# [units.grid]" in text and "# populated = …" in text and "# bbox = …" in text
