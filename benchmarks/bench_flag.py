@@ -79,11 +79,16 @@ def plain_flag(units, cfg):
     n, kk = len(y), k[t_idx] + 1.0
     gz = gi.Zs * np.sqrt(kk * (n - 1) / (n - kk))
     if n > 10_000:
-        gp = scipy.stats.norm.sf(np.abs(gz))
+        # Gi* under conditional randomisation: the neighbours' sum against k draws of the others
+        s_nb = gi.Gs * kk * yg.sum() - yg
+        mu = (yg.sum() - yg) / (n - 1)
+        var = ((yg ** 2).sum() - yg ** 2) / (n - 1) - mu ** 2
+        zc = (s_nb - (kk - 1) * mu) / np.sqrt((kk - 1) * var * (n - kk) / (n - 2))
+        gp, agree = scipy.stats.norm.sf(np.abs(zc)), np.sign(zc) == np.sign(gz)
         lp = scipy.stats.norm.sf(np.abs((lm.Is * n / (n - 1) - lm.EIc) / np.sqrt(lm.VIc)))
     else:
-        gp, lp = gi.p_sim, lm.p_sim
-    sig = gp <= esda.fdr(gp, cfg.flag.fdr)
+        gp, lp, agree = gi.p_sim, lm.p_sim, True
+    sig = (gp <= esda.fdr(gp, cfg.flag.fdr)) & agree
     hot = np.where(sig & (gz > 0), "Hot Spot", np.where(sig & (gz < 0), "Cold Spot", "–"))
     lisa = np.where(lp <= esda.fdr(lp, cfg.flag.fdr), lm.q, 0)
 
