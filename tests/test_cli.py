@@ -61,6 +61,7 @@ def test_init_template_has_every_section_and_key(tmp_path):
     """`quartier init PATH` without files: every key of every section, commented; never
     overwrites an existing file."""
     import tomllib
+    from typing import get_origin
 
     from quartier.config import QuartierConfig
     from quartier.onboard import _model_of
@@ -78,7 +79,13 @@ def test_init_template_has_every_section_and_key(tmp_path):
             assert f"# {key} = " in text
             continue
         assert f"[{key}]" in text
-        for sub in model.model_fields:
-            assert f"# {sub} = " in text or f"   {sub} = {{" in text, (key, sub)
+        for sub, sf in model.model_fields.items():
+            assert f"# {sub} = " in text or f"   {sub} = {{" in text or (
+                f"# [{key}.{sub}]" in text), (key, sub)
+            inner = _model_of(sf.annotation)
+            if inner is not None and get_origin(sf.annotation) is not dict and (
+                    f"# [{key}.{sub}]" in text):   # a sub-table (units.grid): its keys too
+                block = text.split(f"# [{key}.{sub}]", 1)[1]
+                assert all(f"# {k} = " in block for k in inner.model_fields), (key, sub)
     again = runner.invoke(app, ["init", str(path)])
     assert again.exit_code == 2 and "not overwritten" in again.output
