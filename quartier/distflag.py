@@ -37,18 +37,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import scipy.stats
 import shapely
 
 from quartier.errors import InputDataError
-from quartier.flag import (
-    getis_ord_z,
-    gi_conditional_z,
-    gi_input,
-    hotspot_labels,
-    lisa_p_norm,
-    p_basis,
-)
+from quartier.flag import gi_input, lisa_p_norm, spot_columns
 from quartier.localstats import (
     CHUNK_VALUES,
     getis_ord_star_rows,
@@ -246,23 +238,11 @@ def hot_spots_distributed(
             stats[name][pos] = value
 
     # labels, as quartier.flag.hot_spots
-    gi_z = getis_ord_z(stats["gi_esda_z"], card[card > 0], len(z))
-    gi_cond = gi_conditional_z(stats["gi_esda_z"], g, card[card > 0])
-    gi_norm = scipy.stats.norm.sf(np.abs(gi_cond))
-    basis = p_basis(len(z), p_mode) if permutations else "analytic"
-    if basis == "permutation":
-        gi_p, lisa_p, direction = stats["gi_p_sim"], stats["lisa_p_sim"], None
-    else:
-        gi_p, lisa_p, direction = gi_norm, stats["lisa_p_norm"], gi_cond
-    out["hotspot"][tested], out["lisa"][tested] = hotspot_labels(gi_z, gi_p, stats["quadrant"],
-                                                                 lisa_p, fdr, direction)
-    for name, value in [("gi_z", gi_z), ("gi_p", gi_p), ("gi_p_sim", stats["gi_p_sim"]),
-                        ("gi_p_norm", gi_norm), ("lisa_i", stats["lisa_i"]), ("lisa_p", lisa_p),
-                        ("lisa_p_sim", stats["lisa_p_sim"]),
-                        ("lisa_p_norm", stats["lisa_p_norm"])]:
+    spots = spot_columns(stats["gi_esda_z"], stats["gi_p_sim"], g, card[card > 0],
+                         stats["lisa_i"], stats["lisa_p_sim"], stats["quadrant"],
+                         stats["lisa_p_norm"], permutations, p_mode, fdr)
+    for name, value in spots.items():
         out[name][tested] = value
-    out["p_basis"][tested] = ("Permutation" if basis == "permutation" else
-                              "analytisch (Normalapproximation)")
     return pd.DataFrame(out, index=cells.index)
 
 

@@ -456,32 +456,36 @@ def hot_spots(
         out.loc[index[~has_nb], "hotspot"] = "keine Nachbarn (Insel)"
         a, y, index = a[keep][:, keep], y[keep], index[keep]
     lisa = local_moran(y, a, permutations, seed)
-    gi = getis_ord_star(gi_input(y), a, permutations, seed)
-    card = np.diff(a.indptr)
-    gi_z = getis_ord_z(gi.extra, card, len(y))
-    gi_cond = gi_conditional_z(gi.extra, gi_input(y), card)
-    gi_norm = scipy.stats.norm.sf(np.abs(gi_cond))
-    lisa_norm = lisa_p_norm((y - y.mean()) / y.std(), a)
-    basis = p_basis(len(y), p_mode) if permutations else "analytic"
-    if basis == "permutation":
-        hot, quadrant = hotspot_labels(gi_z, gi.p_sim, lisa.extra, lisa.p_sim, fdr)
-        gi_p, lisa_p = gi.p_sim, lisa.p_sim
-    else:
-        hot, quadrant = hotspot_labels(gi_z, gi_norm, lisa.extra, lisa_norm, fdr, gi_cond)
-        gi_p, lisa_p = gi_norm, lisa_norm
-    out.loc[index, "hotspot"] = hot
-    out.loc[index, "lisa"] = quadrant
-    out.loc[index, "gi_z"] = gi_z
-    out.loc[index, "gi_p"] = gi_p
-    out.loc[index, "gi_p_sim"] = gi.p_sim
-    out.loc[index, "gi_p_norm"] = gi_norm
-    out.loc[index, "lisa_i"] = lisa.stat
-    out.loc[index, "lisa_p"] = lisa_p
-    out.loc[index, "lisa_p_sim"] = lisa.p_sim
-    out.loc[index, "lisa_p_norm"] = lisa_norm
-    out.loc[index, "p_basis"] = ("Permutation" if basis == "permutation" else
-                                 "analytisch (Normalapproximation)")
+    g = gi_input(y)
+    gi = getis_ord_star(g, a, permutations, seed)
+    spots = spot_columns(gi.extra, gi.p_sim, g, np.diff(a.indptr), lisa.stat, lisa.p_sim,
+                         lisa.extra, lisa_p_norm((y - y.mean()) / y.std(), a), permutations,
+                         p_mode, fdr)
+    for column, values in spots.items():
+        out.loc[index, column] = values
     return out
+
+
+def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
+                 cardinality: np.ndarray, lisa_i: np.ndarray, lisa_p_sim: np.ndarray,
+                 quadrant: np.ndarray, lisa_norm: np.ndarray, permutations: int, p_mode: str,
+                 fdr: float) -> dict[str, np.ndarray | str]:
+    """The hot-spot columns of the tested units from their statistics (one machine and Dask
+    tiles alike): the Getis-Ord z, the analytic p-values (Gi* under conditional
+    randomisation), the basis of :func:`p_basis`, and the labels of :func:`hotspot_labels`."""
+    gi_z = getis_ord_z(gi_esda_z, cardinality, len(gi_y))
+    gi_cond = gi_conditional_z(gi_esda_z, gi_y, cardinality)
+    gi_norm = scipy.stats.norm.sf(np.abs(gi_cond))
+    basis = p_basis(len(gi_y), p_mode) if permutations else "analytic"
+    if basis == "permutation":
+        gi_p, lisa_p, direction = gi_p_sim, lisa_p_sim, None
+    else:
+        gi_p, lisa_p, direction = gi_norm, lisa_norm, gi_cond
+    hot, names = hotspot_labels(gi_z, gi_p, quadrant, lisa_p, fdr, direction)
+    return {"hotspot": hot, "lisa": names, "gi_z": gi_z, "gi_p": gi_p, "gi_p_sim": gi_p_sim,
+            "gi_p_norm": gi_norm, "lisa_i": lisa_i, "lisa_p": lisa_p, "lisa_p_sim": lisa_p_sim,
+            "lisa_p_norm": lisa_norm,
+            "p_basis": "Permutation" if basis == "permutation" else "analytisch (Normalapproximation)"}
 
 
 def hotspot_labels(gi_z: np.ndarray, gi_p: np.ndarray, quadrant: np.ndarray, lisa_p: np.ndarray,

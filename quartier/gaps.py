@@ -256,23 +256,20 @@ def street_blocks(streets: gpd.GeoDataFrame, barriers: gpd.GeoSeries, area: shap
     return faces
 
 
-def local_union(targets: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """For every target, the union of the ``parts`` that intersect it (STRtree), so that no
-    operation ever touches a city-wide union: those cost minutes, local ones milliseconds."""
-    bi, pi = shapely.STRtree(parts).query(targets, predicate="intersects")
-    order = np.argsort(bi, kind="stable")
-    bi, pi = bi[order], pi[order]
-    starts = np.searchsorted(bi, np.arange(len(targets)))
-    ends = np.searchsorted(bi, np.arange(len(targets)), side="right")
-    return np.array([shapely.union_all(parts[pi[a:b]]) if b > a else shapely.Polygon()
-                     for a, b in zip(starts, ends, strict=True)], dtype=object)
-
-
 def _group_by_block(pairs: np.ndarray, n: int) -> list[np.ndarray]:
     """``(block, item)`` pairs of an STRtree query as one array of items per block."""
     bi, pi = pairs
     order = np.argsort(bi, kind="stable")
     return np.split(pi[order], np.searchsorted(bi[order], np.arange(1, n)))
+
+
+def local_union(targets: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """For every target, the union of the ``parts`` that intersect it (STRtree), so that no
+    operation ever touches a city-wide union: those cost minutes, local ones milliseconds."""
+    groups = _group_by_block(shapely.STRtree(parts).query(targets, predicate="intersects"),
+                             len(targets))
+    return np.array([shapely.union_all(parts[g]) if len(g) else shapely.Polygon() for g in groups],
+                    dtype=object)
 
 
 def subtract_local(blocks: np.ndarray, pieces: np.ndarray) -> np.ndarray:

@@ -174,12 +174,12 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     df, line = raw.df, raw.line
     if df.empty:
         raise InputDataError(f"{source}: the grid file has no cells")
+    epsg = epsg_of(g.crs)
     cx, cy, cell = cell_centres(df, line, source, g.x, g.y, g.id_column, g.cell_m, g.decimal,
-                                "units.grid", epsg_of(g.crs))
-    dup = pd.Series(cx).astype(str) + "," + pd.Series(cy).astype(str)
-    if dup.duplicated().any():
-        raise InputDataError(f"{source}: cells given twice, lines "
-                             f"{rows_preview(line[dup.duplicated(keep=False).to_numpy()])}; "
+                                "units.grid", epsg)
+    twice = pd.DataFrame({"x": cx, "y": cy}).duplicated(keep=False).to_numpy()
+    if twice.any():
+        raise InputDataError(f"{source}: cells given twice, lines {rows_preview(line[twice])}; "
                              "each cell may appear once")
     keep = np.ones(len(df), dtype=bool)
     notes = [f"units: {len(df):,} cells of {cell:g} m read from {path.name}"]
@@ -212,7 +212,7 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                              "check units.grid.populated, bbox (in the grid's CRS, metres) and clip")
     cx, cy = cx[keep], cy[keep]
     half = cell / 2
-    ids = cell_ids(cx, cy, cell, epsg_of(g.crs))
+    ids = cell_ids(cx, cy, cell, epsg)
     step = 1000.0 if cell >= 1000 else cell
     label = f"{cell / 1000:g}-km-Zelle" if cell >= 1000 else f"{cell:g}-m-Zelle"
     names = (f"{label} N" + pd.Series(np.rint((cy - half) / step).astype("int64")).astype(str)
@@ -237,13 +237,11 @@ def table_cell_keys(df: pd.DataFrame, line: pd.Series, keys: list[str], cfg: Qua
     if g is None:
         raise InputDataError(f"{source}: join = 'grid' needs census cells as units "
                              "([units] grid = { path = … })")
-    if len(keys) == 2:
-        cx, cy, cell = cell_centres(df, line, source, keys[0], keys[1], None, g.cell_m, decimal,
-                                    "tables", epsg_of(g.crs))
-    elif len(keys) == 1:
-        cx, cy, cell = cell_centres(df, line, source, None, None, keys[0], g.cell_m, decimal,
-                                    "tables", epsg_of(g.crs))
-    else:
+    if len(keys) not in (1, 2):
         raise InputDataError(f"{source}: join = 'grid' takes key = ['x', 'y'] (cell centres) or "
                              "one INSPIRE id column")
-    return pd.Series(cell_ids(cx, cy, cell, epsg_of(g.crs)), index=df.index, dtype="string")
+    x, y, id_column = (keys[0], keys[1], None) if len(keys) == 2 else (None, None, keys[0])
+    epsg = epsg_of(g.crs)
+    cx, cy, cell = cell_centres(df, line, source, x, y, id_column, g.cell_m, decimal, "tables",
+                                epsg)
+    return pd.Series(cell_ids(cx, cy, cell, epsg), index=df.index, dtype="string")

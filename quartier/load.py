@@ -863,7 +863,8 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
     got_row = member(unit_key, table["key"])
     report.matched = int(got_row.sum())
     report.only_in_units = sorted(units.loc[~got_row, "unit_id"])
-    unmatched = table[~member(table["key"], unit_key)]
+    in_units = member(table["key"], unit_key)
+    unmatched = table[~in_units]
     report.only_in_table = unmatched["key_text"].tolist()
     candidates = ({} if t.join == "grid" else
                   dict(zip(unit_key, unit_text.astype(str), strict=True)))
@@ -902,7 +903,7 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
             report.notes.append(f"closest names shown for the first {MAX_SUGGESTED} of "
                                 f"{len(unmatched):,} unmatched keys")
     if t.join == "name":
-        spelled = table[member(table["key"], unit_key)]
+        spelled = table[in_units]
         exact = set(unit_text.astype(str))
         differ = [f"{a!r} = {candidates[k]!r}" for a, k in zip(spelled["key_text"], spelled["key"],
                                                                strict=True) if a not in exact]
@@ -910,8 +911,7 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
             report.notes.append(f"{len(differ)} name(s) matched only after normalising case, "
                                 f"umlauts, ß, 'Sankt'/'St.' and punctuation: {rows_preview(differ, 6)}")
     if t.level == "group":
-        areas = int(member(table["key"], unit_key).sum())
-        report.notes.append(f"level = group: {areas} areas matched; each of "
+        report.notes.append(f"level = group: {int(in_units.sum())} areas matched; each of "
                             f"{report.matched} units gets the values of its area")
     values = table.drop(columns=["key_text", "line"]).set_index("key")
     joined = values.reindex(unit_key.to_numpy())
