@@ -128,7 +128,9 @@ class UnitsConfig(_Strict):
                           "UTF-8 or a shapefile's .cpg, else cp1252")
     id_column: str | None = Field(None, description="unit id column (not with grid)")
     id_width: int | None = Field(None, ge=1, description="zero-pad ids to this many digits")
-    name_column: str | None = Field(None, description="unit name column (not with grid)")
+    name_column: str | None = Field(None, description="unit name column (not with grid); "
+                                    "without it the names come from a table's unit_names "
+                                    "column, else the ids are the names")
     group_column: str | None = Field(None, description="name of the coarser area each unit "
                                      "belongs to (Bezirk, Stadtteil): reports, group-level tables")
     group_id_column: str | None = Field(None, description="id of that coarser area, for tables "
@@ -141,6 +143,8 @@ class UnitsConfig(_Strict):
     crs: str | None = Field(None, description="CRS of the file when it declares none or a wrong one")
     swap_axes: bool = Field(False, description="the file stores (lat, lon) instead of (lon, lat)")
     drop_ids: list[str] = Field(default_factory=list, description="features to drop (city total)")
+    merge_parts: bool = Field(False, description="features sharing an id are parts of one unit "
+                              "(a district stored as two polygons): merge them into one")
 
     @field_validator("crs")
     @classmethod
@@ -153,16 +157,16 @@ class UnitsConfig(_Strict):
             given = [k for k in ("path", "id_column", "name_column", "layer", "group_column",
                                  "group_id_column", "group_id_width", "dissolve_by",
                                  "dissolve_name_column", "id_width", "crs", "swap_axes",
-                                 "drop_ids") if getattr(self, k)]
+                                 "drop_ids", "merge_parts") if getattr(self, k)]
             if given:
                 raise ValueError(f"units.grid builds the units from census cells; {given} belong "
                                  "to a boundary file: remove them (the grid's CRS is "
                                  "units.grid.crs) or remove grid")
         else:
-            missing = [k for k in ("path", "id_column", "name_column") if not getattr(self, k)]
+            missing = [k for k in ("path", "id_column") if not getattr(self, k)]
             if missing:
-                raise ValueError(f"[units] needs {missing} (a boundary file with an id and a "
-                                 "name column), or grid = { path = … } for census grid cells")
+                raise ValueError(f"[units] needs {missing} (a boundary file with an id column), "
+                                 "or grid = { path = … } for census grid cells")
         return self
 
 
@@ -208,13 +212,17 @@ class TableConfig(_Strict):
     header_row: int | None = Field(None, ge=1, description="row (1-based) of the header; default: "
                                    "after skiprows, or in xlsx the first row holding the key")
     header_rows: Literal[1, 2] = Field(1, description="2: a two-row header, joined 'top sub'")
+    no_header: bool = Field(False, description="the file has no header row (a table copied from "
+                            "a PDF): its columns are named 'Spalte 1', 'Spalte 2', …")
     skip_after_header: int = Field(0, ge=0, description="rows between header and data "
                                    "(a units/description row)")
     layout: Literal["wide", "long", "wide_years"] = Field(
         "wide", description="wide: a column per indicator; long: rows of key, (year,) variable, "
         "value; wide_years: a column per year or date, one row per key (and variable)")
-    variable_column: str | None = Field(None, description="long/wide_years: the column naming "
-                                        "the indicator; [tables.columns] are its values")
+    variable_column: str | list[str] | None = Field(
+        None, description="long/wide_years: the column naming the indicator; [tables.columns] "
+        "are its values. A list: the indicator is named by several columns (Indikator and "
+        "Ausprägung), joined with ' | ' ('Arbeitslose | insgesamt')")
     value_column: str = Field("value", description="long: the column with the values")
     year_column: str | None = Field(None, description="a column with the year (one row per area "
                                     "and year, or per area, year and variable)")
@@ -248,6 +256,9 @@ class TableConfig(_Strict):
     drop_where: dict[str, list[str]] = Field(default_factory=dict, description="column → values: "
                                              "rows with such a value are dropped (a level column)")
     note_column: str | None = Field(None, description="a validity/comment column kept as text")
+    unit_names: str | None = Field(None, description="a column of this table holding the units' "
+                                   "names, where the boundary file has none (units.name_column "
+                                   "not set)")
     json_year: str | None = Field(None, description="json: year under data.<year>.<indicator>")
     columns: dict[str, ColumnSpec]
 
@@ -284,6 +295,44 @@ def _check_number_format(sep: str | None, decimal: str, thousands: str | None) -
                          "could not be read")
     if sep is not None and (len(sep) != 1 or sep in "\"\r\n"):
         raise ValueError(f"sep = {sep!r}: one character, e.g. ';', ',' or '\\t'")
+
+
+class DeriveSpec(_Strict):
+    """A column computed from loaded columns, declaratively (no code is evaluated):
+
+    - ``ratio``: ``columns[0] / columns[1] · factor`` (default factor 100: a share in %, e.g.
+      persons in SGB II per 100 residents); missing where the denominator is 0 or missing;
+    - ``product``: ``columns[0] · columns[1] · factor`` (a density per hectare × area in ha);
+    - ``difference``: ``columns[0] − columns[1]``;
+    - ``sum``: ``Σ columns``; missing where any is missing;
+    - ``area_ha``: the unit's area from its geometry in hectares (no columns).
+    """
+
+    name: str = Field(description="name of the new column, with its unit (sgb2_anteil_pct)")
+    kind: Literal["ratio", "product", "difference", "sum", "area_ha"]
+    columns: list[str] = Field(default_factory=list, description="the loaded (or earlier "
+                               "derived) columns it is computed from")
+    factor: float | None = Field(None, description="ratio: 100 by default (percent); product: 1")
+    label: str | None = Field(None, description="human label for reasons, maps and reports")
+    unit: str = Field("", description="'%' for a share; shown in labels and reports")
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} is not a usable column name: start with a letter, then "
+                             "letters, digits or '_' (e.g. sgb2_anteil_pct)")
+        return value
+
+    @model_validator(mode="after")
+    def _arity(self) -> DeriveSpec:
+        need = {"ratio": (2, 2), "product": (2, 2), "difference": (2, 2), "sum": (2, 50),
+                "area_ha": (0, 0)}[self.kind]
+        if not need[0] <= len(self.columns) <= need[1]:
+            what = ("no columns" if need[1] == 0 else f"{need[0]} columns" if need[0] == need[1]
+                    else f"at least {need[0]} columns")
+            raise ValueError(f"kind = {self.kind!r} takes {what}, got {self.columns}")
+        return self
 
 
 class IndicatorRef(_Strict):
@@ -751,6 +800,10 @@ class QuartierConfig(_Strict):
     population_column: str | None = None
     population: PopulationConfig | None = None
     tables: list[TableConfig] = Field(default_factory=list)
+    derive: list[DeriveSpec] = Field(default_factory=list, description="columns computed from "
+                                     "loaded ones: shares from counts, density × area, area_ha")
+    decide: list[str] = Field(default_factory=list, description="decisions `quartier init` left "
+                              "to you: `check` fails until each is made and its line removed")
     index: IndexConfig | None = None
     flag: FlagConfig = FlagConfig()
     priority: PriorityConfig = PriorityConfig()
@@ -801,14 +854,13 @@ class QuartierConfig(_Strict):
     @model_validator(mode="after")
     def _unique_names(self) -> QuartierConfig:
         seen: dict[str, str] = {}
-        for table in self.tables:
-            for spec in table.columns.values():
-                if spec.name in seen:
-                    raise ValueError(
-                        f"column name {spec.name!r} is used by tables {seen[spec.name]!r} and "
-                        f"{table.name!r}; give each a unique name"
-                    )
-                seen[spec.name] = table.name
+        named = [(spec.name, f"table {table.name!r}") for table in self.tables
+                 for spec in table.columns.values()]
+        for name, where in [*named, *((d.name, "[[derive]]") for d in self.derive)]:
+            if name in seen:
+                raise ValueError(f"column name {name!r} is used by {seen[name]} and {where}; "
+                                 "give each a unique name")
+            seen[name] = where
         return self
 
     def resolve(self, path: Path) -> Path:
@@ -821,6 +873,14 @@ class QuartierConfig(_Strict):
         for table in self.tables:
             for spec in table.columns.values():
                 out[spec.name] = spec.label or spec.name
+        for d in self.derive:
+            out[d.name] = d.label or d.name
+        return out
+
+    def units_of(self) -> dict[str, str]:
+        """Column name → unit ('%', 'Personen', …) of every loaded and derived column."""
+        out = {spec.name: spec.unit for t in self.tables for spec in t.columns.values()}
+        out.update({d.name: d.unit for d in self.derive})
         return out
 
 

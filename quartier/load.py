@@ -25,7 +25,8 @@ import pyproj
 import shapely
 
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.derive import derive_columns, formula
+from quartier.errors import ConfigError, InputDataError, rows_preview
 from quartier.readers import (
     Header,
     RawTable,
@@ -42,6 +43,10 @@ from quartier.readers import (
 BOUNDS_MARGIN_DEG = 3.0
 #: Unmatched table keys for which the join report looks up the closest unit names.
 MAX_SUGGESTED = 200
+#: Column of a table read with ``unit_names``: the units' names it carries.
+UNIT_NAMES = "__unit_name"
+#: The sign of a number: plus, hyphen-minus, the minus sign U+2212 or an en dash U+2013.
+SIGN = "[+\\-\u2212\u2013]"
 _NUMERIC_KEY = re.compile(r"^\d+(\.0)?$")
 _FOOTNOTE = re.compile(r"^(\*|\(|\d+\)|quelle|anm|hinweis|stand|fußnote|fussnote)")
 
@@ -126,17 +131,20 @@ class JoinReport:
 #: German spellings that name the same place: umlauts written out, "Sankt" abbreviated.
 _SPELLING = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 _SANKT = re.compile(r"\bsankt\b|\bst\b\.?")
+#: A number code written before a name ("01 Altstadt", "04 Westliche Höhe").
+_CODE_PREFIX = re.compile(r"^[0-9]+\s+(?=[^\W\d_])")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # long tables repeat each name once per year and variable
 def normalise_name(name: str) -> str:
-    """Key for joining on names: case, umlauts (ö = oe), ß/ss, 'Sankt'/'St.', hyphens, spaces
-    and punctuation do not matter (the join report lists every name matched this way)."""
+    """Key for joining on names: case, umlauts (ö = oe), ß/ss, 'Sankt'/'St.', hyphens, spaces,
+    underscores and punctuation do not matter, nor a number code before the name
+    ('04 Westliche Höhe' = 'Westliche_Höhe'); the join report lists every name matched this way."""
     text = unicodedata.normalize("NFKC", str(name)).casefold()
     for a, b in _SPELLING:
         text = text.replace(a, b)
-    text = _SANKT.sub("st", text)
-    return re.sub(r"[^\w]+", "", text)
+    text = _SANKT.sub("st", _CODE_PREFIX.sub("", text.strip()))
+    return re.sub(r"[\W_]+", "", text)
 
 
 def normalise_ids(
@@ -246,6 +254,37 @@ def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, int(invalid.sum())
 
 
+def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
+                ) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Merge the features that share a ``unit_id`` (parts of one unit stored as separate
+    polygons) into one (multi)polygon each. The parts must agree in ``attributes`` (name,
+    group): parts that disagree are not parts of one unit, and that is an error."""
+    dup = gdf["unit_id"].duplicated(keep=False)
+    if not dup.any():
+        return gdf, None
+    parts = gdf[dup]
+    differ = [c for c in attributes
+              if (parts.groupby("unit_id")[c].nunique(dropna=False) > 1).any()]
+    if differ:
+        ids = parts.groupby("unit_id")[differ[0]].nunique(dropna=False)
+        raise InputDataError(
+            f"{source}: features sharing an id differ in {', '.join(map(repr, differ))} (ids "
+            f"{rows_preview(ids[ids > 1].index.tolist())}): they are not parts of one unit; "
+            "units.merge_parts cannot merge them — fix the ids in the file")
+    geom = gdf.geometry.name
+    # repaired first: a union of invalid rings raises a GEOS TopologyException
+    parts = parts.set_geometry(shapely.make_valid(parts.geometry.values))
+    merged = parts.dissolve(by="unit_id", sort=False, as_index=False)[list(gdf.columns)]
+    first = ~gdf["unit_id"].duplicated()
+    out = pd.concat([gdf[~dup], merged], ignore_index=True)
+    order = pd.Series(np.flatnonzero(first), index=gdf.loc[first, "unit_id"].to_numpy())
+    out = out.iloc[np.argsort(order.loc[out["unit_id"]].to_numpy(), kind="stable")]
+    n_ids = int(parts["unit_id"].nunique())
+    return gpd.GeoDataFrame(out, geometry=geom, crs=gdf.crs).reset_index(drop=True), (
+        f"{len(parts)} features merged into {n_ids} unit(s) by units.merge_parts (parts of one "
+        f"unit: {rows_preview(sorted(set(parts['unit_id'])))})")
+
+
 def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read the spatial units in the city's metric CRS.
 
@@ -265,8 +304,8 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                              on_invalid="fix")
     if gdf.empty:
         raise InputDataError(f"{source}: the units file has no features")
-    wanted = [u.id_column, u.name_column, *[c for c in (u.group_column, u.group_id_column,
-                                                        u.dissolve_by, u.dissolve_name_column) if c]]
+    wanted = [u.id_column, *[c for c in (u.name_column, u.group_column, u.group_id_column,
+                                         u.dissolve_by, u.dissolve_name_column) if c]]
     require_columns(gdf, wanted, source, "units")
 
     ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
@@ -277,11 +316,16 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         drop = gdf["unit_id"].isin(u.drop_ids)
         notes.append(f"dropped {int(drop.sum())} feature(s) by units.drop_ids: {u.drop_ids}")
         gdf = gdf[~drop]
+    if u.merge_parts:
+        gdf, note = merge_parts(gdf, [c for c in wanted if c != u.id_column], source)
+        if note:
+            notes.append(note)
     dup = gdf["unit_id"][gdf["unit_id"].duplicated(keep=False)]
     if len(dup):
         raise InputDataError(
             f"{source}: column {u.id_column!r} has duplicate ids: "
-            f"{rows_preview(sorted(set(dup)))}; each unit needs a unique id"
+            f"{rows_preview(sorted(set(dup)))}; each unit needs a unique id. If these features "
+            "are parts of one unit (a district stored as two polygons), set units.merge_parts = true"
         )
     if gdf["unit_id"].isna().any() or (gdf["unit_id"] == "").any():
         rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
@@ -325,7 +369,8 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                               cfg.city.max_scale_error_pct, "city.crs")
     gdf = gdf.to_crs(cfg.city.crs)
 
-    out = {"unit_id": gdf["unit_id"], "unit_name": gdf[u.name_column].astype("string")}
+    names = gdf[u.name_column] if u.name_column else gdf["unit_id"]
+    out = {"unit_id": gdf["unit_id"], "unit_name": names.astype("string")}
     if u.group_column:
         out["unit_group"] = gdf[u.group_column].astype("string")
     if u.group_id_column:
@@ -347,14 +392,15 @@ def number_pattern(decimal: str, thousands: str | None) -> re.Pattern:
     A group separator (``thousands``, or a space, no-break space or thin space, which German
     statistics offices use) is valid only before groups of exactly three digits: with
     ``thousands = "."``, ``1.675`` and ``12.345.678`` are numbers, ``4.22594`` is not.
-    A sign may be ``+``, ``-`` or the typographic minus ``−``; an exponent and a trailing ``%``
-    (``12,5 %``) are allowed; digits are ASCII.
+    A sign may be ``+``, ``-``, the typographic minus ``−`` or an en dash ``–`` (tables set in a
+    word processor), followed by spaces (``-  23`` aligns the digits); an exponent and a trailing
+    ``%`` (``12,5 %``) are allowed; digits are ASCII.
     """
     group = "[" + re.escape(thousands or "") + r"\s\u00a0\u202f]"
     d = re.escape(decimal)
     # ASCII digits only; a grouped number does not start with 0 ("0.675" is no thousand)
     integer = rf"(?:[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+|[0-9]+)"
-    return re.compile(rf"^[+\-\u2212]?(?:{integer}(?:{d}[0-9]+)?|{d}[0-9]+)(?:[eE][+\-]?[0-9]+)?"
+    return re.compile(rf"^(?:{SIGN}\s*)?(?:{integer}(?:{d}[0-9]+)?|{d}[0-9]+)(?:[eE][+\-]?[0-9]+)?"
                       r"(?:\s?%)?$")
 
 
@@ -398,7 +444,8 @@ def parse_numbers(
             hint = ("they are not numbers: declare such codes as missing values (na_values) or "
                     "fix decimal/thousands in the config")
         raise InputDataError(f"{where}: {sample}: {hint}")
-    cleaned = text.str.replace(r"[\s\u00a0\u202f%]", "", regex=True).str.replace("\u2212", "-")
+    cleaned = text.str.replace(r"[\s\u00a0\u202f%]", "", regex=True).str.replace(
+        r"^[\u2212\u2013]", "-", regex=True)
     if thousands:
         cleaned = cleaned.str.replace(thousands, "", regex=False)
     if decimal != ".":
@@ -471,10 +518,10 @@ def read_raw_table(path: Path, t: TableConfig, keys: list[str]) -> RawTable:
     if t.layout == "wide":
         used += list(t.columns)
     else:
-        used += [c for c in (t.variable_column, t.year_column) if c]
+        used += [*variable_columns(t), *([t.year_column] if t.year_column else [])]
         used += [t.value_column] if t.layout == "long" else []
     header = Header(row=t.header_row, rows=t.header_rows, skip_after=t.skip_after_header,
-                    skiprows=t.skiprows)
+                    skiprows=t.skiprows, absent=t.no_header)
     fmt = table_format(path, t)
     if fmt == "csv":
         return read_csv_text(path, t.sep, t.encoding, used, keys, header)
@@ -494,6 +541,16 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 _YEAR_VALUE = re.compile(r"^((?:19|20)[0-9]{2})(?:\.0)?$|^[0-9]{1,2}\.[0-9]{1,2}\.((?:19|20)[0-9]{2})$|"
                          r"^((?:19|20)[0-9]{2})-[0-9]{2}-[0-9]{2}$")
+
+
+#: Joins the columns that together name a long table's variable ("Arbeitslose | insgesamt").
+VARIABLE_JOIN = " | "
+
+
+def variable_columns(t: TableConfig) -> list[str]:
+    """The column(s) naming the variable of a long or wide-by-year table."""
+    v = t.variable_column
+    return [] if v is None else [v] if isinstance(v, str) else list(v)
 
 
 def year_value(cell: object) -> str | None:
@@ -552,8 +609,9 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
         require_columns(df, [value_col], source, "value_column")
         sel = df
     if t.variable_column:
-        require_columns(sel, [t.variable_column], source, "variable_column")
-        variable = sel[t.variable_column]
+        names = variable_columns(t)
+        require_columns(sel, names, source, "variable_column")
+        variable = sel[names].astype("string").fillna("").agg(VARIABLE_JOIN.join, axis=1)
     else:
         if list(t.columns) != [value_col] and list(t.columns) != ["value"]:
             raise InputDataError(f"{source}: without variable_column the table holds one variable: "
@@ -771,6 +829,9 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         report.notes.append(f"missing code {code} in {', '.join(columns)}")
     if t.note_column:
         out[f"{t.name}_note"] = df[t.note_column].astype("string").to_numpy()
+    if t.unit_names:
+        require_columns(df, [t.unit_names], source, "unit_names")
+        out[UNIT_NAMES] = df[t.unit_names].astype("string").str.strip().to_numpy()
     if t.aliases:
         out = apply_aliases(out, t, report)
 
@@ -916,6 +977,12 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
     values = table.drop(columns=["key_text", "line"]).set_index("key")
     joined = values.reindex(unit_key.to_numpy())
     joined.index = units.index
+    if UNIT_NAMES in joined:
+        named = joined.pop(UNIT_NAMES).replace("", pd.NA)
+        units = units.assign(unit_name=named.fillna(units["unit_name"]).astype("string"))
+        values = values.drop(columns=UNIT_NAMES)
+        report.notes.append(f"unit names from column {t.unit_names!r} ({int(named.notna().sum())} "
+                            f"of {len(units)} units; the others keep their id)")
     note_columns = [c for c in values.columns if c.endswith("_note")]
     any_missing = pd.Series(False, index=units.index)
     for column in values.columns.difference(note_columns):
@@ -1006,6 +1073,11 @@ def load_city(
     report : JoinReport
     """
     say = progress or (lambda _msg: None)
+    if cfg.decide:
+        raise ConfigError(
+            f"{len(cfg.decide)} decision(s) `quartier init` left to you (key 'decide' at the top "
+            "of the config):\n" + "\n".join(f"  - {d}" for d in cfg.decide)
+            + "\nMake each in the config, then delete its line from 'decide'.")
     if cfg.units is None:
         raise InputDataError("the config has no [units] section: this job needs spatial units")
     say(f"reading units {cfg.units.path or cfg.units.grid.path}")
@@ -1028,6 +1100,13 @@ def load_city(
             table, table_report = read_table(cfg, t)
             units = join_table(units, table, table_report, t)
             report.tables.append(table_report)
+    if cfg.derive:
+        say("computing the derived columns ([[derive]])")
+        units, derived = derive_columns(units, cfg.derive)
+        for spec, n, notes in derived:
+            report.tables.append(TableReport(
+                name=spec.name, path="[[derive]]", rows=len(units), matched=n,
+                notes=[f"{spec.kind}: {formula(spec)}", *notes]))
     if cfg.population_column and cfg.population_column not in units.columns:
         raise InputDataError(
             f"population_column {cfg.population_column!r} is not a column of any table; "

@@ -121,6 +121,8 @@ class Header:
     rows: int = 1
     skip_after: int = 0
     skiprows: int = 0
+    #: the file has no header row: the columns are named "Spalte 1", "Spalte 2", …
+    absent: bool = False
 
 
 def is_blank(row: list[object]) -> bool:
@@ -171,10 +173,16 @@ def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys
         rows = rows[:-1]
     if len(rows) <= header.skiprows:
         raise InputDataError(f"{source}: the table has no rows (after skipping {header.skiprows})")
-    h, notes = _find_header(rows, header, keys, source)
-    first_data = h + header.rows + header.skip_after
-    width = max(len(r) for r in rows[h:])
-    names, more = header_names(_header_names(rows, h, header.rows, width), source, used)
+    if header.absent:
+        h, notes = header.skiprows, ["no header row: columns named 'Spalte 1', 'Spalte 2', …"]
+        first_data = h + header.skip_after
+        width = max(len(r) for r in rows[h:])
+        names, more = header_names([None] * width, source, used)
+    else:
+        h, notes = _find_header(rows, header, keys, source)
+        first_data = h + header.rows + header.skip_after
+        width = max(len(r) for r in rows[h:])
+        names, more = header_names(_header_names(rows, h, header.rows, width), source, used)
     notes += more
     if header.skip_after:
         skipped = [" ".join(str(c) for c in r if c not in (None, ""))[:60]
