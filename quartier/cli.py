@@ -429,7 +429,9 @@ def init(
                                                      "where the tables have no counts")] = None,
     name: Annotated[str | None, typer.Option(help="the city's name")] = None,
     layer: Annotated[str | None, typer.Option(help="layer of the boundary file")] = None,
-    sheet: Annotated[str, typer.Option(help="sheet of xlsx tables (name or number)")] = "0",
+    sheet: Annotated[str | None, typer.Option(
+        help="sheet of xlsx tables (name or number; default: the sheet whose rows match the "
+        "units)")] = None,
 ) -> None:
     """Write a config: from your files (--units, --table) with every guess and its evidence, or
     without files a template with every section and key, commented."""
@@ -448,7 +450,7 @@ def init(
             text, notes = onboard.write_config(
                 path, units, list(table or []), name=name, layer=layer, population=population,
                 index=[c.strip() for c in index.split(",")] if index else None,
-                sheet=int(sheet) if sheet.isdigit() else sheet)
+                sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
         write_text(text, path)
         say_plain(f"wrote {path}")
         for note in notes:

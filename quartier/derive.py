@@ -110,7 +110,8 @@ def derive_columns(units: gpd.GeoDataFrame, specs: list[DeriveSpec]
 def looks_like_count(name: str, values: pd.Series, unit: str = "",
                      population: pd.Series | None = None) -> bool:
     """A column that holds counts, not shares: a count unit ('Personen', 'Anzahl'), or whole
-    numbers (median ≥ 20) that grow with the population (Pearson r ≥ 0.7)."""
+    numbers (median ≥ 20) that grow with the population (Spearman ρ ≥ 0.7: robust to one
+    wrong population value)."""
     u = unit.strip().casefold()
     if u in ("%", "‰") or any(m in u for m in ("%", "je ", "pro ", "/", "€")):
         return False
@@ -123,4 +124,4 @@ def looks_like_count(name: str, values: pd.Series, unit: str = "",
         return False
     pair = pd.concat([x, population.astype("float64")], axis=1, join="inner").dropna()
     return len(pair) >= 5 and pair.iloc[:, 0].std() > 0 and pair.iloc[:, 1].std() > 0 and \
-        float(pair.corr().iloc[0, 1]) >= 0.7
+        float(pair.corr(method="spearman").iloc[0, 1]) >= 0.7

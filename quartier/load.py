@@ -547,6 +547,12 @@ _YEAR_VALUE = re.compile(r"^((?:19|20)[0-9]{2})(?:\.0)?$|^[0-9]{1,2}\.[0-9]{1,2}
 VARIABLE_JOIN = " | "
 
 
+def join_columns(df: pd.DataFrame, columns: list[str], sep: str = "") -> pd.Series:
+    """The text of several columns joined per row (vectorised; missing cells as '')."""
+    parts = [df[c].astype("string").fillna("") for c in columns]
+    return parts[0].str.cat(parts[1:], sep=sep) if len(parts) > 1 else parts[0]
+
+
 def variable_columns(t: TableConfig) -> list[str]:
     """The column(s) naming the variable of a long or wide-by-year table."""
     v = t.variable_column
@@ -611,7 +617,7 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
     if t.variable_column:
         names = variable_columns(t)
         require_columns(sel, names, source, "variable_column")
-        variable = sel[names].astype("string").fillna("").agg(VARIABLE_JOIN.join, axis=1)
+        variable = join_columns(sel, names, VARIABLE_JOIN)
     else:
         if list(t.columns) != [value_col] and list(t.columns) != ["value"]:
             raise InputDataError(f"{source}: without variable_column the table holds one variable: "
@@ -624,7 +630,7 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
         raise InputDataError(f"{source}: variable(s) {', '.join(map(repr, missing))} not found in "
                              f"{t.variable_column!r}; it holds {rows_preview(sorted(set(variable)), 12)}")
     sel, variable = sel[wanted], variable[wanted]
-    key = sel[keys].agg("".join, axis=1) if len(keys) > 1 else sel[keys[0]]
+    key = join_columns(sel, keys) if len(keys) > 1 else sel[keys[0]]
     dup = pd.DataFrame({"k": key, "v": variable}).duplicated(keep=False)
     if dup.any():
         raise InputDataError(f"{source}: {'+'.join(keys)!r} and variable occur twice in lines "

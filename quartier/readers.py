@@ -268,9 +268,25 @@ def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[obj
     """All rows of one sheet from A1 (values, not formulas; merged cells filled with their
     top-left value; numbers as text in ``decimal``), the sheet's name and the number of merged
     ranges. Read with calamine (Rust), which takes a published workbook in milliseconds."""
+    rows, sheet, merged = xlsx_values(path, sheet)
+    return [[cell_text(v, decimal) for v in r] for r in rows], sheet, merged
+
+
+def xlsx_sheet_names(path: Path) -> list[str]:
+    """The sheet names of a workbook, in order."""
     import python_calamine as calamine
     from python_calamine import CalamineWorkbook
 
+    _check_xlsx(path)
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except (calamine.CalamineError, calamine.XmlError, calamine.ZipError, calamine.PasswordError,
+            ValueError, OSError) as exc:
+        raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: "
+                             f"{exc})") from None
+
+
+def _check_xlsx(path: Path) -> None:
     check_file(path, "table")
     with open(path, "rb") as fh:
         magic = fh.read(4)
@@ -278,6 +294,15 @@ def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[obj
         kind = "an old .xls file" if magic.startswith(b"\xd0\xcf\x11\xe0") else "a text/CSV file"
         raise InputDataError(f"{path}: not an xlsx workbook (it looks like {kind}); set "
                              "format = 'csv' for text, or save it as .xlsx from the spreadsheet")
+
+
+def xlsx_values(path: Path, sheet: str | int) -> tuple[list[list[object]], str, int]:
+    """The cells of one sheet as Python values (numbers stay numbers), merged cells filled, the
+    sheet's name and the number of merged ranges."""
+    import python_calamine as calamine
+    from python_calamine import CalamineWorkbook
+
+    _check_xlsx(path)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = wb.sheet_names
@@ -304,7 +329,7 @@ def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[obj
         for r in range(r0, min(r1, len(rows) - 1) + 1):
             for c in range(c0, min(c1, width - 1) + 1):
                 rows[r][c] = top
-    return [[cell_text(v, decimal) for v in r] for r in rows], sheet, len(merged)
+    return rows, sheet, len(merged)
 
 
 def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],

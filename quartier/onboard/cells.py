@@ -1,0 +1,290 @@
+"""What `init` reads of a table: every sheet's cells as text, the native numbers marked, the
+header row found (or its absence), and the number format told from the text cells.
+
+A published table is read as the loader will read it (the same CSV sniffing, encodings, xlsx
+reader), but without knowing yet which row is the header or which mark is the decimal one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from quartier.errors import InputDataError
+from quartier.load import number_pattern
+from quartier.readers import (
+    cell_text,
+    csv_rows,
+    header_names,
+    is_blank,
+    read_vector,
+    xlsx_sheet_names,
+    xlsx_values,
+)
+
+#: At most this many rows are inspected to find the header (title rows above it).
+HEADER_SEARCH_ROWS = 60
+
+
+@dataclass
+class Sheet:
+    """One table of a file (a CSV, an xlsx sheet, a vector file's attributes) as text cells;
+    ``native`` marks cells that were numbers in the file (xlsx, attributes), whose decimal
+    mark is no question."""
+
+    fmt: str
+    rows: list[list[str]]
+    native: list[list[bool]]
+    name: str | None = None
+    sep: str | None = None
+    encoding_note: str | None = None
+    merged: int = 0
+
+
+def _text_rows(values: list[list[object]]) -> tuple[list[list[str]], list[list[bool]]]:
+    width = max((len(r) for r in values), default=0)
+    rows, native = [], []
+    for r in values:
+        r = list(r) + [None] * (width - len(r))
+        native.append([isinstance(v, int | float) and not isinstance(v, bool) for v in r])
+        rows.append(["" if v is None or (isinstance(v, float) and np.isnan(v))
+                     else str(cell_text(v, ".")).strip() for v in r])
+    while rows and not any(rows[-1]):
+        rows, native = rows[:-1], native[:-1]
+    return rows, native
+
+
+def read_sheets(path: Path, fmt: str, sheet: str | int | None = None) -> list[Sheet]:
+    """Every table of the file: one for a CSV or a vector file, one per sheet of a workbook
+    (or only ``sheet``)."""
+    if fmt == "xlsx":
+        names = xlsx_sheet_names(path) if sheet is None else [sheet]
+        out = []
+        for name in names:
+            values, title, merged = xlsx_values(path, name)
+            rows, native = _text_rows(values)
+            if rows:
+                out.append(Sheet("xlsx", rows, native, name=title, merged=merged))
+        if not out:
+            raise InputDataError(f"{path}: every sheet of the workbook is empty")
+        return out
+    if fmt == "vector":
+        df, notes = read_vector(path, "--table", None, "auto", read_geometry=False)
+        values = [list(df.columns)] + df.astype(object).where(df.notna(), None).values.tolist()
+        rows, native = _text_rows(values)
+        return [Sheet("vector", rows, native, encoding_note=notes[0] if notes else None)]
+    if fmt == "parquet":
+        df = pd.read_parquet(path)
+        values = [list(df.columns)] + df.head(5000).astype(object).values.tolist()
+        rows, native = _text_rows(values)
+        return [Sheet("parquet", rows, native)]
+    raw, sep, _text, note = csv_rows(path, None, "auto")
+    rows, native = _text_rows(raw)
+    if not rows:
+        raise InputDataError(f"{path}: the file holds no rows")
+    return [Sheet("csv", rows, native, sep=sep, encoding_note=note)]
+
+
+def _is_number_text(text: str) -> bool:
+    if re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}", text):
+        return False   # a date (a header "31.12.2020"), not a value
+    return bool(re.fullmatch(r"[+\-\u2212\u2013]?\s*[\d.,\s'\u00a0\u202f]+%?", text)) and any(
+        ch.isdigit() for ch in text)
+
+
+@dataclass
+class Header:
+    """Where the data starts: ``row`` (0-based index of the header; None: no header row),
+    rows to skip below it, and the evidence."""
+
+    row: int | None
+    skip_after: int = 0
+    evidence: list[str] = field(default_factory=list)
+
+
+def find_header(sheet: Sheet) -> Header:
+    """The header: the last row with several text cells above the first row of data (title
+    rows above it are skipped; a units row right below it is skipped). Data in the very first
+    row means there is no header; the caller confirms that with the units' keys."""
+    rows = sheet.rows
+    filled = [sum(1 for v in r if v) for r in rows]
+    nums = [sum(1 for v, n in zip(r, nat, strict=True) if v and (n or _is_number_text(v)))
+            for r, nat in zip(rows, sheet.native, strict=True)]
+    width = max(filled[:200] or [0])
+    first_data = next((i for i in range(min(len(rows), HEADER_SEARCH_ROWS + 200))
+                       if nums[i] >= 1 and filled[i] >= max(2, width / 2)), None)
+    if first_data is None:
+        return Header(0)
+    texts = [i for i in range(first_data) if filled[i] - nums[i] >= 2]
+    if not texts:
+        return Header(None if first_data == 0 else first_data - 1)
+    h = texts[-1]
+    if len(texts) >= 2 and texts[-2] == h - 1:
+        # two text rows: the lower is a units/description row when the key column repeats
+        # the upper (merged cells) or is empty there
+        upper, lower = rows[h - 1], rows[h]
+        key_col = next((j for j, v in enumerate(upper) if v), 0)
+        if lower[key_col] in ("", upper[key_col]):
+            return Header(h - 1, 1, [f"header in row {h}" + (f" ({h - 1} title rows above)"
+                                                              if h - 1 else ""),
+                                     f"row {h + 1} under the header is a units/description "
+                                     "row: skipped"])
+    return Header(h, 0, [f"header in row {h + 1}" + (f" ({h} title row(s) above)" if h else "")])
+
+
+@dataclass
+class Cells:
+    """The table below its header: text cells (``df``), which were native numbers
+    (``native``), and the file's line/row number of each row (``line``)."""
+
+    df: pd.DataFrame
+    native: pd.DataFrame
+    line: pd.Series
+    notes: list[str] = field(default_factory=list)
+    #: each column's distinct keys, kept between the matches of this table
+    keys: dict = field(default_factory=dict)
+
+
+def cells(sheet: Sheet, header: Header, source: str) -> Cells:
+    rows = sheet.rows
+    width = max(len(r) for r in rows) if rows else 0
+    if header.row is None:
+        names, notes = header_names([None] * width, source, [])
+        start = 0
+    else:
+        names, notes = header_names(rows[header.row], source, [])
+        start = header.row + 1 + header.skip_after
+    body = [r for r in rows[start:]]
+    native = sheet.native[start:]
+    df = pd.DataFrame(body, columns=names, dtype=object).astype("string").fillna("")
+    nat = pd.DataFrame(native, columns=names, dtype=bool) if native else pd.DataFrame(
+        columns=names, dtype=bool)
+    line = pd.Series(np.arange(len(df)) + start + 1, index=df.index)
+    blank = [is_blank(r) for r in body]
+    keep = ~pd.Series(blank, index=df.index, dtype=bool)
+    return Cells(df[keep], nat[keep], line[keep], notes)
+
+
+# ---------------------------------------------------------------------------------- numbers
+
+
+@dataclass
+class NumberFormat:
+    decimal: str
+    thousands: str | None
+    evidence: str
+    confidence: str = "sure"
+    #: the question left to the user when the text cannot decide
+    question: str | None = None
+
+
+def _mostly_whole(text: pd.Series) -> bool:
+    """A column of whole numbers ≥ 100 with a few dotted values: a count column whose dotted
+    cells are thousands separators or OCR debris, not evidence of a decimal point."""
+    whole = text.str.fullmatch(r"[+\-\u2212]?\d+").fillna(False)
+    big = whole & (text.str.len() >= 3)
+    return bool(len(text)) and big.mean() >= 0.6
+
+
+def detect_numbers(df: pd.DataFrame, native: pd.DataFrame, shares: set[str]) -> NumberFormat:
+    """The decimal mark and thousands separator from the text cells of the value columns.
+
+    Evidence, strongest first: a decimal comma (``12,5``) or a decimal point that cannot be a
+    thousands separator (``12.5``, ``12.34``, ``12.3456``). A dot before exactly three digits
+    (``1.374``) is read as thousands where the table also has decimal commas, where it sits among
+    whole numbers below 1000 in the same column (counts ≥ 1000 carry the dot, smaller ones do
+    not) — and as a decimal point in a share column (``shares``), where thousands would exceed
+    100 %. Where nothing decides, the German convention (``decimal = ","``, ``thousands = "."``)
+    is written with confidence "unsure" and a question for the user.
+    """
+    parts = []
+    for c in df.columns:
+        t = df[c][~native[c]].astype("string").str.strip()
+        t = t[t.str.contains(r"\d", regex=True).fillna(False) & t.map(_is_number_text)]
+        if len(t):
+            parts.append((c, t))
+    if not parts:
+        return NumberFormat(".", None, "the values are stored as numbers in the file")
+    comma_dec = point_dec = dot3 = comma3 = small_whole = 0
+    dot3_share = 0
+    for c, t in parts:
+        comma_dec += int(t.str.fullmatch(r".*\d,\d{1,2}%?|.*\d,\d{4,}%?|.*\d\.\d{3},\d+%?")
+                         .fillna(False).sum())
+        dots = t.str.fullmatch(r"[+\-\u2212]?\s*\d+\.(\d{1,2}|\d{4,})%?").fillna(False)
+        if not _mostly_whole(t):
+            point_dec += int(dots.sum())
+        grouped = t.str.fullmatch(r"[+\-\u2212]?\s*[1-9]\d{0,2}(\.\d{3})+%?").fillna(False)
+        dot3 += int(grouped.sum())
+        if c in shares:
+            dot3_share += int(grouped.sum())
+        elif grouped.any():
+            small_whole += int(t.str.fullmatch(r"[+\-\u2212]?\d{1,3}").fillna(False).sum())
+        comma3 += int(t.str.fullmatch(r"[+\-\u2212]?\s*[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
+                      .fillna(False).sum())
+    n = sum(len(t) for _, t in parts)
+    if comma_dec and not point_dec:
+        return NumberFormat(",", "." if dot3 else None,
+                            f"{comma_dec} of {n} numbers use a decimal comma"
+                            + (f", {dot3} a dot before groups of three digits (thousands)"
+                               if dot3 else ""))
+    if point_dec and not comma_dec:
+        if comma3:
+            return NumberFormat(".", ",", f"{point_dec} of {n} numbers use a decimal point, "
+                                f"{comma3} a comma before groups of three digits (thousands)")
+        return NumberFormat(".", None, f"{point_dec} of {n} numbers use a decimal point, none "
+                            "a decimal comma")
+    if comma_dec and point_dec:
+        mark = "," if comma_dec >= point_dec else "."
+        return NumberFormat(mark, None, f"{comma_dec} numbers use a decimal comma and "
+                            f"{point_dec} a decimal point", "unsure",
+                            f"the numbers use both a decimal comma ({comma_dec}) and a decimal "
+                            f"point ({point_dec}): set decimal (and thousands) for this table")
+    if dot3:
+        if dot3_share and dot3_share == dot3:
+            return NumberFormat(".", None, f"{dot3} share values like 4.226 would exceed 100 % "
+                                "if the dot separated thousands: it is a decimal point")
+        if small_whole:
+            return NumberFormat(",", ".", f"{dot3} counts carry a dot before three digits "
+                                f"(1.374) while {small_whole} smaller ones do not: thousands")
+        return NumberFormat(",", ".", f"{dot3} numbers like 1.234 could be thousands (1234) "
+                            "or decimals (1,234)", "unsure",
+                            "every dotted number has exactly three digits after the dot "
+                            "(1.234): is the dot a thousands separator (thousands = '.') or "
+                            "the decimal mark (decimal = '.')?")
+    if comma3:
+        return NumberFormat(".", ",", f"{comma3} numbers carry a comma before three digits")
+    return NumberFormat(",", None, f"{n} numbers, all whole")
+
+
+def parses(text: pd.Series, fmt: NumberFormat) -> pd.Series:
+    """Which cells are numbers under the format (empty cells count as parsed)."""
+    t = text.astype("string").str.strip().fillna("")
+    return t.eq("") | t.str.fullmatch(number_pattern(fmt.decimal, fmt.thousands).pattern).fillna(
+        False)
+
+
+def to_float(text: pd.Series, fmt: NumberFormat) -> pd.Series:
+    """The values of cells that parse under the format; NaN elsewhere."""
+    t = text.astype("string").str.strip().fillna("")
+    ok = parses(t, fmt) & t.ne("")
+    clean = t.str.replace(r"[\s\u00a0\u202f%]", "", regex=True).str.replace(
+        r"^[\u2212\u2013]", "-", regex=True)
+    if fmt.thousands:
+        clean = clean.str.replace(fmt.thousands, "", regex=False)
+    if fmt.decimal != ".":
+        clean = clean.str.replace(fmt.decimal, ".", regex=False)
+    return pd.to_numeric(clean.where(ok), errors="coerce").astype("float64")
+
+
+def column_values(cells_: Cells, column: str, fmt: NumberFormat) -> pd.Series:
+    """A column's values: native numbers as they are, text cells parsed under ``fmt``."""
+    text = cells_.df[column]
+    native = cells_.native[column]
+    out = to_float(text, fmt)
+    if native.any():
+        out = out.mask(native, pd.to_numeric(text.where(native), errors="coerce"))
+    return out
