@@ -73,8 +73,10 @@ def category_access(
 def point_access(
     origins: gpd.GeoDataFrame, pois: gpd.GeoDataFrame, cfg: AccessConfig, counts: bool = True
 ) -> pd.DataFrame:
-    """Access of arbitrary origins (sites, building centroids): per category ``dist_<c>_m``,
-    ``score_<c>`` (0–100), optionally ``n_<c>_<r>m`` counts, and ``access_score`` (0–100)."""
+    """Access of arbitrary origins (sites, building centroids): per category ``dist_<c>_m``
+    (estimated walk, straight line × detour factor, m: the distance the score is computed from),
+    ``luftlinie_<c>_m`` (straight line, m), ``score_<c>`` (0–100), optionally ``n_<c>_<r>m``
+    counts, and ``access_score`` (0–100)."""
     if origins.crs != pois.crs:
         raise InputDataError(f"origins are in {origins.crs}, POIs in {pois.crs}: reproject first")
     xy = shapely.get_coordinates(origins.geometry.representative_point().values)
@@ -83,10 +85,13 @@ def point_access(
     empty = empty_categories(pois, cfg)
     for c, spec in cfg.categories.items():
         if c in empty:
-            out[f"dist_{c}_m"] = out[f"score_{c}"] = np.full(len(xy), np.nan)
+            out[f"dist_{c}_m"] = out[f"luftlinie_{c}_m"] = np.full(len(xy), np.nan)
+            out[f"score_{c}"] = np.full(len(xy), np.nan)
             continue
         d, s = category_access(xy, pois, c, spec, cfg.detour_factor)
-        out[f"dist_{c}_m"] = np.where(np.isfinite(d), d, np.nan)
+        d = np.where(np.isfinite(d), d, np.nan)
+        out[f"dist_{c}_m"] = d * cfg.detour_factor   # the walk the score is computed from
+        out[f"luftlinie_{c}_m"] = d
         out[f"score_{c}"] = 100 * s
         total += spec.weight * s
         weights += spec.weight
@@ -115,8 +120,10 @@ def access_units(
     units: gpd.GeoDataFrame, pois: gpd.GeoDataFrame, cfg: AccessConfig,
     origins: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per unit: ``dist_<c>_m`` (population-weighted mean straight-line distance to the nearest
-    POI, m), ``share_within_<c>_pct`` (residents whose walk is ≤ good_m), ``score_<c>`` and
+    """Per unit: ``dist_<c>_m`` (population-weighted mean estimated walk to the nearest POI,
+    straight line × detour factor, m — the distance the scores use), ``luftlinie_<c>_m`` (the
+    same in straight line, m), ``share_within_<c>_pct`` (residents whose walk is ≤ good_m),
+    ``score_<c>`` and
     ``access_score`` (0–100, population-weighted), ``n_origins`` and ``origin``.
 
     ``origins`` (see :mod:`quartier.population`) defaults to the cells of
@@ -146,10 +153,12 @@ def access_units(
     empty = empty_categories(pois, cfg)
     for c, spec in cfg.categories.items():
         if c in empty:
-            out[f"dist_{c}_m"] = out[f"share_within_{c}_pct"] = out[f"score_{c}"] = np.full(n, np.nan)
+            out[f"dist_{c}_m"] = out[f"luftlinie_{c}_m"] = np.full(n, np.nan)
+            out[f"share_within_{c}_pct"] = out[f"score_{c}"] = np.full(n, np.nan)
             continue
         d, s = category_access(xy, pois, c, spec, cfg.detour_factor)
-        out[f"dist_{c}_m"] = wmean(d)
+        out[f"dist_{c}_m"] = wmean(d) * cfg.detour_factor
+        out[f"luftlinie_{c}_m"] = wmean(d)
         out[f"share_within_{c}_pct"] = np.where(
             from_point, np.nan, 100 * wmean(d * cfg.detour_factor <= spec.good_m))
         out[f"score_{c}"] = 100 * wmean(s)

@@ -89,6 +89,8 @@ def print_join_report(report: JoinReport) -> None:
     if len(frame):
         print_frame(frame.drop(columns="details"), "Join report")
     for t in report.tables:
+        for warning in t.warnings:
+            say_plain(f"Warnung: {warning}", "bold yellow")
         for note in t.notes:
             say_plain(f"  {t.name}: {note}")
         if t.only_in_table and not t.cells:   # grid tables: counted in the notes above

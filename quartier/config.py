@@ -17,6 +17,7 @@ import pyproj
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from quartier.errors import ConfigError
+from quartier.vocab import change_label, series_change_label
 
 #: Missing-value codes used in German official statistics; always treated as missing.
 DEFAULT_NA_CODES: tuple[str, ...] = (
@@ -875,6 +876,16 @@ class QuartierConfig(_Strict):
                 out[spec.name] = spec.label or spec.name
         for d in self.derive:
             out[d.name] = d.label or d.name
+        units = self.units_of()
+        for ref in [*(self.index.status if self.index else []),
+                    *(self.index.dynamics if self.index else [])]:
+            if ref.base is not None:
+                points = units.get(ref.column, "").strip() == "%" and \
+                    units.get(ref.base, "").strip() == "%"
+                out[ref.name] = change_label(out.get(ref.column, ref.column),
+                                             out.get(ref.base, ref.base), points=points)
+            elif ref.series is not None:
+                out[ref.name] = series_change_label(ref.series, ref.base_year, ref.year)
         return out
 
     def units_of(self) -> dict[str, str]:

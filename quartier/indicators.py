@@ -20,6 +20,7 @@ import pandas as pd
 
 from quartier.config import IndexConfig, IndicatorRef
 from quartier.errors import InputDataError, rows_preview
+from quartier.vocab import change_label, series_change_label
 
 #: MSS sign of the dynamics class in the combined status × dynamics code ("2-", "1+/-").
 DYNAMICS_SIGNS = {0: "+", 1: "+/-", 2: "-"}
@@ -92,8 +93,8 @@ def add_changes(units: pd.DataFrame, cfg: IndexConfig, labels: dict[str, str],
             if missing:
                 raise InputDataError(f"index: {missing} are not loaded columns (column/base)")
             units[ref.name] = change_pp(units[ref.base], units[ref.column])
-            labels[ref.name] = (f"Veränderung {labels.get(ref.column, ref.column)} gegenüber "
-                                f"{labels.get(ref.base, ref.base)}")
+            labels.setdefault(ref.name, change_label(labels.get(ref.column, ref.column),
+                                                     labels.get(ref.base, ref.base), points=False))
         elif ref.series is not None:
             if series is None or ref.series not in set(series["indicator"]):
                 raise InputDataError(f"index: series {ref.series!r} is not a [[monitor.series]] "
@@ -106,7 +107,7 @@ def add_changes(units: pd.DataFrame, cfg: IndexConfig, labels: dict[str, str],
                                          f"{', '.join(map(str, table.columns))}")
             change = change_pp(table[ref.base_year], table[ref.year])
             units[ref.name] = units["unit_id"].map(change).astype("float64")
-            labels[ref.name] = f"Veränderung {ref.series} {ref.base_year}–{ref.year}"
+            labels.setdefault(ref.name, series_change_label(ref.series, ref.base_year, ref.year))
     return units, labels
 
 

@@ -27,6 +27,8 @@ import shapely
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
 from quartier.derive import derive_columns, formula
 from quartier.errors import ConfigError, InputDataError, rows_preview
+from quartier.indicators import default_aggregate
+from quartier.quality import density_outliers, repeated_note, repeated_values
 from quartier.readers import (
     Header,
     RawTable,
@@ -66,6 +68,9 @@ class TableReport:
     dropped_keys: dict[str, list[int]] = field(default_factory=dict)
     suggestions: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: what a reader of the results must know (counts doubled, repeated values): also in the
+    #: report's notes, not only in the join report
+    warnings: list[str] = field(default_factory=list)
     #: a census grid table lists every cell of the grid: cells that are no unit are counted
     #: (and said in the notes), not listed one by one in join_unmatched
     cells: bool = False
@@ -84,6 +89,10 @@ class JoinReport:
     unit_notes: list[str] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
 
+    def warnings(self) -> list[str]:
+        """The notes every reader of the results must see: the units' and the tables' warnings."""
+        return [*self.unit_notes, *(w for t in self.tables for w in t.warnings)]
+
     def to_frame(self) -> pd.DataFrame:
         """One row per table: matched, only in units, only in table, rows with missing values,
         and in ``details`` the notes and the unmatched keys with the closest unit names."""
@@ -101,7 +110,7 @@ class JoinReport:
                     "only_in_table": len(t.only_in_table),
                     "rows_with_missing": len(missing_ids),
                     "details": "; ".join(
-                        [*t.notes,
+                        [*t.warnings, *t.notes,
                          *([f"only in the table: {rows_preview(unmatched, 20)}"]
                            if unmatched and not t.cells else []),
                          *([f"units without a row: {rows_preview(t.only_in_units, 20)}"]
@@ -864,6 +873,8 @@ def apply_aliases(table: pd.DataFrame, t: TableConfig, report: TableReport) -> p
     unused = [alias for k, (alias, _) in targets.items() if k not in present]
     if unused:
         report.notes.append(f"aliases without a row in the table: {rows_preview(unused)}")
+    counts = [spec.name for spec in t.columns.values() if default_aggregate(spec.unit) == "sum"
+              and spec.name in table]
     for _, row in table[table["key"].isin(targets)].iterrows():
         _, units = targets[row["key"]]
         if len(units) > 1:
@@ -871,6 +882,14 @@ def apply_aliases(table: pd.DataFrame, t: TableConfig, report: TableReport) -> p
                 f"row {row['key_text']!r} (line {row['line']}) covers {len(units)} units "
                 f"({', '.join(units)}): each gets the row's values — right for shares and rates; "
                 "a count is the total of all of them")
+            extra = {c: row[c] * (len(units) - 1) for c in counts if pd.notna(row[c]) and row[c]}
+            if extra:
+                report.warnings.append(
+                    f"{report.name}: row {row['key_text']!r} (line {row['line']}) is given to "
+                    f"{len(units)} units, so its counts are counted {len(units)} times: "
+                    + ", ".join(f"{c} +{v:,.0f}" for c, v in extra.items())
+                    + " in the city total. Split the row's counts by hand, or take them from "
+                    "a table of the single units")
         else:
             report.notes.append(f"alias: {row['key_text']!r} (line {row['line']}) joined as "
                                 f"{units[0]!r}")
@@ -996,6 +1015,14 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
         if miss.any():
             report.rows_with_missing[column] = units.loc[miss, "unit_id"].tolist()
             any_missing |= miss
+    value_columns = [c for c in values.columns.difference(note_columns)
+                     if pd.api.types.is_numeric_dtype(joined[c])]
+    if t.level == "unit" and t.join != "grid":
+        groups = repeated_values(joined.loc[got_row, value_columns], units.loc[got_row, "unit_id"],
+                                 units.geometry[got_row])
+        if groups:
+            report.warnings.append(f"{report.name}: " + repeated_note(groups, int(got_row.sum()),
+                                                                       value_columns))
     for note in note_columns:
         for text, ids in units.loc[any_missing, "unit_id"].groupby(joined.loc[any_missing, note]):
             report.notes.append(f"{len(ids)} row(s) with missing values marked {text!r} in "
@@ -1113,6 +1140,15 @@ def load_city(
             report.tables.append(TableReport(
                 name=spec.name, path="[[derive]]", rows=len(units), matched=n,
                 notes=[f"{spec.kind}: {formula(spec)}", *notes]))
+    if cfg.population_column and cfg.population_column in units.columns and \
+            not units_are_cells(units):
+        bad = density_outliers(units[cfg.population_column], units.geometry.area,
+                               units["unit_name"])
+        if bad:
+            report.unit_notes.append(
+                f"population_column {cfg.population_column!r}: implausible density in "
+                f"{rows_preview(bad, 4)} — a data error in the file? Areas, sites and the "
+                "minimum-population rule use these residents")
     if cfg.population_column and cfg.population_column not in units.columns:
         raise InputDataError(
             f"population_column {cfg.population_column!r} is not a column of any table; "

@@ -29,6 +29,7 @@ import pandas as pd
 import pyproj
 import rasterio.features
 import rasterio.transform
+import shapely
 from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster
 from jinja2 import Template
@@ -75,7 +76,7 @@ TEXT = {
            "reasons": "Gründe", "flag": "gekennzeichnet wegen", "name": "Name", "id": "Nr.",
            "rank": "Priorität", "selected": "ausgewählt", "not_selected": "nicht ausgewählt",
            "poi": "Einrichtungen", "rent": "Angebotsmiete: Änderung 3 Jahre (%)",
-           "areas": "Aktionsräume",
+           "areas": "Aktionsräume", "units": "Raumeinheiten",
            "raster": "{n} Einheiten: als Rasterbild gezeichnet (über {limit}), keine Tooltips",
            "outline": "{n} Einheiten: als gemeinsame Umrisslinie gezeichnet (über {limit}), "
                       "keine Tooltips",
@@ -87,7 +88,7 @@ TEXT = {
            "sites": "Housing sites", "no_data": "no data / not scored", "reasons": "Reasons",
            "flag": "flagged for", "name": "Name", "id": "No.", "rank": "Priority",
            "selected": "selected", "not_selected": "not selected", "poi": "Facilities",
-           "rent": "Offer rent: 3-year change (%)", "areas": "Action areas",
+           "rent": "Offer rent: 3-year change (%)", "areas": "Action areas", "units": "Units",
            "raster": "{n} units: drawn as a raster image (over {limit}), no tooltips",
            "outline": "{n} units: drawn as one dissolved outline (over {limit}), no tooltips",
            "values_in": "values in {file}", "values_in_run": "values in the run's CSV tables",
@@ -264,8 +265,22 @@ class MetricScale(MacroElement):
     {% endmacro %}""")
 
 
+def core_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """WGS84 bounds of the units without far-off ones (an island 50 km out at sea would leave
+    the city small in a corner): units whose centre lies beyond 3 interquartile ranges of the
+    centres' quartiles are left out of the view (they stay on the map)."""
+    web = gdf.to_crs(4326)
+    centres = shapely.get_coordinates(web.geometry.representative_point().values)
+    if len(centres) < 8:
+        return web.total_bounds
+    q1, q3 = np.percentile(centres, 25, axis=0), np.percentile(centres, 75, axis=0)
+    span = np.maximum(q3 - q1, 1e-3)
+    core = ((centres >= q1 - 3 * span) & (centres <= q3 + 3 * span)).all(axis=1)
+    return web[core].total_bounds if core.any() else web.total_bounds
+
+
 def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
-    minx, miny, maxx, maxy = gdf.to_crs(4326).total_bounds
+    minx, miny, maxx, maxy = core_bounds(gdf)
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11,
                       tiles="OpenStreetMap", prefer_canvas=True, control_scale=False)
     MetricScale().add_to(fmap)
@@ -517,8 +532,15 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
     if areas is not None and len(areas):
         area_layer(areas, fmap, t)
     if indicator is not None:
-        choropleth(units, indicator[0], indicator[1], fmap=fmap, show=False, language=language,
-                   values_in="units.csv", raster=grid)
+        # without an index the indicator is what the map opens with (never an empty map)
+        choropleth(units, indicator[0], indicator[1], fmap=fmap, show=flags is None,
+                   language=language, values_in="units.csv", raster=grid)
+    elif flags is None:
+        folium.GeoJson(to_web(base, ["unit_id", "unit_name"]), name=_fmt(t["units"]),
+                       style_function=lambda _f: {"fillOpacity": 0.05, "color": "#555",
+                                                  "weight": 1},
+                       tooltip=_popup_fields({"unit_id": t["id"], "unit_name": t["name"]}),
+                       ).add_to(fmap)
     if access is not None:
         a = base.join(access.drop(columns=["unit_id"], errors="ignore"))
         choropleth(a, "access_score", t["access"], scheme="Quantiles", k=5, fmap=fmap, show=False,

@@ -460,7 +460,7 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                       .pivot_table(index="label", columns="year", values="status", aggfunc="first")
                       .reset_index())
             sections.append(("Zielerreichung (Stadt)", report_mod.table_html(matrix)))
-    notes = [*join.unit_notes]
+    notes = join.warnings()
     if flags is not None:
         notes += flags.notes
     if acc is not None:

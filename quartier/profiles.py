@@ -188,7 +188,7 @@ def _access(ctx: ProfileContext, rows: list[int]) -> str:
     cats = [c[5:-2] for c in a.columns if c.startswith("dist_")]
     frame = pd.DataFrame({
         "Kategorie": [ctx.access_labels.get(c, c) for c in cats],
-        "Entfernung (m, Luftlinie)": [float(a[f"dist_{c}_m"].mean()) for c in cats],
+        "Fußweg (m, geschätzt)": [float(a[f"dist_{c}_m"].mean()) for c in cats],
         "Anteil Einwohner im Fußweg (%)": [float(a[f"share_within_{c}_pct"].mean())
                                            if f"share_within_{c}_pct" in a else np.nan for c in cats],
         "Stadt (Median, m)": [float(ctx.access[f"dist_{c}_m"].median()) for c in cats]})

@@ -153,7 +153,8 @@ def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Ser
     out["score_access"] = acc["access_score"].round(1).to_numpy()
     cats = [c for c in acc.columns if c.startswith("dist_")]
     out["nearest_pois"] = acc[cats].apply(
-        lambda r: ", ".join(f"{c[5:-2]} {v:.0f} m" for c, v in r.items() if np.isfinite(v)), axis=1)
+        lambda r: ", ".join(f"{c[5:-2]} {v:.0f} m Fußweg" for c, v in r.items() if np.isfinite(v)),
+        axis=1)
     cls = pd.Series(None, index=out.index, dtype=object)
     if status is not None:
         cls = pd.Series(np.where(unit_pos >= 0, status.to_numpy()[np.maximum(unit_pos, 0)], None),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from quartier.derive import looks_like_count
@@ -113,16 +112,6 @@ def _relative(path: Path, base: Path) -> str:
         return str(path.resolve().relative_to(base.resolve()))
     except ValueError:
         return os.path.relpath(path.resolve(), base.resolve())
-
-
-def density_outliers(population: pd.Series, area_m2: pd.Series, names: pd.Series,
-                     max_per_km2: float = 40_000.0) -> list[str]:
-    """Units whose residents per km² no German quarter reaches: a data error in the population
-    column (a typo, a value of another unit)."""
-    density = population / (area_m2 / 1e6)
-    bad = density[(density > max_per_km2) & np.isfinite(density)]
-    return [f"{names.get(i, i)}: {population[i]:,.0f} residents on {area_m2[i] / 1e6:.2f} km² "
-            f"({density[i]:,.0f} per km²)" for i in bad.index]
 
 
 def index_candidates(units: dict[str, str], values: dict[str, pd.Series], derived: list[str]

@@ -237,14 +237,17 @@ def _share(label: str) -> bool:
     return bool(SHARE_HINT.search(str(label).casefold()) or SHARE_HINT.search(slug(label)))
 
 
-def column_spec(label: str, name: str, values: pd.Series) -> tuple[dict, str]:
+def column_spec(label: str, name: str, values: pd.Series, *, share: bool | None = None,
+                hint: str | None = None) -> tuple[dict, str]:
     """``{name, label, unit[, scale]}`` and evidence: '%' for a share whose values lie in 0–100
     (scale = 100 when they all lie in 0–1: percent-formatted cells), 'Personen' for a whole-
-    number population count."""
+    number population count. ``share`` overrides what the label says (cells written "53,4%");
+    ``hint`` is the text the name hints are read from (default the label)."""
     spec: dict = {"name": name, "label": str(label)}
     v = values.dropna()
     why = ""
-    if _share(label) and len(v):
+    hint = label if hint is None else hint
+    if (_share(hint) if share is None else share) and len(v):
         if v.between(0, 1).all() and v.max() > 0 and not v.gt(1).any():
             spec.update(unit="%", scale=100)
             why = "a share whose values all lie in 0–1: percent-formatted cells, × 100"
@@ -255,7 +258,7 @@ def column_spec(label: str, name: str, values: pd.Series) -> tuple[dict, str]:
                    "— check the column")
         if spec.get("unit") == "%" and not name.endswith("pct"):
             spec["name"] = f"{name}_pct"
-    elif POPULATION_HINT.search(slug(label)) and len(v) and (v == v.round()).all():
+    elif POPULATION_HINT.search(slug(hint)) and len(v) and (v == v.round()).all():
         spec["unit"] = "Personen"
     return spec, why
 
@@ -450,23 +453,28 @@ def _columns(guess: TableGuess, p: Prepared, layout: Layout, value_cols: list[st
             _add_column(guess, v, slug(v), values[sel], match.matched[sel], used)
         return
     for col in value_cols:
-        label = p.name if layout.kind == "wide_years" else col
-        name = slug(col)
+        label, name, hint = col, slug(col), col
         if p.header.row is None:   # no header: "Spalte 3" says nothing, the table's name does
             label = f"{p.path.name}, {col}"
             name = slug(f"{p.name}_{col.replace('Spalte ', 'sp')}")
+            hint = ""
         elif re.fullmatch(r"x_\d.*", name):   # a year or number as header: "2011"
-            name = slug(f"{p.name}_{col}")
+            label, name = f"{col} ({p.path.name})", slug(f"{p.name}_{col}")
         if layout.kind == "wide_years":
-            name = slug(p.name)
+            label, name, hint = p.name, slug(p.name), p.name
         values = column_values(c, col, fmt)
+        text = c.df.loc[unit_rows, col]
+        text = text[text.ne("") & ~c.native.loc[unit_rows, col]]
+        pct = bool(len(text)) and text.str.endswith("%").mean() >= 0.9
         _add_column(guess, "value" if layout.kind == "wide_years" else col, name,
-                    values[unit_rows], match.matched[unit_rows], used, label=label)
+                    values[unit_rows], match.matched[unit_rows], used, label=label,
+                    share=True if pct else None, hint=hint)
 
 
 def _add_column(guess: TableGuess, source: str, name: str, values: pd.Series, keys: pd.Series,
-                used: set[str], label: str | None = None) -> None:
-    spec, why = column_spec(label or source, name, values)
+                used: set[str], label: str | None = None, share: bool | None = None,
+                hint: str | None = None) -> None:
+    spec, why = column_spec(label or source, name, values, share=share, hint=hint)
     spec["name"] = _unique_name(spec["name"], used, guess.section.get("name"))
     if "scale" in spec:
         values = values * spec["scale"]

@@ -11,6 +11,7 @@ fails until it is answered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from quartier.onboard.document import Section, render
 from quartier.onboard.keys import TOTAL, Target, best_match
 from quartier.onboard.proposals import (
     census_population,
-    density_outliers,
     derive_proposals,
     index_candidates,
 )
@@ -38,6 +38,7 @@ from quartier.onboard.units import (
     slug,
     text_of,
 )
+from quartier.quality import density_outliers
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -303,7 +304,10 @@ def _population(top: Section, sections: list[Section], guesses: list[TableGuess]
         sections.append(p)
         return
     if pops:
-        best = next((n for n in pops if "einwohner" in n or "bevoelkerung" in n), pops[0])
+        labels = {ln.value["name"]: slug(ln.value.get("label", "")) for g in guesses
+                  for ln in g.columns.lines}
+        best = next((n for n in pops if re.search(r"einwohner|bevoelkerung|population",
+                                                  labels.get(n, ""))), pops[0])
         evidence = "a whole-number column named like a population count"
         g = next(g for g in guesses if g.population == best or best in g.values)
         area = info.area_of(choice.option)
