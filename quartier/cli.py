@@ -44,6 +44,21 @@ def _user_errors():
         raise typer.Exit(130) from None
 
 
+@contextmanager
+def _unexpected(command: str, files: list[Path]):
+    """The first command a new city runs never ends in a traceback: an error quartier did not
+    foresee in a file becomes a message naming the files (and asking for a report)."""
+    try:
+        yield
+    except (QuartierError, KeyboardInterrupt, typer.Exit):
+        raise
+    except Exception as exc:  # a file quartier has not seen the like of: say so, exit 2
+        raise QuartierError(
+            f"`quartier {command}` could not inspect {', '.join(map(str, files))}: "
+            f"{type(exc).__name__}: {str(exc)[:300]}. Write the config by hand from the README "
+            "(`quartier init PATH` writes a template), and please report this file shape") from None
+
+
 def say_plain(text: object, style: str | None = None) -> None:
     """Print text that may hold data (names, paths, notes) without interpreting it."""
     console.print(Text(visible_controls(str(text)), style=style or ""), highlight=False,
@@ -440,7 +455,7 @@ def init(
     from quartier import onboard
     from quartier.output import write_text
 
-    with _user_errors():
+    with _user_errors(), _unexpected("init", [p for p in [units, *(table or [])] if p]):
         if path.exists():
             raise ConfigError(f"{path} exists; not overwritten (choose another path or delete it)")
         notes: list[str] = []

@@ -248,6 +248,9 @@ class TableConfig(_Strict):
     na_values: list[str] = Field(default_factory=list, description="extra missing-value codes")
     zero_values: list[str] = Field(default_factory=list, description="codes that mean 0, e.g. '–' "
                                    "in tables where the dash means 'nothing' (German convention)")
+    footnote_marks: list[str] = Field(default_factory=list, description="marks after a number "
+                                      "that refer to a footnote ('¹', '°', '*'): removed, the "
+                                      "number kept ('3,4¹' is 3.4)")
     drop_keys: list[str] = Field(default_factory=list, description="rows to drop by key: totals "
                                  "whose key no unit has (a key that is also a unit's is refused)")
     drop_rows: list[int] = Field(default_factory=list, description="rows to drop by their line "

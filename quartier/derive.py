@@ -110,8 +110,8 @@ def derive_columns(units: gpd.GeoDataFrame, specs: list[DeriveSpec]
 def looks_like_count(name: str, values: pd.Series, unit: str = "",
                      population: pd.Series | None = None) -> bool:
     """A column that holds counts, not shares: a count unit ('Personen', 'Anzahl'), or whole
-    numbers (median ≥ 20) that grow with the population (Spearman ρ ≥ 0.7: robust to one
-    wrong population value)."""
+    numbers (median ≥ 20) that are a part of the residents (at most the population in 95 % of
+    the units) or grow with them (Spearman ρ ≥ 0.7: robust to one wrong population value)."""
     u = unit.strip().casefold()
     if u in ("%", "‰") or any(m in u for m in ("%", "je ", "pro ", "/", "€")):
         return False
@@ -123,5 +123,9 @@ def looks_like_count(name: str, values: pd.Series, unit: str = "",
     if population is None or name == getattr(population, "name", None):
         return False
     pair = pd.concat([x, population.astype("float64")], axis=1, join="inner").dropna()
-    return len(pair) >= 5 and pair.iloc[:, 0].std() > 0 and pair.iloc[:, 1].std() > 0 and \
+    if len(pair) < 5:
+        return False
+    part = bool((pair.iloc[:, 0] <= pair.iloc[:, 1]).mean() >= 0.95)
+    grows = pair.iloc[:, 0].std() > 0 and pair.iloc[:, 1].std() > 0 and \
         float(pair.corr(method="spearman").iloc[0, 1]) >= 0.7
+    return part or grows

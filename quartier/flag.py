@@ -36,9 +36,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from quartier.config import FlagConfig, PriorityConfig, QuartierConfig, Target, ThresholdRule
-from quartier.errors import InputDataError
+from quartier.derive import looks_like_count
+from quartier.errors import InputDataError, rows_preview
 from quartier.indicators import add_changes, compute_index
 from quartier.localstats import getis_ord_star, local_moran
+from quartier.quality import repeated_values
 
 if TYPE_CHECKING:
     from quartier.areas import AreasResult
@@ -623,6 +625,29 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
                          "flag_reason": why, "reasons": reasons})
 
 
+def index_warnings(units: gpd.GeoDataFrame, columns: list[str], units_of: dict[str, str],
+                   labels: dict[str, str], population: str | None) -> list[str]:
+    """What makes an index misleading: a count among its indicators (it measures a quarter's
+    size, not its need), and values repeated for the units of a coarser area (neighbours made
+    alike: hot spots and clusters are inflated)."""
+    pop = units[population] if population and population in units else None
+    out = []
+    for c in columns:
+        if c in units and looks_like_count(c, units[c], units_of.get(c, ""), pop):
+            out.append(f"Index-Indikator {labels.get(c, c)!r} ist eine Anzahl, kein Anteil: er "
+                       "misst die Größe eines Quartiers, nicht seinen Bedarf — besser ein Anteil "
+                       "([[derive]] ratio mit der Einwohnerzahl)")
+    present = [c for c in columns if c in units]
+    groups = repeated_values(units[present], units["unit_id"], units.geometry)
+    if groups:
+        n = sum(len(g) for g in groups)
+        out.append(f"{n} Einheiten tragen dieselben Werte aller Index-Indikatoren wie ein "
+                   f"Nachbar ({rows_preview(['='.join(g[:3]) for g in groups], 4)}): Werte "
+                   "einer gröberen Ebene? Wiederholte Werte machen Nachbarn gleich und blähen "
+                   "Hot Spots und Cluster auf")
+    return out
+
+
 @dataclass
 class FlagResult:
     """Everything `quartier flag` produces."""
@@ -657,6 +682,8 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
         idx["dynamics_class"] = pd.Series(pd.NA, index=idx.index, dtype="string")
     rules = apply_thresholds(units, cfg.flag.thresholds, labels)
     notes = [n for n in idx["notes"].unique() if n]
+    notes += index_warnings(units, [r.name for r in cfg.index.status], cfg.units_of(), labels,
+                            cfg.population_column)
     # one contiguity graph for hot spots and contiguous regions
     adjacency = queen_adjacency(units.geometry.values)
     spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index", idx["valid"],

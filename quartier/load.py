@@ -50,7 +50,8 @@ UNIT_NAMES = "__unit_name"
 #: The sign of a number: plus, hyphen-minus, the minus sign U+2212 or an en dash U+2013.
 SIGN = "[+\\-\u2212\u2013]"
 _NUMERIC_KEY = re.compile(r"^\d+(\.0)?$")
-_FOOTNOTE = re.compile(r"^(\*|\(|\d+\)|quelle|anm|hinweis|stand|fußnote|fussnote)")
+_FOOTNOTE = re.compile(r"^(\*|\(|[\d¹²³⁴⁵⁶⁷⁸⁹⁰]+\)|[¹²³⁴⁵⁶⁷⁸⁹⁰°†‡]|quelle|anm|hinweis|stand|"
+                       r"fußnote|fussnote|zeichenerkl|erläuterung)")
 
 
 @dataclass
@@ -142,17 +143,21 @@ _SPELLING = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 _SANKT = re.compile(r"\bsankt\b|\bst\b\.?")
 #: A number code written before a name ("01 Altstadt", "04 Westliche Höhe").
 _CODE_PREFIX = re.compile(r"^[0-9]+\s+(?=[^\W\d_])")
+#: Footnote marks after a name ("Harburg¹", "Neuwerk*").
+_NAME_MARKS = re.compile(r"(?<=\w)[¹²³⁴⁵⁶⁷⁸⁹⁰°*†‡]+$")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # long tables repeat each name once per year and variable
 def normalise_name(name: str) -> str:
     """Key for joining on names: case, umlauts (ö = oe), ß/ss, 'Sankt'/'St.', hyphens, spaces,
-    underscores and punctuation do not matter, nor a number code before the name
-    ('04 Westliche Höhe' = 'Westliche_Höhe'); the join report lists every name matched this way."""
-    text = unicodedata.normalize("NFKC", str(name)).casefold()
+    underscores and punctuation do not matter, nor a number code before the name or a footnote
+    mark after it ('04 Westliche Höhe' = 'Westliche_Höhe', 'Harburg¹' = 'Harburg'); the join
+    report lists every name matched this way."""
+    # marks first: NFKC turns "¹" into "1"
+    text = unicodedata.normalize("NFKC", _NAME_MARKS.sub("", str(name).strip())).casefold()
     for a, b in _SPELLING:
         text = text.replace(a, b)
-    text = _SANKT.sub("st", _CODE_PREFIX.sub("", text.strip()))
+    text = _SANKT.sub("st", _CODE_PREFIX.sub("", text))
     return re.sub(r"[\W_]+", "", text)
 
 
@@ -740,13 +745,14 @@ def footnote_rows(df: pd.DataFrame, key: pd.Series, line: pd.Series, t: TableCon
         texty = key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
     # a merged footnote spans the row: every value cell repeats the key's text
     spanning = df[list(t.columns)].astype("string").fillna("").eq(key, axis=0).all(axis=1) & texty
-    footnote = key.eq("") | (blank_values & texty) | spanning
+    numbers = df[list(t.columns)].astype("string").fillna("").apply(
+        lambda c: c.str.fullmatch(number_pattern(t.decimal, t.thousands).pattern)).any(axis=1)
+    # a legend split over the cells by the separator ("¹) vorläufig; ° geschätzt; …"): text only
+    footnote = key.eq("") | (blank_values & texty) | spanning | (texty & ~numbers)
     if footnote.any():
         report.dropped_rows += [f"line {n}: {v[:40]!r}" for n, v in
                                 zip(line[footnote], df.loc[footnote].iloc[:, 0], strict=True)]
         # a row without a key but with numbers is data that cannot be joined, not a footnote
-        numbers = df[list(t.columns)].astype("string").fillna("").apply(
-            lambda c: c.str.fullmatch(number_pattern(t.decimal, t.thousands).pattern)).any(axis=1)
         keyless = footnote & key.eq("") & numbers
         plain = footnote & ~keyless
         if plain.any():
@@ -818,6 +824,8 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         raw = df[column]
         if not pd.api.types.is_numeric_dtype(raw):
             raw = raw.astype("string").str.strip()
+            if t.footnote_marks:
+                raw = strip_marks(raw, t.footnote_marks, column, report)
         zero = (raw.astype("string").isin(t.zero_values) if t.zero_values
                 else pd.Series(False, index=raw.index))
         if zero.any():
@@ -861,6 +869,18 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         )
     report.rows = len(out)
     return out, report
+
+
+def strip_marks(raw: pd.Series, marks: list[str], column: str, report: TableReport) -> pd.Series:
+    """Footnote marks after a number ('3,4¹', '857°') removed, the number kept (said per
+    column); a mark alone ('*' for a suppressed cell) is left for the missing-value codes."""
+    pattern = "(?<=[0-9%])(?:" + "|".join(re.escape(m) for m in marks) + ")+$"
+    stripped = raw.str.replace(pattern, "", regex=True)
+    changed = stripped.ne(raw).fillna(False)
+    if changed.any():
+        report.notes.append(f"{column}: footnote marks removed from {int(changed.sum())} value(s) "
+                            f"({rows_preview(raw[changed].unique(), 3)}), the numbers kept")
+    return stripped
 
 
 def apply_aliases(table: pd.DataFrame, t: TableConfig, report: TableReport) -> pd.DataFrame:

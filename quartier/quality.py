@@ -33,13 +33,16 @@ def repeated_values(values: pd.DataFrame, ids: pd.Series,
     """Groups of two or more neighbouring units whose values agree in every column (all
     present): values published for a coarser area and repeated for each of its units.
 
-    Needs at least two columns (filled for most units). With ``geometry`` (metres), a group
+    Needs two columns (filled for most units), or one column whose equal values form runs of
+    three neighbours or more. With ``geometry`` (metres), a group
     counts only when its units form one contiguous patch (touching within 50 m): rounded shares
     with many zeros agree by chance across the city, a coarser area's values repeat side by
     side.
     """
     values = values.loc[:, values.notna().mean() >= 0.5]   # columns empty for most units: not compared
-    if values.shape[1] < 2:
+    # one column: only runs of three or more equal neighbours among varied values count
+    single = values.shape[1] == 1
+    if values.shape[1] == 0 or (single and values.iloc[:, 0].nunique() < 10):
         return []
     full = values.dropna()
     full = full[~(full == 0).all(axis=1)]
@@ -50,6 +53,8 @@ def repeated_values(values: pd.DataFrame, ids: pd.Series,
     out = []
     for index in groups.values():
         members = list(index)
+        if single and (geometry is None or len(members) < 3):
+            continue
         if geometry is not None and len(
                 shapely.get_parts(shapely.union_all(geometry.loc[members].buffer(25).values))) > 1:
             continue

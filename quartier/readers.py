@@ -149,7 +149,8 @@ def _find_header(rows: list[list[object]], header: Header, keys: list[str], sour
     return start, []
 
 
-def _header_names(rows: list[list[object]], h: int, n_rows: int, width: int) -> list[object]:
+def header_cells(rows: list[list[object]], h: int, n_rows: int, width: int) -> list[object]:
+    """The header's labels; with two header rows 'top sub', a top cell spanning to the right."""
     top = list(rows[h]) + [None] * (width - len(rows[h]))
     if n_rows == 1:
         return top
@@ -182,7 +183,7 @@ def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys
         h, notes = _find_header(rows, header, keys, source)
         first_data = h + header.rows + header.skip_after
         width = max(len(r) for r in rows[h:])
-        names, more = header_names(_header_names(rows, h, header.rows, width), source, used)
+        names, more = header_names(header_cells(rows, h, header.rows, width), source, used)
     notes += more
     if header.skip_after:
         skipped = [" ".join(str(c) for c in r if c not in (None, ""))[:60]

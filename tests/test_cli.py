@@ -64,7 +64,7 @@ def test_init_template_has_every_section_and_key(tmp_path):
     from typing import get_origin
 
     from quartier.config import QuartierConfig
-    from quartier.onboard import _model_of
+    from quartier.onboard.template import _model_of
 
     path = tmp_path / "stadt" / "quartier.toml"
     res = runner.invoke(app, ["init", str(path)])

@@ -19,6 +19,7 @@ from quartier.load import number_pattern
 from quartier.readers import (
     cell_text,
     csv_rows,
+    header_cells,
     header_names,
     is_blank,
     read_vector,
@@ -26,6 +27,8 @@ from quartier.readers import (
     xlsx_values,
 )
 
+#: A year as a cell: 2019, 2019.0 (a spreadsheet number).
+YEAR_CELL = re.compile(r"(19|20)\d{2}(\.0)?")
 #: At most this many rows are inspected to find the header (title rows above it).
 HEADER_SEARCH_ROWS = 60
 
@@ -104,6 +107,8 @@ class Header:
     row: int | None
     skip_after: int = 0
     evidence: list[str] = field(default_factory=list)
+    #: header rows (2: a top label over sub-labels)
+    rows: int = 1
 
 
 def find_header(sheet: Sheet) -> Header:
@@ -112,8 +117,14 @@ def find_header(sheet: Sheet) -> Header:
     row means there is no header; the caller confirms that with the units' keys."""
     rows = sheet.rows
     filled = [sum(1 for v in r if v) for r in rows]
-    nums = [sum(1 for v, n in zip(r, nat, strict=True) if v and (n or _is_number_text(v)))
-            for r, nat in zip(rows, sheet.native, strict=True)]
+
+    def numbers(r: list[str], nat: list[bool]) -> int:
+        # a row of years ("2019", "2020", …) beside text is a header, not data
+        years = [v for v in r if YEAR_CELL.fullmatch(v)]
+        skip = set(years) if len(set(years)) >= 2 and len(years) == len(set(years)) else set()
+        return sum(1 for v, n in zip(r, nat, strict=True)
+                   if v and v not in skip and (n or _is_number_text(v)))
+    nums = [numbers(r, nat) for r, nat in zip(rows, sheet.native, strict=True)]
     width = max(filled[:200] or [0])
     first_data = next((i for i in range(min(len(rows), HEADER_SEARCH_ROWS + 200))
                        if nums[i] >= 1 and filled[i] >= max(2, width / 2)), None)
@@ -123,17 +134,37 @@ def find_header(sheet: Sheet) -> Header:
     if not texts:
         return Header(None if first_data == 0 else first_data - 1)
     h = texts[-1]
-    if len(texts) >= 2 and texts[-2] == h - 1:
-        # two text rows: the lower is a units/description row when the key column repeats
-        # the upper (merged cells) or is empty there
-        upper, lower = rows[h - 1], rows[h]
-        key_col = next((j for j, v in enumerate(upper) if v), 0)
-        if lower[key_col] in ("", upper[key_col]):
-            return Header(h - 1, 1, [f"header in row {h}" + (f" ({h - 1} title rows above)"
-                                                              if h - 1 else ""),
-                                     f"row {h + 1} under the header is a units/description "
-                                     "row: skipped"])
-    return Header(h, 0, [f"header in row {h + 1}" + (f" ({h} title row(s) above)" if h else "")])
+    block = [h]
+    while block[0] - 1 in texts:
+        block.insert(0, block[0] - 1)
+    if len(block) == 1:
+        return Header(h, 0, [f"header in row {h + 1}" + (f" ({h} title row(s) above)" if h else "")])
+    top = block[0]
+    title = f" ({top} title rows above)" if top else ""
+    data_cols = [j for j in range(len(rows[first_data])) if rows[first_data][j]]
+    labels = [rows[top][j] for j in data_cols]
+    if all(labels) and not _repeats(labels):
+        # every column named in the top row; the rows below are sub-labels and units
+        return Header(top, len(block) - 1, [f"header in row {top + 1}{title}",
+                                            f"rows {top + 2}–{h + 1} under the header (units, "
+                                            "sub-labels) skipped"])
+    upper, lower = rows[h - 1], rows[h]
+    key_col = next((j for j, v in enumerate(upper) if v), 0)
+    if lower[key_col] in ("", upper[key_col]) and not any(
+            not upper[j] and lower[j] for j in range(key_col + 1, len(lower))) \
+            and not _repeats(upper):
+        # a units/description row: the key column repeats the upper (merged) or is empty
+        return Header(h - 1, 1, [f"header in row {h}{title}", f"row {h + 1} under the header is "
+                                 "a units/description row: skipped"])
+    # a top label over several sub-labels ("Arbeitslose" over "Anzahl", "%"): both rows,
+    # "Arbeitslose Anzahl"; rows above the two are skipped as titles
+    return Header(h - 1, 0, [f"two-row header in rows {h}–{h + 1}{title}: the columns are named "
+                             "'top sub'"], rows=2)
+
+
+def _repeats(cells_: list[str]) -> bool:
+    filled = [c for c in cells_ if c]
+    return len(filled) != len(set(filled))
 
 
 @dataclass
@@ -156,8 +187,10 @@ def cells(sheet: Sheet, header: Header, source: str) -> Cells:
         names, notes = header_names([None] * width, source, [])
         start = 0
     else:
-        names, notes = header_names(rows[header.row], source, [])
-        start = header.row + 1 + header.skip_after
+        width_rows = [list(r) for r in rows]
+        names, notes = header_names(header_cells(width_rows, header.row, header.rows, width),
+                                    source, [])
+        start = header.row + header.rows + header.skip_after
     body = [r for r in rows[start:]]
     native = sheet.native[start:]
     df = pd.DataFrame(body, columns=names, dtype=object).astype("string").fillna("")
@@ -217,12 +250,14 @@ def detect_numbers(df: pd.DataFrame, native: pd.DataFrame, shares: set[str]) -> 
         dots = t.str.fullmatch(r"[+\-\u2212]?\s*\d+\.(\d{1,2}|\d{4,})%?").fillna(False)
         if not _mostly_whole(t):
             point_dec += int(dots.sum())
+        # "0.390": no group of thousands starts with 0, so the dot is a decimal point
+        point_dec += int(t.str.fullmatch(r"[+\-\u2212]?\s*0\.\d+%?").fillna(False).sum())
         grouped = t.str.fullmatch(r"[+\-\u2212]?\s*[1-9]\d{0,2}(\.\d{3})+%?").fillna(False)
         dot3 += int(grouped.sum())
         if c in shares:
             dot3_share += int(grouped.sum())
-        elif grouped.any():
-            small_whole += int(t.str.fullmatch(r"[+\-\u2212]?\d{1,3}").fillna(False).sum())
+        elif grouped.any():   # counts below 1000 without a dot; 0 says nothing
+            small_whole += int(t.str.fullmatch(r"[+\-\u2212]?[1-9]\d{0,2}").fillna(False).sum())
         comma3 += int(t.str.fullmatch(r"[+\-\u2212]?\s*[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
                       .fillna(False).sum())
     n = sum(len(t) for _, t in parts)
@@ -269,7 +304,8 @@ def parses(text: pd.Series, fmt: NumberFormat) -> pd.Series:
 
 def to_float(text: pd.Series, fmt: NumberFormat) -> pd.Series:
     """The values of cells that parse under the format; NaN elsewhere."""
-    t = text.astype("string").str.strip().fillna("")
+    t = text.astype("string").str.strip().fillna("").str.replace(
+        r"(?<=[0-9%])[¹²³⁴⁵⁶⁷⁸⁹⁰°*†‡]+$", "", regex=True)   # footnote marks: init proposes them
     ok = parses(t, fmt) & t.ne("")
     clean = t.str.replace(r"[\s\u00a0\u202f%]", "", regex=True).str.replace(
         r"^[\u2212\u2013]", "-", regex=True)

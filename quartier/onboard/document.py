@@ -165,4 +165,11 @@ def render(sections: list[Section], header: list[str]) -> str:
             arrays[sec.name].append(table)
         else:
             doc.add(sec.name, table)
-    return tomlkit.dumps(doc)
+    # TOML allows these in strings, but editors and splitlines() break lines at them
+    return tomlkit.dumps(doc).translate(LINE_BREAKS)
+
+
+#: Characters some readers take as line breaks, written as escapes (tomlkit writes only basic
+#: strings, where \uXXXX is valid; comments never hold them).
+LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029", 0x0B: "\\u000b",
+               0x0C: "\\u000c", 0x1C: "\\u001c", 0x1D: "\\u001d", 0x1E: "\\u001e"}

@@ -26,9 +26,17 @@ from quartier.onboard.units import KeyOption
 #: Rows that total the city or a district.
 TOTAL = re.compile(r"\b(gesamt|insgesamt|summe|total|zusammen|gesamtstadt|stadtgebiet|"
                    r"stadt insgesamt)\b|^stadt\b|^(landkreis|kreis|land|region)\b", re.I)
+#: Words of a total beside a name ("Stadt München", "Jena (gesamt)", "Berlin insgesamt").
+TOTAL_WORDS = re.compile(r"\b(stadt|gesamt|insgesamt|summe|total|gesamtstadt)\b", re.I)
+#: Words naming the level of a row ("Bezirk Altona", "Stadtbezirk Mitte").
+LEVEL_WORDS = re.compile(r"\b(stadtbezirk|bezirk|bezirksamt|bezirksregion|stadtteil|ortsteil|"
+                         r"ortsamt|ortsamtsbereich|stadtbereich|planungsraum)\b", re.I)
 #: Rows of persons or cases that no area holds.
 UNASSIGNED = re.compile(r"nicht zu(geordnet|zuordnen|ordenbar)|au(ß|ss)erhalb|sonstige|unbekannt|"
                         r"ohne (angabe|zuordnung)|keine zuordnung|n\. ?z\.", re.I)
+#: Column names of measures: numbers under them are values, not ids.
+MEASURE_HINT = re.compile(r"wert|anzahl|anteil|quote|%|prozent|rang|dichte|\bje\b|summe|zahl|"
+                          r"betrag|index|saldo|value|count|rate|score|menge|fläche|flaeche")
 #: A close spelling counts from this similarity (0–100, rapidfuzz ratio of normalised names).
 FUZZY_CUTOFF = 85.0
 
@@ -96,6 +104,22 @@ class Target:
     def exact(self) -> set[str]:
         return set(self.values)
 
+    @cached_property
+    def by_number(self) -> dict[str, str]:
+        """Digit ids by their number ('01100101' and '1100101' are one id): where a file lost
+        its leading zeros, on either side. Numbers two ids share are left out."""
+        numbers: dict[str, list[str]] = {}
+        for v in self.values:
+            if v.isdigit():
+                numbers.setdefault(v.lstrip("0") or "0", []).append(v)
+        return {n: vs[0] for n, vs in numbers.items() if len(vs) == 1}
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each value's unit (its position), for values that name one unit only."""
+        counts = self.values.value_counts()
+        return {v: i for i, v in enumerate(self.values) if counts[v] == 1}
+
 
 @dataclass
 class Match:
@@ -128,12 +152,10 @@ def match_keys(keys: Keys, target: Target, columns: list[str]) -> Match | None:
     lookup = target.lookup
     padded = False
     if target.join == "id":
-        texts = keys.text
-        if target.width:
-            short = [k.isdigit() and len(k) < target.width for k in texts]
-            padded = any(short)
-            texts = [k.zfill(target.width) if k.isdigit() else k for k in texts]
-        hits = [lookup.get(k, "") for k in texts]
+        numbers = target.by_number
+        hits = [lookup.get(k) or (numbers.get(k.lstrip("0") or "0", "") if k.isdigit() else "")
+                for k in keys.text]
+        padded = any(h and h != k for k, h in zip(keys.text, hits, strict=True))
         spelled = 0
     else:
         hits = [lookup.get(n, "") if n else "" for n in keys.normalised]
@@ -169,16 +191,41 @@ def best_match(df: pd.DataFrame, targets: list[Target], skip: set[str],
         if c not in cache:
             cache[c] = column_keys(df[c])
         keys = cache[c]
-        if keys.measure or not any(keys.text):
-            continue   # measures with decimals are never keys
+        if not any(keys.text):
+            continue
         for t in targets:
             m = match_keys(keys, t, [c])
-            if m is not None:
+            # numbers with decimals, or numbers under a measure's name ("Wert", "Rang"), are
+            # a key only where they match (nearly) every unit and row: "1.01" may be a code,
+            # "1, 2, 3" in a value column is no id
+            measure = keys.measure or (MEASURE_HINT.search(str(c).casefold()) is not None
+                                       and all(k.isdigit() for k in keys.text if k))
+            if m is not None and (not measure or min(m.coverage, m.rate) >= 0.9):
                 found.append(m)
     whole = max((m.coverage for m in found if m.target.level == "unit"), default=0.0)
     if whole < 0.5:
         found += _split_ids(df, [t for t in targets if t.join == "id" and t.level == "unit"])
-    return max(found, key=lambda m: m.score) if found else None
+    if not found:
+        return None
+    return _consistent(max(found, key=lambda m: m.score), found)
+
+
+def _consistent(best: Match, found: list[Match]) -> Match:
+    """A column of small numbers (a rank, a count of Kitas) can match the units' numbers
+    1…n by chance: where a name column of the same table matches the units too, the two must
+    name the same unit in each row, else the names are the key."""
+    if best.target.join != "id" or best.target.level != "unit":
+        return best
+    names = [m for m in found if m.target.join == "name" and m.target.level == "unit"
+             and m.coverage >= 0.9 and m.columns != best.columns
+             and len(m.target.values) == len(best.target.values)]
+    for m in sorted(names, key=lambda m: m.score, reverse=True):
+        a = best.matched.map(best.target.position)
+        b = m.matched.map(m.target.position)
+        both = a.notna() & b.notna()
+        if both.any() and (a[both] == b[both]).mean() < 0.9:
+            return m
+    return best
 
 
 def _split_ids(df: pd.DataFrame, targets: list[Target]) -> list[Match]:
@@ -215,10 +262,17 @@ def _row_text(df: pd.DataFrame, index: object) -> str:
 
 
 def classify_rows(df: pd.DataFrame, key: pd.Series, match: Match, *, city: str | None,
-                  groups: list[pd.Series], sums: pd.DataFrame | None) -> RowVerdict:
+                  groups: list[pd.Series], values: pd.DataFrame | None) -> RowVerdict:
     """Sort the unmatched keys into dropped rows (totals, coarser areas, unassigned) with their
     reason, aliases (a close spelling, or several unit names joined by 'und'/'/'), and kept rows
-    (listed by the join report as unmatched)."""
+    (listed by the join report as unmatched).
+
+    A row is the city's when its key, without the words of a total ("Stadt", "gesamt"), is the
+    city's name — "Hamburg-Nord" in another column or "HafenCity (Hamburg)" are not. A row whose
+    values are the sum of the units' (counts) or their average (shares) is a total whatever it
+    is called: that keeps "Hamburg" from becoming an alias of "Harburg" when the city's name is
+    not known.
+    """
     verdict = RowVerdict()
     unmatched = key[match.matched.eq("") & key.ne("")]
     if not len(unmatched):
@@ -228,40 +282,79 @@ def classify_rows(df: pd.DataFrame, key: pd.Series, match: Match, *, city: str |
     target = match.target
     lookup = target.lookup if target.join == "name" else {}
     used = set(match.matched[match.matched.ne("")])
+    order = _unit_order(match, unmatched.index)
+    names_elsewhere = target.join == "id"   # an id key: the row's name is in another cell
     for k, rows in unmatched.groupby(unmatched, sort=False):
-        text = " ".join(_row_text(df, i) for i in rows.index[:1])
-        nk = normalise_name(k)
+        text = _row_text(df, rows.index[0]) if names_elsewhere else k
+        nk = normalise_name(TOTAL_WORDS.sub(" ", k))
         if TOTAL.search(k) or TOTAL.search(text):
             verdict.drop[k] = "a total row (its name says so)"
-        elif city_key and (nk == city_key or nk.startswith(city_key) or city_key in
-                           normalise_name(text)):
+        elif city_key and (nk == city_key or (names_elsewhere and city_key in {
+                normalise_name(TOTAL_WORDS.sub(" ", c)) for c in df.loc[rows.index[0]]})):
             verdict.drop[k] = "the city's own row"
         elif UNASSIGNED.search(k) or UNASSIGNED.search(text):
             verdict.drop[k] = "persons or cases not assigned to any area"
-        elif nk in group_names and target.level == "unit":
+        elif normalise_name(LEVEL_WORDS.sub(" ", k)) in group_names and target.level == "unit":
             verdict.drop[k] = "a row of a coarser area (a district)"
-        elif sums is not None and _is_sum(sums, rows.index, match):
-            verdict.drop[k] = "its values are the sum of the units' rows"
+        elif values is not None and (why := _aggregate(values, rows.index[0], match)):
+            verdict.drop[k] = why
         else:
             alias = _alias(k, lookup, used) if target.join == "name" else None
+            if alias is not None and isinstance(alias[0], str) and not order(rows.index[0], alias[0]):
+                verdict.keep.append(k)   # a close spelling out of place: another area (a total)
+                verdict.alias_evidence.append(f"{k!r} resembles {alias[0]!r} but does not sit "
+                                              f"where that unit's row belongs: not taken as it")
+                continue
             if alias is not None:
                 verdict.aliases[k] = alias[0]
                 verdict.alias_evidence.append(alias[1])
+                used |= set([alias[0]] if isinstance(alias[0], str) else alias[0])
             else:
                 verdict.keep.append(k)
     return verdict
 
 
-def _is_sum(values: pd.DataFrame, rows: pd.Index, match: Match) -> bool:
-    """The row's counts equal the sum of the matched rows (±1 %) in most columns."""
-    unit_rows = match.matched.ne("")
-    total = values[unit_rows].sum(min_count=1)
-    row = values.loc[rows[0]]
-    both = row.notna() & total.notna() & (total.abs() > 0)
-    if both.sum() < 1:
-        return False
-    close = ((row[both] - total[both]).abs() <= 0.01 * total[both].abs())
-    return bool(close.mean() >= 0.5)
+def _unit_order(match: Match, unmatched: pd.Index):
+    """A test whether a row sits where a unit's row belongs. Tables list their areas in an
+    order: where the matched rows follow the units' order, a misspelled unit sits between the
+    rows of its neighbours in that order; a total sits first or last. Where the table has no
+    such order, a row is out of place only when it is the first or the last."""
+    rows = match.matched[match.matched.ne("")]
+    pos = rows.map(match.target.position).dropna()
+    first, last = match.matched.index.min(), match.matched.index.max()
+    ordered = len(pos) >= 5 and float(pd.Series(pos.index).corr(pd.Series(pos.to_numpy()),
+                                                                method="spearman")) >= 0.9
+
+    def fits(row: object, unit: str) -> bool:
+        if not ordered:
+            return row not in (first, last)
+        p = match.target.position.get(unit)
+        if p is None:
+            return True
+        before = pos[pos < p]
+        after = pos[pos > p]
+        lo = before.index.max() if len(before) else first
+        hi = after.index.min() if len(after) else last
+        return lo <= row <= hi
+    return fits
+
+
+def _aggregate(values: pd.DataFrame, row: object, match: Match) -> str:
+    """Why the row is a total: its values are the sum of the units' rows (±1 %, counts) or
+    their average (within 0.15 standard deviations of the mean, shares) in most columns."""
+    units = values[match.matched.ne("")]
+    x = values.loc[row]
+    cols = [c for c in values.columns if pd.notna(x[c]) and units[c].notna().sum() >= 3]
+    if not cols:
+        return ""
+    total, mean, sd = units[cols].sum(), units[cols].mean(), units[cols].std()
+    summed = ((x[cols] - total).abs() <= 0.01 * total.abs()) & (total.abs() > 0)
+    averaged = (x[cols] - mean).abs() <= 0.15 * sd
+    if summed.mean() >= 0.5:
+        return "its values are the sum of the units' rows"
+    if len(cols) >= 2 and (averaged | summed).mean() >= 0.8:
+        return "its values are the average of the units' rows (a total of shares)"
+    return ""
 
 
 def _alias(key: str, lookup: dict[str, str], used: set[str]) -> tuple[object, str] | None:
@@ -278,7 +371,8 @@ def _alias(key: str, lookup: dict[str, str], used: set[str]) -> tuple[object, st
     if best is None:
         return None
     name = free[best[0]]
-    return name, f"{key!r} ≈ {name!r} (similarity {best[1]:.0f} %; that unit has no row of its own) — check it"
+    return name, (f"{key!r} ≈ {name!r} (similarity {best[1]:.0f} %; that unit has no row of its "
+                  "own) — check it")
 
 
 def describe_drops(verdict: RowVerdict, lines: dict[str, list[int]]) -> str:

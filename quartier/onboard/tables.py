@@ -32,9 +32,11 @@ from quartier.onboard.document import Section
 from quartier.onboard.keys import Match, Target, best_match, classify_rows, describe_drops, key_text
 from quartier.onboard.units import GROUP_HINT, ID_HINT, has_letters, slug
 
-POPULATION_HINT = re.compile(r"einwohner|bevoelkerung|population|^ew$|^ew_|inhabitants|"
-                             r"(^|_)gesamt$|insgesamt$")
-SHARE_HINT = re.compile(r"%|anteil|quote|prozent|_pct|share|rate\b|pct")
+#: Names of a count of residents ("gesamt" alone, in a population table; "Arbeitslose
+#: insgesamt" is no population).
+POPULATION_HINT = re.compile(r"einwohner|bevoelkerung|population|inhabitants|^ew$|^ew_|_ew$|"
+                             r"^(gesamt|insgesamt|summe)$|^personen_insgesamt$")
+SHARE_HINT = re.compile(r"%|anteil|quote|prozent|_pct|share|rate\b|pct|percent")
 VALUE_HINT = re.compile(r"^(indikator)?wert|value|^zahl$|^anzahl$|^wert$")
 VARIABLE_HINT = re.compile(r"variable|merkmal|indikator|kennzahl|thema|auspraegung|zeile|art$")
 
@@ -61,7 +63,8 @@ class TableGuess:
     match: Match
     values: dict[str, pd.Series] = field(default_factory=dict)   # quartier name → per unit
     units_of: dict[str, str] = field(default_factory=dict)        # quartier name → unit
-    population: str | None = None
+    #: counts of residents (unit 'Personen'), candidates for the population column
+    persons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     unit_names: str | None = None
@@ -77,7 +80,7 @@ def prepare(path: Path, name: str, targets: list[Target], sheet: str | int | Non
     best: Prepared | None = None
     for sh in sheets:
         header = find_header(sh)
-        if header.row in (None, 0):
+        if header.row is None or (header.row == 0 and header.rows == 1):
             # the first row is the header — or data, when it already holds a unit's key
             header = Header(None) if _first_row_is_unit(sh, targets, path) else Header(0)
         c = cells(sh, header, str(path))
@@ -140,7 +143,8 @@ def _variable_columns(df: pd.DataFrame, key: pd.Series, fixed: list[str], exclud
             cols = cands[i:i + size] if size > 1 else [cands[i]]
             if len(cols) < size:
                 continue
-            if not frame.join(df[cols]).duplicated().any():
+            # a few rows may repeat (a district named like one of its quarters): dropped later
+            if frame.join(df[cols]).duplicated().mean() <= 0.05:
                 return cols
     return []
 
@@ -155,13 +159,28 @@ def _numeric_share(c: Cells, column: str) -> float:
     return float((looks.fillna(False) | c.native[column][nonempty]).mean())
 
 
-def _latest_with_data(values: pd.Series, years: pd.Series) -> tuple[str, str]:
-    """The latest year whose values are filled for at least half the rows of the best year."""
-    filled = values.ne("").groupby(years).sum()
-    ok = filled[filled >= 0.5 * filled.max()]
-    latest = max(ok.index, key=lambda y: int(y))
-    empty = [y for y in filled.index if int(y) > int(latest)]
-    why = "the latest year" + (f" with values ({', '.join(sorted(empty))} empty)" if empty else "")
+def _filled(text: pd.Series) -> pd.Series:
+    """Cells that hold a value: not empty, not a missing-value code ('.', '-', 'x')."""
+    t = text.astype("string").str.strip().fillna("")
+    return t.ne("") & ~t.isin(DEFAULT_NA_CODES)
+
+
+def _latest_with_data(filled: pd.DataFrame, years: pd.Series) -> tuple[str, str]:
+    """The latest year in which every variable (column of ``filled``: rows holding a value)
+    has values for at least half as many rows as in its best year; later years with values for
+    only some variables are named."""
+    per_year = filled.groupby(years.to_numpy()).sum()
+    per_year = per_year[per_year.index != ""]
+    best = per_year.max()
+    complete = (per_year >= 0.5 * best.where(best > 0, 1)).all(axis=1)
+    latest = max(per_year.index[complete], key=int) if complete.any() else max(per_year.index,
+                                                                              key=int)
+    later = [y for y in per_year.index if int(y) > int(latest)]
+    partial = [f"{y}: values for {int((per_year.loc[y] > 0).sum())} of {per_year.shape[1]} "
+               "variables" if per_year.shape[1] > 1 else f"{y}: {int(per_year.loc[y].sum())} "
+               "values" for y in sorted(later)]
+    why = "the latest year" + (f" with values for every variable ({'; '.join(partial)})"
+                               if partial else "")
     return latest, why + "; set another to read it"
 
 
@@ -195,14 +214,20 @@ def detect_layout(c: Cells, key: pd.Series, key_columns: list[str]) -> Layout:
             out.value_column = (hinted or values)[0]
             if year_col:
                 years = df[year_col].map(lambda v: year_value(v) or "")
-                out.year, why = _latest_with_data(df[out.value_column].where(unit_rows, ""), years)
+                label = join_columns(df, variables, VARIABLE_JOIN)
+                value = _filled(df[out.value_column]) & unit_rows
+                filled = pd.DataFrame({v: value & label.eq(v) for v in pd.unique(label[unit_rows])})
+                out.year, why = _latest_with_data(filled, years)
                 out.evidence.append(("year_column", year_col,
                                      f"years {rows_preview(sorted(set(years) - {''}), 4)}"))
                 out.evidence.append(("year", out.year, why))
             return out
         if year_col:
             years = df[year_col].map(lambda v: year_value(v) or "")
-            year, why = _latest_with_data(years.where(unit_rows, ""), years)
+            numeric = [col for col in df.columns if col not in exclude and col != year_col
+                       and _numeric_share(c, col) > 0.6]
+            filled = pd.DataFrame({col: _filled(df[col]) & unit_rows for col in numeric})
+            year, why = _latest_with_data(filled, years)
             out = Layout("wide", year_col, year)
             out.evidence += [("year_column", year_col, "one row per area and year: years "
                               f"{rows_preview(sorted(set(years) - {''}), 4)}"), ("year", year, why)]
@@ -218,14 +243,16 @@ def detect_layout(c: Cells, key: pd.Series, key_columns: list[str]) -> Layout:
 def _wide_years(df: pd.DataFrame, unit_rows: pd.Series, years: dict[str, str]) -> Layout:
     """A column per year: the latest year whose column is filled (a year announced but not
     yet published is an empty column)."""
-    filled = pd.Series({years[col]: int(df.loc[unit_rows, col].ne("").sum()) for col in years})
+    filled = pd.Series({years[col]: int(_filled(df.loc[unit_rows, col]).sum()) for col in years})
     ok = filled[filled >= 0.5 * filled.max()]
     latest = max(ok.index, key=int)
     empty = sorted(y for y in years.values() if int(y) > int(latest))
+    missing = int(filled.max() - filled[latest])
     out = Layout("wide_years", year=latest, year_columns=list(years))
     out.evidence.append(("layout", "wide_years", f"a column per year: {rows_preview(list(years), 4)}"))
     out.evidence.append(("year", latest, "the latest year" + (
-        f" with values ({', '.join(empty)} empty in every row)" if empty else "")
+        f" with values ({', '.join(empty)}: no or few values)" if empty else "")
+        + (f"; {missing} rows without a value in {latest}" if missing else "")
         + "; set another to read it"))
     return out
 
@@ -263,17 +290,27 @@ def column_spec(label: str, name: str, values: pd.Series, *, share: bool | None 
     return spec, why
 
 
-def _na_codes(c: Cells, columns: list[str], rows: pd.Series, fmt: NumberFormat) -> dict[str, list]:
-    """Text in the value columns that is no number under the format: missing-value codes."""
+#: Footnote marks printed after a number.
+FOOTNOTE_MARK = re.compile(r"(?<=[0-9%])([¹²³⁴⁵⁶⁷⁸⁹⁰°*†‡]+)$")
+
+
+def _na_codes(c: Cells, columns: list[str], rows: pd.Series, fmt: NumberFormat
+              ) -> tuple[dict[str, list], set[str]]:
+    """Text in the value columns that is no number under the format: missing-value codes; and
+    footnote marks after numbers ('3,4¹'), which are removed rather than the number lost."""
     found: dict[str, list] = {}
+    marks: set[str] = set()
     for col in columns:
         t = c.df.loc[rows, col]
         t = t[~c.native.loc[rows, col]]
         bad = t[~parses(t, fmt)]
         for v in bad.unique():
-            if v not in DEFAULT_NA_CODES:
+            mark = FOOTNOTE_MARK.search(v)
+            if mark and parses(pd.Series([v[:mark.start()]]), fmt).iloc[0]:
+                marks |= set(mark.group(1))
+            elif v not in DEFAULT_NA_CODES:
                 found.setdefault(v, []).append(col)
-    return found
+    return found, marks
 
 
 def _sentinels(values: dict[str, pd.Series]) -> list[str]:
@@ -352,8 +389,10 @@ def _header_lines(sec: Section, p: Prepared, rel: str) -> None:
     if h.row is None:
         sec.add("no_header", True, "no header row: the first row already holds a unit; columns "
                 "are named 'Spalte 1', 'Spalte 2', …")
-    elif h.row > 0 or h.skip_after:
+    elif h.row > 0 or h.skip_after or h.rows > 1:
         sec.add("header_row", h.row + 1, h.evidence[0] if h.evidence else "")
+        if h.rows > 1:
+            sec.add("header_rows", h.rows, h.evidence[0])
         if h.skip_after:
             sec.add("skip_after_header", h.skip_after, h.evidence[-1])
 
@@ -396,7 +435,8 @@ def guess_table(p: Prepared, match: Match, rel: str, *, targets: list[Target], c
         value_cols = [col for col in layout.year_columns if year_of(col) == layout.year]
     else:
         value_cols = [col for col in c.df.columns if col not in ident and col not in key_cols
-                      and col != layout.year_column and _numeric_share(c, col) > 0.6]
+                      and col != layout.year_column and _numeric_share(c, col) > 0.6
+                      and c.df.loc[unit_rows, col].nunique() > 1]   # a constant says nothing
     shares = {col for col in value_cols if _share(col)}
     fmt = detect_numbers(c.df.loc[rows, value_cols], c.native.loc[rows, value_cols], shares) \
         if value_cols else NumberFormat(".", None, "")
@@ -407,7 +447,11 @@ def guess_table(p: Prepared, match: Match, rel: str, *, targets: list[Target], c
         if fmt.question:
             guess.questions.append(f"table {p.name!r} ({p.path.name}): {fmt.question}")
     _columns(guess, p, layout, value_cols, fmt, rows, unit_rows, used)
-    codes = _na_codes(c, value_cols, unit_rows, fmt)
+    codes, marks = _na_codes(c, value_cols, unit_rows, fmt)
+    if marks:
+        sec.add("footnote_marks", sorted(marks), f"numbers carry footnote marks "
+                f"({rows_preview(sorted(marks), 6)}): removed, the numbers kept — check the "
+                "footnotes", "likely")
     sentinels = _sentinels(guess.values)
     if codes or sentinels:
         cells_ = [f"{v!r} in {rows_preview(cs, 2)}" for v, cs in codes.items()]
@@ -482,19 +526,18 @@ def _add_column(guess: TableGuess, source: str, name: str, values: pd.Series, ke
     per_unit = pd.Series(values.to_numpy(), index=keys.to_numpy())
     guess.values[spec["name"]] = per_unit[~per_unit.index.duplicated()]
     guess.units_of[spec["name"]] = spec.get("unit", "")
-    if guess.population is None and spec.get("unit") == "Personen" and \
-            guess.match.target.level == "unit":
-        guess.population = spec["name"]
+    if spec.get("unit") == "Personen" and guess.match.target.level == "unit":
+        guess.persons.append(spec["name"])
 
 
 def _rows_to_drop(guess: TableGuess, p: Prepared, key: pd.Series, rows: pd.Series,
                   layout: Layout, city: str | None, groups: list[pd.Series]) -> None:
     c = p.cells
     match = guess.match
-    sums = _numbers(guess, c).where(rows) if layout.kind == "wide" else None
+    numbers = _numbers(guess, c).where(rows) if layout.kind == "wide" else None
     verdict = classify_rows(c.df.where(rows, ""), key.where(rows, ""), match, city=city,
-                            groups=groups, sums=sums if sums is not None and len(sums.columns)
-                            else None)
+                            groups=groups, values=numbers if numbers is not None
+                            and len(numbers.columns) else None)
     lines = {k: c.line[key.eq(k)].tolist() for k in verdict.drop}
     if verdict.drop:
         guess.section.add("drop_keys", sorted(verdict.drop), describe_drops(verdict, lines))
@@ -503,20 +546,23 @@ def _rows_to_drop(guess: TableGuess, p: Prepared, key: pd.Series, rows: pd.Serie
     if verdict.keep:
         guess.notes.append(f"{p.path.name}: {len(verdict.keep)} row(s) match no unit and are "
                            f"kept for the join report: {rows_preview(verdict.keep, 5)}")
-    if layout.kind == "wide":
-        _duplicate_keys(guess, p, key, rows)
+    _duplicate_keys(guess, p, key, rows, layout)
 
 
-def _duplicate_keys(guess: TableGuess, p: Prepared, key: pd.Series, rows: pd.Series) -> None:
-    """A district named like one of its quarters: two rows with one key. A level column tells
-    them apart, else the row with the larger numbers is taken as the total (checked by line)."""
+def _duplicate_keys(guess: TableGuess, p: Prepared, key: pd.Series, rows: pd.Series,
+                    layout: Layout) -> None:
+    """A district named like one of its quarters: two rows with one key (per variable in a
+    long table). A level column tells them apart, else (wide) the row with the larger numbers
+    is taken as the total, checked by line and asked."""
     c = p.cells
     matched = guess.match.matched.where(rows, "")
-    dup = matched[matched.ne("") & matched.duplicated(keep=False)]
+    ident = pd.DataFrame({"k": matched, **{v: c.df[v] for v in layout.variables}})
+    dup_rows = matched.ne("") & ident.duplicated(keep=False)
+    dup = matched[dup_rows]
     if not len(dup):
         return
     for col in c.df.columns:
-        if col in guess.match.columns:
+        if col in guess.match.columns or col in layout.variables or col == layout.year_column:
             continue
         values = c.df.loc[dup.index, col]
         if values.nunique() >= 2 and c.df[col].nunique() <= 10 and _numeric_share(c, col) < 0.5:
@@ -526,6 +572,11 @@ def _duplicate_keys(guess: TableGuess, p: Prepared, key: pd.Series, rows: pd.Ser
                               f"({rows_preview(sorted(set(dup)), 3)}); {col!r} tells the total "
                               f"rows ({', '.join(drop)}) from the units ({common})")
             return
+    if layout.kind != "wide":
+        guess.questions.append(f"table {p.name!r}: keys {rows_preview(sorted(set(dup)), 3)} occur "
+                               "twice for one variable and nothing tells the total rows from the "
+                               "units: drop them by drop_rows (line numbers) or drop_where")
+        return
     totals = _numbers(guess, c).loc[dup.index].sum(axis=1)
     drop_lines = sorted(int(c.line[totals[dup == k].idxmax()]) for k in set(dup))
     guess.section.add("drop_rows", drop_lines, f"keys {rows_preview(sorted(set(dup)), 3)} occur "

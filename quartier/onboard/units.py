@@ -75,6 +75,8 @@ class KeyOption:
     merge_parts: bool
     hint: float
     width: int | None = None
+    #: the file stored the ids as numbers; ``width`` comes from the tables
+    lost_zeros: bool = False
 
 
 @dataclass
@@ -109,7 +111,9 @@ class UnitsInfo:
 
 def option_key(info: UnitsInfo, option: KeyOption) -> pd.Series:
     key = text_of(info.features[option.column])
-    return key.str.zfill(option.width) if option.width else key
+    if option.width:
+        key = key.where(~key.str.fullmatch(r"\d+").fillna(False), key.str.zfill(option.width))
+    return key
 
 
 def guess_crs(bounds: np.ndarray) -> tuple[str, bool, str]:
@@ -140,6 +144,21 @@ def guess_crs(bounds: np.ndarray) -> tuple[str, bool, str]:
 GRID_COLUMNS = re.compile(r"^(x_mp|y_mp|gitter_id)", re.IGNORECASE)
 
 
+def _table_columns(path: Path) -> list[str]:
+    """The header of a table file (parquet schema, first CSV line), for the message only."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return [str(n) for n in pq.read_schema(path).names]
+        except (OSError, ValueError):
+            return []
+    if path.suffix.lower() == ".xlsx":
+        return []
+    first = path.read_bytes()[:4096].decode("utf-8", "replace").splitlines()[:1]
+    return [c.strip().strip('"') for c in re.split(r"[;,\t|]", first[0])] if first else []
+
+
 def _read(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[Line]]:
     """The features with a CRS (declared, or guessed from the coordinates) and the lines that
     say how the file was read."""
@@ -165,10 +184,15 @@ def _read(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[Line]]:
     if not np.isfinite(bounds).all():
         raise InputDataError(f"{path}: the coordinates are not finite numbers")
     swap = False
+    if declared and gdf.crs.is_geographic and not (
+            -180 <= bounds[0] and bounds[2] <= 180 and -90 <= bounds[1] and bounds[3] <= 90):
+        # GeoJSON without a "crs" member is WGS84 by definition, yet offices export metres
+        declared = False
+        gdf = gdf.set_crs(None, allow_override=True)
     if not declared:
         crs, swap, why = guess_crs(bounds)
         lines.append(Line("crs", crs, why, "likely"))
-        gdf = gdf.set_crs(crs)
+        gdf = gdf.set_crs(crs, allow_override=True)
     else:
         lon0, lat0, lon1, lat1 = pyproj.Transformer.from_crs(
             gdf.crs, 4326, always_xy=True).transform_bounds(*bounds)
@@ -200,8 +224,9 @@ def _key_options(features: pd.DataFrame, texts: dict[str, pd.Series]) -> list[Ke
     for c, t in texts.items():
         if t.eq("").any() or t.str.len().mean() > MAX_KEY_LENGTH or t.nunique() < 2:
             continue
-        if t.str.fullmatch(r"-?\d+\.\d*[1-9]\d*").fillna(False).any():
-            continue   # a measure with decimals is never a key
+        if pd.api.types.is_float_dtype(features[c]) and \
+                t.str.fullmatch(r"-?\d+\.\d*[1-9]\d*").fillna(False).any():
+            continue   # a measure with decimals is never a key (a text code "1.01" may be)
         hint = 2.0 * bool(ID_HINT.search(slug(c))) + 1.0 * bool(t.str.fullmatch(r"\d+").all())
         if has_letters(t) and t.str.len().mean() > 8:
             hint -= 2.0   # a unique name is still a name: the id is the office's number
@@ -215,6 +240,8 @@ def _key_options(features: pd.DataFrame, texts: dict[str, pd.Series]) -> list[Ke
         if t.nunique() == n:
             options.append(KeyOption(c, t.reset_index(drop=True), False, hint, width))
             continue
+        if t.nunique() < 0.75 * n:
+            continue   # parts of units are a few features, not most of them (a district column)
         others = [o for o in texts if o != c and o not in per_feature]
         if not others or (pd.DataFrame({o: texts[o] for o in others}).groupby(
                 t.to_numpy(), sort=False).nunique(dropna=False) <= 1).all().all():
@@ -227,10 +254,15 @@ def inspect_units(path: Path, layer: str | None = None) -> UnitsInfo:
     """Read a boundary file as `init` needs it (nothing is decided here but CRS and encoding)."""
     check_file(path, "--units")
     if path.suffix.lower() in (".parquet", ".csv", ".txt", ".xlsx"):
+        columns = _table_columns(path)
+        grid = [c for c in columns if GRID_COLUMNS.match(c) or c in ("x", "y")]
         raise InputDataError(
-            f"{path}: a table, not boundaries: give the boundary file (GeoPackage, Shapefile, "
-            "GeoJSON) as --units and this file as --table; census grid cells as units are "
-            "configured as [units.grid] (see data/germany_1km/quartier.toml)")
+            f"{path}: a table, not boundaries" + (
+                f" — it looks like a census grid ({', '.join(grid)}). Grid cells as units are "
+                "configured by hand: [units.grid] path, x/y or id_column, populated; tables join "
+                "= 'grid' (see data/germany_1km/quartier.toml)" if grid else
+                ": give the boundary file (GeoPackage, Shapefile, GeoJSON) as --units and this "
+                "file as --table"))
     gdf, lines = _read(path, layer)
     kinds = gdf.geometry.geom_type.dropna()
     if len(kinds) and not kinds.isin(["Polygon", "MultiPolygon", "GeometryCollection"]).any():

@@ -25,7 +25,7 @@ from quartier.onboard.proposals import (
     derive_proposals,
     index_candidates,
 )
-from quartier.onboard.tables import Prepared, TableGuess, guess_table, prepare
+from quartier.onboard.tables import Prepared, TableGuess, column_spec, guess_table, prepare
 from quartier.onboard.units import (
     GROUP_HINT,
     ID_HINT,
@@ -35,6 +35,7 @@ from quartier.onboard.units import (
     group_options,
     has_letters,
     inspect_units,
+    option_key,
     slug,
     text_of,
 )
@@ -113,8 +114,31 @@ class Choice:
     groups: list[pd.Series] = field(default_factory=list)
 
 
+def _lost_zeros(option: KeyOption, prepared: list[Prepared]) -> int | None:
+    """The id width of the tables, where the boundary file lost the ids' leading zeros
+    (stored as numbers: 1100101 for 01100101): every table writes its ids with that width."""
+    ids = option.ids
+    if option.width or not ids.str.fullmatch(r"\d+").all():
+        return None
+    target = Target("id", "unit", option.column, ids, option=option)
+    widths = set()
+    for p in prepared:
+        m = best_match(p.cells.df, [target], set(), p.cells.keys)
+        if m is None or not m.padded:
+            continue
+        keys = pd.Series([k for k, h in zip(m.keys.text, m.hits, strict=True) if h])
+        widths |= set(keys.str.len())
+    width = widths.pop() if len(widths) == 1 else None
+    return width if width and width > ids.str.len().min() else None
+
+
 def _choose(info: UnitsInfo, prepared: list[Prepared]) -> Choice:
     option, name_col = _choose_option(info, prepared)
+    width = _lost_zeros(option, prepared)
+    if width:
+        option.width = width
+        option.ids = option.ids.str.zfill(width)
+        option.lost_zeros = True
     choice = Choice(option, name_col)
     choice.targets.append(Target("id", "unit", option.column, option.ids, option=option,
                                  width=option.width))
@@ -144,9 +168,22 @@ def _choose(info: UnitsInfo, prepared: list[Prepared]) -> Choice:
                                                                          dtype="string")))
     if ids:
         choice.group_id = ids[0]
-        choice.targets.append(Target("id", "group", ids[0], pd.Series(pd.unique(groups[ids[0]]),
-                                                                      dtype="string")))
+        values = pd.Series(pd.unique(groups[ids[0]]), dtype="string")
+        width = int(values.str.len().iloc[0]) if values.str.len().nunique() == 1 and \
+            values.str.startswith("0").any() else None
+        choice.targets.append(Target("id", "group", ids[0], values, width=width))
     return choice
+
+
+def _group_id_width(choice: Choice, guesses: list[TableGuess]) -> int | None:
+    """The width of the coarser areas' ids where the boundary file lost their zeros and a
+    table keeps them (1 in the file, "01" in the table)."""
+    widths = set()
+    for g in guesses:
+        m = g.match
+        if m.target.level == "group" and m.target.join == "id" and m.padded and not m.target.width:
+            widths |= {len(k) for k, h in zip(m.keys.text, m.hits, strict=True) if h and k != h}
+    return widths.pop() if len(widths) == 1 else None
 
 
 def _units_section(info: UnitsInfo, choice: Choice, base: Path) -> Section:
@@ -160,7 +197,10 @@ def _units_section(info: UnitsInfo, choice: Choice, base: Path) -> Section:
     n = len(opt.ids)
     sec.add("id_column", opt.column, f"{n} units" + (
         ", all digits" if opt.ids.str.fullmatch(r"\d+").all() else ""))
-    if opt.width:
+    if opt.width and opt.lost_zeros:
+        sec.add("id_width", opt.width, f"the boundary file lost the ids' leading zeros (stored "
+                f"as numbers); the tables write {opt.width} digits")
+    elif opt.width:
         sec.add("id_width", opt.width, f"all ids have {opt.width} digits, "
                 f"{int(opt.ids.str.startswith('0').sum())} start with 0 (kept where a table lost them)")
     if opt.merge_parts:
@@ -183,7 +223,19 @@ def _units_section(info: UnitsInfo, choice: Choice, base: Path) -> Section:
     return sec
 
 
-def _attribute_table(info: UnitsInfo, choice: Choice, base: Path, used: set[str]) -> Section | None:
+@dataclass
+class Attributes:
+    """Indicators stored as attributes of the boundary file: a table of their own."""
+
+    section: Section
+    values: dict[str, pd.Series]
+    units_of: dict[str, str]
+    labels: dict[str, str]
+    persons: list[str] = field(default_factory=list)
+
+
+def _attribute_table(info: UnitsInfo, choice: Choice, base: Path, used: set[str]
+                     ) -> Attributes | None:
     skip = {choice.option.column, choice.name_column, choice.group_name, choice.group_id}
     ids = text_of(info.features[choice.option.column])
     numeric = [c for c in info.numeric if c not in skip
@@ -199,14 +251,23 @@ def _attribute_table(info: UnitsInfo, choice: Choice, base: Path, used: set[str]
     if choice.option.width:
         sec.add("id_width", choice.option.width)
     cols = Section("columns", comment="source column = { name in quartier, label, unit }")
+    out = Attributes(sec, {}, {}, {})
+    key = option_key(info, choice.option)
     for c in numeric:
-        name = slug(c)
-        while name in used:
-            name += "_attr"
-        used.add(name)
-        cols.add(str(c), {"name": name, "label": str(c)})
+        values = pd.to_numeric(info.features[c], errors="coerce")
+        spec, why = column_spec(str(c), slug(c), values)
+        while spec["name"] in used:
+            spec["name"] += "_attr"
+        used.add(spec["name"])
+        cols.add(str(c), spec, why, "likely" if why else "sure")
+        per_unit = pd.Series(values.to_numpy(), index=key.to_numpy())
+        out.values[spec["name"]] = per_unit[~per_unit.index.duplicated()]
+        out.units_of[spec["name"]] = spec.get("unit", "")
+        out.labels[spec["name"]] = spec["label"]
+        if spec.get("unit") == "Personen":
+            out.persons.append(spec["name"])
     sec.subtables["columns"] = cols
-    return sec
+    return out
 
 
 def write_config(target: Path, units_path: Path, tables: list[Path], *, name: str | None = None,
@@ -253,28 +314,43 @@ def write_config(target: Path, units_path: Path, tables: list[Path], *, name: st
     guesses: list[TableGuess] = []
     attribute = _attribute_table(info, choice, base, used)
     if attribute is not None:
-        sections.append(attribute)
+        sections.append(attribute.section)
+    notes: list[str] = []
     for p in prepared:
         m = best_match(p.cells.df, choice.targets, set(), p.cells.keys)
         if m is None:
-            raise InputDataError(
-                f"{p.path}: no column of the table holds the units' ids "
-                f"({choice.option.column}: {rows_preview(choice.option.ids, 3)}) or names, nor "
-                "those of their coarser areas: set key and join by hand")
+            if len(prepared) == 1:
+                raise InputDataError(
+                    f"{p.path}: no column of the table holds the units' ids "
+                    f"({choice.option.column}: {rows_preview(choice.option.ids, 3)}) or names, "
+                    "nor those of their coarser areas: set key and join by hand")
+            notes.append(f"{p.path.name}: left out — no column holds the units' ids "
+                         f"({choice.option.column}) or names (a table of contents? a table of "
+                         "another area?); add it by hand if it belongs")
+            continue
         g = guess_table(p, m, _relative(p.path, base), targets=choice.targets, city=name,
                         groups=choice.groups, units_have_names=choice.name_column is not None,
                         used=used)
         guesses.append(g)
         sections.append(g.section)
-    notes = [n for g in guesses for n in g.notes]
+    group_width = _group_id_width(choice, guesses)
+    if group_width:
+        sections[1].add("group_id_width", group_width, "the boundary file lost the zeros of the "
+                        f"coarser areas' ids; the tables write {group_width} digits")
+    notes += [n for g in guesses for n in g.notes]
     questions = [q for g in guesses for q in g.questions]
     top = Section("")
     sections.insert(0, top)
-    _population(top, sections, guesses, info, choice, base, population, DATA_DIR, notes)
+    _population(top, sections, guesses, attribute, info, choice, base, population, DATA_DIR,
+                notes)
     values = {n: v for g in guesses if g.match.target.level == "unit" for n, v in g.values.items()}
     units_of = {n: u for g in guesses for n, u in g.units_of.items()}
+    if attribute is not None:
+        values.update(attribute.values)
+        units_of.update(attribute.units_of)
     labels = {ln.value["name"]: ln.value.get("label", ln.key) for g in guesses
               for ln in g.columns.lines}
+    labels.update(attribute.labels if attribute is not None else {})
     pop = top.get("population_column")
     derived = derive_proposals(values, units_of, labels, pop, used)
     sections += derived
@@ -288,10 +364,16 @@ def write_config(target: Path, units_path: Path, tables: list[Path], *, name: st
     return render(sections, header), notes
 
 
+#: A column of all residents, not of a group of them.
+RESIDENTS = re.compile(r"einwohner|bevoelkerung|population|inhabitants|(^|_)ew($|_)|gesamt$")
+
+
 def _population(top: Section, sections: list[Section], guesses: list[TableGuess],
-                info: UnitsInfo, choice: Choice, base: Path, population: Path | None,
-                data_dir: Path, notes: list[str]) -> None:
-    pops = [g.population for g in guesses if g.population]
+                attributes: Attributes | None, info: UnitsInfo, choice: Choice, base: Path,
+                population: Path | None, data_dir: Path, notes: list[str]) -> None:
+    persons = {n: g.values[n] for g in guesses for n in g.persons}
+    if attributes is not None:
+        persons.update({n: attributes.values[n] for n in attributes.persons})
     if population is not None:
         p = Section("population", comment="residents from a raster or census grid (--population)")
         if population.suffix.lower() in (".tif", ".tiff"):
@@ -303,19 +385,22 @@ def _population(top: Section, sections: list[Section], guesses: list[TableGuess]
                   "are missing)")
         sections.append(p)
         return
-    if pops:
-        labels = {ln.value["name"]: slug(ln.value.get("label", "")) for g in guesses
-                  for ln in g.columns.lines}
-        best = next((n for n in pops if re.search(r"einwohner|bevoelkerung|population",
-                                                  labels.get(n, ""))), pops[0])
-        evidence = "a whole-number column named like a population count"
-        g = next(g for g in guesses if g.population == best or best in g.values)
+    if persons:
+        # the residents, not a group of them: named so, and the largest count; of two counts
+        # of the residents within 2 % (two tables of one census), the first table's
+        strong = [n for n in persons if RESIDENTS.search(n)] or list(persons)
+        largest = max(persons[n].median() for n in strong)
+        best = next(n for n in strong if persons[n].median() >= 0.98 * largest)
+        others = [n for n in persons if n != best]
+        evidence = "a whole-number column named like a population count" + (
+            f", the largest of {len(persons)} ({rows_preview(others, 3)} are parts of it)"
+            if others else "")
         area = info.area_of(choice.option)
         area.index = choice.option.ids.to_numpy()
         names = info.per_unit(choice.option, choice.name_column) if choice.name_column else \
             choice.option.ids
         names.index = choice.option.ids.to_numpy()
-        bad = density_outliers(g.values[best], area, names)
+        bad = density_outliers(persons[best], area, names)
         confidence = "sure"
         if bad:
             evidence += f"; IMPLAUSIBLE values: {rows_preview(bad, 3)} — a data error? check the file"
