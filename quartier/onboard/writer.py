@@ -387,10 +387,10 @@ def _population(top: Section, sections: list[Section], guesses: list[TableGuess]
         return
     if persons:
         # the residents, not a group of them: named so, and the largest count; of two counts
-        # of the residents within 2 % (two tables of one census), the first table's
+        # of the residents within 10 % (two tables of one census), the first table's
         strong = [n for n in persons if RESIDENTS.search(n)] or list(persons)
         largest = max(persons[n].median() for n in strong)
-        best = next(n for n in strong if persons[n].median() >= 0.98 * largest)
+        best = next(n for n in strong if persons[n].median() >= 0.9 * largest)
         others = [n for n in persons if n != best]
         evidence = "a whole-number column named like a population count" + (
             f", the largest of {len(persons)} ({rows_preview(others, 3)} are parts of it)"
