@@ -13,7 +13,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,6 +29,7 @@ from quartier.errors import InputDataError, rows_preview
 from quartier.readers import (
     Header,
     RawTable,
+    check_field_counts,
     check_file,
     read_attributes,
     read_csv_text,
@@ -685,6 +686,14 @@ def footnote_rows(df: pd.DataFrame, key: pd.Series, line: pd.Series, t: TableCon
     return footnote
 
 
+def footnote_keys(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Rows whose key is empty or reads like a footnote ("Quelle: …", "* …")."""
+    if not all(k in df.columns for k in keys):
+        return pd.Series(False, index=df.index)
+    key = df[keys].astype("string").fillna("").agg("".join, axis=1).str.strip()
+    return key.eq("") | key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
+
+
 def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, TableReport]:
     """Read one indicator table: a ``key`` column (normalised) plus the configured columns."""
     path = cfg.resolve(t.path)
@@ -703,6 +712,7 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     if t.year_column:
         df, line, note = filter_year(df, line, t, source)
         report.notes.append(note)
+    check_field_counts(replace(raw, df=df, line=line), source, footnote_keys(df, keys))
     if t.layout != "wide":
         df, line, cell_line, notes = reshape(df, line, t, keys, source)
         report.notes += notes

@@ -10,6 +10,7 @@ that names the file and the fix, never in a traceback.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
@@ -37,6 +38,11 @@ class RawTable:
     df: pd.DataFrame
     line: pd.Series
     notes: list[str] = field(default_factory=list)
+    #: delimited text only: the number of fields of every row (aligned to ``df``), of the header
+    #: (``width``) and the separator, for :func:`check_field_counts`
+    fields: pd.Series | None = None
+    width: int | None = None
+    sep: str | None = None
 
 
 def check_file(path: Path, what: str) -> None:
@@ -64,7 +70,12 @@ def decode_text(path: Path, encoding: str = "auto") -> tuple[str, str | None]:
     raw = path.read_bytes()
     if encoding != "auto":
         try:
-            return raw.decode(encoding), None
+            text = raw.decode(encoding)
+            if text.startswith("\ufeff") and codecs.lookup(encoding).name == "utf-8":
+                # Excel's "CSV UTF-8" starts with a byte-order mark, which would stick to the
+                # first header ("\ufeffID")
+                return text[1:], "UTF-8 byte-order mark (BOM) at the start of the file removed"
+            return text, None
         except UnicodeDecodeError as exc:
             raise InputDataError(
                 f"{path}: cannot be read as {encoding} (byte {exc.start}: "
@@ -184,7 +195,9 @@ def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys
     df = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(columns=names)
     df = df.apply(lambda c: c.astype("string").str.strip().fillna(""))
     line = pd.Series(np.arange(len(df)) + first_data + 1, index=df.index)
-    return RawTable(df=df, line=line, notes=notes)
+    table = RawTable(df=df, line=line, notes=notes)
+    table.width = max(len(r) for r in rows[h:h + header.rows])
+    return table
 
 
 #: Separators a statistics office's CSV may use, in the order they are preferred on a tie.
@@ -230,6 +243,8 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
     if not any(any(c.strip() for c in r) for r in rows[header.skiprows:]):
         raise InputDataError(f"{path}: the file has no header and no rows")
     table = table_from_rows(rows, str(path), used, keys or [], header)
+    table.fields = pd.Series([len(rows[n - 1]) for n in table.line], index=table.df.index)
+    table.sep = sep
     if any(u not in table.df.columns for u in used):
         lines = text.splitlines()
         for other in SEPARATORS:
@@ -240,6 +255,43 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
     if note:
         table.notes.insert(0, note)
     return table
+
+
+def check_field_counts(table: RawTable, source: str, skip: pd.Series | None = None) -> None:
+    """Every data row of a delimited text file has as many fields as its header: a row with more
+    fields holds the separator unquoted (``1,249`` in a comma-separated file) and a row with fewer
+    lost a field; either way its values would be read one column off. Allowed: blank rows, the
+    ``skip`` rows (footnotes), extra fields that are empty (trailing separators) and rows that
+    leave out trailing columns which are empty in every row (some exports omit trailing empty
+    fields). Other files (xlsx, …) have no field counts and pass."""
+    if table.fields is None or table.width is None or table.df.empty:
+        return
+    df, width = table.df, table.width
+    check = ~df.eq("").all(axis=1)
+    if skip is not None:
+        check &= ~skip.reindex(df.index, fill_value=False)
+    fields = table.fields.reindex(df.index)
+    extra = df.iloc[:, width:].ne("").any(axis=1) if df.shape[1] > width else False
+    long = check & (fields > width) & extra
+    # the trailing columns that are empty in every row may be left out
+    empty = df.iloc[:, :width].eq("").all(axis=0).to_numpy()
+    needed = width
+    while needed > 0 and empty[needed - 1]:
+        needed -= 1
+    short = check & (fields < needed)
+    for bad, hint in (
+            (long, f"a value holds the separator {table.sep!r} without quotes (e.g. a decimal "
+                   "comma in a comma-separated file: 1,249), so the row is split one field too "
+                   "many and its values would shift. Enclose such values in double quotes "
+                   "(\"1,249\"), or save the file with another separator (sep = ';')"),
+            (short, "a field is missing, so the values after it would be read one column to "
+                    "the left. Add the missing separators (an empty field for a missing value)")):
+        if bad.any():
+            lines, counts = table.line[bad], fields[bad]
+            which = (f"line {lines.iloc[0]} has {counts.iloc[0]} fields" if len(lines) == 1 else
+                     f"lines {rows_preview(lines)} have {rows_preview(counts)} fields")
+            raise InputDataError(f"{source}: {which}, the header has {width}: {hint}. If such a "
+                                 "line is a footnote, drop it with drop_rows = [line]")
 
 
 def cell_text(value: object, decimal: str) -> object:

@@ -172,3 +172,43 @@ def test_config_errors_have_key_paths(tmp_path):
     with pytest.raises(ConfigError, match=r"units: .*\[units\] needs \['id_column'\]"):
         parse_config({"city": {"name": "x"}, "units": {"path": "u", "name_column": "a"}}, tmp_path)
     assert "tables[0].format" in msg
+
+
+# ------------------------------------------------------------------ issue 20: trust, second round
+
+
+def test_byte_order_mark_in_a_file_declared_utf8_is_removed_and_said(tmp_path):
+    """Issue 20.18: a BOM made the key column '\\ufeffID' ("key column 'ID' not found")."""
+    csv = "\ufeffID;EW;SGB2\n001;1000;10,5\n002;2000;20,0\n003;500;5,25\n004;800;12,0\n"
+    for encoding in ("utf-8", "UTF8", "utf_8"):
+        units, report = load_city(tiny_config(tmp_path, csv=csv, table={"encoding": encoding}))
+        assert units["share_sgb2_pct"].tolist() == [10.5, 20.0, 5.25, 12.0]
+        assert any("byte-order mark" in n for n in report.tables[0].notes)
+
+
+def test_unquoted_decimal_comma_in_a_comma_separated_row_is_named(tmp_path):
+    """Issue 20.2: '…,1,249,…' split one value in two; the row was shifted, the extra field
+    dropped without a word."""
+    csv = "ID,EW,SGB2\n001,1000,10.5\n002,2000,1,249\n003,500,5.25\n004,800,12.0\n"
+    cfg = tiny_config(tmp_path, csv=csv, table={"sep": ",", "decimal": "."})
+    with pytest.raises(InputDataError) as err:
+        load_city(cfg)
+    msg = str(err.value)
+    assert "table.csv" in msg and "line 3" in msg and "4 fields" in msg and "header has 3" in msg
+    assert "quote" in msg
+
+
+def test_row_with_fewer_fields_than_the_header_is_named(tmp_path):
+    # '002;20,0': EW left out in the middle; SGB2 would be read as EW
+    csv = "ID;EW;SGB2\n001;1000;10,5\n002;20,0\n003;500;5,25\n004;800;12,0\n"
+    with pytest.raises(InputDataError, match=r"table.csv: line 3 has 2 fields, the header has 3"):
+        load_city(tiny_config(tmp_path, csv=csv))
+
+
+def test_short_rows_missing_only_trailing_empty_fields_are_read(tmp_path):
+    # a trailing column empty in every row (an export that leaves out trailing empty fields),
+    # trailing separators, blank lines and a footnote without separators stay fine
+    csv = ("ID;EW;SGB2;Anmerkung;\n001;1000;10,5\n002;2000;20,0;;\n\n003;500;5,25;\n"
+           "004;800;12,0;;;\nQuelle: Amt für Statistik\n")
+    units, report = load_city(tiny_config(tmp_path, csv=csv))
+    assert units["share_sgb2_pct"].tolist() == [10.5, 20.0, 5.25, 12.0]
