@@ -594,6 +594,53 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
             cell_line, notes)
 
 
+def value_source(columns: list[str], t: TableConfig, column: str) -> str:
+    """The file's column that holds the values of ``column``: itself in a wide table, the value
+    column of a long one, the column of the year in a wide-by-year one."""
+    if t.layout == "long":
+        return t.value_column or column
+    if t.layout == "wide_years":
+        return next((c for c in columns if c == t.year or year_of(c) == str(t.year)[-4:]), column)
+    return column
+
+
+def check_shares(values: pd.Series, shown_percent: pd.Series, spec: ColumnSpec, source: str,
+                 column: str, line: pd.Series, notes: list[str]) -> None:
+    """Fractions read as percent are refused: a '%' column whose cells a workbook shows as
+    percent (it stores 5,5 % as 0.055) needs scale = 100, one that mixes such cells with plain
+    numbers is ambiguous, and one whose values all lie in 0–1 (any format) needs scale = 100 or,
+    for shares that really are all below 1 %, max = 1 to confirm."""
+    share = spec.unit.strip() == "%"
+    given = values.notna()
+    if shown_percent.any():
+        plain = given & ~shown_percent
+        at = f"lines {rows_preview(line[shown_percent])}"
+        if share and plain.any():
+            raise InputDataError(
+                f"{source}: column {column!r} mixes cells formatted as percent ({at}; the workbook "
+                f"stores 5,5 % as 0.055) with plain numbers (lines {rows_preview(line[plain])}): "
+                "which scale is meant cannot be known. Format the column uniformly in the "
+                "workbook (all as numbers, or all as percent and scale = 100)")
+        if share and spec.scale == 1:
+            raise InputDataError(
+                f"{source}: column {column!r} is a share in % (unit '%'), but its cells are "
+                f"formatted as percent ({at}): the workbook stores 5,5 % as 0.055 (here e.g. "
+                f"{values[shown_percent].iloc[0]:g}). Set scale = 100 for this column")
+        if not share and spec.scale == 1:
+            notes.append(f"{column}: {int(shown_percent.sum())} cell(s) formatted as percent, read "
+                         "as the stored fraction (5,5 % → 0.055); for percent set unit = '%' and "
+                         "scale = 100")
+        return
+    if share and spec.scale == 1 and spec.max is None:
+        v = values[given]
+        if len(v) and v.between(0, 1).all() and v.max() > 0:
+            raise InputDataError(
+                f"{source}: column {column!r} is a share in % (unit '%'), but all its values lie "
+                f"in 0–1 (e.g. {v.iloc[0]:g}, lines {rows_preview(line[given])}): fractions "
+                "(0.055 for 5,5 %) would be read as 0.055 %. Set scale = 100 for this column if "
+                "the values are fractions, or max = 1 if the shares really are all below 1 %")
+
+
 def check_range(values: pd.Series, spec: ColumnSpec | str, name: str, source: str, column: str,
                 line: pd.Series) -> None:
     """Values outside the column's valid range are an error: a share (unit '%') outside 0–100,
@@ -702,8 +749,8 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     check_file(path, f"tables {t.name!r} path")
     keys = [t.key] if isinstance(t.key, str) else list(t.key)
     raw = read_raw_table(path, t, keys)
-    fmt = table_format(path, t)
     df, line = raw.df, raw.line
+    percent, raw_columns = raw.percent, raw.df.columns
     report.notes += raw.notes
     if df.empty:
         raise InputDataError(f"{source}: the table has a header but no data rows")
@@ -763,16 +810,11 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         where = cell_line[column].loc[df.index] if column in cell_line else line
         values, codes = parse_numbers(raw.mask(zero, "0") if zero.any() else raw, t.decimal,
                                       t.thousands, na_codes, source, column, where)
+        shown = where.isin(percent.get(value_source(list(raw_columns), t, column), ()))
+        check_shares(values, shown & values.notna(), spec, source, column, where, report.notes)
         if spec.scale != 1:
             values = values * spec.scale
             report.notes.append(f"{column}: values × {spec.scale:g} (scale)")
-        elif spec.unit.strip() == "%" and fmt == "xlsx" and values.notna().any() \
-                and values.between(0, 1).all() and values.max() > 0:
-            raise InputDataError(
-                f"{source}: column {column!r} is a share in % (unit '%'), but all its values lie "
-                f"in 0–1 (e.g. {values.dropna().iloc[0]:g}): cells formatted as percent store "
-                "5,5 % as 0.055. Set scale = 100 for this column, or max = 1 if the shares are "
-                "really below 1 %")
         check_range(values, spec, spec.name, source, column, where)
         out[spec.name] = values.to_numpy()
         for code, n in codes.items():

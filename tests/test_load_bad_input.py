@@ -212,3 +212,79 @@ def test_short_rows_missing_only_trailing_empty_fields_are_read(tmp_path):
            "004;800;12,0;;;\nQuelle: Amt für Statistik\n")
     units, report = load_city(tiny_config(tmp_path, csv=csv))
     assert units["share_sgb2_pct"].tolist() == [10.5, 20.0, 5.25, 12.0]
+
+
+def _xlsx(path, rows, formats=None, formulas=None):
+    """A workbook written by openpyxl (GENERATED): ``formats`` {cell: number format},
+    ``formulas`` {cell: formula} (openpyxl stores no result: the cell has no cached value)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for cell, fmt in (formats or {}).items():
+        ws[cell].number_format = fmt
+    for cell, formula in (formulas or {}).items():
+        ws[cell] = formula
+    wb.save(path)
+
+
+PCT_SPEC = {"EW": {"name": "ew"}, "SGB2": {"name": "share_sgb2_pct", "unit": "%"}}
+
+
+def test_percent_formatted_xlsx_with_empty_cells_is_refused(tmp_path):
+    """Issue 20.1: percent cells (0.055 for 5,5 %) and an invalid row as an empty cell were read
+    as 0.0066–0.75 %: the 0–1 check did not fire because of the empty cell."""
+    rows = [["ID", "EW", "SGB2"], ["001", 1000, 0.055], ["002", 2000, None], ["003", 500, 0.2],
+            ["004", 800, 0.0066]]
+    _xlsx(tmp_path / "t.xlsx", rows, {f"C{i}": "0.0%" for i in range(2, 6)})
+    table = {"format": "xlsx", "path": "t.xlsx", "columns": PCT_SPEC}
+    with pytest.raises(InputDataError) as err:
+        load_city(tiny_config(tmp_path, table=table))
+    msg = str(err.value)
+    assert "t.xlsx" in msg and "'SGB2'" in msg and "percent" in msg and "scale = 100" in msg
+    assert "lines 2, 4, 5" in msg
+    spec = {**PCT_SPEC, "SGB2": {**PCT_SPEC["SGB2"], "scale": 100}}
+    units, _ = load_city(tiny_config(tmp_path, table={**table, "columns": spec}))
+    assert units["share_sgb2_pct"].round(6).tolist()[:1] == [5.5]
+    assert units["share_sgb2_pct"].isna().tolist() == [False, True, False, False]
+
+
+def test_percent_formatted_cells_outside_0_1_are_refused_too(tmp_path):
+    """0.055 (5,5 %) beside 1.2 (120 %) passed the 0–1 check; the cell format tells."""
+    rows = [["ID", "EW", "SGB2"], ["001", 1000, 0.055], ["002", 2000, 1.2], ["003", 500, 0.2],
+            ["004", 800, 0.3]]
+    _xlsx(tmp_path / "t.xlsx", rows, {f"C{i}": "0%" for i in range(2, 6)})
+    with pytest.raises(InputDataError, match=r"'SGB2'.*formatted as percent.*scale = 100"):
+        load_city(tiny_config(tmp_path, table={"format": "xlsx", "path": "t.xlsx",
+                                               "columns": PCT_SPEC}))
+
+
+def test_percent_and_plain_cells_mixed_in_one_column_are_named(tmp_path):
+    rows = [["ID", "EW", "SGB2"], ["001", 1000, 0.055], ["002", 2000, 12.5], ["003", 500, 0.2],
+            ["004", 800, 7]]
+    _xlsx(tmp_path / "t.xlsx", rows, {"C2": "0.0%", "C4": "0.0%"})
+    with pytest.raises(InputDataError) as err:
+        load_city(tiny_config(tmp_path, table={"format": "xlsx", "path": "t.xlsx",
+                                               "columns": PCT_SPEC}))
+    msg = str(err.value)
+    assert "lines 2, 4" in msg and "lines 3, 5" in msg and "mixes" in msg
+
+
+def test_percent_column_of_a_csv_all_in_0_1_is_refused(tmp_path):
+    """Issue 20.1: a CSV whose '%' column holds fractions (0.055) was read as 0.055 %."""
+    csv = "ID;EW;SGB2\n001;1000;0,055\n002;2000;\n003;500;0,2\n004;800;0,75\n"
+    table = {"columns": PCT_SPEC}
+    with pytest.raises(InputDataError) as err:
+        load_city(tiny_config(tmp_path, csv=csv, table=table))
+    msg = str(err.value)
+    assert "table.csv" in msg and "'SGB2'" in msg and "0–1" in msg
+    assert "scale = 100" in msg and "max = 1" in msg
+    # max = 1 confirms shares below 1 %; scale = 100 reads fractions as percent
+    confirmed = {**PCT_SPEC, "SGB2": {**PCT_SPEC["SGB2"], "max": 1}}
+    units, _ = load_city(tiny_config(tmp_path, csv=csv, table={"columns": confirmed}))
+    assert units["share_sgb2_pct"].tolist()[0] == 0.055
+    scaled = {**PCT_SPEC, "SGB2": {**PCT_SPEC["SGB2"], "scale": 100}}
+    units, _ = load_city(tiny_config(tmp_path, csv=csv, table={"columns": scaled}))
+    assert units["share_sgb2_pct"].round(6).tolist()[0] == 5.5
