@@ -507,13 +507,17 @@ def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
 
     table.percent = {c: set(n) for c, n in by_column(marks.percent).items()}
     wanted = set(used) if used else set(columns)
-    why = ("the workbook was written by a program and asks to be calculated on opening: its "
-           "stored results are placeholders" if marks.recalc else "no result is stored")
-    for column, at in by_column(uncomputed).items():
-        if column in wanted:
-            table.notes.append(f"column {column!r}: {len(at)} formula cell(s) read as missing "
-                               f"({why}), lines {rows_preview(at)}; open the workbook in a "
-                               "spreadsheet, let it calculate and save it, or enter the values")
+    empty = {rc for rc, stored in marks.formulas.items() if not stored}
+    for cells, why in ((empty, "no result is stored"),
+                       (uncomputed - empty, "the workbook was written by a program and asks to "
+                                            "be calculated on opening: its stored results are "
+                                            "placeholders")):
+        for column, at in by_column(cells).items():
+            if column in wanted:
+                table.notes.append(
+                    f"column {column!r}: {len(at)} formula cell(s) read as missing ({why}), "
+                    f"lines {rows_preview(at)}; open the workbook in a spreadsheet, let it "
+                    "calculate and save it, or enter the values")
     for column, at in by_column(set(marks.formulas) - uncomputed).items():
         if column in wanted:
             table.notes.append(f"column {column!r}: {len(at)} formula cell(s): the result the "

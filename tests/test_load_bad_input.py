@@ -288,3 +288,62 @@ def test_percent_column_of_a_csv_all_in_0_1_is_refused(tmp_path):
     scaled = {**PCT_SPEC, "SGB2": {**PCT_SPEC["SGB2"], "scale": 100}}
     units, _ = load_city(tiny_config(tmp_path, csv=csv, table={"columns": scaled}))
     assert units["share_sgb2_pct"].round(6).tolist()[0] == 5.5
+
+
+def _xlsxwriter_book(path, rows, formulas, calculated=False):
+    """A workbook written by xlsxwriter (GENERATED): ``formulas`` {(row, col): (formula, stored
+    result)}. xlsxwriter stores 0 as the result unless told otherwise and asks the spreadsheet
+    to calculate on opening; ``calculated`` removes that request, as if a spreadsheet had
+    calculated and saved the workbook."""
+    import zipfile
+
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Daten")
+    for r, row in enumerate(rows):
+        ws.write_row(r, 0, row)
+    for (r, c), (formula, value) in formulas.items():
+        ws.write_formula(r, c, formula, None, value)
+    wb.close()
+    if calculated:
+        with zipfile.ZipFile(path) as z:
+            parts = {n: z.read(n) for n in z.namelist()}
+        parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b' fullCalcOnLoad="1"', b"")
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+
+
+XLSX_TABLE = {"format": "xlsx", "path": "t.xlsx"}
+ROWS = [["ID", "EW", "SGB2"], ["001", 1000, 10.5], ["002", 2000, None], ["003", 500, None],
+        ["004", 800, 12]]
+
+
+def test_formula_cells_with_placeholder_results_are_missing_not_zero(tmp_path):
+    """Issue 20.3: formulas written by a program (stored result 0, never calculated) were read
+    as 0 % child poverty."""
+    _xlsxwriter_book(tmp_path / "t.xlsx", ROWS, {(2, 2): ("=C2*2", 0), (3, 2): ("=C2/2", 0)})
+    units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE))
+    assert units["share_sgb2_pct"].isna().tolist() == [False, True, True, False]
+    note = next(n for n in report.tables[0].notes if "formula" in n)
+    assert "'SGB2'" in note and "2 formula cell(s) read as missing" in note and "lines 3, 4" in note
+    assert report.tables[0].rows_with_missing["share_sgb2_pct"] == ["002", "003"]
+
+
+def test_formula_cells_without_a_stored_result_are_missing_and_said(tmp_path):
+    # openpyxl stores formulas without any result
+    _xlsx(tmp_path / "t.xlsx", ROWS, formulas={"C3": "=C2*2", "C4": "=C2/2"})
+    units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE))
+    assert units["share_sgb2_pct"].isna().tolist() == [False, True, True, False]
+    assert any("'SGB2': 2 formula cell(s) read as missing (no result is stored), lines 3, 4" in n
+               for n in report.tables[0].notes)
+
+
+def test_formula_results_calculated_by_a_spreadsheet_are_used_and_said(tmp_path):
+    _xlsxwriter_book(tmp_path / "t.xlsx", ROWS, {(2, 2): ("=C2*2", 21), (3, 2): ("=C2/2", 5.25)},
+                     calculated=True)
+    units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE))
+    assert units["share_sgb2_pct"].tolist() == [10.5, 21, 5.25, 12]
+    assert any("'SGB2': 2 formula cell(s): the result the spreadsheet stored" in n
+               and "lines 3, 4" in n for n in report.tables[0].notes)
