@@ -35,8 +35,15 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from quartier.config import FlagConfig, PriorityConfig, QuartierConfig, Target, ThresholdRule
-from quartier.errors import InputDataError
+from quartier.config import (
+    FlagConfig,
+    PriorityConfig,
+    QuartierConfig,
+    Target,
+    ThresholdRule,
+    flag_class_problem,
+)
+from quartier.errors import ConfigError, InputDataError
 from quartier.indicators import add_changes, compute_index
 from quartier.localstats import getis_ord_star, local_moran
 
@@ -603,6 +610,9 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
     order = order[order["s"].notna()].sort_values(["s", "i", "u"], ascending=[False, False, True])
     rank = pd.Series(pd.NA, index=table.index, dtype="Int64")
     rank[order.index] = np.arange(1, len(order) + 1)
+    problem = flag_class_problem(p.flag_classes, status_labels)
+    if problem:
+        raise ConfigError(problem)
     classes = p.flag_classes if p.flag_classes is not None else status_labels[-2:]
     why = pd.Series("", index=table.index, dtype="string")
 

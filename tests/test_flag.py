@@ -246,3 +246,34 @@ def test_conditional_gi_z_matches_the_permutation_moments_and_ignores_lone_outli
     # its 8 neighbours each have the extreme value among their neighbours: Gi* finds them
     ring = [48, 49, 50, 59, 61, 70, 71, 72]
     assert sorted(out.index[out["hotspot"].eq("Hot Spot")]) == ring
+
+
+# ------------------------------------------------------------------ issue 20: trust, second round
+
+
+def test_unknown_flag_class_is_a_config_error_with_the_closest_label(berlin_cfg):
+    """Issue 20.4: flag_classes = ["sehr Niedrig"] (a case slip) flagged 46 units instead of 95."""
+    from quartier.config import parse_config
+    from quartier.errors import ConfigError
+
+    raw = berlin_cfg.model_dump(mode="json", exclude_none=True)
+    raw["priority"] = {"flag_classes": ["niedrig", "sehr Niedrig"]}
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw, berlin_cfg.base_dir)
+    msg = str(err.value)
+    assert "priority.flag_classes" in msg and "'sehr Niedrig'" in msg
+    assert "did you mean 'sehr niedrig'?" in msg
+    assert "hoch, mittel, niedrig, sehr niedrig" in msg and "index.status_labels" in msg
+    raw["priority"] = {"flag_classes": ["niedrig", "sehr niedrig"]}
+    assert parse_config(raw, berlin_cfg.base_dir).priority.flag_classes == ["niedrig",
+                                                                           "sehr niedrig"]
+
+
+def test_flag_classes_of_a_config_built_in_code_are_checked_too(berlin, berlin_cfg):
+    from quartier.errors import ConfigError
+
+    units, _ = berlin
+    cfg = berlin_cfg.model_copy(update={"priority": berlin_cfg.priority.model_copy(
+        update={"flag_classes": ["sehr Niedrig"]})})
+    with pytest.raises(ConfigError, match="did you mean 'sehr niedrig'"):
+        flag_units(units, cfg)
