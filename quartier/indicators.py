@@ -196,7 +196,8 @@ def screen_units(
                              f"Mindestgröße {cfg.min_population:g} nicht prüfbar")
         small = pop < cfg.min_population
         reason = reason.mask(small, f"weniger als {cfg.min_population:g} Einwohner ("
-                             + pop.map(lambda v: f"{v:.0f}", na_action="ignore") + ")")
+                             + pop.map(lambda v: f"{v:.0f}", na_action="ignore").astype("string")
+                             + ")")
     ids = units["unit_id"] if "unit_id" in units else pd.Series(units.index, index=units.index)
     for rule in cfg.exclude:
         reason = reason.mask(ids.eq(rule.id) & reason.eq(""), f"ausgeschlossen: {rule.reason}")

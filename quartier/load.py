@@ -25,7 +25,7 @@ import pyproj
 import shapely
 
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import InputDataError, QuartierError, rows_preview
 from quartier.readers import (
     Header,
     RawTable,
@@ -766,10 +766,15 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     else:
         cell_line = {}
 
-    require_columns(df, keys, source, "key")
-    require_columns(df, list(t.columns), source, "indicator")
-    if t.note_column:
-        require_columns(df, [t.note_column], source, "note")
+    # every missing column at once: a wrong key and a wrong indicator are one message
+    missing = {what: [c for c in cols if c not in df.columns] for what, cols in (
+        ("key", keys), ("indicator", list(t.columns)),
+        ("note", [t.note_column] if t.note_column else []))}
+    if any(missing.values()):
+        raise InputDataError(
+            f"{source}: " + " and ".join(f"{what} column(s) {', '.join(map(repr, cols))}"
+                                         for what, cols in missing.items() if cols)
+            + f" not found. Available columns: {', '.join(map(str, df.columns))}")
     if t.join == "grid":
         from quartier.grid import table_cell_keys
 
@@ -780,6 +785,12 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         for part in keys[1:]:
             key = key + df[part].astype("string").fillna("").str.strip()
         footnote = footnote_rows(df, key, line, t, report)
+        if footnote.all():
+            raise InputDataError(
+                f"{source}: no row of table {t.name!r} matches a unit: every row was skipped as "
+                f"a footnote or blank row — key {'+'.join(keys)!r} is empty (or footnote text) in "
+                f"lines {rows_preview(line)}. Check key (the column that holds the units' ids or "
+                "names) and header_row")
         df, key, line = df[~footnote], key[~footnote], line[~footnote]
 
     if t.join == "id":
@@ -936,7 +947,12 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
                 f"{report.path}: no cell of the table is a unit (table e.g. "
                 f"{unmatched['key_text'].iloc[0] if len(unmatched) else '–'}, units e.g. "
                 f"{units['unit_id'].iloc[0]}): {hint}")
-    elif report.matched == 0 and len(table):
+    elif report.matched == 0 and not len(table):
+        raise InputDataError(
+            f"{report.path}: no row of table {report.name!r} matches a unit: every row was "
+            f"dropped ({'; '.join(report.notes[-3:]) or 'drop rules'}); check drop_keys, "
+            "drop_pattern, drop_rows and drop_where")
+    elif report.matched == 0:
         grid = " The units are census cells: set join = 'grid'." if units_are_cells(
             units) else ""
         raise InputDataError(
@@ -1040,7 +1056,8 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
 
 
 def load_city(
-    cfg: QuartierConfig, progress: Callable[[str], None] | None = None
+    cfg: QuartierConfig, progress: Callable[[str], None] | None = None,
+    problems: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, JoinReport]:
     """Read the units and join every configured table.
 
@@ -1050,6 +1067,9 @@ def load_city(
         The validated city config.
     progress : callable, optional
         Called with a short message before each step (the CLI shows it).
+    problems : list, optional
+        Collect instead of raise (``quartier check``): a table that cannot be read or joined
+        adds its error here and is left out; the other tables are still read.
 
     Returns
     -------
@@ -1072,14 +1092,28 @@ def load_city(
     for level in ("unit", "group", "merged"):
         if level == "merged" and cfg.units.dissolve_by:
             say(f"merging units by {cfg.units.dissolve_by}")
-            units = dissolve(units, cfg, report)
+            try:
+                units = dissolve(units, cfg, report)
+            except QuartierError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                break
         for t in cfg.tables:
             if t.level != level:
                 continue
             say(f"reading table {t.name} ({t.path})")
-            table, table_report = read_table(cfg, t)
-            units = join_table(units, table, table_report, t)
+            try:
+                table, table_report = read_table(cfg, t)
+                units = join_table(units, table, table_report, t)
+            except QuartierError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                continue
             report.tables.append(table_report)
+    if problems is not None:
+        return units, report
     if cfg.population_column and cfg.population_column not in units.columns:
         raise InputDataError(
             f"population_column {cfg.population_column!r} is not a column of any table; "
