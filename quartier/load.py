@@ -1044,13 +1044,26 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
     }, geometry=geom.to_numpy(), crs=units.crs)
     merged = merged.join(values.reindex(geom.index).reset_index(drop=True))
     incomplete = [c for c in how if values[c].isna().any() and not units[c].isna().all()]
+    no_weight = []
+    if weights is not None and weights.isna().any():
+        # a member without its population leaves its merged unit's weighted means empty
+        lacking = units.loc[weights.isna(), ["dissolve_id", "unit_id"]]
+        members = lacking.groupby("dissolve_id", sort=True)["unit_id"].agg(", ".join)
+        shares = [c for c, m in how.items() if m == "weighted_mean"
+                  and units.loc[weights.isna(), c].notna().any()]
+        if shares:
+            no_weight.append(
+                f"population-weighted means ({', '.join(shares)}) stay empty for "
+                + rows_preview([f"{g} (member {m} without {cfg.population_column})"
+                                for g, m in members.items()], 10))
     by_method = {m: [c for c, v in how.items() if v == m] for m in set(how.values())}
     report.unit_notes.append(
         f"{len(units)} units merged into {len(merged)} by {u.dissolve_by} (units.dissolve_by); "
         + "; ".join(f"{m.replace('weighted_mean', 'population-weighted mean')}: "
                     f"{', '.join(cols)}" for m, cols in sorted(by_method.items()))
         + (f"; a merged unit with a missing member value stays empty ({', '.join(incomplete)})"
-           if incomplete else ""))
+           if incomplete else "")
+        + "".join(f"; {n}" for n in no_weight))
     report.n_units = len(merged)
     return merged.reset_index(drop=True)
 

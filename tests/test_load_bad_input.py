@@ -1,6 +1,7 @@
 """Bad input gives a clear error naming the file, the column and the rows."""
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
@@ -347,3 +348,19 @@ def test_formula_results_calculated_by_a_spreadsheet_are_used_and_said(tmp_path)
     assert units["share_sgb2_pct"].tolist() == [10.5, 21, 5.25, 12]
     assert any("'SGB2': 2 formula cell(s): the result the spreadsheet stored" in n
                and "lines 3, 4" in n for n in report.tables[0].notes)
+
+
+def test_weighted_merge_with_a_member_lacking_its_population_is_missing(tmp_path):
+    """Issue 20.6: dissolve_by with a member lacking its population: the merged share was the
+    other members' alone (and written to priority.csv/units.csv)."""
+    units = tiny_units().assign(BZ=["A", "A", "B", "B"])
+    csv = "ID;EW;SGB2\n001;1000;10,0\n002;;30,0\n003;500;5,0\n004;1500;9,0\n"
+    cfg = tiny_config(tmp_path, units=units, csv=csv, units_extra={"dissolve_by": "BZ"},
+                      table={"columns": {"EW": {"name": "ew", "aggregate": "sum"},
+                                         "SGB2": {"name": "share_sgb2_pct", "unit": "%"}}})
+    merged, report = load_city(cfg)
+    got = merged.set_index("unit_id")
+    assert np.isnan(got.loc["A", "share_sgb2_pct"])          # not 10.0 (001's alone)
+    assert got.loc["B", "share_sgb2_pct"] == pytest.approx((500 * 5 + 1500 * 9) / 2000)
+    note = report.unit_notes[-1]
+    assert "share_sgb2_pct" in note and "A (member 002 without ew)" in note
