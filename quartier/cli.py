@@ -278,7 +278,8 @@ def gaps_review(
             if set_id:
                 if not status:
                     raise review.ReviewStoreError("--set needs --status")
-                did = review.decide(con, set_id, status, reviewer, note, expected)
+                did = review.decide(con, set_id, status, reviewer, note, expected,
+                                    on_wait=lambda msg: say_plain(msg, "yellow"))
                 say_plain(f"decision {did}: {set_id} → {status} ({reviewer})")
             elif history_of:
                 print_frame(review.history(con, history_of), f"history of {history_of}", 200)

@@ -452,6 +452,8 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
             ids = review.decide_many(con, expected, d.status, d.reviewer.strip(), d.note)
         except review.ConflictError as exc:
             return JSONResponse({"error": str(exc), "conflicts": exc.conflicts}, status_code=409)
+        except review.StoreLockedError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
         except review.ReviewStoreError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         return JSONResponse({"decisions": [{"gap_id": g, "version": i, "status": d.status}
