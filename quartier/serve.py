@@ -81,6 +81,31 @@ _CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'
         "frame-ancestors 'none'")
 
 
+#: Shortest token accepted (``--token``); a generated one has 24 characters.
+MIN_TOKEN_CHARS = 16
+#: Least information a token must carry: its characters' empirical entropy × its length (bits).
+MIN_TOKEN_BITS = 48.0
+
+
+def check_token(token: str) -> None:
+    """Refuse a token that is guessed quickly: shorter than :data:`MIN_TOKEN_CHARS` or a
+    repetition of a few characters ("aaaa…", "abab…", "passwordpassword")."""
+    counts = np.unique(np.array(list(token)), return_counts=True)[1] if token else np.array([1])
+    p = counts / counts.sum()
+    bits = float(-(p * np.log2(p)).sum() * len(token))
+    if len(token) < MIN_TOKEN_CHARS or bits < MIN_TOKEN_BITS:
+        raise QuartierError(
+            f"--token: a token needs at least {MIN_TOKEN_CHARS} characters and must not repeat a "
+            "few characters (anyone who can reach the server could guess it); leave --token out "
+            "to get a random one, or use e.g. `python -c \"import secrets; "
+            "print(secrets.token_urlsafe(18))\"`")
+
+
+def generate_token() -> str:
+    """A random token for the address (24 URL-safe characters, 144 bits)."""
+    return secrets.token_urlsafe(18)
+
+
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 and ``localhost``."""
     if host == "localhost":
@@ -330,7 +355,15 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
     store = Path(store)
     if not is_loopback(host) and not token:
         raise QuartierError(f"--host {host}: reachable from other machines; a token is required")
-    con = review.open_store(store)
+    if token is not None:
+        check_token(token)
+    if not store.exists():
+        # never create a store here: a typo in the path would leave an empty one behind
+        raise QuartierError(f"{store}: no review store here; create one with `quartier gaps "
+                            "detect CONFIG --out DIR` (it writes DIR/review.sqlite, or --store "
+                            "PATH) or check the path")
+    con = review.open_store(store, create=False)
+    identity = _identity(store)
     try:
         n = con.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
         crs_row = con.execute("SELECT crs FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
@@ -350,6 +383,17 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
     layer_wgs = {k: v.to_crs(4326) for k, v in layers.items() if v is not None}
 
     def connection() -> sqlite3.Connection:
+        # the file the server started with, still there: a deleted or replaced store would
+        # take decisions into an unlinked file, lost when the server stops
+        now = _identity(store)
+        if now is None:
+            raise review.ReviewStoreError(f"{store}: the review store is gone (deleted or "
+                                          "moved); nothing was written. Restore it and restart "
+                                          "quartier gaps serve")
+        if now != identity:
+            raise review.ReviewStoreError(f"{store}: the review store was replaced by another "
+                                          "file; nothing was written. Restart quartier gaps "
+                                          "serve to review the new one")
         # sqlite3 connections belong to one thread; the request threads keep their own
         if getattr(local, "con", None) is None:
             local.con = review.open_store(store, create=False)
@@ -422,10 +466,15 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
         return JSONResponse(found)
 
     async def body_of(request: Request, model: type[BaseModel]) -> BaseModel | Response:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": f"request too large (at most {MAX_BODY:,} bytes)"},
-                                status_code=413)
+        # count while streaming: a chunked body has no Content-Length to refuse it by
+        parts, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return JSONResponse({"error": f"request too large (at most {MAX_BODY:,} bytes)"},
+                                    status_code=413, headers={"connection": "close"})
+            parts.append(chunk)
+        raw = b"".join(parts)
         try:
             data = json.loads(raw)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, absurd numbers or nesting
@@ -443,7 +492,10 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
         return parsed
 
     def record(expected: dict[str, int], d: BaseModel) -> Response:
-        con = current()
+        try:
+            con = current()
+        except review.ReviewStoreError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
         unknown = [g for g in expected if g not in candidates.facts.index]
         if unknown:
             return JSONResponse({"error": f"no candidate {unknown[0]!r} in this store"},
@@ -541,6 +593,15 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
     return Starlette(routes=routes, exception_handlers={
         sqlite3.Error: _store_failure, QuartierError: _store_failure},
         middleware=[Middleware(Guard, hosts=hosts, token=token, csrf=csrf)])
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the store file, None when it is gone."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 async def _store_failure(request: Request, exc: Exception) -> Response:
