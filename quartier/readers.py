@@ -43,6 +43,8 @@ class RawTable:
     fields: pd.Series | None = None
     width: int | None = None
     sep: str | None = None
+    #: the header's fields up to its last non-empty one (a header may end in separators)
+    named: int | None = None
     #: xlsx only: the lines of the cells shown as percent (0.055 for 5,5 %), per column
     percent: dict[str, set[int]] = field(default_factory=dict)
 
@@ -199,6 +201,8 @@ def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys
     line = pd.Series(np.arange(len(df)) + first_data + 1, index=df.index)
     table = RawTable(df=df, line=line, notes=notes)
     table.width = max(len(r) for r in rows[h:h + header.rows])
+    table.named = max(max((i + 1 for i, c in enumerate(r) if c is not None and str(c).strip()),
+                          default=0) for r in rows[h:h + header.rows])
     return table
 
 
@@ -262,10 +266,12 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
 def check_field_counts(table: RawTable, source: str, skip: pd.Series | None = None) -> None:
     """Every data row of a delimited text file has as many fields as its header: a row with more
     fields holds the separator unquoted (``1,249`` in a comma-separated file) and a row with fewer
-    lost a field; either way its values would be read one column off. Allowed: blank rows, the
-    ``skip`` rows (footnotes), extra fields that are empty (trailing separators) and rows that
-    leave out trailing columns which are empty in every row (some exports omit trailing empty
-    fields). Other files (xlsx, …) have no field counts and pass."""
+    lost a field; either way its values would be read one column off.
+
+    Blank rows and the ``skip`` rows (footnotes) are not checked. A row may leave out only the
+    trailing fields whose header is empty too (a header ending in separators). Even a row whose
+    extra fields are empty is refused: a value split in two in a row whose last field is empty
+    looks just like a trailing separator. Other files (xlsx, …) have no field counts and pass."""
     if table.fields is None or table.width is None or table.df.empty:
         return
     df, width = table.df, table.width
@@ -273,19 +279,15 @@ def check_field_counts(table: RawTable, source: str, skip: pd.Series | None = No
     if skip is not None:
         check &= ~skip.reindex(df.index, fill_value=False)
     fields = table.fields.reindex(df.index)
-    extra = df.iloc[:, width:].ne("").any(axis=1) if df.shape[1] > width else False
-    long = check & (fields > width) & extra
-    # the trailing columns that are empty in every row may be left out
-    empty = df.iloc[:, :width].eq("").all(axis=0).to_numpy()
-    needed = width
-    while needed > 0 and empty[needed - 1]:
-        needed -= 1
-    short = check & (fields < needed)
+    named = table.named if table.named is not None else width
+    long = check & (fields > width)
+    short = check & (fields < named)
     for bad, hint in (
             (long, f"a value holds the separator {table.sep!r} without quotes (e.g. a decimal "
                    "comma in a comma-separated file: 1,249), so the row is split one field too "
                    "many and its values would shift. Enclose such values in double quotes "
-                   "(\"1,249\"), or save the file with another separator (sep = ';')"),
+                   "(\"1,249\"), or save the file with another separator (sep = ';'); if the "
+                   "rows end with separators, end the header with as many"),
             (short, "a field is missing, so the values after it would be read one column to "
                     "the left. Add the missing separators (an empty field for a missing value)")):
         if bad.any():

@@ -206,13 +206,30 @@ def test_row_with_fewer_fields_than_the_header_is_named(tmp_path):
         load_city(tiny_config(tmp_path, csv=csv))
 
 
-def test_short_rows_missing_only_trailing_empty_fields_are_read(tmp_path):
-    # a trailing column empty in every row (an export that leaves out trailing empty fields),
-    # trailing separators, blank lines and a footnote without separators stay fine
-    csv = ("ID;EW;SGB2;Anmerkung;\n001;1000;10,5\n002;2000;20,0;;\n\n003;500;5,25;\n"
-           "004;800;12,0;;;\nQuelle: Amt für Statistik\n")
+def test_short_rows_missing_only_unnamed_trailing_fields_are_read(tmp_path):
+    """A header ending in separators: rows may leave those fields out; blank lines and a
+    footnote without separators stay fine."""
+    csv = ("ID;EW;SGB2;;\n001;1000;10,5\n002;2000;20,0;;\n\n003;500;5,25;\n004;800;12,0\n"
+           "Quelle: Amt für Statistik\n")
     units, report = load_city(tiny_config(tmp_path, csv=csv))
     assert units["share_sgb2_pct"].tolist() == [10.5, 20.0, 5.25, 12.0]
+
+
+def test_a_row_with_an_empty_field_too_many_is_named(tmp_path):
+    """'004,800,12,0,' in a comma-separated file whose last column is empty: the value split in
+    two pushes the empty note out of the row, which then looks like a trailing separator."""
+    csv = ("ID,EW,SGB2,Anmerkung\n001,1000,10.5,\n002,2000,20.0,\n003,500,5.25,\n"
+           "004,800,12,0,\n")
+    with pytest.raises(InputDataError, match=r"line 5 has 5 fields, the header has 4"):
+        load_city(tiny_config(tmp_path, csv=csv, table={"sep": ",", "decimal": "."}))
+    # a field lost in the middle of a row whose last field is empty: 4 → 3 fields
+    csv = "ID;EW;SGB2;Anmerkung\n001;1000;10,5;\n002;20,0;\n003;500;5,25;\n004;800;12,0;\n"
+    with pytest.raises(InputDataError, match=r"line 3 has 3 fields, the header has 4"):
+        load_city(tiny_config(tmp_path, csv=csv))
+    # every row left out the named last column: which field is missing cannot be known
+    csv = "ID;EW;SGB2;Anmerkung\n001;1000;10,5\n002;2000;20,0\n003;500;5,25\n004;800;12,0\n"
+    with pytest.raises(InputDataError, match=r"lines 2, 3, 4, 5 have 3, 3, 3, 3 fields"):
+        load_city(tiny_config(tmp_path, csv=csv))
 
 
 def _xlsx(path, rows, formats=None, formulas=None):
