@@ -25,11 +25,15 @@ API (JSON; coordinates WGS84)
 * ``GET /api/export/{gpkg|csv|xlsx}`` — the cadastre with current decisions (formula-safe).
 
 Security: binds to loopback by default; any other host needs a token on every request (printed at
-start; header ``X-Quartier-Token``, or the cookie the page gets from ``/?token=…``). Only the host
-names the server was started for are answered (no DNS rebinding). Writes need the JSON content
-type, the header ``X-CSRF-Token`` and no cross-site origin. Every response forbids inline script
-(CSP); the page writes data only as text (``textContent``). The store path comes from the command
-line, never from a request.
+start; header ``X-Quartier-Token``, or the cookie the page gets from ``/?token=…``). On loopback
+the other accounts of the machine can connect too: a token (``--token``) guards there as well.
+A token has at least :data:`MIN_TOKEN_CHARS` characters and is no repetition of a few
+(:func:`check_token`). Only the host names the server was started for are answered (no DNS
+rebinding). Writes need the JSON content type, the header ``X-CSRF-Token`` and no cross-site
+origin; a body is counted while it streams in and cut at :data:`MAX_BODY`. Every response
+forbids inline script (CSP); the page writes data only as text (``textContent``). The store path
+comes from the command line, never from a request; it must exist, and it is checked to be the
+same file (device, inode) before every use: a store deleted or replaced while serving gets 503.
 """
 
 from __future__ import annotations
