@@ -457,7 +457,11 @@ def asgi_post(app, path: str, chunks, headers: list[tuple[bytes, bytes]]) -> tup
              "root_path": "", "server": ("127.0.0.1", 8765), "client": ("127.0.0.1", 50000),
              "headers": [(b"host", b"127.0.0.1:8765"), (b"transfer-encoding", b"chunked"),
                          *headers]}
-    anyio.run(app, scope, receive, send)
+    # in a thread of its own: a browser test of this worker may have left an event loop running
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, app, scope, receive, send).result()
     return status, read
 
 
