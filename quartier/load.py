@@ -25,7 +25,7 @@ import pyproj
 import shapely
 
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
-from quartier.errors import InputDataError, QuartierError, rows_preview
+from quartier.errors import InputDataError, rows_preview
 from quartier.readers import (
     Header,
     RawTable,
@@ -1090,6 +1090,8 @@ def load_city(
         One row per unit in ``cfg.city.crs`` (metres).
     report : JoinReport
     """
+    from quartier.errors import QuartierError
+
     say = progress or (lambda _msg: None)
     if cfg.units is None:
         raise InputDataError("the config has no [units] section: this job needs spatial units")
@@ -1125,11 +1127,11 @@ def load_city(
                 problems.append(str(exc))
                 continue
             report.tables.append(table_report)
-    if problems is not None:
-        return units, report
     if cfg.population_column and cfg.population_column not in units.columns:
-        raise InputDataError(
+        missing = InputDataError(
             f"population_column {cfg.population_column!r} is not a column of any table; "
             f"available: {', '.join(c for c in units.columns if c != 'geometry')}"
         )
+        if problems is None:   # `check` names it among the columns no table provides
+            raise missing
     return units, report

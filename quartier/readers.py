@@ -312,9 +312,10 @@ def cell_text(value: object, decimal: str) -> object:
     return value
 
 
-def _xlsx_sheet(path: Path, sheet: str | int) -> tuple[list[list[object]], str, list]:
-    """The cells of one sheet from A1 as calamine reads them (cached values, not formulas), the
-    sheet's name and its merged ranges."""
+def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[object]], str, int]:
+    """All rows of one sheet from A1 (values, not formulas; merged cells filled with their
+    top-left value; numbers as text in ``decimal``), the sheet's name and the number of merged
+    ranges. Read with calamine (Rust), which takes a published workbook in milliseconds."""
     import python_calamine as calamine
     from python_calamine import CalamineWorkbook
 
@@ -344,12 +345,6 @@ def _xlsx_sheet(path: Path, sheet: str | int) -> tuple[list[list[object]], str, 
         raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: {exc})") from None
     width = max((len(r) for r in data), default=0)
     rows = [[None if v == "" else v for v in r] + [None] * (width - len(r)) for r in data]
-    return rows, sheet, merged
-
-
-def _fill_merged(rows: list[list[object]], merged: list) -> None:
-    """Every cell of a merged range gets the range's top-left value (in place)."""
-    width = len(rows[0]) if rows else 0
     for (r0, c0), (r1, c1) in merged:
         if r0 >= len(rows) or c0 >= width:
             continue
@@ -357,15 +352,63 @@ def _fill_merged(rows: list[list[object]], merged: list) -> None:
         for r in range(r0, min(r1, len(rows) - 1) + 1):
             for c in range(c0, min(c1, width - 1) + 1):
                 rows[r][c] = top
-
-
-def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[object]], str, int]:
-    """All rows of one sheet from A1 (values, not formulas; merged cells filled with their
-    top-left value; numbers as text in ``decimal``), the sheet's name and the number of merged
-    ranges. Read with calamine (Rust), which takes a published workbook in milliseconds."""
-    rows, sheet, merged = _xlsx_sheet(path, sheet)
-    _fill_merged(rows, merged)
     return [[cell_text(v, decimal) for v in r] for r in rows], sheet, len(merged)
+
+
+def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
+              keys: list[str] | None = None, header: Header = Header()) -> RawTable:
+    """One sheet of a workbook as text cells; row numbers in messages are the sheet's own.
+
+    Formula cells without a computed result (no stored value, or a workbook written by a
+    program that asks to be recalculated on opening: its stored "results" are placeholders such
+    as 0) are missing, and the notes say which; where a spreadsheet computed them, the notes say
+    that its stored result was used. Cells shown as percent are listed in ``percent`` (column →
+    lines) for the share check of :func:`quartier.load.read_table`."""
+    rows, title, merged = xlsx_rows(path, sheet, decimal)
+    marks = xlsx_cell_marks(path, title)
+    uncomputed = {rc for rc, stored in marks.formulas.items() if not stored or marks.recalc}
+    for (r0, c0), (r1, c1) in marks.merged:   # a merged range shows its top-left cell
+        for marked in (marks.percent, uncomputed):
+            if (r0, c0) in marked:
+                marked.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
+    for r, c in uncomputed:
+        if r < len(rows) and c < len(rows[r]):
+            rows[r][c] = None
+    if all(is_blank(r) for r in rows[header.skiprows:]):
+        raise InputDataError(f"{path}: sheet {title!r} is empty (after skipping "
+                             f"{header.skiprows} rows)")
+    table = table_from_rows(rows, f"{path} [{title}]", used, keys or [], header)
+    if merged:
+        table.notes.append(f"{merged} merged cell range(s) filled with their value")
+    lines = set(table.line)
+    columns = list(table.df.columns)
+
+    def by_column(cells: set[tuple[int, int]]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for r, c in sorted(cells, key=lambda rc: (rc[1], rc[0])):
+            if r + 1 in lines and c < len(columns):
+                out.setdefault(columns[c], []).append(r + 1)
+        return out
+
+    table.percent = {c: set(n) for c, n in by_column(marks.percent).items()}
+    wanted = set(used) if used else set(columns)
+    empty = {rc for rc, stored in marks.formulas.items() if not stored}
+    for cells, why in ((empty, "no result is stored"),
+                       (uncomputed - empty, "the workbook was written by a program and asks to "
+                                            "be calculated on opening: its stored results are "
+                                            "placeholders")):
+        for column, at in by_column(cells).items():
+            if column in wanted:
+                table.notes.append(
+                    f"column {column!r}: {len(at)} formula cell(s) read as missing ({why}), "
+                    f"lines {rows_preview(at)}; open the workbook in a spreadsheet, let it "
+                    "calculate and save it, or enter the values")
+    for column, at in by_column(set(marks.formulas) - uncomputed).items():
+        if column in wanted:
+            table.notes.append(f"column {column!r}: {len(at)} formula cell(s): the result the "
+                               f"spreadsheet stored at its last calculation was used (lines "
+                               f"{rows_preview(at)})")
+    return table
 
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -386,6 +429,8 @@ class CellMarks:
     percent: set[tuple[int, int]] = field(default_factory=set)
     formulas: dict[tuple[int, int], bool] = field(default_factory=dict)
     recalc: bool = False
+    #: merged ranges ((row, column) of the first and the last cell), read with the cells
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
 
 def _percent_code(code: str) -> bool:
@@ -454,6 +499,12 @@ def xlsx_cell_marks(path: Path, sheet: str) -> CellMarks:
                 else:
                     el.clear()
                 continue
+            if el.tag == f"{_MAIN_NS}mergeCell" and event == "end":
+                first, _, last = el.get("ref", "").partition(":")
+                a, b = _cell_ref(first), _cell_ref(last or first)
+                if a and b:
+                    marks.merged.append((a, b))
+                continue
             if el.tag != f"{_MAIN_NS}c" or event != "end":
                 continue
             ref = _cell_ref(el.get("r", ""))
@@ -468,64 +519,6 @@ def xlsx_cell_marks(path: Path, sheet: str) -> CellMarks:
     except (ET.ParseError, ValueError):
         return CellMarks(recalc=marks.recalc)
     return marks
-
-
-def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
-              keys: list[str] | None = None, header: Header = Header()) -> RawTable:
-    """One sheet of a workbook as text cells; row numbers in messages are the sheet's own.
-
-    Formula cells without a computed result (no stored value, or a workbook written by a
-    program that asks to be recalculated on opening: its stored "results" are placeholders such
-    as 0) are missing, and the notes say which; where a spreadsheet computed them, the notes say
-    that its stored result was used. Cells shown as percent are listed in ``percent`` (column →
-    lines) for the share check of :func:`quartier.load.read_table`."""
-    rows, title, merged = _xlsx_sheet(path, sheet)
-    marks = xlsx_cell_marks(path, title)
-    uncomputed = {rc for rc, stored in marks.formulas.items() if not stored or marks.recalc}
-    for r, c in uncomputed:
-        if r < len(rows) and c < len(rows[r]):
-            rows[r][c] = None
-    for (r0, c0), (r1, c1) in merged:   # a merged range shares its top-left cell's kind
-        for marked in (marks.percent, uncomputed):
-            if (r0, c0) in marked:
-                marked.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
-    _fill_merged(rows, merged)
-    rows = [[cell_text(v, decimal) for v in r] for r in rows]
-    if all(is_blank(r) for r in rows[header.skiprows:]):
-        raise InputDataError(f"{path}: sheet {title!r} is empty (after skipping "
-                             f"{header.skiprows} rows)")
-    table = table_from_rows(rows, f"{path} [{title}]", used, keys or [], header)
-    if merged:
-        table.notes.append(f"{len(merged)} merged cell range(s) filled with their value")
-    lines = set(table.line)
-    columns = list(table.df.columns)
-
-    def by_column(cells: set[tuple[int, int]]) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for r, c in sorted(cells, key=lambda rc: (rc[1], rc[0])):
-            if r + 1 in lines and c < len(columns):
-                out.setdefault(columns[c], []).append(r + 1)
-        return out
-
-    table.percent = {c: set(n) for c, n in by_column(marks.percent).items()}
-    wanted = set(used) if used else set(columns)
-    empty = {rc for rc, stored in marks.formulas.items() if not stored}
-    for cells, why in ((empty, "no result is stored"),
-                       (uncomputed - empty, "the workbook was written by a program and asks to "
-                                            "be calculated on opening: its stored results are "
-                                            "placeholders")):
-        for column, at in by_column(cells).items():
-            if column in wanted:
-                table.notes.append(
-                    f"column {column!r}: {len(at)} formula cell(s) read as missing ({why}), "
-                    f"lines {rows_preview(at)}; open the workbook in a spreadsheet, let it "
-                    "calculate and save it, or enter the values")
-    for column, at in by_column(set(marks.formulas) - uncomputed).items():
-        if column in wanted:
-            table.notes.append(f"column {column!r}: {len(at)} formula cell(s): the result the "
-                               f"spreadsheet stored at its last calculation was used (lines "
-                               f"{rows_preview(at)})")
-    return table
 
 
 def read_json_records(path: Path, year: str, key: str, indicators: list[str]) -> RawTable:
