@@ -17,7 +17,7 @@ import rasterio
 
 from quartier.config import QuartierConfig
 from quartier.errors import QuartierError
-from quartier.load import JoinReport, load_city
+from quartier.load import JoinReport, load_city, read_table
 from quartier.readers import check_file, read_csv_text
 
 
@@ -176,9 +176,43 @@ def _csv_columns(path: Path, used: list[str], key: str) -> None:
                           f"{', '.join(header)}")
 
 
+def _source_of(cfg: QuartierConfig, column: str) -> str:
+    """"table 't', column 'EW' of file.csv" for a loaded column, or "" when no table names it."""
+    for t in cfg.tables:
+        for file_column, spec in t.columns.items():
+            if spec.name == column:
+                return f" (table {t.name!r}, column {file_column!r} of {cfg.resolve(t.path)})"
+    return ""
+
+
+def empty_column_problems(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> list[str]:
+    """The population column and the index columns hold a value for at least one unit: a column
+    empty everywhere (wrong column, every value a missing-value code) would leave every unit
+    unscored or fail the run late."""
+    wanted = []
+    if cfg.population_column:
+        wanted.append((cfg.population_column, f"population_column {cfg.population_column!r}",
+                       "the minimum-population rule, action areas and sites need the residents"))
+    if cfg.index is not None:
+        for kind in ("status", "dynamics"):
+            for i, ref in enumerate(getattr(cfg.index, kind)):
+                for key, column in (("column", ref.column), ("base", ref.base)):
+                    if column:
+                        wanted.append((column, f"index.{kind}[{i}].{key} {column!r}",
+                                       "no unit could be scored"))
+    problems = []
+    for column, what, why in dict.fromkeys(wanted):
+        if column in units.columns and len(units) and units[column].isna().all():
+            problems.append(f"{what}{_source_of(cfg, column)} is empty for every unit: {why}. "
+                            "Check the column, its missing-value codes (na_values) and the "
+                            "join (key, id_width)")
+    return problems
+
+
 def require_loaded_columns(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> None:
-    """Right after loading, before any long computation: every referenced column exists."""
-    problems = column_problems(cfg, set(units.columns))
+    """Right after loading, before any long computation: every referenced column exists and
+    the population and index columns are not empty everywhere."""
+    problems = column_problems(cfg, set(units.columns)) + empty_column_problems(cfg, units)
     if problems:
         raise CheckFailed(f"the config refers to {len(problems)} column(s) no table provides:\n"
                           + "\n".join(f"  - {p}" for p in problems))
@@ -189,11 +223,23 @@ def check(cfg: QuartierConfig, progress: Callable[[str], None] | None = None
     """Load the units and tables (the join report), then open every other file and validate
     every column reference. Raises :class:`CheckFailed` listing all problems at once."""
     say = progress or (lambda _msg: None)
-    if cfg.units is None:   # a gaps-only config
-        units, report, problems = None, JoinReport(), []
-    else:
-        units, report = load_city(cfg, progress=say)
-        problems = column_problems(cfg, set(units.columns))
+    problems: list[str] = []
+    units, report = None, JoinReport()
+    if cfg.units is not None:
+        try:
+            units, report = load_city(cfg, progress=say, problems=problems)
+        except QuartierError as exc:
+            # the units cannot be read: the tables can still be read on their own
+            problems.append(str(exc))
+            for t in cfg.tables:
+                _attempt(problems, lambda t=t: read_table(cfg, t))
+        # a table that failed is one problem: its columns are not reported again as missing
+        joined = {t.name for t in report.tables}
+        promised = {spec.name for t in cfg.tables if t.name not in joined
+                    for spec in t.columns.values()}
+        if units is not None:
+            problems += column_problems(cfg, set(units.columns) | promised)
+            problems += empty_column_problems(cfg, units)
     say("checking every further file and column of the config")
     problems += file_problems(cfg)
     if problems:

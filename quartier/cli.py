@@ -295,7 +295,8 @@ def gaps_review(
             if set_id:
                 if not status:
                     raise review.ReviewStoreError("--set needs --status")
-                did = review.decide(con, set_id, status, reviewer, note, expected)
+                did = review.decide(con, set_id, status, reviewer, note, expected,
+                                    on_wait=lambda msg: say_plain(msg, "yellow"))
                 say_plain(f"decision {did}: {set_id} → {status} ({reviewer})")
             elif history_of:
                 print_frame(review.history(con, history_of), f"history of {history_of}", 200)
@@ -332,17 +333,17 @@ def gaps_serve(
     host: Annotated[str, typer.Option(help="address to listen on; anything but loopback needs "
                                       "the token printed at start")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port (0: a free one)")] = 8765,
-    token: Annotated[str | None, typer.Option(help="token for --host other than loopback "
-                                              "(default: a random one)")] = None,
+    token: Annotated[str | None, typer.Option(help="token required on every request (at least "
+                                              "16 characters; default for --host other than "
+                                              "loopback: a random one). Use it on loopback too "
+                                              "on a machine shared with other accounts")] = None,
 ) -> None:
     """Review the candidates in the browser: map, list, facts, history, decisions, export."""
-    import secrets
-
     from quartier import serve
 
     with _user_errors():
         if token is None and not serve.is_loopback(host):
-            token = secrets.token_urlsafe(18)
+            token = serve.generate_token()
         with _status("gaps serve") as say:
             say("reading the store" + (" and the config's buildings, streets, units" if config
                                        else ""))
@@ -350,9 +351,18 @@ def gaps_serve(
             sock = serve.bind(host, port)
         say_plain(f"Baulückenkataster: open {serve.address(host, sock, token)} in a browser "
                   "(Ctrl-C stops)", "bold")
-        if token:
+        if token and not serve.is_loopback(host):
             say_plain("reachable from other machines: the token in the address is required on "
                       "every request; share it only with the reviewers")
+        elif token:
+            say_plain(f"only this machine can connect, and every request needs the token "
+                      f"{token} (in the address above): other accounts of this machine cannot "
+                      "read or decide without it")
+        else:
+            say_plain(f"only this machine can connect ({host}), but other accounts of this "
+                      "machine can too: they could read the candidates and write decisions. On "
+                      "a shared machine start with --token (at least 16 characters; it works on "
+                      "loopback too)", "yellow")
         serve.run_server(app_, sock)
 
 

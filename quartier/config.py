@@ -856,6 +856,14 @@ class QuartierConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _flag_classes_known(self) -> QuartierConfig:
+        labels = self.index.status_labels if self.index is not None else None
+        problem = flag_class_problem(self.priority.flag_classes, labels)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
     def _unique_names(self) -> QuartierConfig:
         seen: dict[str, str] = {}
         named = [(spec.name, f"table {table.name!r}") for table in self.tables
@@ -896,6 +904,25 @@ class QuartierConfig(_Strict):
         out = {spec.name: spec.unit for t in self.tables for spec in t.columns.values()}
         out.update({d.name: d.unit for d in self.derive})
         return out
+
+
+def flag_class_problem(classes: list[str] | None, labels: list[str] | None) -> str | None:
+    """What is wrong with ``priority.flag_classes``: a name that is no status class (a case slip
+    would silently flag fewer units), with the closest class name."""
+    if not classes:
+        return None
+    if labels is None:
+        return "priority.flag_classes needs the [index] section (its status_labels)"
+    unknown = [c for c in classes if c not in labels]
+    if not unknown:
+        return None
+    folded = {lab.casefold(): lab for lab in labels}
+    hints = []
+    for c in unknown:
+        close = difflib.get_close_matches(c.casefold(), list(folded), n=1, cutoff=0.6)
+        hints.append(f"{c!r}" + (f" (did you mean {folded[close[0]]!r}?)" if close else ""))
+    return (f"priority.flag_classes: {', '.join(hints)} is no status class; the classes are "
+            f"index.status_labels: {', '.join(labels)}")
 
 
 def _section_model(loc: tuple) -> type[BaseModel] | None:

@@ -26,6 +26,7 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.special
 import scipy.stats
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix
@@ -35,9 +36,16 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from quartier.config import FlagConfig, PriorityConfig, QuartierConfig, Target, ThresholdRule
+from quartier.config import (
+    FlagConfig,
+    PriorityConfig,
+    QuartierConfig,
+    Target,
+    ThresholdRule,
+    flag_class_problem,
+)
 from quartier.derive import looks_like_count
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import ConfigError, InputDataError, rows_preview
 from quartier.indicators import add_changes, compute_index
 from quartier.localstats import getis_ord_star, local_moran
 from quartier.quality import repeated_values
@@ -51,6 +59,13 @@ SAMPLE_CAP = 8000
 REGIONS_CAP = 20_000
 #: Above this many tested units, hot-spot labels use analytic p-values (see p_basis).
 PERMUTATION_LABELS_MAX = 10_000
+#: Below this many units with neighbours no hot-spot test is made (said, nothing labelled).
+MIN_HOTSPOT_UNITS = 10
+#: A unit is tested only when its neighbours can be drawn in at least this many ways (and in
+#: at least as many as there are permutations): with 4 units the null has 3 values.
+MIN_NULL_SETS = 99
+#: The hot-spot label of a unit that cannot be tested (p_basis says why).
+NOT_TESTABLE = "kein Test möglich"
 #: Hot-spot labels from Local Moran's I quadrants (1 HH, 2 LH, 3 LL, 4 HL).
 MORAN_QUADRANTS = {1: "Hoch-Hoch", 2: "Niedrig-Hoch", 3: "Niedrig-Niedrig", 4: "Hoch-Niedrig"}
 
@@ -475,19 +490,40 @@ def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
     """The hot-spot columns of the tested units from their statistics (one machine and Dask
     tiles alike): the Getis-Ord z, the analytic p-values (Gi* under conditional
     randomisation), the basis of :func:`p_basis`, and the labels of :func:`hotspot_labels`."""
-    gi_z = getis_ord_z(gi_esda_z, cardinality, len(gi_y))
+    n = len(gi_y)
+    gi_z = getis_ord_z(gi_esda_z, cardinality, n)
     gi_cond = gi_conditional_z(gi_esda_z, gi_y, cardinality)
     gi_norm = scipy.stats.norm.sf(np.abs(gi_cond))
-    basis = p_basis(len(gi_y), p_mode) if permutations else "analytic"
+    basis = p_basis(n, p_mode) if permutations else "analytic"
     if basis == "permutation":
         gi_p, lisa_p, direction = gi_p_sim, lisa_p_sim, None
     else:
         gi_p, lisa_p, direction = gi_norm, lisa_norm, gi_cond
-    hot, names = hotspot_labels(gi_z, gi_p, quadrant, lisa_p, fdr, direction)
-    return {"hotspot": hot, "lisa": names, "gi_z": gi_z, "gi_p": gi_p, "gi_p_sim": gi_p_sim,
-            "gi_p_norm": gi_norm, "lisa_i": lisa_i, "lisa_p": lisa_p, "lisa_p_sim": lisa_p_sim,
-            "lisa_p_norm": lisa_norm,
-            "p_basis": "Permutation" if basis == "permutation" else "analytisch (Normalapproximation)"}
+    # conditional randomisation draws a unit's k neighbours from the n − 1 others: with few
+    # units there are only C(n − 1, k) distinct draws and the p-values mean nothing
+    sets = scipy.special.comb(n - 1, cardinality)
+    few_sets = sets < max(permutations, MIN_NULL_SETS)
+    testable = ~few_sets & (n >= MIN_HOTSPOT_UNITS)
+    hot = np.full(n, NOT_TESTABLE, dtype=object)
+    names = np.full(n, "", dtype=object)
+    if testable.any():
+        hot[testable], names[testable] = hotspot_labels(
+            gi_z[testable], gi_p[testable], quadrant[testable], lisa_p[testable], fdr,
+            None if direction is None else direction[testable])
+    label = "Permutation" if basis == "permutation" else "analytisch (Normalapproximation)"
+    why = np.full(n, label, dtype=object)
+    if not testable.all():
+        small = f"nur {n} Einheiten mit Nachbarn (mindestens {MIN_HOTSPOT_UNITS})"
+        for i in np.flatnonzero(~testable):
+            parts = [small] if n < MIN_HOTSPOT_UNITS else []
+            if few_sets[i]:
+                parts.append(f"nur {int(sets[i]):,} mögliche Nachbarmengen bei "
+                             f"{max(permutations, MIN_NULL_SETS)} Permutationen".replace(",", "."))
+            why[i] = f"{NOT_TESTABLE}: {'; '.join(parts)}"
+    return {"hotspot": hot, "lisa": names, "gi_z": gi_z,
+            "gi_p": np.where(testable, gi_p, np.nan), "gi_p_sim": gi_p_sim,
+            "gi_p_norm": gi_norm, "lisa_i": lisa_i, "lisa_p": np.where(testable, lisa_p, np.nan),
+            "lisa_p_sim": lisa_p_sim, "lisa_p_norm": lisa_norm, "p_basis": why}
 
 
 def hotspot_labels(gi_z: np.ndarray, gi_p: np.ndarray, quadrant: np.ndarray, lisa_p: np.ndarray,
@@ -605,6 +641,9 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
     order = order[order["s"].notna()].sort_values(["s", "i", "u"], ascending=[False, False, True])
     rank = pd.Series(pd.NA, index=table.index, dtype="Int64")
     rank[order.index] = np.arange(1, len(order) + 1)
+    problem = flag_class_problem(p.flag_classes, status_labels)
+    if problem:
+        raise ConfigError(problem)
     classes = p.flag_classes if p.flag_classes is not None else status_labels[-2:]
     why = pd.Series("", index=table.index, dtype="string")
 
@@ -689,12 +728,20 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index", idx["valid"],
                       cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed, adjacency,
                       cfg.flag.hotspot_p)
-    tested = spots["p_basis"].ne("")
-    if tested.any() and spots.loc[tested, "p_basis"].iloc[0] != "Permutation":
+    tested = spots["p_basis"].str.startswith("analytisch").fillna(False)
+    if tested.any():
         notes.append(f"Hot Spots und LISA nach analytischen p-Werten (Normalapproximation, "
                      f"{int(tested.sum()):,} getestete Einheiten): {cfg.flag.permutations} "
                      "Permutationen sind für den FDR-Schnitt zu grob (Spalten *_p_sim: "
                      "Permutations-p-Werte)")
+    untested = spots["hotspot"].eq(NOT_TESTABLE)
+    untested_note = ""
+    if untested.any():
+        reasons = spots.loc[untested, "p_basis"].str.removeprefix(f"{NOT_TESTABLE}: ")
+        untested_note = (f"kein Hot-Spot-Test möglich für {int(untested.sum()):,} Einheiten "
+                         f"({'; '.join(reasons.value_counts().index[:3])}): sie sind weder Hot "
+                         "noch Cold Spot")
+        notes.append(untested_note)
     clusters = None
     if cfg.flag.cluster_columns:
         clusters = explore_clusters(units, cfg.flag, labels, adjacency=adjacency)
@@ -708,6 +755,10 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     values = list(dict.fromkeys(r.name for r in [*cfg.index.status, *cfg.index.dynamics]))
     table = pd.concat([units[["unit_id", "unit_name", *values]], idx, rules, spots, cl,
                        screening.rename("screening")], axis=1)
+    if untested_note:
+        table["notes"] = table["notes"].astype("string").mask(
+            untested, table["notes"].astype("string").where(table["notes"].eq(""), table["notes"]
+                                                            + "; ") + untested_note)
     status_labels = list(cfg.index.status_labels)
     table = table.join(priority(table, labels, cfg.priority, status_labels))
     extra = [c for c in table.columns if c not in PRIORITY_COLUMNS]

@@ -55,10 +55,15 @@ def aggregate(values: pd.DataFrame, groups: pd.Series, how: dict[str, str],
 
     ``sum``: Σ x (counts); ``weighted_mean``: Σ w·x / Σ w with population weights w (shares,
     rates); ``mean``: plain mean. A group with a missing member value stays missing (NaN): an
-    incomplete sum or mean is not the group's value.
+    incomplete sum or mean is not the group's value — nor is a weighted mean of which a member's
+    weight is missing (it would be the other members' alone).
     """
     out = {}
-    incomplete = values.isna().groupby(groups.to_numpy()).any()
+    lacking = values.isna()
+    if weights is not None:
+        weighted = [c for c, m in how.items() if m == "weighted_mean"]
+        lacking[weighted] = lacking[weighted].to_numpy() | weights.isna().to_numpy()[:, None]
+    incomplete = lacking.groupby(groups.to_numpy()).any()
     for column, method in how.items():
         x = values[column]
         if method == "sum":
@@ -197,7 +202,8 @@ def screen_units(
                              f"Mindestgröße {cfg.min_population:g} nicht prüfbar")
         small = pop < cfg.min_population
         reason = reason.mask(small, f"weniger als {cfg.min_population:g} Einwohner ("
-                             + pop.map(lambda v: f"{v:.0f}", na_action="ignore") + ")")
+                             + pop.map(lambda v: f"{v:.0f}", na_action="ignore").astype("string")
+                             + ")")
     ids = units["unit_id"] if "unit_id" in units else pd.Series(units.index, index=units.index)
     for rule in cfg.exclude:
         reason = reason.mask(ids.eq(rule.id) & reason.eq(""), f"ausgeschlossen: {rule.reason}")

@@ -13,7 +13,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +32,7 @@ from quartier.quality import density_outliers, repeated_note, repeated_values
 from quartier.readers import (
     Header,
     RawTable,
+    check_field_counts,
     check_file,
     read_attributes,
     read_csv_text,
@@ -671,6 +672,53 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
             cell_line, notes)
 
 
+def value_source(columns: list[str], t: TableConfig, column: str) -> str:
+    """The file's column that holds the values of ``column``: itself in a wide table, the value
+    column of a long one, the column of the year in a wide-by-year one."""
+    if t.layout == "long":
+        return t.value_column or column
+    if t.layout == "wide_years":
+        return next((c for c in columns if c == t.year or year_of(c) == str(t.year)[-4:]), column)
+    return column
+
+
+def check_shares(values: pd.Series, shown_percent: pd.Series, spec: ColumnSpec, source: str,
+                 column: str, line: pd.Series, notes: list[str]) -> None:
+    """Fractions read as percent are refused: a '%' column whose cells a workbook shows as
+    percent (it stores 5,5 % as 0.055) needs scale = 100, one that mixes such cells with plain
+    numbers is ambiguous, and one whose values all lie in 0–1 (any format) needs scale = 100 or,
+    for shares that really are all below 1 %, max = 1 to confirm."""
+    share = spec.unit.strip() == "%"
+    given = values.notna()
+    if shown_percent.any():
+        plain = given & ~shown_percent
+        at = f"lines {rows_preview(line[shown_percent])}"
+        if share and plain.any():
+            raise InputDataError(
+                f"{source}: column {column!r} mixes cells formatted as percent ({at}; the workbook "
+                f"stores 5,5 % as 0.055) with plain numbers (lines {rows_preview(line[plain])}): "
+                "which scale is meant cannot be known. Format the column uniformly in the "
+                "workbook (all as numbers, or all as percent and scale = 100)")
+        if share and spec.scale == 1:
+            raise InputDataError(
+                f"{source}: column {column!r} is a share in % (unit '%'), but its cells are "
+                f"formatted as percent ({at}): the workbook stores 5,5 % as 0.055 (here e.g. "
+                f"{values[shown_percent].iloc[0]:g}). Set scale = 100 for this column")
+        if not share and spec.scale == 1:
+            notes.append(f"{column}: {int(shown_percent.sum())} cell(s) formatted as percent, read "
+                         "as the stored fraction (5,5 % → 0.055); for percent set unit = '%' and "
+                         "scale = 100")
+        return
+    if share and spec.scale == 1 and spec.max is None:
+        v = values[given]
+        if len(v) and v.between(0, 1).all() and v.max() > 0:
+            raise InputDataError(
+                f"{source}: column {column!r} is a share in % (unit '%'), but all its values lie "
+                f"in 0–1 (e.g. {v.iloc[0]:g}, lines {rows_preview(line[given])}): fractions "
+                "(0.055 for 5,5 %) would be read as 0.055 %. Set scale = 100 for this column if "
+                "the values are fractions, or max = 1 if the shares really are all below 1 %")
+
+
 def check_range(values: pd.Series, spec: ColumnSpec | str, name: str, source: str, column: str,
                 line: pd.Series) -> None:
     """Values outside the column's valid range are an error: a share (unit '%') outside 0–100,
@@ -764,6 +812,14 @@ def footnote_rows(df: pd.DataFrame, key: pd.Series, line: pd.Series, t: TableCon
     return footnote
 
 
+def footnote_keys(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Rows whose key is empty or reads like a footnote ("Quelle: …", "* …")."""
+    if not all(k in df.columns for k in keys):
+        return pd.Series(False, index=df.index)
+    key = df[keys].astype("string").fillna("").agg("".join, axis=1).str.strip()
+    return key.eq("") | key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
+
+
 def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, TableReport]:
     """Read one indicator table: a ``key`` column (normalised) plus the configured columns."""
     path = cfg.resolve(t.path)
@@ -772,8 +828,8 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     check_file(path, f"tables {t.name!r} path")
     keys = [t.key] if isinstance(t.key, str) else list(t.key)
     raw = read_raw_table(path, t, keys)
-    fmt = table_format(path, t)
     df, line = raw.df, raw.line
+    percent, raw_columns = raw.percent, raw.df.columns
     report.notes += raw.notes
     if df.empty:
         raise InputDataError(f"{source}: the table has a header but no data rows")
@@ -782,16 +838,22 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     if t.year_column:
         df, line, note = filter_year(df, line, t, source)
         report.notes.append(note)
+    check_field_counts(replace(raw, df=df, line=line), source, footnote_keys(df, keys))
     if t.layout != "wide":
         df, line, cell_line, notes = reshape(df, line, t, keys, source)
         report.notes += notes
     else:
         cell_line = {}
 
-    require_columns(df, keys, source, "key")
-    require_columns(df, list(t.columns), source, "indicator")
-    if t.note_column:
-        require_columns(df, [t.note_column], source, "note")
+    # every missing column at once: a wrong key and a wrong indicator are one message
+    missing = {what: [c for c in cols if c not in df.columns] for what, cols in (
+        ("key", keys), ("indicator", list(t.columns)),
+        ("note", [t.note_column] if t.note_column else []))}
+    if any(missing.values()):
+        raise InputDataError(
+            f"{source}: " + " and ".join(f"{what} column(s) {', '.join(map(repr, cols))}"
+                                         for what, cols in missing.items() if cols)
+            + f" not found. Available columns: {', '.join(map(str, df.columns))}")
     if t.join == "grid":
         from quartier.grid import table_cell_keys
 
@@ -802,6 +864,12 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         for part in keys[1:]:
             key = key + df[part].astype("string").fillna("").str.strip()
         footnote = footnote_rows(df, key, line, t, report)
+        if footnote.all():
+            raise InputDataError(
+                f"{source}: no row of table {t.name!r} matches a unit: every row was skipped as "
+                f"a footnote or blank row — key {'+'.join(keys)!r} is empty (or footnote text) in "
+                f"lines {rows_preview(line)}. Check key (the column that holds the units' ids or "
+                "names) and header_row")
         df, key, line = df[~footnote], key[~footnote], line[~footnote]
 
     if t.join == "id":
@@ -834,16 +902,11 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         where = cell_line[column].loc[df.index] if column in cell_line else line
         values, codes = parse_numbers(raw.mask(zero, "0") if zero.any() else raw, t.decimal,
                                       t.thousands, na_codes, source, column, where)
+        shown = where.isin(percent.get(value_source(list(raw_columns), t, column), ()))
+        check_shares(values, shown & values.notna(), spec, source, column, where, report.notes)
         if spec.scale != 1:
             values = values * spec.scale
             report.notes.append(f"{column}: values × {spec.scale:g} (scale)")
-        elif spec.unit.strip() == "%" and fmt == "xlsx" and values.notna().any() \
-                and values.between(0, 1).all() and values.max() > 0:
-            raise InputDataError(
-                f"{source}: column {column!r} is a share in % (unit '%'), but all its values lie "
-                f"in 0–1 (e.g. {values.dropna().iloc[0]:g}): cells formatted as percent store "
-                "5,5 % as 0.055. Set scale = 100 for this column, or max = 1 if the shares are "
-                "really below 1 %")
         check_range(values, spec, spec.name, source, column, where)
         out[spec.name] = values.to_numpy()
         for code, n in codes.items():
@@ -990,7 +1053,12 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
                 f"{report.path}: no cell of the table is a unit (table e.g. "
                 f"{unmatched['key_text'].iloc[0] if len(unmatched) else '–'}, units e.g. "
                 f"{units['unit_id'].iloc[0]}): {hint}")
-    elif report.matched == 0 and len(table):
+    elif report.matched == 0 and not len(table):
+        raise InputDataError(
+            f"{report.path}: no row of table {report.name!r} matches a unit: every row was "
+            f"dropped ({'; '.join(report.notes[-3:]) or 'drop rules'}); check drop_keys, "
+            "drop_pattern, drop_rows and drop_where")
+    elif report.matched == 0:
         grid = " The units are census cells: set join = 'grid'." if units_are_cells(
             units) else ""
         raise InputDataError(
@@ -1096,19 +1164,33 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
     }, geometry=geom.to_numpy(), crs=units.crs)
     merged = merged.join(values.reindex(geom.index).reset_index(drop=True))
     incomplete = [c for c in how if values[c].isna().any() and not units[c].isna().all()]
+    no_weight = []
+    if weights is not None and weights.isna().any():
+        # a member without its population leaves its merged unit's weighted means empty
+        lacking = units.loc[weights.isna(), ["dissolve_id", "unit_id"]]
+        members = lacking.groupby("dissolve_id", sort=True)["unit_id"].agg(", ".join)
+        shares = [c for c, m in how.items() if m == "weighted_mean"
+                  and units.loc[weights.isna(), c].notna().any()]
+        if shares:
+            no_weight.append(
+                f"population-weighted means ({', '.join(shares)}) stay empty for "
+                + rows_preview([f"{g} (member {m} without {cfg.population_column})"
+                                for g, m in members.items()], 10))
     by_method = {m: [c for c, v in how.items() if v == m] for m in set(how.values())}
     report.unit_notes.append(
         f"{len(units)} units merged into {len(merged)} by {u.dissolve_by} (units.dissolve_by); "
         + "; ".join(f"{m.replace('weighted_mean', 'population-weighted mean')}: "
                     f"{', '.join(cols)}" for m, cols in sorted(by_method.items()))
         + (f"; a merged unit with a missing member value stays empty ({', '.join(incomplete)})"
-           if incomplete else ""))
+           if incomplete else "")
+        + "".join(f"; {n}" for n in no_weight))
     report.n_units = len(merged)
     return merged.reset_index(drop=True)
 
 
 def load_city(
-    cfg: QuartierConfig, progress: Callable[[str], None] | None = None
+    cfg: QuartierConfig, progress: Callable[[str], None] | None = None,
+    problems: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, JoinReport]:
     """Read the units and join every configured table.
 
@@ -1118,6 +1200,9 @@ def load_city(
         The validated city config.
     progress : callable, optional
         Called with a short message before each step (the CLI shows it).
+    problems : list, optional
+        Collect instead of raise (``quartier check``): a table that cannot be read or joined
+        adds its error here and is left out; the other tables are still read.
 
     Returns
     -------
@@ -1125,6 +1210,8 @@ def load_city(
         One row per unit in ``cfg.city.crs`` (metres).
     report : JoinReport
     """
+    from quartier.errors import QuartierError
+
     say = progress or (lambda _msg: None)
     if cfg.decide:
         raise ConfigError(
@@ -1145,13 +1232,25 @@ def load_city(
     for level in ("unit", "group", "merged"):
         if level == "merged" and cfg.units.dissolve_by:
             say(f"merging units by {cfg.units.dissolve_by}")
-            units = dissolve(units, cfg, report)
+            try:
+                units = dissolve(units, cfg, report)
+            except QuartierError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                break
         for t in cfg.tables:
             if t.level != level:
                 continue
             say(f"reading table {t.name} ({t.path})")
-            table, table_report = read_table(cfg, t)
-            units = join_table(units, table, table_report, t)
+            try:
+                table, table_report = read_table(cfg, t)
+                units = join_table(units, table, table_report, t)
+            except QuartierError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                continue
             report.tables.append(table_report)
     if cfg.derive:
         say("computing the derived columns ([[derive]])")
@@ -1170,8 +1269,10 @@ def load_city(
                 f"{rows_preview(bad, 4)} — a data error in the file? Areas, sites and the "
                 "minimum-population rule use these residents")
     if cfg.population_column and cfg.population_column not in units.columns:
-        raise InputDataError(
+        missing = InputDataError(
             f"population_column {cfg.population_column!r} is not a column of any table; "
             f"available: {', '.join(c for c in units.columns if c != 'geometry')}"
         )
+        if problems is None:   # `check` names it among the columns no table provides
+            raise missing
     return units, report

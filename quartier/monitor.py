@@ -36,6 +36,7 @@ from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, Quar
 from quartier.errors import InputDataError, rows_preview
 from quartier.load import (
     check_range,
+    footnote_keys,
     normalise_ids,
     normalise_name,
     parse_numbers,
@@ -43,7 +44,14 @@ from quartier.load import (
     year_of,
     year_value,
 )
-from quartier.readers import Header, check_file, read_csv_text, read_vector, read_xlsx
+from quartier.readers import (
+    Header,
+    check_field_counts,
+    check_file,
+    read_csv_text,
+    read_vector,
+    read_xlsx,
+)
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
@@ -58,6 +66,7 @@ def _read_table(s: SeriesConfig, path: Path) -> tuple[pd.DataFrame, pd.Series]:
         raw = read_xlsx(path, s.sheet, s.decimal, used, keys, header)
     else:
         raw = read_csv_text(path, s.sep, s.encoding, used, keys, header)
+        check_field_counts(raw, str(path), footnote_keys(raw.df, keys))
     return raw.df, raw.line
 
 

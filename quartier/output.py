@@ -159,7 +159,27 @@ def write_table(df: pd.DataFrame, path: str | Path) -> list[Path]:
     return [write_csv(df, path), write_xlsx(df, path.with_suffix(".xlsx"))]
 
 
+def write_gpkg_file(gdf: gpd.GeoDataFrame, path: str | Path, layer: str) -> None:
+    """One layer into a new GeoPackage at ``path`` (not atomic: :func:`write_gpkg` is). GDAL's
+    failures (a full disk, no permission) come from pyogrio as its own errors, not OSError:
+    they become :class:`OSError` with the errno the message names, which :func:`atomic_write`
+    explains."""
+    import pyogrio
+
+    try:
+        gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError, RuntimeError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        lowered = text.lower()
+        code = (errno.ENOSPC if "no space" in lowered or "disk full" in lowered or "sqlite_full"
+                in lowered or "database or disk is full" in lowered else
+                errno.EFBIG if "file too large" in lowered else
+                errno.EACCES if "permission denied" in lowered or "read-only" in lowered else
+                errno.EIO)
+        raise OSError(code, text if code == errno.EIO else os.strerror(code)) from None
+
+
 def write_gpkg(gdf: gpd.GeoDataFrame, path: str | Path, layer: str) -> Path:
     """One layer as a GeoPackage, atomically (a new file each time; other layers are not kept)."""
-    return write_bytes_with(path, lambda tmp: gdf.to_file(tmp, layer=layer, driver="GPKG",
-                                                          engine="pyogrio"))
+    return write_bytes_with(path, lambda tmp: write_gpkg_file(gdf, tmp, layer))

@@ -26,7 +26,14 @@ from quartier.escape import html_text, safe_filename
 from quartier.flag import FlagResult, flag_units
 from quartier.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
 from quartier.load import JoinReport, load_city
-from quartier.output import prepare_out_dir, write_csv, write_gpkg, write_table
+from quartier.output import (
+    atomic_write,
+    prepare_out_dir,
+    write_csv,
+    write_gpkg,
+    write_gpkg_file,
+    write_table,
+)
 from quartier.pois import PoiReport, load_pois
 from quartier.readers import read_vector
 from quartier.sites import SitesResult, read_site_file, score_sites, select_sites, sites_from_gaps
@@ -497,15 +504,20 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
     inputs = read_gap_inputs(cfg)
     say(f"detecting gaps among {len(inputs.buildings):,} buildings")
     candidates = detect_gaps(inputs, cfg.gaps)
-    files = [write_gpkg(candidates, out / "gaps.gpkg", "candidates")]
     store_path = Path(store) if store else out / "review.sqlite"
-    say(f"updating the review store {store_path}")
-    con = review.open_store(store_path)
-    try:
-        sync = review.sync_candidates(con, candidates[[*GAP_COLUMNS, "geometry"]], city=cfg.city.name)
-    finally:
-        con.close()
-    return GapsResult(candidates=candidates, sync=sync, store=store_path, files=files)
+    # gaps.gpkg and the store change together or not at all: the GeoPackage is written to a
+    # temporary file first and takes its place only after the store's transaction committed
+    with atomic_write(out / "gaps.gpkg") as tmp:
+        write_gpkg_file(candidates, tmp, "candidates")
+        say(f"updating the review store {store_path}")
+        con = review.open_store(store_path)
+        try:
+            sync = review.sync_candidates(con, candidates[[*GAP_COLUMNS, "geometry"]],
+                                          city=cfg.city.name, on_wait=say)
+        finally:
+            con.close()
+    return GapsResult(candidates=candidates, sync=sync, store=store_path,
+                      files=[out / "gaps.gpkg"])
 
 
 def read_cadastre(store: str | Path) -> gpd.GeoDataFrame:

@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from quartier.config import PoiLayer, QuartierConfig
-from quartier.errors import InputDataError
+from quartier.errors import InputDataError, rows_preview
 from quartier.load import require_columns
 from quartier.readers import match_tags, read_csv_text, read_osm_layer, read_vector
 
@@ -96,6 +96,16 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, KeyError, TypeError) as exc:
             raise InputDataError(f"{path}: not Overpass JSON with 'elements' ({type(exc).__name__}: "
                                  f"{str(exc)[:200]})") from None
+        bad = [i for i, el in enumerate(elements) if not _overpass_element(el)]
+        if bad:
+            raise InputDataError(
+                f"{path}: not Overpass JSON: elements {rows_preview(bad)} (0-based) are not "
+                "objects with numeric lat/lon (or center) and a tags object (e.g. "
+                f"{json.dumps(elements[bad[0]])[:80]}); export again with `[out:json]` and "
+                "`out center;`")
+        if not elements:
+            # a valid answer without a match: the category stays empty (read_poi_layer says so)
+            return gpd.GeoDataFrame({"lon": [], "lat": []}, geometry=[], crs=layer.crs or 4326)
         df = pd.json_normalize(elements)
         df.columns = [c.removeprefix("tags.") for c in df.columns]
         # ways and relations come with `out center`: their point is the centre
@@ -114,6 +124,19 @@ def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> 
     xs = pd.to_numeric(df[x].astype("string").str.replace(",", ".", regex=False), errors="coerce")
     ys = pd.to_numeric(df[y].astype("string").str.replace(",", ".", regex=False), errors="coerce")
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=layer.crs or 4326)
+
+
+def _overpass_element(el: object) -> bool:
+    """An Overpass element: an object whose tags (if any) are an object and whose coordinates
+    (lat/lon, or a way's or relation's center) are numbers."""
+    if not isinstance(el, dict) or not isinstance(el.get("tags", {}), dict):
+        return False
+    center = el.get("center", {})
+    if not isinstance(center, dict):
+        return False
+    coords = [el.get("lat"), el.get("lon"), center.get("lat"), center.get("lon")]
+    return all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+               for v in coords)
 
 
 def distance_to_city(points: gpd.GeoSeries, city: shapely.STRtree) -> pd.Series:
@@ -141,6 +164,9 @@ def read_poi_layer(
     ``weight``; problems go to ``report``."""
     raw = _read_raw(cfg, layer, units)
     label = f"{layer.category} ({layer.path.name})"
+    if not len(raw):
+        report.warnings.append(f"{label}: no elements in the file (an empty answer): the layer "
+                               "adds no POIs")
     row = {"category": layer.category, "file": layer.path.name, "source": layer.source,
            "read": len(raw)}
     if layer.filter_column:

@@ -10,6 +10,7 @@ that names the file and the fix, never in a traceback.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
@@ -37,6 +38,15 @@ class RawTable:
     df: pd.DataFrame
     line: pd.Series
     notes: list[str] = field(default_factory=list)
+    #: delimited text only: the number of fields of every row (aligned to ``df``), of the header
+    #: (``width``) and the separator, for :func:`check_field_counts`
+    fields: pd.Series | None = None
+    width: int | None = None
+    sep: str | None = None
+    #: the header's fields up to its last non-empty one (a header may end in separators)
+    named: int | None = None
+    #: xlsx only: the lines of the cells shown as percent (0.055 for 5,5 %), per column
+    percent: dict[str, set[int]] = field(default_factory=dict)
 
 
 def check_file(path: Path, what: str) -> None:
@@ -64,7 +74,12 @@ def decode_text(path: Path, encoding: str = "auto") -> tuple[str, str | None]:
     raw = path.read_bytes()
     if encoding != "auto":
         try:
-            return raw.decode(encoding), None
+            text = raw.decode(encoding)
+            if text.startswith("\ufeff") and codecs.lookup(encoding).name == "utf-8":
+                # Excel's "CSV UTF-8" starts with a byte-order mark, which would stick to the
+                # first header ("\ufeffID")
+                return text[1:], "UTF-8 byte-order mark (BOM) at the start of the file removed"
+            return text, None
         except UnicodeDecodeError as exc:
             raise InputDataError(
                 f"{path}: cannot be read as {encoding} (byte {exc.start}: "
@@ -193,7 +208,11 @@ def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys
     df = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(columns=names)
     df = df.apply(lambda c: c.astype("string").str.strip().fillna(""))
     line = pd.Series(np.arange(len(df)) + first_data + 1, index=df.index)
-    return RawTable(df=df, line=line, notes=notes)
+    table = RawTable(df=df, line=line, notes=notes)
+    table.width = max(len(r) for r in rows[h:h + header.rows])
+    table.named = max(max((i + 1 for i, c in enumerate(r) if c is not None and str(c).strip()),
+                          default=0) for r in rows[h:h + header.rows])
+    return table
 
 
 #: Separators a statistics office's CSV may use, in the order they are preferred on a tie.
@@ -239,6 +258,8 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
     if not any(any(c.strip() for c in r) for r in rows[header.skiprows:]):
         raise InputDataError(f"{path}: the file has no header and no rows")
     table = table_from_rows(rows, str(path), used, keys or [], header)
+    table.fields = pd.Series([len(rows[n - 1]) for n in table.line], index=table.df.index)
+    table.sep = sep
     if any(u not in table.df.columns for u in used):
         lines = text.splitlines()
         for other in SEPARATORS:
@@ -249,6 +270,41 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
     if note:
         table.notes.insert(0, note)
     return table
+
+
+def check_field_counts(table: RawTable, source: str, skip: pd.Series | None = None) -> None:
+    """Every data row of a delimited text file has as many fields as its header: a row with more
+    fields holds the separator unquoted (``1,249`` in a comma-separated file) and a row with fewer
+    lost a field; either way its values would be read one column off.
+
+    Blank rows and the ``skip`` rows (footnotes) are not checked. A row may leave out only the
+    trailing fields whose header is empty too (a header ending in separators). Even a row whose
+    extra fields are empty is refused: a value split in two in a row whose last field is empty
+    looks just like a trailing separator. Other files (xlsx, …) have no field counts and pass."""
+    if table.fields is None or table.width is None or table.df.empty:
+        return
+    df, width = table.df, table.width
+    check = ~df.eq("").all(axis=1)
+    if skip is not None:
+        check &= ~skip.reindex(df.index, fill_value=False)
+    fields = table.fields.reindex(df.index)
+    named = table.named if table.named is not None else width
+    long = check & (fields > width)
+    short = check & (fields < named)
+    for bad, hint in (
+            (long, f"a value holds the separator {table.sep!r} without quotes (e.g. a decimal "
+                   "comma in a comma-separated file: 1,249), so the row is split one field too "
+                   "many and its values would shift. Enclose such values in double quotes "
+                   "(\"1,249\"), or save the file with another separator (sep = ';'); if the "
+                   "rows end with separators, end the header with as many"),
+            (short, "a field is missing, so the values after it would be read one column to "
+                    "the left. Add the missing separators (an empty field for a missing value)")):
+        if bad.any():
+            lines, counts = table.line[bad], fields[bad]
+            which = (f"line {lines.iloc[0]} has {counts.iloc[0]} fields" if len(lines) == 1 else
+                     f"lines {rows_preview(lines)} have {rows_preview(counts)} fields")
+            raise InputDataError(f"{source}: {which}, the header has {width}: {hint}. If such a "
+                                 "line is a footnote, drop it with drop_rows = [line]")
 
 
 def cell_text(value: object, decimal: str) -> object:
@@ -335,15 +391,168 @@ def xlsx_values(path: Path, sheet: str | int) -> tuple[list[list[object]], str, 
 
 def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
               keys: list[str] | None = None, header: Header = Header()) -> RawTable:
-    """One sheet of a workbook as text cells; row numbers in messages are the sheet's own."""
+    """One sheet of a workbook as text cells; row numbers in messages are the sheet's own.
+
+    Formula cells without a computed result (no stored value, or a workbook written by a
+    program that asks to be recalculated on opening: its stored "results" are placeholders such
+    as 0) are missing, and the notes say which; where a spreadsheet computed them, the notes say
+    that its stored result was used. Cells shown as percent are listed in ``percent`` (column →
+    lines) for the share check of :func:`quartier.load.read_table`."""
     rows, title, merged = xlsx_rows(path, sheet, decimal)
+    marks = xlsx_cell_marks(path, title)
+    uncomputed = {rc for rc, stored in marks.formulas.items() if not stored or marks.recalc}
+    for (r0, c0), (r1, c1) in marks.merged:   # a merged range shows its top-left cell
+        for marked in (marks.percent, uncomputed):
+            if (r0, c0) in marked:
+                marked.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
+    for r, c in uncomputed:
+        if r < len(rows) and c < len(rows[r]):
+            rows[r][c] = None
     if all(is_blank(r) for r in rows[header.skiprows:]):
         raise InputDataError(f"{path}: sheet {title!r} is empty (after skipping "
                              f"{header.skiprows} rows)")
     table = table_from_rows(rows, f"{path} [{title}]", used, keys or [], header)
     if merged:
         table.notes.append(f"{merged} merged cell range(s) filled with their value")
+    lines = set(table.line)
+    columns = list(table.df.columns)
+
+    def by_column(cells: set[tuple[int, int]]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for r, c in sorted(cells, key=lambda rc: (rc[1], rc[0])):
+            if r + 1 in lines and c < len(columns):
+                out.setdefault(columns[c], []).append(r + 1)
+        return out
+
+    table.percent = {c: set(n) for c, n in by_column(marks.percent).items()}
+    wanted = set(used) if used else set(columns)
+    empty = {rc for rc, stored in marks.formulas.items() if not stored}
+    for cells, why in ((empty, "no result is stored"),
+                       (uncomputed - empty, "the workbook was written by a program and asks to "
+                                            "be calculated on opening: its stored results are "
+                                            "placeholders")):
+        for column, at in by_column(cells).items():
+            if column in wanted:
+                table.notes.append(
+                    f"column {column!r}: {len(at)} formula cell(s) read as missing ({why}), "
+                    f"lines {rows_preview(at)}; open the workbook in a spreadsheet, let it "
+                    "calculate and save it, or enter the values")
+    for column, at in by_column(set(marks.formulas) - uncomputed).items():
+        if column in wanted:
+            table.notes.append(f"column {column!r}: {len(at)} formula cell(s): the result the "
+                               f"spreadsheet stored at its last calculation was used (lines "
+                               f"{rows_preview(at)})")
     return table
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+#: Excel's built-in percent formats (0% and 0.00%).
+_PERCENT_BUILTIN = {9, 10}
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s/>]")
+_STYLE_ATTR = re.compile(rb"\ss=\"(\d+)\"")
+
+
+@dataclass
+class CellMarks:
+    """What calamine's values do not tell about the cells of a sheet (0-based row, column):
+    cells shown as percent, formula cells and whether each has a stored result, and whether the
+    workbook asks to be recalculated on opening (``recalc``: written by a program, its stored
+    formula results were never computed by a spreadsheet)."""
+
+    percent: set[tuple[int, int]] = field(default_factory=set)
+    formulas: dict[tuple[int, int], bool] = field(default_factory=dict)
+    recalc: bool = False
+    #: merged ranges ((row, column) of the first and the last cell), read with the cells
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+
+
+def _percent_code(code: str) -> bool:
+    """A number format code that shows a percent: '%' outside quoted text and escapes."""
+    code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+    return "%" in code
+
+
+def _cell_ref(ref: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?([0-9]+)", ref or "")
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
+
+
+def xlsx_cell_marks(path: Path, sheet: str) -> CellMarks:
+    """Percent-formatted and formula cells of one sheet, read from the workbook's XML.
+
+    Fast where there is nothing to find: the sheet's XML is parsed cell by cell only when it
+    holds a formula or a cell in a percent style. A workbook whose structure this does not
+    understand yields no marks (calamine has read its values already)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    marks = CellMarks()
+    try:
+        with zipfile.ZipFile(path) as z:
+            wb = ET.fromstring(z.read("xl/workbook.xml"))
+            rid = next((el.get(f"{_REL_NS}id") for el in wb.iter(f"{_MAIN_NS}sheet")
+                        if el.get("name") == sheet), None)
+            calc = wb.find(f"{_MAIN_NS}calcPr")
+            marks.recalc = calc is not None and calc.get("fullCalcOnLoad") in ("1", "true")
+            rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next((el.get("Target") for el in rels if el.get("Id") == rid), None)
+            if target is None:
+                return marks
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            percent_styles: set[int] = set()
+            if "xl/styles.xml" in z.namelist():
+                styles = ET.fromstring(z.read("xl/styles.xml"))
+                custom = {int(el.get("numFmtId", -1)): el.get("formatCode", "")
+                          for el in styles.iter(f"{_MAIN_NS}numFmt")}
+                xfs = styles.find(f"{_MAIN_NS}cellXfs")
+                for i, xf in enumerate(xfs if xfs is not None else []):
+                    fmt = int(xf.get("numFmtId", 0))
+                    if fmt in _PERCENT_BUILTIN or _percent_code(custom.get(fmt, "")):
+                        percent_styles.add(i)
+            data = z.read(member)
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile, ET.ParseError):
+        return marks
+    has_formula = _FORMULA_TAG.search(data) is not None
+    has_percent = bool(percent_styles) and any(
+        int(m) in percent_styles for m in set(_STYLE_ATTR.findall(data)))
+    if not (has_formula or has_percent):
+        return marks
+    row, col = -1, -1
+    try:
+        for event, el in ET.iterparse(io.BytesIO(data), events=("start", "end")):
+            if el.tag == f"{_MAIN_NS}row":
+                if event == "start":
+                    row = int(el.get("r")) - 1 if el.get("r") else row + 1
+                    col = -1
+                else:
+                    el.clear()
+                continue
+            if el.tag == f"{_MAIN_NS}mergeCell" and event == "end":
+                first, _, last = el.get("ref", "").partition(":")
+                a, b = _cell_ref(first), _cell_ref(last or first)
+                if a and b:
+                    marks.merged.append((a, b))
+                continue
+            if el.tag != f"{_MAIN_NS}c" or event != "end":
+                continue
+            ref = _cell_ref(el.get("r", ""))
+            col = ref[1] if ref else col + 1
+            where = (ref[0] if ref else row, col)
+            value = el.find(f"{_MAIN_NS}v")
+            stored = value is not None and bool((value.text or "").strip())
+            if el.find(f"{_MAIN_NS}f") is not None:
+                marks.formulas[where] = stored
+            if (stored and el.get("t", "n") == "n" and int(el.get("s", 0)) in percent_styles):
+                marks.percent.add(where)
+    except (ET.ParseError, ValueError):
+        return CellMarks(recalc=marks.recalc)
+    return marks
 
 
 def read_json_records(path: Path, year: str, key: str, indicators: list[str]) -> RawTable:

@@ -22,6 +22,8 @@ of another city — or with candidates nowhere near the stored ones — is refus
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,8 @@ from quartier.errors import QuartierError
 from quartier.output import prepare_out_dir, write_gpkg, write_table
 
 STATUSES = ("offen", "bestätigt", "verworfen", "mobilisierbar", "in Planung")
+#: How long a write waits for another program's write transaction to end (seconds).
+LOCK_WAIT_S = 30.0
 CHANGED_IOU = 0.5
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -58,6 +62,11 @@ class ReviewStoreError(QuartierError):
     """The store cannot be used (damaged, foreign, wrong input)."""
 
 
+class StoreLockedError(ReviewStoreError):
+    """Another program held the store's write lock longer than :data:`LOCK_WAIT_S`; nothing was
+    written."""
+
+
 class ConflictError(ReviewStoreError):
     """Someone else decided on a candidate since the reviewer looked at it.
 
@@ -79,6 +88,40 @@ class SyncReport:
     changed: int
     orphaned: int
     revived: int = 0
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return ((exc.sqlite_errorcode or 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def begin_write(con: sqlite3.Connection, on_wait: Callable[[str], None] | None = None) -> None:
+    """``BEGIN IMMEDIATE``: the store's write lock, waiting up to :data:`LOCK_WAIT_S` for
+    another writer (``on_wait`` is told once that we wait). Raises :class:`StoreLockedError`
+    when the lock is still held then; nothing is written."""
+    store = _store_name(con)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    told = False
+    con.execute("PRAGMA busy_timeout = 500")
+    try:
+        while True:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"{store}: another program has held the review store's write lock for "
+                        f"more than {LOCK_WAIT_S:g} s; nothing was written. Let it finish (or "
+                        "close it: a database browser with unsaved changes, a second quartier "
+                        "run) and try again") from None
+                if not told and on_wait is not None:
+                    on_wait(f"{store}: another program is writing to the review store; waiting "
+                            f"up to {LOCK_WAIT_S:g} s …")
+                    told = True
+    finally:
+        con.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
 
 
 def _now() -> str:
@@ -211,6 +254,9 @@ def _open_error(path: Path, exists: bool, exc: sqlite3.DatabaseError) -> ReviewS
     if exists and ((exc.sqlite_errorcode or 0) & 0xFF) == sqlite3.SQLITE_NOTADB:
         return ReviewStoreError(f"{path}: not a quartier review store (not SQLite); it was not "
                                 "changed. Restore it from a backup or choose another --store path")
+    if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
+        return StoreLockedError(f"{path}: another program holds the review store's lock ({exc}); "
+                                "nothing was written. Let it finish and try again")
     if not exists:
         return ReviewStoreError(f"{path}: cannot create a review store there ({exc}); choose "
                                 "another --store path")
@@ -257,7 +303,8 @@ def _check_same_city(con: sqlite3.Connection, gaps: gpd.GeoDataFrame, city: str 
 
 
 def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
-                    city: str | None = None) -> SyncReport:
+                    city: str | None = None,
+                    on_wait: Callable[[str], None] | None = None) -> SyncReport:
     """Record a detection run; keep every decision (see module docstring). One transaction.
 
     Parameters
@@ -269,17 +316,19 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
     city
         The city's name. Recorded at the first run that gives it; a later run of another city
         is refused.
+    on_wait
+        Told once when another program holds the store's write lock (see :func:`begin_write`).
 
     Raises
     ------
     ReviewStoreError
-        Another CRS or city than the store's, or candidates nowhere near the stored ones;
-        nothing is written then.
+        Another CRS or city than the store's, or candidates nowhere near the stored ones, or the
+        store locked by another program (:class:`StoreLockedError`); nothing is written then.
     """
     if gaps.crs is None:
         raise ReviewStoreError("candidates have no CRS")
     crs = gaps.crs.to_string()
-    con.execute("BEGIN IMMEDIATE")
+    begin_write(con, on_wait)
     try:
         stored = {r[0] for r in con.execute("SELECT crs FROM runs")}
         if stored and crs not in stored:
@@ -359,7 +408,8 @@ def latest_decision(con: sqlite3.Connection, gap_id: str) -> dict | None:
 
 
 def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status: str,
-                reviewer: str, note: str = "") -> list[int]:
+                reviewer: str, note: str = "",
+                on_wait: Callable[[str], None] | None = None) -> list[int]:
     """Record one decision on several candidates, all or none (one transaction).
 
     Parameters
@@ -381,7 +431,8 @@ def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status
         Someone decided on one of them since (``exc.conflicts``: gap_id → that decision); nothing
         is written.
     ReviewStoreError
-        Unknown status or candidate, or no reviewer; nothing is written.
+        Unknown status or candidate, or no reviewer, or the store locked by another program for
+        more than :data:`LOCK_WAIT_S` (:class:`StoreLockedError`); nothing is written.
     """
     if status not in STATUSES:
         raise ReviewStoreError(f"status {status!r} unknown; use one of: {', '.join(STATUSES)}")
@@ -389,7 +440,7 @@ def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status
         raise ReviewStoreError("a decision needs a reviewer name")
     if not expected:
         raise ReviewStoreError("no candidate given")
-    con.execute("BEGIN IMMEDIATE")
+    begin_write(con, on_wait)
     try:
         conflicts = {}
         for gap_id, seen in expected.items():
@@ -425,10 +476,10 @@ def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status
 
 
 def decide(con: sqlite3.Connection, gap_id: str, status: str, reviewer: str, note: str = "",
-           expected: int | None = None) -> int:
+           expected: int | None = None, on_wait: Callable[[str], None] | None = None) -> int:
     """Record a decision; returns its id. ``expected`` = the decision id the reviewer saw (0 for
     none): if the current one differs, :class:`ConflictError` and nothing is written."""
-    return decide_many(con, {gap_id: expected}, status, reviewer, note)[0]
+    return decide_many(con, {gap_id: expected}, status, reviewer, note, on_wait)[0]
 
 
 def history(con: sqlite3.Connection, gap_id: str) -> pd.DataFrame:

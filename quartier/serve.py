@@ -25,11 +25,15 @@ API (JSON; coordinates WGS84)
 * ``GET /api/export/{gpkg|csv|xlsx}`` — the cadastre with current decisions (formula-safe).
 
 Security: binds to loopback by default; any other host needs a token on every request (printed at
-start; header ``X-Quartier-Token``, or the cookie the page gets from ``/?token=…``). Only the host
-names the server was started for are answered (no DNS rebinding). Writes need the JSON content
-type, the header ``X-CSRF-Token`` and no cross-site origin. Every response forbids inline script
-(CSP); the page writes data only as text (``textContent``). The store path comes from the command
-line, never from a request.
+start; header ``X-Quartier-Token``, or the cookie the page gets from ``/?token=…``). On loopback
+the other accounts of the machine can connect too: a token (``--token``) guards there as well.
+A token has at least :data:`MIN_TOKEN_CHARS` characters and is no repetition of a few
+(:func:`check_token`). Only the host names the server was started for are answered (no DNS
+rebinding). Writes need the JSON content type, the header ``X-CSRF-Token`` and no cross-site
+origin; a body is counted while it streams in and cut at :data:`MAX_BODY`. Every response
+forbids inline script (CSP); the page writes data only as text (``textContent``). The store path
+comes from the command line, never from a request; it must exist, and it is checked to be the
+same file (device, inode) before every use: a store deleted or replaced while serving gets 503.
 """
 
 from __future__ import annotations
@@ -79,6 +83,31 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'")
+
+
+#: Shortest token accepted (``--token``); a generated one has 24 characters.
+MIN_TOKEN_CHARS = 16
+#: Least information a token must carry: its characters' empirical entropy × its length (bits).
+MIN_TOKEN_BITS = 48.0
+
+
+def check_token(token: str) -> None:
+    """Refuse a token that is guessed quickly: shorter than :data:`MIN_TOKEN_CHARS` or a
+    repetition of a few characters ("aaaa…", "abab…", "passwordpassword")."""
+    counts = np.unique(np.array(list(token)), return_counts=True)[1] if token else np.array([1])
+    p = counts / counts.sum()
+    bits = float(-(p * np.log2(p)).sum() * len(token))
+    if len(token) < MIN_TOKEN_CHARS or bits < MIN_TOKEN_BITS:
+        raise QuartierError(
+            f"--token: a token needs at least {MIN_TOKEN_CHARS} characters and must not repeat a "
+            "few characters (anyone who can reach the server could guess it); leave --token out "
+            "to get a random one, or use e.g. `python -c \"import secrets; "
+            "print(secrets.token_urlsafe(18))\"`")
+
+
+def generate_token() -> str:
+    """A random token for the address (24 URL-safe characters, 144 bits)."""
+    return secrets.token_urlsafe(18)
 
 
 def is_loopback(host: str) -> bool:
@@ -330,7 +359,15 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
     store = Path(store)
     if not is_loopback(host) and not token:
         raise QuartierError(f"--host {host}: reachable from other machines; a token is required")
-    con = review.open_store(store)
+    if token is not None:
+        check_token(token)
+    if not store.exists():
+        # never create a store here: a typo in the path would leave an empty one behind
+        raise QuartierError(f"{store}: no review store here; create one with `quartier gaps "
+                            "detect CONFIG --out DIR` (it writes DIR/review.sqlite, or --store "
+                            "PATH) or check the path")
+    con = review.open_store(store, create=False)
+    identity = _identity(store)
     try:
         n = con.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
         crs_row = con.execute("SELECT crs FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
@@ -350,6 +387,17 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
     layer_wgs = {k: v.to_crs(4326) for k, v in layers.items() if v is not None}
 
     def connection() -> sqlite3.Connection:
+        # the file the server started with, still there: a deleted or replaced store would
+        # take decisions into an unlinked file, lost when the server stops
+        now = _identity(store)
+        if now is None:
+            raise review.ReviewStoreError(f"{store}: the review store is gone (deleted or "
+                                          "moved); nothing was written. Restore it and restart "
+                                          "quartier gaps serve")
+        if now != identity:
+            raise review.ReviewStoreError(f"{store}: the review store was replaced by another "
+                                          "file; nothing was written. Restart quartier gaps "
+                                          "serve to review the new one")
         # sqlite3 connections belong to one thread; the request threads keep their own
         if getattr(local, "con", None) is None:
             local.con = review.open_store(store, create=False)
@@ -422,10 +470,15 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
         return JSONResponse(found)
 
     async def body_of(request: Request, model: type[BaseModel]) -> BaseModel | Response:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": f"request too large (at most {MAX_BODY:,} bytes)"},
-                                status_code=413)
+        # count while streaming: a chunked body has no Content-Length to refuse it by
+        parts, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return JSONResponse({"error": f"request too large (at most {MAX_BODY:,} bytes)"},
+                                    status_code=413, headers={"connection": "close"})
+            parts.append(chunk)
+        raw = b"".join(parts)
         try:
             data = json.loads(raw)
         except (ValueError, RecursionError):  # not JSON, not UTF-8, absurd numbers or nesting
@@ -443,7 +496,10 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
         return parsed
 
     def record(expected: dict[str, int], d: BaseModel) -> Response:
-        con = current()
+        try:
+            con = current()
+        except review.ReviewStoreError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
         unknown = [g for g in expected if g not in candidates.facts.index]
         if unknown:
             return JSONResponse({"error": f"no candidate {unknown[0]!r} in this store"},
@@ -452,6 +508,8 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
             ids = review.decide_many(con, expected, d.status, d.reviewer.strip(), d.note)
         except review.ConflictError as exc:
             return JSONResponse({"error": str(exc), "conflicts": exc.conflicts}, status_code=409)
+        except review.StoreLockedError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
         except review.ReviewStoreError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         return JSONResponse({"decisions": [{"gap_id": g, "version": i, "status": d.status}
@@ -539,6 +597,15 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
     return Starlette(routes=routes, exception_handlers={
         sqlite3.Error: _store_failure, QuartierError: _store_failure},
         middleware=[Middleware(Guard, hosts=hosts, token=token, csrf=csrf)])
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the store file, None when it is gone."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 async def _store_failure(request: Request, exc: Exception) -> Response:

@@ -83,7 +83,7 @@ def test_percent_formatted_xlsx_cells(tmp_path):
     wb.save(tmp_path / "t.xlsx")
     spec = {"EW": {"name": "ew"}, "SGB2": {"name": "share_sgb2_pct", "unit": "%"}}
     cfg = tiny_config(tmp_path, table={"format": "xlsx", "path": "t.xlsx", "columns": spec})
-    with pytest.raises(InputDataError, match="all its values lie in 0–1 .* Set scale = 100"):
+    with pytest.raises(InputDataError, match="formatted as percent .* Set scale = 100"):
         load_city(cfg)
     spec["SGB2"]["scale"] = 100
     units, _ = load_city(tiny_config(tmp_path, table={"format": "xlsx", "path": "t.xlsx",

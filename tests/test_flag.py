@@ -246,3 +246,77 @@ def test_conditional_gi_z_matches_the_permutation_moments_and_ignores_lone_outli
     # its 8 neighbours each have the extreme value among their neighbours: Gi* finds them
     ring = [48, 49, 50, 59, 61, 70, 71, 72]
     assert sorted(out.index[out["hotspot"].eq("Hot Spot")]) == ring
+
+
+# ------------------------------------------------------------------ issue 20: trust, second round
+
+
+def test_unknown_flag_class_is_a_config_error_with_the_closest_label(berlin_cfg):
+    """Issue 20.4: flag_classes = ["sehr Niedrig"] (a case slip) flagged 46 units instead of 95."""
+    from quartier.config import parse_config
+    from quartier.errors import ConfigError
+
+    raw = berlin_cfg.model_dump(mode="json", exclude_none=True)
+    raw["priority"] = {"flag_classes": ["niedrig", "sehr Niedrig"]}
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw, berlin_cfg.base_dir)
+    msg = str(err.value)
+    assert "priority.flag_classes" in msg and "'sehr Niedrig'" in msg
+    assert "did you mean 'sehr niedrig'?" in msg
+    assert "hoch, mittel, niedrig, sehr niedrig" in msg and "index.status_labels" in msg
+    raw["priority"] = {"flag_classes": ["niedrig", "sehr niedrig"]}
+    assert parse_config(raw, berlin_cfg.base_dir).priority.flag_classes == ["niedrig",
+                                                                           "sehr niedrig"]
+
+
+def test_flag_classes_of_a_config_built_in_code_are_checked_too(berlin, berlin_cfg):
+    from quartier.errors import ConfigError
+
+    units, _ = berlin
+    cfg = berlin_cfg.model_copy(update={"priority": berlin_cfg.priority.model_copy(
+        update={"flag_classes": ["sehr Niedrig"]})})
+    with pytest.raises(ConfigError, match="did you mean 'sehr niedrig'"):
+        flag_units(units, cfg)
+
+
+def test_no_hot_spot_test_on_a_handful_of_units():
+    """Issue 20.7: 4 units in a row gave Cold Spots at pseudo p = 0.001, although each unit's
+    neighbours can be drawn in only 3 ways (the permutation null has 3 distinct values)."""
+    from .conftest import tiny_units
+
+    units = tiny_units().assign(v=[1.0, 2.0, 3.0, 4.0])
+    out = hot_spots(units, "v", pd.Series(True, index=units.index), 999, 0.05, 42)
+    assert out["hotspot"].eq("kein Test möglich").all()
+    assert out["lisa"].eq("").all() and out["gi_p"].isna().all()
+    assert out["p_basis"].str.contains("nur 4 Einheiten mit Nachbarn").all()
+    assert out["p_basis"].str.contains("nur 3 mögliche Nachbarmengen bei 999 Permutationen").all()
+
+
+def test_units_with_too_few_neighbour_sets_are_not_labelled():
+    """7 × 7 grid with 99 permutations: every unit has at least C(48, 3) = 17,296 neighbour
+    sets, all tested; with 20,000 permutations the corners (3 neighbours) are not."""
+    g = grid(7)
+    rng = np.random.default_rng(0)
+    g["v"] = rng.normal(0, 0.3, len(g)) + ((g["x"] < 300) & (g["y"] < 300)).to_numpy() * 3
+    valid = pd.Series(True, index=g.index)
+    assert not hot_spots(g, "v", valid, 99, seed=1)["hotspot"].eq("kein Test möglich").any()
+    many = hot_spots(g, "v", valid, 20_000, seed=1)
+    corners = many["n_neighbours"].eq(3)
+    assert many.loc[corners, "hotspot"].eq("kein Test möglich").all()
+    assert not many.loc[~corners, "hotspot"].eq("kein Test möglich").any()
+
+
+def test_flag_says_when_no_hot_spot_test_is_possible(tmp_path):
+    from quartier.load import load_city
+
+    from .conftest import tiny_config
+
+    csv = "ID;EW;SGB2;ALG\n001;1000;10,5;3\n002;2000;20,0;4\n003;500;5,25;5\n004;800;12,0;7\n"
+    cfg = tiny_config(tmp_path, csv=csv, table={"columns": {
+        "EW": {"name": "ew"}, "SGB2": {"name": "share_sgb2_pct"}, "ALG": {"name": "alg"}}},
+        index={"status": [{"column": "share_sgb2_pct"}, {"column": "alg"}], "min_population": 0})
+    units, _ = load_city(cfg)
+    result = flag_units(units, cfg)
+    assert result.table["hotspot"].eq("kein Test möglich").all()
+    assert any("kein Hot-Spot-Test möglich" in n and "4 Einheiten" in n for n in result.notes)
+    assert result.table["notes"].str.contains("kein Hot-Spot-Test möglich").all()

@@ -82,7 +82,7 @@ def test_grid_bbox_and_errors(tmp_path):
     assert len(units) == 3   # the populated cell at x 4552500 lies outside
     assert any("1 cells outside units.grid.bbox" in n for n in report.unit_notes)
     # a table of 100 m cells against 1 km units: nothing matches, said with both ids
-    cfg = _hand_grid(tmp_path, "Gitter_ID_100m;Quote\n100mN32700E45500;1,0\n",
+    cfg = _hand_grid(tmp_path, "Gitter_ID_100m;Quote\n100mN32700E45500;10,5\n",
                      table={"key": "Gitter_ID_100m"})
     with pytest.raises(InputDataError, match="no cell of the table is a unit.*cell size"):
         load_city(cfg)

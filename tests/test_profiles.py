@@ -95,3 +95,67 @@ def test_profile_as_pdf(berlin_profiles, tmp_path):
     shutil.copy(berlin_profiles / "einheit_08100521.html", page)
     pdf = print_pdf([page])
     assert pdf and pdf[0].read_bytes()[:4] == b"%PDF" and pdf[0].stat().st_size > 10_000
+
+
+def fake_chromium(folder: Path, script: str) -> None:
+    """A `chromium` first on PATH (GENERATED shell script)."""
+    folder.mkdir()
+    exe = folder / "chromium"
+    exe.write_text("#!/bin/sh\n" + script, encoding="utf-8")
+    exe.chmod(0o755)
+
+
+def test_pdf_with_a_chromium_that_fails_is_a_message(tmp_path, monkeypatch):
+    """Issue 20.11: `profile --pdf` with a Chromium that exits 1: CalledProcessError traceback."""
+    from quartier.errors import QuartierError
+
+    fake_chromium(tmp_path / "bin", "echo 'starting' >&2\n"
+                  "echo '[0101/ERROR:gpu_init.cc(1)] Passthrough is not supported' >&2\nexit 1\n")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    page = tmp_path / "p.html"
+    page.write_text("<p>x</p>", encoding="utf-8")
+    with pytest.raises(QuartierError) as err:
+        print_pdf([page])
+    msg = str(err.value)
+    assert str(tmp_path / "bin" / "chromium") in msg and "exit code 1" in msg
+    assert "Passthrough is not supported" in msg and "p.html" in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "p.html"]   # no PDF, no temp
+
+
+def test_pdf_with_a_chromium_that_writes_nothing_is_a_message(tmp_path, monkeypatch):
+    from quartier.errors import QuartierError
+
+    fake_chromium(tmp_path / "bin", "exit 0\n")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    page = tmp_path / "p.html"
+    page.write_text("<p>x</p>", encoding="utf-8")
+    with pytest.raises(QuartierError, match="wrote no PDF"):
+        print_pdf([page])
+
+
+def test_profile_cli_with_a_failing_chromium_exits_2(tmp_path, monkeypatch):
+    import tomli_w
+    from typer.testing import CliRunner
+
+    from quartier.cli import app
+
+    from .conftest import tiny_units
+
+    fake_chromium(tmp_path / "bin", "echo 'crashed: no display' >&2\nexit 1\n")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    tiny_units().to_file(tmp_path / "units.gpkg", driver="GPKG")
+    (tmp_path / "t.csv").write_text("ID;EW;SGB2;ALG\n001;1000;10,5;3\n002;2000;20,0;4\n"
+                                    "003;500;5,25;5\n004;800;12,0;7\n", encoding="utf-8")
+    cfg = {"city": {"name": "Test (generated)", "crs": "EPSG:25833"},
+           "units": {"path": "units.gpkg", "id_column": "ID", "id_width": 3, "name_column": "NAME"},
+           "tables": [{"name": "t", "path": "t.csv", "sep": ";", "decimal": ",", "key": "ID",
+                       "id_width": 3, "columns": {"EW": {"name": "ew"}, "SGB2": {"name": "sgb2"},
+                                                  "ALG": {"name": "alg"}}}],
+           "population_column": "ew",
+           "index": {"status": [{"column": "sgb2"}, {"column": "alg"}], "min_population": 0}}
+    (tmp_path / "c.toml").write_bytes(tomli_w.dumps(cfg).encode())
+    res = CliRunner().invoke(app, ["profile", str(tmp_path / "c.toml"), "--all", "--pdf",
+                                   "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert "chromium" in res.output and "crashed: no display" in res.output
+    assert "Traceback" not in res.output

@@ -158,3 +158,131 @@ def test_unit_names_in_any_encoding_read_exactly(encoding, names):
         cfg = tiny_config(Path(tmp), units_extra={"path": "units.geojson", "encoding": encoding})
         got, _ = read_units(cfg)
     assert got["unit_name"].tolist() == names
+
+
+# ------------------------------------------------------------------ issue 20: xlsx cells, ragged rows
+
+#: How a share (in %) is stored in a GENERATED workbook cell.
+CELL_KINDS = ["number", "percent", "formula", "empty", "text"]
+
+
+def _workbook(path: Path, values: list[float], kinds: list[str], merge: tuple[int, int] | None,
+              title: bool) -> None:
+    """Four units' SGB2 shares as ``kinds`` say: a plain number, a percent-formatted fraction,
+    a formula without a stored result (openpyxl stores none), an empty cell or German text;
+    ``merge`` merges SGB2 over two data rows; ``title`` puts a merged title above the header."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    if title:
+        ws.append(["Sozialdaten (GENERATED)"])
+        ws.merge_cells("A1:C1")
+    top = ws.max_row + 1 if title else 1
+    ws.cell(top, 1, "ID")
+    ws.cell(top, 2, "EW")
+    ws.cell(top, 3, "SGB2")
+    for i, (v, kind) in enumerate(zip(values, kinds, strict=True)):
+        r = top + 1 + i
+        ws.cell(r, 1, f"{i + 1:03d}")
+        ws.cell(r, 2, 1000 + i)
+        cell = ws.cell(r, 3)
+        if kind == "number":
+            cell.value = v
+        elif kind == "percent":
+            cell.value = v / 100
+            cell.number_format = "0.00%"
+        elif kind == "formula":
+            cell.value = f"=B{r}/100"
+        elif kind == "text":
+            cell.value = f"{v:.2f}".replace(".", ",")
+    if merge is not None:
+        a, b = merge
+        ws.merge_cells(start_row=top + 1 + a, start_column=3, end_row=top + 1 + b, end_column=3)
+    wb.save(path)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 10_000).map(lambda c: c / 100), min_size=4, max_size=4),
+       st.lists(st.sampled_from(CELL_KINDS), min_size=4, max_size=4),
+       st.sampled_from([None, (0, 1), (2, 3)]), st.booleans(), st.sampled_from([1.0, 100.0]))
+def test_xlsx_percent_formula_and_merged_cells_never_a_traceback(values, kinds, merge, title,
+                                                                  scale):
+    """GENERATED workbooks: either the shares as the cells show them, or an InputDataError —
+    never a traceback, never a fraction read as percent, never a formula read as 0."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _workbook(Path(tmp) / "t.xlsx", values, kinds, merge, title)
+        spec = {"EW": {"name": "ew"}, "SGB2": {"name": "share_sgb2_pct", "unit": "%",
+                                               "scale": scale}}
+        cfg = tiny_config(Path(tmp), table={"format": "xlsx", "path": "t.xlsx", "columns": spec})
+        # what each row shows: a merged range shows its top-left cell in every row
+        shown = list(range(4))
+        if merge is not None:
+            shown[merge[1]] = merge[0]
+        kind = [kinds[shown[i]] for i in range(4)]
+        try:
+            units, report = load_city(cfg)
+        except InputDataError:
+            return
+    if "percent" in kind and scale == 1.0:
+        pytest.fail(f"percent cells read without scale = 100: {kind}")
+    got = units["share_sgb2_pct"].tolist()
+    for i in range(4):
+        v, k = values[shown[i]], kind[i]
+        if k in ("formula", "empty"):
+            assert pd.isna(got[i]), (kind, got)
+        elif k == "percent":
+            assert got[i] == pytest.approx(v), (kind, got)
+        else:
+            assert got[i] == pytest.approx(v * scale), (kind, got)
+    if "formula" in kind:
+        assert any("formula cell(s) read as missing" in n for n in report.tables[0].notes)
+
+
+#: What can go wrong in one row of a delimited file.
+ROW_FAULTS = ["none", "split_value", "field_lost", "trailing_note_left_out", "trailing_separator"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(ROW_FAULTS), min_size=4, max_size=4), st.booleans(),
+       st.sampled_from([(";", ","), (",", ".")]),
+       st.lists(st.integers(100, 99_999), min_size=4, max_size=4))
+def test_rows_with_extra_or_missing_fields_never_a_silent_shift(faults, notes, convention, ints):
+    """GENERATED CSV rows with a field too many (a value holding the separator), a field lost,
+    a left-out trailing field or a trailing separator: an InputDataError naming the line, or
+    exactly the values meant — never values one column off."""
+    sep, decimal = convention
+    lines = [sep.join(["ID", "EW", "SGB2", "Anmerkung"])]
+    meant = []
+    for i, (fault, n) in enumerate(zip(faults, ints, strict=True)):
+        share = f"{n // 1000},{n % 1000:03d}"     # e.g. "12,345": a decimal comma
+        value = float(share.replace(",", "."))
+        meant.append(value)
+        shown = share if decimal == "," else share.replace(",", ".")
+        fields = [f"{i + 1:03d}", str(1000 + i), shown, "geprüft" if notes else ""]
+        if fault == "split_value":
+            fields[2] = share                      # unquoted: splits where sep = ","
+            if sep == ";":
+                fields.append("x")                 # a stray field in a semicolon file
+        elif fault == "field_lost":
+            del fields[1]
+        elif fault == "trailing_note_left_out":
+            fields = fields[:3]
+        elif fault == "trailing_separator":
+            fields.append("")
+        lines.append(sep.join(fields))
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = tiny_config(Path(tmp), csv="\n".join(lines) + "\n",
+                          table={"sep": sep, "decimal": decimal,
+                                 "columns": {"EW": {"name": "ew"},
+                                             "SGB2": {"name": "share_sgb2_pct"}}})
+        try:
+            units, _ = load_city(cfg)
+        except InputDataError as exc:
+            assert "line" in str(exc)
+            return
+    assert "split_value" not in faults and "field_lost" not in faults, faults
+    # rows with a note and rows without: the note column is not empty throughout
+    assert not (notes and 0 < faults.count("trailing_note_left_out") < 4), faults
+    assert units["share_sgb2_pct"].tolist() == meant
+    assert units["ew"].tolist() == [1000.0, 1001.0, 1002.0, 1003.0]

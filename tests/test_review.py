@@ -159,3 +159,83 @@ def test_export_all_formats(tmp_path):
                                        "baulueckenkataster.xlsx"]
     back = gpd.read_file(files[0])
     assert len(back) == 2 and set(back["status"]) == {"offen"}
+
+
+# ------------------------------------------------------------------ issue 20: trust, second round
+
+
+class held_lock:
+    """Another program's write transaction on the store (a second connection, as a database
+    browser with unsaved changes holds it)."""
+
+    def __init__(self, path):
+        self.con = sqlite3.connect(path, isolation_level=None)
+
+    def __enter__(self):
+        self.con.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc):
+        self.con.execute("ROLLBACK")
+        self.con.close()
+
+
+def test_review_set_on_a_locked_store_waits_then_fails_cleanly(tmp_path, monkeypatch):
+    """Issue 20.9: `gaps review --set` while another program held a write transaction > 30 s:
+    sqlite3.OperationalError traceback."""
+    from typer.testing import CliRunner
+
+    from quartier.cli import app
+
+    monkeypatch.setattr(review, "LOCK_WAIT_S", 1.0)
+    path = tmp_path / "r.sqlite"
+    con = review.open_store(path)
+    review.sync_candidates(con, cands([A]))
+    con.close()
+    gid = cands([A])["gap_id"].iloc[0]
+    start = time.monotonic()
+    with held_lock(path):
+        res = CliRunner().invoke(app, ["gaps", "review", str(path), "--set", gid, "--status",
+                                       "bestätigt", "--reviewer", "Ana"])
+    assert 1.0 <= time.monotonic() - start < 10
+    assert res.exit_code == 2, res.output
+    assert "waiting up to 1 s" in res.output and "write lock for more than 1 s" in res.output
+    assert "nothing was written" in res.output and "Traceback" not in res.output
+    con = review.open_store(path, readonly=True)
+    assert review.history(con, gid).empty
+    con.close()
+    # once the other program is done, the same command works
+    res = CliRunner().invoke(app, ["gaps", "review", str(path), "--set", gid, "--status",
+                                   "bestätigt", "--reviewer", "Ana"])
+    assert res.exit_code == 0, res.output
+
+
+def test_detect_on_a_locked_store_changes_neither_gpkg_nor_store(tmp_path, monkeypatch):
+    """Issue 20.9: after `gaps detect --store` failed on a locked store, gaps.gpkg was already
+    replaced while the store was not updated."""
+    from quartier import pipeline
+
+    from .conftest import tiny_config
+    from .test_trust_review_gaps import josm_file
+
+    josm_file(tmp_path / "x.osm")
+    cfg = tiny_config(tmp_path, gaps={"osm": "x.osm", "street_buffer_m": 6,
+                                      "building_buffer_m": 1, "min_area_m2": 100,
+                                      "min_depth_m": 10})
+    out = tmp_path / "out"
+    first = pipeline.gaps(cfg, out)
+    before = os.stat(out / "gaps.gpkg")
+    monkeypatch.setattr(review, "LOCK_WAIT_S", 1.0)
+    told = []
+    with held_lock(first.store), pytest.raises(review.StoreLockedError, match="nothing was written"):
+        pipeline.gaps(cfg, out, progress=told.append)
+    assert any("waiting up to 1 s" in m for m in told)
+    after = os.stat(out / "gaps.gpkg")
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("review.sqlite")) == [
+        "gaps.gpkg"]
+    con = review.open_store(first.store, readonly=True)
+    assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    con.close()
+    second = pipeline.gaps(cfg, out)
+    assert second.sync.run_id == 2 and os.stat(out / "gaps.gpkg").st_ino != before.st_ino

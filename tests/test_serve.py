@@ -220,12 +220,12 @@ def test_other_host_needs_the_token(tmp_path):
     make_store(path, 3)
     with pytest.raises(QuartierError, match="token"):
         serve.create_app(path, host="0.0.0.0")
-    app = serve.create_app(path, host="192.0.2.10", token="s3cret-token")
+    app = serve.create_app(path, host="192.0.2.10", token="s3cret-token-Xy7Qp")
     client = TestClient(app, base_url="http://192.0.2.10:8765")
     assert client.get("/api/candidates").status_code == 401
     assert client.get("/api/candidates", headers={"X-Quartier-Token": "wrong"}).status_code == 401
-    assert client.get("/api/candidates", headers={"X-Quartier-Token": "s3cret-token"}).status_code == 200
-    first = client.get("/?token=s3cret-token")
+    assert client.get("/api/candidates", headers={"X-Quartier-Token": "s3cret-token-Xy7Qp"}).status_code == 200
+    first = client.get("/?token=s3cret-token-Xy7Qp")
     assert first.status_code == 200 and "HttpOnly" in first.headers["set-cookie"]
     assert client.get("/api/meta").status_code == 200  # the cookie now carries the token
 
@@ -426,3 +426,159 @@ def test_oversized_absurd_and_cross_site_requests(app_store):
                        + b"0" * 5000 + b"}", headers={"Content-Type": "application/json"})
     assert huge.status_code == 422
     assert client.get("/api/export/csv", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+
+
+# ------------------------------------------------------------------ issue 20: trust, second round
+
+
+def asgi_post(app, path: str, chunks, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """POST ``chunks`` (an iterator of bytes) to the ASGI app exactly as a server streams a
+    chunked body (no Content-Length); returns the status and how many body bytes the app read."""
+    import anyio
+
+    read = 0
+    status = 0
+
+    async def receive():
+        nonlocal read
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        read += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "server": ("127.0.0.1", 8765), "client": ("127.0.0.1", 50000),
+             "headers": [(b"host", b"127.0.0.1:8765"), (b"transfer-encoding", b"chunked"),
+                         *headers]}
+    # in a thread of its own: a browser test of this worker may have left an event loop running
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, app, scope, receive, send).result()
+    return status, read
+
+
+def test_chunked_body_is_cut_at_the_limit_while_streaming(tmp_path):
+    """Issue 20.13: a chunked body (no Content-Length) was buffered whole before the 413
+    (1 GB body → server at 2.3 GB)."""
+    path = tmp_path / "review.sqlite"
+    ids = make_store(path, 2)
+    app = serve.create_app(path)
+    csrf = TestClient(app, base_url="http://127.0.0.1:8765").get("/api/meta").json()["csrf"]
+    chunk = b" " * 65_536
+    endless = (chunk for _ in range(40_000_000 // len(chunk)))   # 40 MB, more than enough
+    status, read = asgi_post(app, f"/api/candidates/{ids[0]}/decision", endless,
+                             [(b"content-type", b"application/json"),
+                              (b"x-csrf-token", csrf.encode())])
+    assert status == 413
+    assert read <= serve.MAX_BODY + len(chunk)
+    # a chunked body within the limit is read as before
+    body = json.dumps({"status": "bestätigt", "reviewer": "Ana", "expected_version": 0}).encode()
+    status, _ = asgi_post(app, f"/api/candidates/{ids[0]}/decision", iter([body[:10], body[10:]]),
+                          [(b"content-type", b"application/json"),
+                           (b"x-csrf-token", csrf.encode())])
+    assert status == 200
+
+
+@pytest.mark.parametrize("token", ["a", "short-token", "a" * 32, "abababababababababab",
+                                   "passwordpassword"])
+def test_weak_tokens_are_refused(tmp_path, token):
+    """Issue 20.14: `--token a` was accepted for a network-reachable server."""
+    path = tmp_path / "review.sqlite"
+    make_store(path, 2)
+    with pytest.raises(QuartierError, match="at least 16 characters"):
+        serve.create_app(path, host="0.0.0.0", token=token)
+    with pytest.raises(QuartierError, match="at least 16 characters"):
+        serve.create_app(path, host="127.0.0.1", token=token)
+
+
+def test_a_strong_token_on_loopback_guards_every_request(tmp_path):
+    """Issue 20.15: on loopback any account of the machine could read the CSRF token; with
+    --token (on loopback too) every request needs it."""
+    path = tmp_path / "review.sqlite"
+    make_store(path, 2)
+    token = "Zq3-vR8xK1pLm9Tw"
+    client = TestClient(serve.create_app(path, host="127.0.0.1", token=token),
+                        base_url="http://127.0.0.1:8765")
+    assert client.get("/api/meta").status_code == 401
+    assert client.get("/api/meta", headers={"X-Quartier-Token": token}).status_code == 200
+
+
+def test_serve_start_up_says_what_loopback_protects_and_prints_the_token(tmp_path):
+    """Issue 20.15 and 20.14: the start-up text; a generated token is long and random."""
+    store = tmp_path / "review.sqlite"
+    make_store(store, 2)
+    proc = subprocess.Popen([sys.executable, "-m", "quartier", "gaps", "serve", str(store),
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "COLUMNS": "300"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")),
+                              daemon=True)
+    reader.start()
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not any("http://" in ln for ln in lines):
+            time.sleep(0.2)
+        time.sleep(2)   # the lines printed after the address
+        text = " ".join(" ".join(lines).split())
+        assert "127.0.0.1" in text and "shared machine" in text and "--token" in text, text
+    finally:
+        proc.kill()
+        proc.wait(30)
+    proc, url = start_server(store, "--token", "Zq3-vR8xK1pLm9Tw")
+    try:
+        assert url.endswith("?token=Zq3-vR8xK1pLm9Tw") and "127.0.0.1" in url
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(url.split("?")[0] + "api/meta", timeout=30)
+        assert err.value.code == 401
+        assert call(url.split("?")[0] + "api/meta?token=Zq3-vR8xK1pLm9Tw")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    weak = subprocess.run([sys.executable, "-m", "quartier", "gaps", "serve", str(store),
+                           "--port", "0", "--host", "0.0.0.0", "--token", "a"],
+                          capture_output=True, text=True, timeout=120)
+    assert weak.returncode == 2 and "at least 16 characters" in weak.stdout + weak.stderr
+
+
+def test_store_deleted_or_replaced_while_serving_refuses_writes(app_store):
+    """Issue 20.16: the store deleted while serving: 200 for every decision, all of them written
+    to an unlinked file and lost on stop."""
+    client, ids, path = app_store
+    body = {"status": "bestätigt", "reviewer": "Ana", "expected_version": 0}
+    assert post(client, f"/api/candidates/{ids[0]}/decision", body).status_code == 200
+    path.unlink()
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    r = post(client, f"/api/candidates/{ids[1]}/decision", body)
+    assert r.status_code == 503 and "gone" in r.json()["error"]
+    assert client.get("/api/meta").status_code == 503
+    # another file put in its place (a restored backup): refused too, nothing written to it
+    make_store(path, 2)
+    r = post(client, f"/api/candidates/{ids[1]}/decision", body)
+    assert r.status_code == 503 and "replaced" in r.json()["error"]
+    con = review.open_store(path, readonly=True)
+    assert con.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+    con.close()
+
+
+def test_serve_of_a_missing_store_creates_nothing(tmp_path):
+    """Issue 20.19: `gaps serve typo.sqlite` left an empty 36 KB store behind."""
+    from typer.testing import CliRunner
+
+    from quartier.cli import app
+
+    typo = tmp_path / "typo.sqlite"
+    with pytest.raises(QuartierError, match="quartier gaps detect"):
+        serve.create_app(typo)
+    res = CliRunner().invoke(app, ["gaps", "serve", str(typo), "--port", "0"])
+    assert res.exit_code == 2 and "no review store" in res.output
+    assert "gaps detect" in res.output and "--out" in res.output
+    assert list(tmp_path.iterdir()) == []
