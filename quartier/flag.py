@@ -691,10 +691,16 @@ def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
                                  f"{missing}: name their level columns in index.dynamics_levels")
         return idx, []
     names = [r.name for r in cfg.dynamics]
-    adj = dynamics_mod.adjusted_dynamics(
-        units[names], bases, idx["valid"], weights=[r.weight * r.sign for r in cfg.dynamics],
-        thresholds=cfg.dynamics_thresholds, labels=cfg.dynamics_labels, ddof=cfg.ddof,
-        method=cfg.dynamics_fit)
+    try:
+        adj = dynamics_mod.adjusted_dynamics(
+            units[names], bases, idx["valid"], weights=[r.weight * r.sign for r in cfg.dynamics],
+            thresholds=cfg.dynamics_thresholds, labels=cfg.dynamics_labels, ddof=cfg.ddof,
+            method=cfg.dynamics_fit)
+    except InputDataError as exc:
+        if cfg.dynamics_method == "residual":
+            raise
+        # asked for pp: the residual reading is an extra, and why it is absent is said
+        return idx, [f"bereinigte Dynamik nicht berechnet: {exc}"]
     idx = idx.join(adj.table)
     flip = np.sign(idx["dynamics_index"]) != np.sign(idx["dynamics_index_adjusted"])
     idx["dynamics_sign_flip"] = flip.where(idx["valid"]).astype("boolean")

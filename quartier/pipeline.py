@@ -365,6 +365,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     units, report = load_city(cfg, progress=say)
     require_loaded_columns(cfg, units)
     flags, acc = flag_with_access(cfg, units, say)
+    compute_robustness(cfg, flags, say)   # the rank interval of every page
     series = None
     if cfg.monitor is not None:
         say("time series for the history")

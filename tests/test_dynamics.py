@@ -90,3 +90,20 @@ def test_berlin_config_keeps_pp_as_official():
     cfg = load_config(BERLIN_CONFIG)
     assert cfg.index.dynamics_method == "pp" and not cfg.priority.flag_attention
     assert parse_config({"city": {"name": "x"}}, BERLIN_CONFIG.parent).priority.robustness_draws == 1000
+
+
+def test_degenerate_base_levels_pp_says_why_residual_refuses(tiny):
+    """Every unit started at the same level: no line of change on base level. With pp (asked)
+    the residual extra is absent and the notes say why; with residual it is an error."""
+    csv = "ID;EW;L;D\n001;1000;10;5\n002;2000;20;15\n003;500;7;2\n004;800;9;4\n"
+    table = {"columns": {"EW": {"name": "ew"}, "L": {"name": "level_pct"}, "D": {"name": "change_pp"}}}
+    index = {"status": [{"column": "level_pct"}], "dynamics": [{"column": "change_pp"}],
+             "dynamics_levels": {"change_pp": "level_pct"}, "min_population": 0}
+    cfg, (units, _) = tiny(csv=csv, table=table, index=index,
+                           flag={"cluster_columns": [], "permutations": 99})
+    res = flag_units(units, cfg)
+    assert any(n.startswith("bereinigte Dynamik nicht berechnet: Theil–Sen") for n in res.notes)
+    assert "dynamics_index_adjusted" not in res.table
+    cfg2 = cfg.model_copy(update={"index": cfg.index.model_copy(update={"dynamics_method": "residual"})})
+    with pytest.raises(InputDataError, match="every base level is the same"):
+        flag_units(units, cfg2)
