@@ -55,8 +55,8 @@ variance (≈ 1 point at 1,000 draws and 10 classes).
 Computation: the indices of every (normalisation × left-out indicator × dynamics measure) are
 computed once (a few dozen columns); a block of draws is one matrix product ``F @ W`` (units ×
 columns times columns × draws, ``W`` holding each draw's weights in the rows of its variant),
-ranked by one stable ``argsort`` of the block; ranks are kept as 16- or 32-bit integers for the
-percentiles.
+ranked row by row (:func:`rank_rows`: an introsort, stable only where scores tie); ranks are
+kept as 16- or 32-bit integers (draws × units) for the percentiles.
 """
 
 from __future__ import annotations
@@ -203,18 +203,19 @@ class RobustnessResult:
 
 @dataclass
 class _Design:
-    """Every variant index, precomputed; rows in tie order (see :func:`rank_robustness`)."""
+    """Every variant index, precomputed, one row per variant column and one column per unit
+    (units in tie order, see :func:`rank_robustness`)."""
 
-    F: np.ndarray                    # units × columns: status variants, dynamics variants, H, R
+    F: np.ndarray                    # columns × units: status variants, dynamics variants, H, R
     n_status_leave: int
     n_dyn_leave: int
     n_measures: int
     status_pos: np.ndarray           # leave level → position among the status leave variants
     dyn_pos: np.ndarray
-    flag_s: np.ndarray               # units × status variants: class flags
+    flag_s: np.ndarray               # status variants × units: class flags
     low_s: np.ndarray                # two lowest classes (attention)
     mid_s: np.ndarray                # third-lowest class (attention)
-    worst_d: np.ndarray              # units × dynamics variants: worst dynamics class
+    worst_d: np.ndarray              # dynamics variants × units: worst dynamics class
     rules_hit: np.ndarray
     top_pct_n: int | None
     attention: bool
@@ -230,7 +231,7 @@ class _Design:
 
 def _variants(comp: Composite, order: np.ndarray, leaves: list[int | None], ddof: int
               ) -> np.ndarray:
-    """Columns (normalisation-major, then left-out indicator) of one composite's variants."""
+    """Rows (normalisation-major, then left-out indicator) of one composite's variants."""
     values = comp.values[order]
     cols = []
     for how in NORMALISATIONS:
@@ -243,41 +244,62 @@ def _variants(comp: Composite, order: np.ndarray, leaves: list[int | None], ddof
                                      "step's; the inputs do not belong together")
                 idx = default
             cols.append(idx)
-    return np.column_stack(cols)
+    return np.vstack(cols)
 
 
 # --------------------------------------------------------------------------------- evaluation
 
 
+def rank_rows(score: np.ndarray) -> np.ndarray:
+    """Ranks (1 = highest score; int32) within each row of ``score`` (draws × units); equal
+    scores keep the order of the columns (the tie order), as a stable sort would.
+
+    An introsort of each row (3–4× faster than NumPy's stable sort of floats); in the rows that
+    hold equal scores, the runs of equal scores are put in column order by sorting the integers
+    ``run · n + column`` (runs ascending, so only the members of a run move).
+    """
+    key = -score
+    order = np.argsort(key, axis=1)
+    ordered = np.take_along_axis(key, order, axis=1)
+    step = ordered[:, 1:] != ordered[:, :-1]
+    n = score.shape[1]
+    tied = np.flatnonzero(~step.all(axis=1))
+    if len(tied):
+        run = np.zeros((len(tied), n), dtype=np.int64)
+        np.cumsum(step[tied], axis=1, out=run[:, 1:])
+        composite = run * n + order[tied]
+        composite.sort(axis=1)
+        order[tied] = composite % n
+    ranks = np.empty(order.shape, dtype=np.int32)
+    np.put_along_axis(ranks, order, np.arange(1, n + 1, dtype=np.int32)[None, :], axis=1)
+    return ranks
+
+
 def _evaluate(d: _Design, spec: Mapping[str, np.ndarray], top_n: int | None
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks (1 = most urgent; int32) and flags of the units (tie order) in each variant of
-    ``spec`` (arrays of equal length: ``ws, wd, wh, wr, leave, norm, dyn, hot, meas``)."""
+    """Ranks (1 = most urgent; int32) and flags, variants × units (tie order), of each variant
+    of ``spec`` (arrays of equal length: ``ws, wd, wh, wr, leave, norm, dyn, hot, meas``)."""
     b = len(spec["ws"])
-    cols = np.arange(b)
+    rows = np.arange(b)
     cs = spec["norm"] * d.n_status_leave + d.status_pos[spec["leave"]]
-    w = np.zeros((d.F.shape[1], b))
-    w[cs, cols] = spec["ws"]
+    w = np.zeros((b, d.F.shape[0]))
+    w[rows, cs] = spec["ws"]
     cd = None
     if d.n_dyn:
         cd = (spec["meas"] * len(NORMALISATIONS) + spec["norm"]) * d.n_dyn_leave + \
             d.dyn_pos[spec["leave"]]
-        w[d.n_status + cd, cols] = spec["wd"] * spec["dyn"]
-    w[-2, :] = spec["wh"] * spec["hot"]
-    w[-1, :] = spec["wr"]
-    score = d.F @ w
-    order = np.argsort(-score, axis=0, kind="stable")
-    n = len(score)
-    ranks = np.empty((n, b), dtype=np.int32)
-    ranks[order, cols] = np.arange(1, n + 1, dtype=np.int32)[:, None]
-    flagged = d.flag_s[:, cs] | d.rules_hit[:, None]
+        w[rows, d.n_status + cd] = spec["wd"] * spec["dyn"]
+    w[:, -2] = spec["wh"] * spec["hot"]
+    w[:, -1] = spec["wr"]
+    ranks = rank_rows(w @ d.F)
+    flagged = d.flag_s[cs] | d.rules_hit[None, :]
     if d.attention:
-        mid = d.mid_s[:, cs]
+        mid = d.mid_s[cs]
         if cd is not None:
-            mid = mid & d.worst_d[:, cd] & spec["dyn"][None, :]
+            mid = mid & d.worst_d[cd] & spec["dyn"][:, None]
         else:
             mid = np.zeros_like(mid)
-        flagged = flagged | d.low_s[:, cs] | mid
+        flagged = flagged | d.low_s[cs] | mid
     if d.top_pct_n is not None:
         flagged = flagged | (ranks <= d.top_pct_n)
     return ranks, flagged
@@ -370,22 +392,19 @@ def rank_robustness(
                         "weggelassen"))
 
     s_var = _variants(status, order, s_leaves, ddof)
-    s_codes = np.column_stack([class_codes(s_var[:, c], status.thresholds)
-                               for c in range(s_var.shape[1])])
+    s_codes = class_codes(s_var, status.thresholds)
     n_status_classes = len(status.thresholds) + 1
-    cols = [s_var]
-    worst_d = np.zeros((n, 0), dtype=bool)
+    rows = [s_var]
+    worst_d = np.zeros((0, n), dtype=bool)
     if dyn_comps:
-        d_var = np.column_stack([_variants(c, order, d_leaves, ddof) for c in dyn_comps])
-        cols.append(d_var)
-        worst = len(dyn_comps[0].thresholds)
-        worst_d = np.column_stack([class_codes(d_var[:, c], dyn_comps[0].thresholds) == worst
-                                   for c in range(d_var.shape[1])])
+        d_var = np.vstack([_variants(c, order, d_leaves, ddof) for c in dyn_comps])
+        rows.append(d_var)
+        worst_d = class_codes(d_var, dyn_comps[0].thresholds) == len(dyn_comps[0].thresholds)
     hot = np.asarray(hotspot, dtype=bool)[order]
     rule_count = np.asarray(rules, dtype="float64")[order]
-    cols += [hot.astype("float64")[:, None], rule_count[:, None]]
+    rows += [hot.astype("float64")[None, :], rule_count[None, :]]
     d = _Design(
-        F=np.ascontiguousarray(np.column_stack(cols)), n_status_leave=len(s_leaves),
+        F=np.ascontiguousarray(np.vstack(rows)), n_status_leave=len(s_leaves),
         n_dyn_leave=len(d_leaves), n_measures=len(dyn_comps), status_pos=status_pos,
         dyn_pos=dyn_pos, flag_s=np.isin(s_codes, flag.status_codes),
         low_s=s_codes >= n_status_classes - 2, mid_s=s_codes == n_status_classes - 3,
@@ -397,7 +416,7 @@ def rank_robustness(
 
     # the default and the one-at-a-time alternatives
     r0, f0 = _evaluate(d, _default_spec(weights), None)
-    r0, f0 = r0[:, 0], f0[:, 0]
+    r0, f0 = r0[0], f0[0]
     top_n = int(f0.sum())
 
     # which choices vary, and the draws
@@ -453,7 +472,7 @@ def rank_robustness(
     if block is None:
         block = int(np.clip(BLOCK_ELEMENTS // n, 8, 512))
     rank_dtype = np.uint16 if n < np.iinfo(np.uint16).max else np.uint32
-    store = np.empty((n, draws), dtype=rank_dtype)
+    store = np.empty((draws, n), dtype=rank_dtype)
     flag_count = np.zeros(n)
     top_count = np.zeros(n)
     sum_r = np.zeros(n)
@@ -461,32 +480,32 @@ def rank_robustness(
     keys = list(factors)
     widths = [factors[k][1] for k in keys]
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
-    cond_r = np.zeros((n, int(offsets[-1])))
-    cond_f = np.zeros((n, int(offsets[-1])))
+    cond_r = np.zeros((int(offsets[-1]), n))
+    cond_f = np.zeros((int(offsets[-1]), n))
     level_count = np.zeros(int(offsets[-1]))
     for b0 in range(0, draws, block):
         b1 = min(b0 + block, draws)
         part = {k: v[b0:b1] for k, v in spec.items()}
         ranks, flagged = _evaluate(d, part, top_n)
-        store[:, b0:b1] = ranks
-        flag_count += flagged.sum(axis=1)
-        top_count += (ranks <= top_n).sum(axis=1)
+        store[b0:b1] = ranks
+        flag_count += flagged.sum(axis=0)
+        top_count += (ranks <= top_n).sum(axis=0)
         rf = ranks.astype("float64")
-        sum_r += rf.sum(axis=1)
-        sum_r2 += (rf * rf).sum(axis=1)
+        sum_r += rf.sum(axis=0)
+        sum_r2 += (rf * rf).sum(axis=0)
         if keys:
-            onehot = np.zeros((b1 - b0, int(offsets[-1])))
+            onehot = np.zeros((int(offsets[-1]), b1 - b0))
             for k, off in zip(keys, offsets[:-1], strict=True):
-                onehot[np.arange(b1 - b0), off + factors[k][0][b0:b1]] = 1.0
-            cond_r += rf @ onehot
-            cond_f += flagged.astype("float64") @ onehot
-            level_count += onehot.sum(axis=0)
+                onehot[off + factors[k][0][b0:b1], np.arange(b1 - b0)] = 1.0
+            cond_r += onehot @ rf
+            cond_f += onehot @ flagged.astype("float64")
+            level_count += onehot.sum(axis=1)
 
     # per unit: percentiles of the ranks, shares, the choice the rank depends on most
     qs = np.empty((n, 3))
     step = max(1, BLOCK_ELEMENTS // max(draws, 1))
     for u0 in range(0, n, step):
-        qs[u0:u0 + step] = np.quantile(store[u0:u0 + step], [0.05, 0.5, 0.95], axis=1,
+        qs[u0:u0 + step] = np.quantile(store[:, u0:u0 + step], [0.05, 0.5, 0.95], axis=0,
                                        method="inverted_cdf").T
     mean_r = sum_r / draws
     var_r = np.maximum(sum_r2 / draws - mean_r ** 2, 0.0)
@@ -497,10 +516,10 @@ def rank_robustness(
         cnt = level_count[off:off + width]
         seen = cnt > 0
         share = cnt[seen] / draws
-        mr = cond_r[:, off:off + width][:, seen] / cnt[seen]
-        mf = cond_f[:, off:off + width][:, seen] / cnt[seen]
-        first_r[k] = ((mr - mean_r[:, None]) ** 2 * share).sum(axis=1)
-        first_f[k] = ((mf - p_flag[:, None]) ** 2 * share).sum(axis=1)
+        mr = cond_r[off:off + width][seen] / cnt[seen][:, None]
+        mf = cond_f[off:off + width][seen] / cnt[seen][:, None]
+        first_r[k] = ((mr - mean_r[None, :]) ** 2 * share[:, None]).sum(axis=0)
+        first_f[k] = ((mf - p_flag[None, :]) ** 2 * share[:, None]).sum(axis=0)
     main = np.full(n, "", dtype=object)
     if keys:
         stack = np.column_stack([first_r[k] for k in keys])
@@ -521,7 +540,7 @@ def rank_robustness(
     share_r = {k: 100 * first_r[k].sum() / total_r if total_r > 0 else np.nan for k in keys}
     share_f = {k: 100 * first_f[k].sum() / total_f if total_f > 0 else np.nan for k in keys}
     alternatives = _alternatives(keys, factors, weights, ranges)
-    rows = []
+    table_rows: list[dict[str, object]] = []
     if alternatives:
         alt_spec = _default_spec(weights, len(alternatives))
         for i, (_, _, changes) in enumerate(alternatives):
@@ -530,23 +549,23 @@ def rank_robustness(
         ra, fa = _evaluate(d, alt_spec, top_n)
         in0 = r0 <= top_n
         for i, (key, text, _) in enumerate(alternatives):
-            moved = np.abs(ra[:, i] - r0)
-            rows.append({"choice": FACTOR_LABELS[key], "variant": text,
-                         "flag_added": int((fa[:, i] & ~f0).sum()),
-                         "flag_removed": int((~fa[:, i] & f0).sum()),
-                         "list_changed": int(((ra[:, i] <= top_n) & ~in0).sum()),
-                         "rank_change_median": float(np.median(moved)),
-                         "rank_change_max": int(moved.max()),
-                         "first_order_rank_pct": share_r[key], "first_order_flag_pct": share_f[key],
-                         "note": ""})
+            moved = np.abs(ra[i] - r0)
+            table_rows.append({
+                "choice": FACTOR_LABELS[key], "variant": text,
+                "flag_added": int((fa[i] & ~f0).sum()), "flag_removed": int((~fa[i] & f0).sum()),
+                "list_changed": int(((ra[i] <= top_n) & ~in0).sum()),
+                "rank_change_median": float(np.median(moved)), "rank_change_max": int(moved.max()),
+                "first_order_rank_pct": share_r[key], "first_order_flag_pct": share_f[key],
+                "note": ""})
     for key, why in skipped:
-        rows.append({"choice": FACTOR_LABELS[key], "variant": "–", "flag_added": pd.NA,
-                     "flag_removed": pd.NA, "list_changed": pd.NA, "rank_change_median": np.nan,
-                     "rank_change_max": pd.NA, "first_order_rank_pct": np.nan,
-                     "first_order_flag_pct": np.nan, "note": f"übersprungen: {why}"})
-    choices = pd.DataFrame(rows, columns=["choice", "variant", "flag_added", "flag_removed",
-                                          "list_changed", "rank_change_median", "rank_change_max",
-                                          "first_order_rank_pct", "first_order_flag_pct", "note"])
+        table_rows.append({
+            "choice": FACTOR_LABELS[key], "variant": "–", "flag_added": pd.NA, "flag_removed": pd.NA,
+            "list_changed": pd.NA, "rank_change_median": np.nan, "rank_change_max": pd.NA,
+            "first_order_rank_pct": np.nan, "first_order_flag_pct": np.nan,
+            "note": f"übersprungen: {why}"})
+    choices = pd.DataFrame(table_rows, columns=[
+        "choice", "variant", "flag_added", "flag_removed", "list_changed", "rank_change_median",
+        "rank_change_max", "first_order_rank_pct", "first_order_flag_pct", "note"])
     for c in ("flag_added", "flag_removed", "list_changed", "rank_change_max"):
         choices[c] = choices[c].astype("Int64")
 

@@ -199,3 +199,15 @@ def test_cli_robustness_on_a_tiny_city(tmp_path):
     bad = CliRunner().invoke(app, ["robustness", str(toml), "--out", str(tmp_path / "o"),
                                    "--draws", "0"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_rank_rows_equals_a_stable_sort_with_ties():
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        n, b = int(rng.integers(2, 60)), int(rng.integers(1, 5))
+        score = rng.integers(0, 5, (b, n)).astype(float)
+        ranks = R.rank_rows(score)
+        for i in range(b):
+            ref = np.empty(n, dtype=int)
+            ref[np.argsort(-score[i], kind="stable")] = np.arange(1, n + 1)
+            assert (ranks[i] == ref).all()
