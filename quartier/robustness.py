@@ -37,7 +37,8 @@ flag classes, ``flag_min_rules`` rules, the top ``flag_top_pct`` %, MSS's attent
 draws (5th and 95th percentile, ``inverted_cdf``: ranks that occurred; 90 % of the variants lie
 within), ``flagged_share_pct`` (share of variants in which it is flagged) and ``top_share_pct``
 (share in which it is among the first ``N`` of the ranking, ``N`` = the number flagged by
-default — "on the list of the same length"), and the choice its rank depends on most.
+default — "on the list of the same length"), and the choices its rank and its flag depend on
+most (the largest first-order share, below, of the unit's own variance).
 
 **Per choice**: one-at-a-time, each alternative level with every other choice at its default
 (weights at the ends of their range): units whose flag changes, units entering (= leaving) the
@@ -275,8 +276,7 @@ def rank_rows(score: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _evaluate(d: _Design, spec: Mapping[str, np.ndarray], top_n: int | None
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _evaluate(d: _Design, spec: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Ranks (1 = most urgent; int32) and flags, variants × units (tie order), of each variant
     of ``spec`` (arrays of equal length: ``ws, wd, wh, wr, leave, norm, dyn, hot, meas``)."""
     b = len(spec["ws"])
@@ -415,7 +415,7 @@ def rank_robustness(
         attention=flag.attention)
 
     # the default and the one-at-a-time alternatives
-    r0, f0 = _evaluate(d, _default_spec(weights), None)
+    r0, f0 = _evaluate(d, _default_spec(weights))
     r0, f0 = r0[0], f0[0]
     top_n = int(f0.sum())
 
@@ -486,7 +486,7 @@ def rank_robustness(
     for b0 in range(0, draws, block):
         b1 = min(b0 + block, draws)
         part = {k: v[b0:b1] for k, v in spec.items()}
-        ranks, flagged = _evaluate(d, part, top_n)
+        ranks, flagged = _evaluate(d, part)
         store[b0:b1] = ranks
         flag_count += flagged.sum(axis=0)
         top_count += (ranks <= top_n).sum(axis=0)
@@ -521,11 +521,13 @@ def rank_robustness(
         first_r[k] = ((mr - mean_r[None, :]) ** 2 * share[:, None]).sum(axis=0)
         first_f[k] = ((mf - p_flag[None, :]) ** 2 * share[:, None]).sum(axis=0)
     main = np.full(n, "", dtype=object)
+    flag_main = np.full(n, "", dtype=object)
     if keys:
-        stack = np.column_stack([first_r[k] for k in keys])
-        best = stack.argmax(axis=1)
-        moving = var_r > 0
-        main[moving] = np.asarray([FACTOR_LABELS[k] for k in keys], dtype=object)[best[moving]]
+        names = np.asarray([FACTOR_LABELS[k] for k in keys], dtype=object)
+        best = np.column_stack([first_r[k] for k in keys]).argmax(axis=1)
+        main[var_r > 0] = names[best[var_r > 0]]
+        best = np.column_stack([first_f[k] for k in keys]).argmax(axis=1)
+        flag_main[var_f > 0] = names[best[var_f > 0]]
     back = np.empty(n, dtype=np.intp)
     back[order] = np.arange(n)
     units = pd.DataFrame({
@@ -533,7 +535,8 @@ def rank_robustness(
         "rank_p05": pd.array(qs[back, 0].astype(np.int64), "Int64"),
         "rank_p95": pd.array(qs[back, 2].astype(np.int64), "Int64"),
         "flagged_default": f0[back], "flagged_share_pct": 100 * p_flag[back],
-        "top_share_pct": 100 * top_count[back] / draws, "rank_main_choice": main[back]})
+        "top_share_pct": 100 * top_count[back] / draws, "rank_main_choice": main[back],
+        "flag_main_choice": flag_main[back]})
 
     # per choice: one at a time, and the first-order shares
     total_r, total_f = var_r.sum(), var_f.sum()
@@ -546,7 +549,7 @@ def rank_robustness(
         for i, (_, _, changes) in enumerate(alternatives):
             for col, value in changes.items():
                 alt_spec[col][i] = value
-        ra, fa = _evaluate(d, alt_spec, top_n)
+        ra, fa = _evaluate(d, alt_spec)
         in0 = r0 <= top_n
         for i, (key, text, _) in enumerate(alternatives):
             moved = np.abs(ra[i] - r0)
@@ -783,7 +786,7 @@ def unit_table(table: pd.DataFrame, rob: RobustnessResult) -> pd.DataFrame:
     by priority rank, with its interval, shares, main choice and the sentence of the profiles."""
     t = table.sort_values("priority_rank", na_position="last")
     out = t[["unit_id", "unit_name", "priority_rank", "flagged"]].join(
-        rob.units[UNIT_COLUMNS], how="left")
+        rob.units[[*UNIT_COLUMNS, "flag_main_choice"]], how="left")
     out["rank_interval_width"] = (out["rank_p95"] - out["rank_p05"]).astype("Int64")
     out["robustness"] = [sentence(*v) for v in zip(out["priority_rank"], out["rank_p05"],
                                                    out["rank_p95"], out["flagged_share_pct"],

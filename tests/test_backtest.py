@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from quartier import backtest, monitor
-from quartier.flag import flag_units
+from quartier.indicators import compute_index
 from quartier.pipeline import BERLIN_CONFIG
 
 
@@ -26,7 +26,7 @@ def test_measures_known_answers():
 @pytest.fixture(scope="module")
 def berlin_backtest(berlin, berlin_cfg):
     units, _ = berlin
-    t = flag_units(units, berlin_cfg).table.sort_index()
+    t = compute_index(units, berlin_cfg.index, berlin_cfg.population_column)
     old = monitor.read_old_units(berlin_cfg, berlin_cfg.monitor)
     pieces = monitor.piece_weights(old, units, berlin_cfg.resolve(berlin_cfg.monitor.weight_raster))
     mss = BERLIN_CONFIG.parent / "mss"
