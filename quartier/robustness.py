@@ -432,6 +432,12 @@ def rank_robustness(
         if w == "dynamics" and not dyn_comps:
             skipped.append((f"weight_{w}", "keine Dynamik-Indikatoren"))
             continue
+        if w == "hotspot" and not hot.any():
+            skipped.append((f"weight_{w}", "kein Hot Spot unter den bewerteten Einheiten"))
+            continue
+        if w == "rule" and not (rule_count > 0).any():
+            skipped.append((f"weight_{w}", "keine Grenzwertregel getroffen"))
+            continue
         if hi == lo:
             skipped.append((f"weight_{w}", f"Bereich {_num(lo)}–{_num(hi)}: fest"))
             continue
@@ -455,10 +461,13 @@ def rank_robustness(
             spec["dyn"] = dyn_on
             factors["dynamics"] = (dyn_on.astype(np.intp), 2, ["aus", "an"])
         else:
-            skipped.append(("dynamics", "keine Dynamik-Indikatoren: Dynamik an/aus entfällt"))
+            skipped.append(("dynamics", "keine Dynamik-Indikatoren"))
     if "hotspot" in vary:
-        spec["hot"] = hot_on
-        factors["hotspot"] = (hot_on.astype(np.intp), 2, ["aus", "an"])
+        if hot.any():
+            spec["hot"] = hot_on
+            factors["hotspot"] = (hot_on.astype(np.intp), 2, ["aus", "an"])
+        else:
+            skipped.append(("hotspot", "kein Hot Spot unter den bewerteten Einheiten"))
     if "dynamics_measure" in vary:
         if len(dyn_comps) > 1:
             spec["meas"] = meas
@@ -586,6 +595,9 @@ def rank_robustness(
                  + f"; Rangintervall = 5.–95. Perzentil; Liste = die ersten {top_n} Ränge")
     notes += [f"Robustheit: {FACTOR_LABELS[k]} {why}" if why.startswith("Bereich") else
               f"Robustheit: {FACTOR_LABELS[k]} übersprungen ({why})" for k, why in skipped]
+    if keys and total_r == 0:
+        notes.append("Robustheit: die Ränge ändern sich in keiner Variante; Anteile an der "
+                     "Rangvarianz nicht definiert (leer)")
     return RobustnessResult(units=units, choices=choices, draws=draws_table, notes=notes,
                             top_n=top_n, n_draws=draws, seed=seed)
 

@@ -84,6 +84,20 @@ def test_without_dynamics_the_choice_is_skipped_and_said():
     assert "ohne Dynamik" not in set(res.choices["variant"])
 
 
+def test_choices_without_effect_are_skipped_and_undefined_shares_stay_empty():
+    """No hot spot, no rule hit, no dynamics: those choices are skipped with the reason; the
+    status weight alone never changes a rank, so the variance shares are undefined, not 0."""
+    case = hand_made()
+    case["dynamics"] = ()
+    res = R.rank_robustness(**case, vary=("weights", "hotspot"), draws=100)
+    notes = " ".join(res.choices["note"])
+    assert "kein Hot Spot" in notes and "keine Grenzwertregel getroffen" in notes
+    assert (res.units["rank_p05"] == res.units["rank_p95"]).all()
+    status = res.choices[res.choices["choice"] == "Gewicht Status"]
+    assert len(status) == 2 and status["first_order_rank_pct"].isna().all()
+    assert any("ändern sich in keiner Variante" in n for n in res.notes)
+
+
 def test_normalisations_and_composite_known_answers():
     x = np.array([[1.0, 10.0], [2.0, 10.0], [4.0, 40.0]])
     np.testing.assert_allclose(R.normalise(x, "minmax")[:, 0], [0, 1 / 3, 1])
