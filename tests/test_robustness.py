@@ -228,3 +228,25 @@ def test_rank_rows_equals_a_stable_sort_with_ties():
             ref = np.empty(n, dtype=int)
             ref[np.argsort(-score[i], kind="stable")] = np.arange(1, n + 1)
             assert (ranks[i] == ref).all()
+
+
+def test_flag_rules_in_the_variants_match_the_priority(berlin_robust, berlin_cfg):
+    """The attention rule and the top-x % rule, evaluated on the default variant, flag what
+    flag.priority flags."""
+    flags, _ = berlin_robust
+    t = flags.table
+    ix, p = berlin_cfg.index, berlin_cfg.priority
+    kw = dict(status=[(r.name, 1.0) for r in ix.status], status_thresholds=ix.status_thresholds,
+              status_labels=ix.status_labels, flag_classes=[],
+              weights={w: getattr(p, f"{w}_weight") for w in R.WEIGHTS},
+              ranges={w: p.weight_range(w) for w in R.WEIGHTS},
+              dynamics=[(r.name, 1.0) for r in ix.dynamics],
+              dynamics_thresholds=ix.dynamics_thresholds, draws=200)
+    att = R.robustness_of_table(t, flag_attention=True, **kw).units
+    sub = t.loc[att.index]
+    expected = sub["status_class"].isin(["niedrig", "sehr niedrig"]) | (
+        sub["status_class"].eq("mittel") & sub["dynamics_class"].eq("negativ"))
+    assert (att["flagged_default"] == expected.to_numpy()).all() and expected.sum() == 129
+    top = R.robustness_of_table(t, flag_top_pct=10, **kw).units
+    assert (top["flagged_default"] == (sub["priority_rank"] <= 54).to_numpy()).all()
+    assert top["flagged_default"].sum() == 54                      # ceil(536 · 10 %)
