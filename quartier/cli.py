@@ -131,6 +131,7 @@ def print_run(result: pipeline.RunResult) -> None:
     if result.access is not None:
         print_access(result.access)
     print_priority(result)
+    print_robustness(result)
     print_areas(result)
     if result.gaps is not None:
         print_gaps(result.gaps)
@@ -188,6 +189,61 @@ def flag(config: ConfigArg, out: OutOpt = Path("out"),
         result = pipeline.flag(load_config(config), out, progress=say)
     print_join_report(result.report)
     print_priority(result, top)
+    _print_files(result.files)
+
+
+def print_robustness(result: pipeline.RunResult) -> None:
+    """Which flagged units are robust, and what moves the ranking."""
+    from quartier.robustness import ROBUST_PCT, robust_groups
+
+    rob = result.robustness
+    if rob is None or result.flags is None:
+        return
+    t = result.flags.table
+    scored = t[t["priority_rank"].notna()]
+    groups = robust_groups(scored["flagged"], scored["flagged_share_pct"])
+    ids = scored["unit_id"].astype(str)
+    n_flag = len(groups["robust"]) + len(groups["fragile"])
+    say_plain(f"robustness ({rob.n_draws:,} variants, seed {rob.seed}): {len(groups['robust'])} "
+              f"of {n_flag} flagged units are flagged in ≥ {ROBUST_PCT:.0f} % of the variants",
+              "bold")
+    if len(groups["fragile"]):
+        say_plain(f"  flagged in fewer: {', '.join(ids.loc[groups['fragile']].tolist()[:40])}")
+    if len(groups["unflagged_robust"]):
+        say_plain(f"  unflagged but flagged in ≥ {ROBUST_PCT:.0f} %: "
+                  f"{', '.join(ids.loc[groups['unflagged_robust']].tolist()[:40])}")
+    shown = rob.choices[["variant", "flag_added", "flag_removed", "list_changed",
+                         "first_order_rank_pct", "first_order_flag_pct"]].rename(columns={
+        "flag_added": "flag +", "flag_removed": "flag −", "list_changed": f"new in top {rob.top_n}",
+        "first_order_rank_pct": "rank var. %", "first_order_flag_pct": "flag var. %"})
+    print_frame(shown, "what moves the ranking: one choice at a time (first-order shares of the "
+                "variance over all variants)", 40)
+    for note in rob.choices.loc[rob.choices["note"].ne(""), "note"]:
+        say_plain(f"  {note}")
+
+
+@app.command()
+def robustness(config: ConfigArg, out: OutOpt = Path("out"),
+               draws: Annotated[int | None, typer.Option(help="variants (default: "
+                                                         "priority.robustness_draws, 1,000)")] = None,
+               seed: Annotated[int | None, typer.Option(help="seed of the draws (default: "
+                                                        "priority.robustness_seed)")] = None,
+               top: Annotated[int, typer.Option(help="rows of the priority list to print")] = 15
+               ) -> None:
+    """How robust is each rank? Re-rank under N variants of the priority's choices: DIR/
+    robustness.csv, robustness_choices.csv, priority.csv with rank_median, rank_p05, rank_p95,
+    flagged_share_pct."""
+    with _user_errors(), _status("robustness") as say:
+        cfg = load_config(config)
+        update = {k: v for k, v in (("robustness_draws", draws), ("robustness_seed", seed))
+                  if v is not None}
+        if update:
+            if draws is not None and draws < 1:
+                raise ConfigError("--draws must be at least 1")
+            cfg = cfg.model_copy(update={"priority": cfg.priority.model_copy(update=update)})
+        result = pipeline.robustness(cfg, out, progress=say)
+    print_priority(result, top)
+    print_robustness(result)
     _print_files(result.files)
 
 

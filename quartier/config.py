@@ -389,6 +389,27 @@ class IndexConfig(_Strict):
     dynamics_labels: list[str] = ["positiv", "stabil", "negativ"]
     exclude: list[ExcludeRule] = Field(default_factory=list)
     outlier_max_abs_z: float | None = Field(None, gt=0)
+    dynamics_method: Literal["pp", "residual"] = Field(
+        "pp", description="pp: the change in percentage points (MSS, the default); residual: the "
+        "change beyond what the base level predicts (robust line of change on base level), free "
+        "of regression to the mean")
+    dynamics_fit: Literal["theil_sen", "huber"] = Field(
+        "theil_sen", description="the robust line of the residual dynamics")
+    dynamics_levels: dict[str, str] = Field(
+        default_factory=dict, description="dynamics indicator → column with the level at the end "
+        "of the period (base level = level − change), for the residual dynamics; indicators "
+        "given with base or series know their base level")
+
+    @model_validator(mode="after")
+    def _dynamics_levels_known(self) -> IndexConfig:
+        names = [r.name for r in self.dynamics]
+        unknown = sorted(set(self.dynamics_levels) - set(names))
+        if unknown:
+            raise ValueError(f"dynamics_levels names {unknown}, which are not dynamics indicators "
+                             f"({', '.join(names) or 'none'})")
+        if self.dynamics_method == "residual" and not self.dynamics:
+            raise ValueError("dynamics_method = 'residual' needs dynamics indicators")
+        return self
 
     @model_validator(mode="after")
     def _labels_fit(self) -> IndexConfig:
@@ -453,6 +474,38 @@ class PriorityConfig(_Strict):
                                        "many threshold rules hit")
     flag_top_pct: float | None = Field(None, gt=0, le=100, description="flag this share (%) of the "
                                        "scored units with the highest priority_score")
+    flag_attention: bool = Field(False, description="also flag MSS's Gebiete mit besonderem "
+                                 "Aufmerksamkeitsbedarf: status in the two lowest classes, or the "
+                                 "third-lowest (mittel) with the worst dynamics class (negativ)")
+    # uncertainty and sensitivity analysis (quartier robustness, run); ranges default to
+    # half to one and a half times the weight
+    status_weight_range: tuple[float, float] | None = Field(
+        None, description="range of the status weight in the robustness draws")
+    dynamics_weight_range: tuple[float, float] | None = None
+    hotspot_weight_range: tuple[float, float] | None = None
+    rule_weight_range: tuple[float, float] | None = None
+    robustness_draws: int = Field(1000, ge=1, le=100_000, description="variants drawn")
+    robustness_seed: int = 42
+    robustness_vary: list[Literal["weights", "leave_out", "normalisation", "dynamics", "hotspot",
+                                  "dynamics_measure"]] = Field(
+        ["weights", "leave_out", "normalisation", "dynamics", "hotspot", "dynamics_measure"],
+        description="the choices varied: weights within their ranges, each index indicator left "
+        "out once, z-scores/ranks/min-max, dynamics on/off, hot-spot bonus on/off, dynamics in "
+        "pp or residual")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> PriorityConfig:
+        for name in ("status", "dynamics", "hotspot", "rule"):
+            r = getattr(self, f"{name}_weight_range")
+            if r is not None and not 0 <= r[0] <= r[1]:
+                raise ValueError(f"{name}_weight_range = {list(r)}: needs 0 ≤ low ≤ high")
+        return self
+
+    def weight_range(self, name: str) -> tuple[float, float]:
+        """The range of a weight in the robustness draws (default: 0.5× to 1.5× the weight)."""
+        given = getattr(self, f"{name}_weight_range")
+        w = getattr(self, f"{name}_weight")
+        return (float(given[0]), float(given[1])) if given is not None else (0.5 * w, 1.5 * w)
 
 
 class AreasConfig(_Strict):
@@ -843,6 +896,14 @@ class QuartierConfig(_Strict):
         if self.areas is not None and (self.index is None or not self.population_column):
             raise ValueError("[areas] needs [index] (which units are flagged) and population_column "
                              "(the residents per area)")
+        return self
+
+    @model_validator(mode="after")
+    def _attention_needs_dynamics(self) -> QuartierConfig:
+        if self.priority.flag_attention and (self.index is None or not self.index.dynamics
+                                             or len(self.index.status_labels) < 3):
+            raise ValueError("priority.flag_attention (status mittel with negative dynamics) "
+                             "needs [index] with dynamics and at least 3 status classes")
         return self
 
     @model_validator(mode="after")

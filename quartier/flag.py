@@ -36,8 +36,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from quartier import dynamics as dynamics_mod
 from quartier.config import (
     FlagConfig,
+    IndexConfig,
     PriorityConfig,
     QuartierConfig,
     Target,
@@ -46,7 +48,7 @@ from quartier.config import (
 )
 from quartier.derive import looks_like_count
 from quartier.errors import ConfigError, InputDataError, rows_preview
-from quartier.indicators import add_changes, compute_index
+from quartier.indicators import DYNAMICS_SIGNS, add_changes, compute_index
 from quartier.localstats import getis_ord_star, local_moran
 from quartier.quality import repeated_values
 
@@ -622,7 +624,7 @@ def reasons_text(table: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
 
 
 def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
-             status_labels: list[str]) -> pd.DataFrame:
+             status_labels: list[str], dynamics_labels: list[str] | None = None) -> pd.DataFrame:
     """``priority_score``, a unique ``priority_rank`` (1 = most urgent; ties broken by the
     status index, then the unit id), ``flagged`` with ``flag_reason``, and ``reasons`` in words.
 
@@ -630,7 +632,8 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
     + w_r · rule_count`` with the weights of ``[priority]`` (see the module docstring). A unit is
     flagged when any configured criterion holds: its status class is one of ``flag_classes``
     (default: the two lowest classes), it hits ``flag_min_rules`` threshold rules, or it is among
-    the ``flag_top_pct`` % highest scores.
+    the ``flag_top_pct`` % highest scores, or (``flag_attention``) it is one of MSS's *Gebiete mit
+    besonderem Aufmerksamkeitsbedarf* (:func:`quartier.dynamics.attention`).
     """
     dyn = table["dynamics_index"].fillna(0) if "dynamics_index" in table else 0.0
     score = (p.status_weight * table["status_index"] + p.dynamics_weight * dyn
@@ -651,7 +654,15 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
         return why.mask(hit, why.where(why.eq(""), why + "; ") + text)
 
     status = table["status_class"].astype("string")
-    why = add(status.isin(classes).fillna(False) & table["valid"], "Status " + status.fillna(""))
+    by_class = status.isin(classes).fillna(False) & table["valid"]
+    why = add(by_class, "Status " + status.fillna(""))
+    if p.flag_attention:
+        hit, text = dynamics_mod.attention(status, table["dynamics_class"],
+                                           status_labels=status_labels,
+                                           dynamics_labels=dynamics_labels or [])
+        # a unit flagged by its class already says so: no second "Status niedrig"
+        hit = hit & table["valid"] & ~by_class
+        why = add(hit, text)
     if p.flag_min_rules is not None:
         many = table["rule_count"].ge(p.flag_min_rules) & table["valid"]
         why = add(many, table["rule_count"].astype(str) + f" Grenzwerte (≥ {p.flag_min_rules})")
@@ -698,6 +709,85 @@ class FlagResult:
     areas: AreasResult | None = None   # where the config has [areas]
 
 
+def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | None
+                ) -> pd.DataFrame | None:
+    """The level at the start of the period of every dynamics indicator (one column per
+    indicator name): the ``base`` column, the series at ``base_year``, or ``level − change`` with
+    the level column of ``dynamics_levels``. None when one is unknown."""
+    out = pd.DataFrame(index=units.index)
+    for ref in cfg.dynamics:
+        if ref.base is not None:
+            out[ref.name] = units[ref.base].astype("float64")
+        elif ref.series is not None and series is not None:
+            sel = series[(series["indicator"] == ref.series) & (series["year"] == ref.base_year)]
+            out[ref.name] = units["unit_id"].map(sel.set_index("unit_id")["value"]).astype("float64")
+        elif ref.name in cfg.dynamics_levels:
+            level = cfg.dynamics_levels[ref.name]
+            if level not in units:
+                raise InputDataError(f"index.dynamics_levels: {level!r} is not a loaded column")
+            out[ref.name] = (units[level].astype("float64") - units[ref.name].astype("float64"))
+        else:
+            return None
+    return out
+
+
+def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
+                    series: pd.DataFrame | None) -> tuple[pd.DataFrame, list[str]]:
+    """The residual dynamics next to the percentage points (:mod:`quartier.dynamics`), where the
+    base level of every dynamics indicator is known: ``dynamics_index_adjusted``,
+    ``dynamics_class_adjusted``, ``dynamics_sign_flip``; with ``dynamics_method = "residual"``
+    they become the dynamics index (the pp reading stays in ``dynamics_index_pp``,
+    ``dynamics_class_pp``). Returns the index table and notes."""
+    if not cfg.dynamics:
+        return idx, []
+    bases = base_levels(units, cfg, series)
+    if bases is None:
+        if cfg.dynamics_method == "residual":
+            missing = [r.name for r in cfg.dynamics if r.base is None and r.series is None
+                       and r.name not in cfg.dynamics_levels]
+            raise InputDataError(f"index.dynamics_method = 'residual' needs the base level of "
+                                 f"{missing}: name their level columns in index.dynamics_levels")
+        return idx, []
+    names = [r.name for r in cfg.dynamics]
+    try:
+        adj = dynamics_mod.adjusted_dynamics(
+            units[names], bases, idx["valid"], weights=[r.weight * r.sign for r in cfg.dynamics],
+            thresholds=cfg.dynamics_thresholds, labels=cfg.dynamics_labels, ddof=cfg.ddof,
+            method=cfg.dynamics_fit)
+    except InputDataError as exc:
+        if cfg.dynamics_method == "residual":
+            raise
+        # asked for pp: the residual reading is an extra, and why it is absent is said
+        return idx, [f"bereinigte Dynamik nicht berechnet: {exc}"]
+    idx = idx.join(adj.table)
+    flip = np.sign(idx["dynamics_index"]) != np.sign(idx["dynamics_index_adjusted"])
+    idx["dynamics_sign_flip"] = flip.where(idx["valid"]).astype("boolean")
+    share = dynamics_mod.sign_flip_share(idx["dynamics_index"], idx["dynamics_index_adjusted"])
+    slopes = ", ".join(f"{r.indicator} {r.slope:+.3f}".replace(".", ",").replace("-", "−")
+                       for r in adj.fits.itertuples())
+    official = cfg.dynamics_method == "pp"
+    notes = [f"Dynamik {'in Prozentpunkten (amtlich); bereinigt' if official else 'bereinigt'} um "
+             f"die vom Ausgangsniveau erwartete Veränderung ({dynamics_mod.FIT_NAMES[adj.method]}, "
+             f"Steigung in Prozentpunkten je Prozentpunkt Ausgangsniveau: {slopes}): bei "
+             f"{_fmt(100 * share)} % der "
+             "bewerteten Einheiten kehrt sich das Vorzeichen des Dynamik-Index um"
+             + ("" if official else "; die bereinigte Dynamik ist der Dynamik-Index (die "
+                "Prozentpunkte in dynamics_index_pp)")]
+    if not official:
+        idx["dynamics_index_pp"] = idx["dynamics_index"]
+        idx["dynamics_class_pp"] = idx["dynamics_class"]
+        idx["dynamics_index"] = idx["dynamics_index_adjusted"]
+        idx["dynamics_class"] = idx["dynamics_class_adjusted"]
+        idx["dynamics_sum"] = idx["dynamics_sum_adjusted"]
+        for name in names:
+            idx[f"z_{name}"] = idx[f"zresid_{name}"]
+        dyn_n = idx["dynamics_class"].map({lab: i for i, lab in enumerate(cfg.dynamics_labels)})
+        signs = {i: DYNAMICS_SIGNS.get(i, str(i + 1)) for i in range(len(cfg.dynamics_labels))}
+        idx["status_dynamics"] = (idx["status_class_n"].astype("string")
+                                  + dyn_n.map(signs).astype("string")).where(idx["valid"])
+    return idx, notes
+
+
 PRIORITY_COLUMNS = ["unit_id", "unit_name", "status_index", "status_class", "dynamics_index",
                     "dynamics_class", "rule_flags", "cluster", "hotspot", "priority_rank", "reasons",
                     "flagged"]
@@ -716,11 +806,12 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
         raise InputDataError("the config has no [index] section: nothing to flag")
     units, labels = add_changes(units, cfg.index, cfg.labels(), series)
     idx = compute_index(units, cfg.index, cfg.population_column)
+    idx, dynamics_notes = adjust_dynamics(units, idx, cfg.index, series)
     if "dynamics_index" not in idx:
         idx["dynamics_index"] = np.nan
         idx["dynamics_class"] = pd.Series(pd.NA, index=idx.index, dtype="string")
     rules = apply_thresholds(units, cfg.flag.thresholds, labels)
-    notes = [n for n in idx["notes"].unique() if n]
+    notes = [n for n in idx["notes"].unique() if n] + dynamics_notes
     notes += index_warnings(units, [r.name for r in cfg.index.status], cfg.units_of(), labels,
                             cfg.population_column)
     # one contiguity graph for hot spots and contiguous regions
@@ -760,7 +851,8 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
             untested, table["notes"].astype("string").where(table["notes"].eq(""), table["notes"]
                                                             + "; ") + untested_note)
     status_labels = list(cfg.index.status_labels)
-    table = table.join(priority(table, labels, cfg.priority, status_labels))
+    table = table.join(priority(table, labels, cfg.priority, status_labels,
+                                list(cfg.index.dynamics_labels)))
     extra = [c for c in table.columns if c not in PRIORITY_COLUMNS]
     ordered = table[PRIORITY_COLUMNS + extra]
     gdf = gpd.GeoDataFrame(ordered, geometry=units.geometry, crs=units.crs)

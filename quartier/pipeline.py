@@ -19,6 +19,7 @@ from quartier import network as network_mod
 from quartier import population as population_mod
 from quartier import profiles as profiles_mod
 from quartier import report as report_mod
+from quartier import robustness as robustness_mod
 from quartier.check import require_loaded_columns
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
@@ -67,6 +68,7 @@ class RunResult:
     sites: SitesResult | None = None
     gaps: GapsResult | None = None
     monitor: MonitorResult | None = None
+    robustness: robustness_mod.RobustnessResult | None = None
 
 
 def write_flags(result: FlagResult, out: Path) -> list[Path]:
@@ -203,6 +205,58 @@ def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], No
     return RunResult(units=units, report=report, flags=flags, files=files)
 
 
+def compute_robustness(cfg: QuartierConfig, flags: FlagResult, say: Callable[[str], None]
+                       ) -> robustness_mod.RobustnessResult:
+    """How robust each rank is (:mod:`quartier.robustness`): the per-unit columns join the
+    priority table (``rank_median``, ``rank_p05``, ``rank_p95``, ``flagged_share_pct``, …), the
+    notes the flag notes."""
+    ix, p = cfg.index, cfg.priority
+    say(f"robustness of the ranking ({p.robustness_draws:,} variants, seed {p.robustness_seed})")
+    rob = robustness_mod.robustness_of_table(
+        flags.table, status=[(r.name, r.weight * r.sign) for r in ix.status],
+        status_thresholds=ix.status_thresholds, status_labels=ix.status_labels,
+        flag_classes=p.flag_classes if p.flag_classes is not None else ix.status_labels[-2:],
+        weights={w: getattr(p, f"{w}_weight") for w in robustness_mod.WEIGHTS},
+        ranges={w: p.weight_range(w) for w in robustness_mod.WEIGHTS},
+        dynamics=[(r.name, r.weight * r.sign) for r in ix.dynamics],
+        dynamics_thresholds=ix.dynamics_thresholds, dynamics_measure=ix.dynamics_method,
+        flag_attention=p.flag_attention, flag_min_rules=p.flag_min_rules,
+        flag_top_pct=p.flag_top_pct, labels=cfg.labels(), vary=p.robustness_vary,
+        draws=p.robustness_draws, seed=p.robustness_seed, ddof=ix.ddof)
+    flags.table = flags.table.join(rob.units[robustness_mod.UNIT_COLUMNS])
+    flags.notes += rob.notes
+    return rob
+
+
+def write_robustness(rob: robustness_mod.RobustnessResult, flags: FlagResult, out: Path
+                     ) -> list[Path]:
+    """robustness.csv (per unit, with the sentence of the profiles), robustness_choices.csv
+    (per choice) and robustness_draws.csv (the choices of every draw), each with its xlsx."""
+    per_unit = robustness_mod.unit_table(flags.table, rob)
+    return (write_table(per_unit, out / "robustness.csv")
+            + write_table(rob.choices, out / "robustness_choices.csv")
+            + write_table(rob.draws, out / "robustness_draws.csv"))
+
+
+def robustness(cfg: QuartierConfig, out_dir: str | Path,
+               progress: Callable[[str], None] | None = None) -> RunResult:
+    """Load, flag, re-rank under the variants of ``[priority]``: priority.csv with the rank
+    intervals, robustness.csv, robustness_choices.csv, robustness_draws.csv."""
+    say = progress or (lambda _msg: None)
+    if cfg.index is None:
+        raise ConfigError("`quartier robustness` needs the [index] section")
+    out = prepare_out_dir(out_dir)
+    units, report = load_city(cfg, progress=say)
+    require_loaded_columns(cfg, units)
+    flags, acc = flag_with_access(cfg, units, say)
+    rob = compute_robustness(cfg, flags, say)
+    files = write_flags(flags, out) + write_robustness(rob, flags, out)
+    if acc is not None:
+        files += write_access(acc, units, out)
+    return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
+                     robustness=rob)
+
+
 def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
                      ) -> tuple[FlagResult, AccessResult | None]:
     """Flag the units; where the config has [access], the priority list gains the access columns."""
@@ -240,10 +294,11 @@ def run(
     files = write_table(units, out / "units.csv")
     files += write_table(report.to_frame(), out / "join_report.csv")
     files += write_table(report.unmatched_frame(units), out / "join_unmatched.csv")
-    flags, acc, site_result, gap_result = None, None, None, None
+    flags, acc, site_result, gap_result, rob = None, None, None, None, None
     if cfg.index is not None:
         flags, acc = flag_with_access(cfg, units, say)
-        files += write_flags(flags, out)
+        rob = compute_robustness(cfg, flags, say)
+        files += write_flags(flags, out) + write_robustness(rob, flags, out)
         if flags.areas is not None:
             files += write_areas(flags.areas, flags, units, cfg, out)
     elif cfg.access is not None:
@@ -280,9 +335,10 @@ def run(
         else:
             say("quarter profiles of the flagged units and the action areas")
         files += profiles_mod.write_profiles(ctx, chosen, out / "profiles")
-    files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out, mon))
+    files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out, mon,
+                             rob))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
-                     sites=site_result, gaps=gap_result, monitor=mon)
+                     sites=site_result, gaps=gap_result, monitor=mon, robustness=rob)
 
 
 def profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
@@ -316,6 +372,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     units, report = load_city(cfg, progress=say)
     require_loaded_columns(cfg, units)
     flags, acc = flag_with_access(cfg, units, say)
+    compute_robustness(cfg, flags, say)   # the rank interval of every page
     series = None
     if cfg.monitor is not None:
         say("time series for the history")
@@ -379,9 +436,10 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
 
 def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                 flags: FlagResult | None, acc: AccessResult | None, gap_result: GapsResult | None,
-                site_result: SitesResult | None, out: Path, mon: MonitorResult | None = None
-                ) -> Path:
-    """report.html: key figures, top 20 with reasons, distributions, join report, sources."""
+                site_result: SitesResult | None, out: Path, mon: MonitorResult | None = None,
+                rob: robustness_mod.RobustnessResult | None = None) -> Path:
+    """report.html: key figures, top 20 with reasons, rank robustness, distributions, join
+    report, sources."""
     labels = cfg.labels()
     figures: dict[str, object] = {"Raumeinheiten": len(units)}
     sections: list[tuple[str, str]] = []
@@ -396,6 +454,9 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
         sections.append(("Die 20 Quartiere mit der höchsten Priorität", report_mod.table_html(
             top[["priority_rank", "unit_id", "unit_name", "status_class", "dynamics_class",
                  "hotspot", "reasons"]], 20)))
+        if rob is not None:
+            sections.append(("Wie belastbar ist die Rangfolge?",
+                             robustness_mod.report_html(flags.table, rob)))
         charts = [report_mod.histogram_svg(flags.table[r.name], labels.get(r.name, r.name))
                   for r in [*cfg.index.status, *cfg.index.dynamics] if r.name in flags.table]
         charts.append(report_mod.histogram_svg(t["status_index"], "Status-Index"))

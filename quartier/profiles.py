@@ -28,6 +28,7 @@ import shapely
 from quartier.escape import html_text
 from quartier.output import prepare_out_dir, write_text
 from quartier.report import line_svg, table_html
+from quartier.robustness import sentence as robustness_sentence
 
 CSS = """body{font:13px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:900px;color:#222}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .4em;border-bottom:1px solid #ccc}
@@ -244,9 +245,12 @@ def unit_page(ctx: ProfileContext, pos: int) -> str:
             + (f" — Aktionsraum {html_text(r['area_id'])}" if pd.notna(r.get("area_id")) else "")
             + "</p>") if flagged else ""
     inside, layers = _inside(ctx, u.geometry)
+    robust = robustness_sentence(r.get("priority_rank"), r.get("rank_p05"), r.get("rank_p95"),
+                                 r.get("flagged_share_pct"))
     body = (f"<h1>{html_text(u['unit_name'])}</h1><p class='sub'>Nr. {html_text(u['unit_id'])}"
             + (f" · {html_text(district)}" if district else "") + f" · {html_text(ctx.city)}</p>"
             + flag + _kpis(figures)
+            + (f"<p>Robustheit der Rangfolge: {html_text(robust)}.</p>" if robust else "")
             + f"<div class='grid'><div>{map_svg(u.geometry, ctx.units, layers)}</div><div>"
             + f"<h2>Gründe</h2><p>{html_text(r.get('reasons', ''))}</p>"
             + (f"<p class='note'>{html_text(r['notes'])}</p>" if r.get("notes") else "")
