@@ -18,15 +18,15 @@ import numpy as np
 import shapely
 
 from _common import best_of
-from quartier.access import nearest_distance
-from quartier.network import (
+from quartier.analysis.access import nearest_distance
+from quartier.analysis.network import (
     build_graph,
     compare_with_straight_line,
     read_osm_buildings,
     read_osm_pois,
     read_osm_streets,
 )
-from quartier.pipeline import DATA_DIR
+from quartier.pipeline.commands import DATA_DIR
 
 KL = DATA_DIR / "kaiserslautern" / "kaiserslautern.osm.gz"
 KL_TAGS = {"kita": {"amenity": ["kindergarten"]}, "schule": {"amenity": ["school"]},

@@ -19,11 +19,11 @@ from scipy.ndimage import gaussian_filter
 from scipy.sparse.csgraph import connected_components
 
 from _common import best_of, generated_grid_units, report
-from quartier.areas import build_areas
+from quartier.analysis.areas import build_areas
 from quartier.config import AreasConfig, load_config
-from quartier.flag import flag_units
-from quartier.load import load_city
-from quartier.pipeline import BERLIN_CONFIG
+from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.pipeline.flag import flag_units
+from quartier.pipeline.load import load_city
 
 
 def plain_dissolve(units, flagged: np.ndarray):

@@ -2,10 +2,10 @@
 on a Dask LocalCluster (2 worker processes, this 2-core machine), partitioned by space with halos.
 
 1. Acceptance sample: the 200,000-cell south-west window of the same GENERATED grid, esda's
-   permutation stream: the Dask path against ``quartier.flag.hot_spots`` on one machine (every
+   permutation stream: the Dask path against ``quartier.analysis.hotspots.hot_spots`` on one machine (every
    column, every bit), both timed with their permutation ids.
 2. 3,000,000 GENERATED cells with the NumPy Generator permutation stream (esda's stream alone
-   takes 130 s in one process at this size, see ``quartier.localstats.permutation_ids``):
+   takes 130 s in one process at this size, see ``quartier.analysis.localstats.permutation_ids``):
    cells/s, wall time, peak memory of the client (max RSS) and of each worker (VmHWM).
 
 Cells: ``quartier.distflag.generated_cells`` (EPSG:3035, sin/cos waves + noise, holes with
@@ -25,9 +25,9 @@ import warnings
 import pandas as pd
 from distributed import Client, LocalCluster
 
-from quartier.distflag import generated_cells, hot_spots_distributed
-from quartier.flag import hot_spots
-from quartier.localstats import permutation_ids
+from quartier.analysis.hotspots import hot_spots
+from quartier.analysis.hotspots_dask import generated_cells, hot_spots_distributed
+from quartier.analysis.localstats import permutation_ids
 
 N_CELLS = 3_000_000
 SAMPLE_SIDE_M = 45_200.0  # the south-west 452 × 452 cells: 200,000 after the holes
@@ -63,7 +63,7 @@ def main() -> None:
         t2 = time.perf_counter()
         equal = ours.equals(theirs)
         print(f"sample {len(sample):,} GENERATED cells, esda stream: Dask {t1 - t0:.1f} s, "
-              f"single machine {t2 - t1:.1f} s; equal to quartier.flag.hot_spots: "
+              f"single machine {t2 - t1:.1f} s; equal to quartier.analysis.hotspots.hot_spots: "
               f"{'yes' if equal else 'NO'} ({(ours['hotspot'] == 'Hot Spot').sum():,} hot, "
               f"{(ours['hotspot'] == 'Cold Spot').sum():,} cold spots)")
         if not equal:

@@ -154,7 +154,7 @@ def generated_city(n: int, seed: int = 0):
 
 def generated_config():
     from quartier.config import parse_config
-    from quartier.pipeline import BERLIN_CONFIG
+    from quartier.pipeline.commands import BERLIN_CONFIG
 
     return parse_config({
         "city": {"name": "generated", "crs": "EPSG:25833"},
@@ -168,8 +168,8 @@ def generated_config():
 
 def load_case(name: str):
     from quartier.config import load_config
-    from quartier.load import load_city
-    from quartier.pipeline import BERLIN_CONFIG, DATA_DIR
+    from quartier.pipeline.commands import BERLIN_CONFIG, DATA_DIR
+    from quartier.pipeline.load import load_city
 
     if name == "generated":
         return generated_city(54_200), generated_config()
@@ -179,7 +179,7 @@ def load_case(name: str):
 
 def _run(name: str, which: str, queue) -> None:
     """In a fresh process: load the case, time the flag step, report seconds and max RSS."""
-    from quartier.flag import flag_units
+    from quartier.pipeline.flag import flag_units
 
     units, cfg = load_case(name)
     warnings.simplefilter("ignore")

@@ -21,9 +21,9 @@ import numpy as np
 import shapely
 
 from _common import generated_street_grid
+from quartier.analysis.gaps import GapInputs, detect_gaps, main_buildings, read_gap_inputs, street_blocks
 from quartier.config import GapsConfig, load_config
-from quartier.gaps import GapInputs, detect_gaps, main_buildings, read_gap_inputs, street_blocks
-from quartier.pipeline import DATA_DIR
+from quartier.pipeline.commands import DATA_DIR
 
 RUNS = 3
 
@@ -73,7 +73,7 @@ def main() -> None:
         return
     from distributed import Client, LocalCluster
 
-    from quartier.scale import detect_gaps_distributed
+    from quartier.analysis.gaps_scale import detect_gaps_distributed
 
     n = 1_500_000
     t0 = time.perf_counter()

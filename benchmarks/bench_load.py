@@ -16,8 +16,8 @@ import pandas as pd
 
 from _common import best_of, generated_grid_units, report
 from quartier.config import load_config, parse_config
-from quartier.load import load_city
-from quartier.pipeline import BERLIN_CONFIG
+from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.pipeline.load import load_city
 
 
 def plain_berlin() -> gpd.GeoDataFrame:

@@ -23,7 +23,7 @@ from scipy.ndimage import gaussian_filter
 from shapely import box
 
 from _common import report
-from quartier import maps
+from quartier.outputs import maps
 
 ZENSUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "germany_zensus2011_1km"
 N_CELLS = 214_633

@@ -28,9 +28,9 @@ from _common import report
 
 def flagged_table(name: str):
     from quartier.config import load_config
-    from quartier.flag import flag_units
-    from quartier.load import load_city
-    from quartier.pipeline import BERLIN_CONFIG, DATA_DIR
+    from quartier.pipeline.commands import BERLIN_CONFIG, DATA_DIR
+    from quartier.pipeline.flag import flag_units
+    from quartier.pipeline.load import load_city
 
     cfg = load_config(BERLIN_CONFIG if name == "berlin" else DATA_DIR / "germany_1km" / "quartier.toml")
     units, _ = load_city(cfg)
@@ -39,7 +39,7 @@ def flagged_table(name: str):
 
 
 def quartier_kwargs(cfg) -> dict:
-    from quartier import robustness as R
+    from quartier.analysis import robustness as R
 
     ix, p = cfg.index, cfg.priority
     return dict(status=[(r.name, r.weight * r.sign) for r in ix.status],
@@ -107,7 +107,7 @@ CASES = {"berlin": "robustness Berlin (536 PLR, 1,000 variants)",
 
 
 def main() -> None:
-    from quartier.robustness import robustness_of_table
+    from quartier.analysis.robustness import robustness_of_table
 
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     plain_draws = (int(sys.argv[sys.argv.index("--plain-draws") + 1])

@@ -14,8 +14,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from shapely import box, points
 
+from quartier.analysis.sites import select_sites
 from quartier.config import SitesConfig
-from quartier.sites import select_sites
 
 
 def generated(n_sites=10_000, n_units=2_000, seed=0):

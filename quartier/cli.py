@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from quartier import check as check_mod
-from quartier import pipeline
 from quartier.__main__ import INTERRUPTED
 from quartier.config import load_config
 from quartier.errors import ConfigError, QuartierError
-from quartier.escape import console_text, visible_controls
-from quartier.load import JoinReport
+from quartier.io.escape import console_text, visible_controls
+from quartier.io.joinreport import JoinReport
+from quartier.pipeline import check as check_mod
+from quartier.pipeline import commands as pipeline
 
 app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -194,7 +194,7 @@ def flag(config: ConfigArg, out: OutOpt = Path("out"),
 
 def print_robustness(result: pipeline.RunResult) -> None:
     """Which flagged units are robust, and what moves the ranking."""
-    from quartier.robustness import ROBUST_PCT, robust_groups
+    from quartier.analysis.robustness import ROBUST_PCT, robust_groups
 
     rob = result.robustness
     if rob is None or result.flags is None:
@@ -339,7 +339,7 @@ def gaps_review(
     history_of: Annotated[str | None, typer.Option("--history", help="show a gap's history")] = None,
 ) -> None:
     """Set a decision (--set ID --status S --reviewer NAME) or list candidates (filter --status)."""
-    from quartier import review
+    from quartier.review import store as review
 
     with _user_errors():
         # listing and history never write: a store is opened for writing only to decide
@@ -370,7 +370,7 @@ def gaps_review(
 @gaps_app.command("export")
 def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
     """Export the cadastre with current decisions as GeoPackage, CSV and xlsx."""
-    from quartier import review
+    from quartier.review import store as review
 
     with _user_errors():
         con = review.open_store(store, readonly=True)
@@ -395,7 +395,7 @@ def gaps_serve(
                                               "on a machine shared with other accounts")] = None,
 ) -> None:
     """Review the candidates in the browser: map, list, facts, history, decisions, export."""
-    from quartier import serve
+    from quartier.review import app as serve
 
     with _user_errors():
         if token is None and not serve.is_loopback(host):
@@ -519,7 +519,7 @@ def init(
     """Write a config: from your files (--units, --table) with every guess and its evidence, or
     without files a template with every section and key, commented."""
     from quartier import onboard
-    from quartier.output import write_text
+    from quartier.io.outputs import write_text
 
     with _user_errors(), _unexpected("init", [p for p in [units, *(table or [])] if p]):
         if path.exists():

@@ -9,8 +9,8 @@ import pytest
 from shapely.geometry import box
 
 from quartier.config import load_config, parse_config
-from quartier.load import load_city
-from quartier.pipeline import BERLIN_CONFIG, DATA_DIR
+from quartier.pipeline.commands import BERLIN_CONFIG, DATA_DIR
+from quartier.pipeline.load import load_city
 
 LEIPZIG_CONFIG = DATA_DIR / "leipzig" / "quartier.toml"
 

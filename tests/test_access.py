@@ -10,17 +10,17 @@ import shapely
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point
 
-from quartier.access import (
+from quartier.analysis.access import (
     access_units,
     count_within,
     decay,
     nearest_distance,
     point_access,
 )
+from quartier.analysis.network import build_graph, detour_factor, network_distance, read_osm_streets
 from quartier.config import AccessConfig
-from quartier.network import build_graph, detour_factor, network_distance, read_osm_streets
-from quartier.pipeline import DATA_DIR, compute_access
-from quartier.population import raster_origins
+from quartier.io.population import raster_origins
+from quartier.pipeline.commands import DATA_DIR, compute_access
 
 from .conftest import tiny_config, tiny_units
 
@@ -157,8 +157,8 @@ def _poi_cfg(tmp_path, csv: str, **layer):
 
 
 def test_bad_poi_input_warns_with_counts(tmp_path):
-    from quartier.load import load_city
-    from quartier.pois import load_pois
+    from quartier.io.pois import load_pois
+    from quartier.pipeline.load import load_city
 
     units = tiny_units()
     lonlat = units.to_crs(4326).geometry.representative_point()
@@ -192,7 +192,7 @@ def test_empty_category_gives_nan_not_zero(tmp_path):
 
 def test_leipzig_overpass_pois():
     from quartier.config import load_config
-    from quartier.load import load_city
+    from quartier.pipeline.load import load_city
 
     from .conftest import LEIPZIG_CONFIG
 

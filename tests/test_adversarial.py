@@ -25,15 +25,16 @@ from openpyxl import load_workbook
 from shapely.geometry import LineString, Point, box
 from typer.testing import CliRunner
 
-from quartier import pipeline, review
+from quartier.analysis.hotspots import hot_spots
+from quartier.analysis.indicators import compute_index, zscore
 from quartier.cli import app
 from quartier.config import load_config
 from quartier.errors import ConfigError, InputDataError
-from quartier.escape import html_text, safe_filename, spreadsheet_text
-from quartier.flag import hot_spots
-from quartier.indicators import compute_index, zscore
-from quartier.load import load_city
-from quartier.output import OutputError, write_csv, write_table
+from quartier.io.escape import html_text, safe_filename, spreadsheet_text
+from quartier.io.outputs import OutputError, write_csv, write_table
+from quartier.pipeline import commands as pipeline
+from quartier.pipeline.load import load_city
+from quartier.review import store as review
 from tests.browser import open_page
 from tests.conftest import tiny_config, tiny_units
 from tests.hostile import RCE, TEMPLATE, hostile_config
@@ -112,7 +113,7 @@ def test_payload_shows_as_literal_text_in_the_browser(hostile_run, tmp_path):
 
 def test_notebook_output_is_literal(hostile_run):
     """A folium map shown in a notebook goes through _repr_html_: the same second Jinja2 pass."""
-    from quartier import maps
+    from quartier.outputs import maps
 
     _, _, first, *_ = hostile_run
     fmap = maps.combined_map(first.units, first.flags.table.sort_index())
@@ -306,7 +307,7 @@ def test_no_population_column_is_said(tmp_path):
     cfg = tiny_config(tmp_path, index={"status": [{"column": "share_sgb2_pct"}]},
                       flag={"permutations": 99}, population_column=None)
     units, _ = load_city(cfg)
-    from quartier.flag import flag_units
+    from quartier.pipeline.flag import flag_units
 
     res = flag_units(units, cfg)
     assert any("Mindesteinwohnerzahl 300 nicht geprüft" in n for n in res.notes)
@@ -324,8 +325,8 @@ def test_unit_missing_from_the_population_table_says_so(tmp_path):
 
 
 def test_relative_change_needs_a_positive_base_and_is_per_year():
+    from quartier.analysis.monitor import evaluate, relative_change_pct
     from quartier.config import MonitorTarget
-    from quartier.monitor import evaluate, relative_change_pct
 
     got = relative_change_pct(pd.Series([110.0, 5.0, 5.0]), pd.Series([100.0, 0.0, -5.0]))
     assert got.iloc[0] == pytest.approx(10.0) and got.iloc[1:].isna().all()

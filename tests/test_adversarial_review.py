@@ -18,12 +18,14 @@ import pytest
 from shapely.geometry import GeometryCollection, LineString, Point
 from typer.testing import CliRunner
 
-from quartier import pipeline, review
 from quartier.cli import app
 from quartier.config import load_config, parse_config
 from quartier.errors import ConfigError, InputDataError
-from quartier.escape import console_text, html_text, spreadsheet_text
-from quartier.load import load_city, parse_numbers
+from quartier.io.escape import console_text, html_text, spreadsheet_text
+from quartier.io.numbers import parse_numbers
+from quartier.pipeline import commands as pipeline
+from quartier.pipeline.load import load_city
+from quartier.review import store as review
 from tests.conftest import tiny_config, tiny_units
 from tests.hostile import hostile_config, write_city
 
@@ -188,7 +190,7 @@ def test_site_capacity_is_a_whole_number(tmp_path, cell, fragment):
     sites = pd.read_csv(tmp_path / "c" / "sites.csv", dtype=str)
     sites.loc[0, "capacity"] = cell
     sites.to_csv(tmp_path / "c" / "sites.csv", index=False)
-    from quartier.sites import read_site_file
+    from quartier.analysis.sites import read_site_file
 
     with pytest.raises(InputDataError, match=fragment):
         read_site_file(cfg)
@@ -199,7 +201,7 @@ def test_site_coordinates_that_are_no_number(tmp_path):
     sites = pd.read_csv(tmp_path / "c" / "sites.csv", dtype=str)
     sites.loc[0, "x"] = "390.125,5"
     sites.to_csv(tmp_path / "c" / "sites.csv", index=False)
-    from quartier.sites import read_site_file
+    from quartier.analysis.sites import read_site_file
 
     with pytest.raises(InputDataError, match=r"column 'x', lines 2"):
         read_site_file(cfg)
@@ -217,8 +219,8 @@ def test_a_quarter_without_population_gets_no_site_and_says_why(tmp_path):
 
 
 def test_replaced_gap_candidates_are_no_sites():
+    from quartier.analysis.sites import sites_from_gaps
     from quartier.config import SitesConfig
-    from quartier.sites import sites_from_gaps
 
     cad = gpd.GeoDataFrame({"gap_id": ["A", "B", "C"], "gap_type": "Baulücke",
                             "area_m2": 1000.0, "status": "offen",
@@ -244,7 +246,7 @@ def series_config(tmp_path: Path, csv_text: str, **series) -> object:
     ("001;;10", "hold no year"),
 ])
 def test_series_values_and_years_are_checked(tmp_path, rows, fragment):
-    from quartier.monitor import read_series
+    from quartier.analysis.monitor import read_series
 
     cfg = series_config(tmp_path, f"ID;Jahr;Wert\n{rows}\n", unit="%")
     with pytest.raises(InputDataError, match=fragment):
@@ -252,7 +254,7 @@ def test_series_values_and_years_are_checked(tmp_path, rows, fragment):
 
 
 def test_yearly_files_name_the_file_and_its_line(tmp_path):
-    from quartier.monitor import read_series
+    from quartier.analysis.monitor import read_series
 
     (tmp_path / "y2020.csv").write_text("ID;Wert\n001;1\n002;abc\n", encoding="utf-8")
     (tmp_path / "y2021.csv").write_text("ID;Wert\n001;1\n", encoding="utf-8")
@@ -340,7 +342,7 @@ def test_ctrl_c_while_importing_is_a_message(monkeypatch, capsys):
 def test_xlsx_cells_longer_than_excel_allows(tmp_path):
     from openpyxl import load_workbook
 
-    from quartier.output import write_table
+    from quartier.io.outputs import write_table
 
     write_table(pd.DataFrame({"t": ["x" * 40_000]}), tmp_path / "t.csv")
     cell = load_workbook(tmp_path / "t.xlsx").active["A2"].value

@@ -9,9 +9,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from quartier.areas import build_areas, gap_closers, validation
+from quartier.analysis.areas import build_areas, gap_closers, validation
+from quartier.analysis.graph import queen_adjacency
+from quartier.analysis.priority import priority
 from quartier.config import AreasConfig, PriorityConfig
-from quartier.flag import flag_units, priority, queen_adjacency
+from quartier.pipeline.flag import flag_units
 
 # the module's Berlin fixture is computed once: keep its tests on one worker
 pytestmark = pytest.mark.xdist_group("berlin_areas")

@@ -4,9 +4,9 @@ the Berlin backtest whose figures the README states (MSS 2019 carried onto the 5
 import numpy as np
 import pytest
 
-from quartier import backtest, monitor
-from quartier.indicators import compute_index
-from quartier.pipeline import BERLIN_CONFIG
+from quartier.analysis import backtest, monitor
+from quartier.analysis.indicators import compute_index
+from quartier.pipeline.commands import BERLIN_CONFIG
 
 
 def test_measures_known_answers():

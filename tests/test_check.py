@@ -9,9 +9,9 @@ import pytest
 import tomli_w
 from typer.testing import CliRunner
 
-from quartier.check import CheckFailed, check
 from quartier.cli import app
 from quartier.config import load_config
+from quartier.pipeline.check import CheckFailed, check
 
 from .conftest import tiny_units
 

@@ -12,10 +12,11 @@ import pytest
 import shapely
 from distributed import Client, LocalCluster
 
-from quartier.distflag import generated_cells, hot_spots_distributed, tile_windows
+from quartier.analysis.graph import queen_adjacency
+from quartier.analysis.hotspots import gi_input, hot_spots
+from quartier.analysis.hotspots_dask import generated_cells, hot_spots_distributed, tile_windows
+from quartier.analysis.localstats import getis_ord_star, local_moran
 from quartier.errors import InputDataError
-from quartier.flag import gi_input, hot_spots, queen_adjacency
-from quartier.localstats import getis_ord_star, local_moran
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def client():
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as c:
             # the workers import quartier (esda, scikit-learn) here, not in the first test
-            c.run(lambda: importlib.import_module("quartier.distflag") and None)
+            c.run(lambda: importlib.import_module("quartier.analysis.hotspots_dask") and None)
             yield c
 
 

@@ -6,16 +6,13 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from quartier.analysis.clusters import explore_clusters
+from quartier.analysis.hotspots import hot_spots
+from quartier.analysis.priority import PRIORITY_COLUMNS
+from quartier.analysis.rules import apply_thresholds, evaluate_targets
 from quartier.config import FlagConfig, Target, ThresholdRule
 from quartier.errors import InputDataError
-from quartier.flag import (
-    PRIORITY_COLUMNS,
-    apply_thresholds,
-    evaluate_targets,
-    explore_clusters,
-    flag_units,
-    hot_spots,
-)
+from quartier.pipeline.flag import flag_units
 
 
 def grid(n: int = 7, size: float = 100.0) -> gpd.GeoDataFrame:
@@ -156,7 +153,7 @@ def test_berlin_single_facility_screening(berlin_flags):
 
 def test_berlin_context_clusters_against_official_classes(berlin, berlin_flags):
     """The honest validation quoted in the README (the rule is fixed, not tuned)."""
-    from quartier.flag import compare_with_classes
+    from quartier.analysis.clusters import compare_with_classes
 
     units, _ = berlin
     t = berlin_flags.table.sort_index()
@@ -177,7 +174,8 @@ def test_gi_z_equals_binary_getis_ord_and_lisa_p_norm_equals_esda_moments():
     import scipy.stats
     from libpysal.weights import Queen
 
-    from quartier.flag import getis_ord_z, gi_input, lisa_p_norm, queen_adjacency
+    from quartier.analysis.graph import queen_adjacency
+    from quartier.analysis.hotspots import getis_ord_z, gi_input, lisa_p_norm
 
     g = grid(9)
     rng = np.random.default_rng(3)
@@ -199,7 +197,7 @@ def test_gi_z_equals_binary_getis_ord_and_lisa_p_norm_equals_esda_moments():
 
 
 def test_labels_switch_to_analytic_p_above_the_cap(monkeypatch):
-    from quartier import flag as flag_mod
+    from quartier.analysis import hotspots as flag_mod
 
     g = grid(7)
     rng = np.random.default_rng(0)
@@ -225,8 +223,8 @@ def test_conditional_gi_z_matches_the_permutation_moments_and_ignores_lone_outli
     import esda
     from libpysal.weights import Queen
 
-    from quartier import flag as flag_mod
-    from quartier.flag import gi_conditional_z, gi_input
+    from quartier.analysis import hotspots as flag_mod
+    from quartier.analysis.hotspots import gi_conditional_z, gi_input
 
     g = grid(9)
     rng = np.random.default_rng(5)
@@ -307,7 +305,7 @@ def test_units_with_too_few_neighbour_sets_are_not_labelled():
 
 
 def test_flag_says_when_no_hot_spot_test_is_possible(tmp_path):
-    from quartier.load import load_city
+    from quartier.pipeline.load import load_city
 
     from .conftest import tiny_config
 

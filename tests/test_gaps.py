@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, box
 
+from quartier.analysis.gaps import GapInputs, _edge_share, detect_gaps, read_gap_inputs, stable_id
 from quartier.config import GapsConfig, load_config
-from quartier.gaps import GapInputs, _edge_share, detect_gaps, read_gap_inputs, stable_id
-from quartier.pipeline import DATA_DIR
+from quartier.pipeline.commands import DATA_DIR
 
 CRS = "EPSG:25833"
 

@@ -11,10 +11,10 @@ import pytest
 
 from quartier.config import load_config, parse_config
 from quartier.errors import InputDataError, QuartierError
-from quartier.flag import flag_units
-from quartier.grid import cell_ids, parse_cell_ids
-from quartier.load import load_city
-from quartier.pipeline import DATA_DIR
+from quartier.io.grid import cell_ids, parse_cell_ids
+from quartier.pipeline.commands import DATA_DIR
+from quartier.pipeline.flag import flag_units
+from quartier.pipeline.load import load_city
 
 GERMANY = DATA_DIR / "germany_1km"
 #: a 60 km square around Berlin in EPSG:3035 (grid metres)
@@ -153,7 +153,7 @@ def test_grid_cells_outside_are_counted_not_listed(tmp_path, monkeypatch):
     assert "1 cells of the table are not units" in report.to_frame()["details"].iloc[0]
     assert report.unmatched_frame(units).query("side == 'nur in der Tabelle'").empty
     # a table longer than a spreadsheet: the CSV only, and a warning that says so
-    from quartier import output
+    from quartier.io import outputs as output
 
     monkeypatch.setattr(output, "XLSX_MAX_ROWS", 3)
     with pytest.warns(UserWarning, match=r"t\.xlsx not written: 4 rows exceed"):

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from quartier.analysis.indicators import change_pp, classify, compute_index, share_pct, zscore
 from quartier.config import IndexConfig, IndicatorRef
 from quartier.errors import InputDataError
-from quartier.indicators import change_pp, classify, compute_index, share_pct, zscore
-from quartier.pipeline import DATA_DIR
+from quartier.pipeline.commands import DATA_DIR
 
 MSS = DATA_DIR / "berlin" / "mss"
 # The published z-values are rounded to 2 decimals, computed from shares we only have to 5

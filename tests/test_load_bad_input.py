@@ -7,7 +7,7 @@ from shapely.geometry import Polygon
 
 from quartier.config import parse_config
 from quartier.errors import ConfigError, InputDataError
-from quartier.load import load_city
+from quartier.pipeline.load import load_city
 
 from .conftest import tiny_config, tiny_units
 

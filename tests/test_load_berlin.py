@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from quartier.config import load_config
-from quartier.load import load_city
+from quartier.pipeline.load import load_city
 
 from .conftest import LEIPZIG_CONFIG
 

@@ -16,7 +16,9 @@ from shapely.geometry import box
 
 from quartier.config import parse_config
 from quartier.errors import ConfigError, InputDataError
-from quartier.load import load_city, normalise_name, parse_numbers
+from quartier.io.names import normalise_name
+from quartier.io.numbers import parse_numbers
+from quartier.pipeline.load import load_city
 
 from .conftest import tiny_config, tiny_units
 

@@ -11,8 +11,9 @@ import scipy.sparse as sp
 from libpysal.weights import WSP
 from shapely.geometry import box
 
-from quartier.flag import gi_input, hot_spots, queen_adjacency
-from quartier.localstats import (
+from quartier.analysis.graph import queen_adjacency
+from quartier.analysis.hotspots import gi_input, hot_spots
+from quartier.analysis.localstats import (
     getis_ord_star,
     getis_ord_star_rows,
     gi_moments,

@@ -15,7 +15,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from shapely import box
 
-from quartier import maps
+from quartier.outputs import maps
 
 EVIL = "<script>alert(1)</script>{{ 7*7 }}"
 CELL_M = 100.0

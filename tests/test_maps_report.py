@@ -6,8 +6,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from quartier import maps
-from quartier.load import load_city
+from quartier.outputs import maps
+from quartier.pipeline.load import load_city
 
 from .browser import open_page
 from .conftest import tiny_config, tiny_units
@@ -65,14 +65,14 @@ def test_script_names_are_text_everywhere(tmp_path):
                       index={"status": [{"column": "share_sgb2_pct"}], "min_population": 0},
                       flag={"cluster_columns": [], "permutations": 99})
     loaded, report = load_city(cfg)
-    from quartier.flag import flag_units
+    from quartier.pipeline.flag import flag_units
     flags = flag_units(loaded, cfg)
     fmap = maps.combined_map(loaded, flags.table.sort_index(), indicator=("share_sgb2_pct", EVIL))
     path = maps.save(fmap, tmp_path / "m.html")
     html_text = path.read_text(encoding="utf-8")
     assert EVIL not in html_text and "<img src=x" not in html_text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
-    from quartier.report import table_html, write_report
+    from quartier.outputs.report import table_html, write_report
     rep = write_report(tmp_path / "r.html", EVIL, {"x": EVIL},
                        [("t", table_html(flags.table[["unit_name", "reasons"]]))], [EVIL])
     rep_text = rep.read_text(encoding="utf-8")

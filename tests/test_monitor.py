@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier import monitor
+from quartier.analysis import monitor
 from quartier.config import MonitorTarget, load_config
 from quartier.errors import InputDataError
-from quartier.load import load_city
-from quartier.pipeline import BERLIN_CONFIG, compute_monitor
+from quartier.pipeline.commands import BERLIN_CONFIG, compute_monitor
+from quartier.pipeline.load import load_city
 
 from .conftest import LEIPZIG_CONFIG, tiny_config
 

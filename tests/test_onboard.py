@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from quartier.cli import app
 from quartier.config import load_config
-from quartier.load import load_city
-from quartier.pipeline import DATA_DIR
+from quartier.pipeline.commands import DATA_DIR
+from quartier.pipeline.load import load_city
 
 BERLIN = DATA_DIR / "berlin"
 LEIPZIG = DATA_DIR / "leipzig"
@@ -424,8 +424,8 @@ value_column = "median_eur_m2"
         f'dynamics = [{{ column = "{names[1]}", base = "{names[0]}" }}]',
         'dynamics = [{ series = "miete", year = 2024, base_year = 2018 }]')
     cfg.write_text(text, encoding="utf-8")
-    from quartier.flag import flag_units
-    from quartier.monitor import build_monitoring
+    from quartier.analysis.monitor import build_monitoring
+    from quartier.pipeline.flag import flag_units
 
     series_cfg = load_config(cfg)
     loaded, _ = load_city(series_cfg)

@@ -8,6 +8,7 @@ Whole runs (`run`) are marked slow.
 from __future__ import annotations
 
 import csv
+import os
 import tomllib
 from pathlib import Path
 
@@ -18,11 +19,13 @@ from typer.testing import CliRunner
 
 from quartier.cli import app
 from quartier.config import load_config
-from quartier.load import load_city
+from quartier.pipeline.load import load_city
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "onboarding"
+CORPUS = Path(os.environ.get("QUARTIER_ONBOARDING")
+              or Path(__file__).resolve().parents[2] / "shared" / "data" / "onboarding")
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"onboarding corpus not found at "
-                                f"{CORPUS} (../shared/data/onboarding beside the project)")
+                                f"{CORPUS} (../shared/data/onboarding beside the project, or "
+                                "set QUARTIER_ONBOARDING)")
 runner = CliRunner()
 
 FL = CORPUS / "flensburg"

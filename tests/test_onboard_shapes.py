@@ -23,11 +23,11 @@ from typer.testing import CliRunner
 from quartier.cli import app
 from quartier.config import QuartierConfig, TableConfig, load_config
 from quartier.errors import QuartierError
-from quartier.flag import flag_units
-from quartier.load import load_city
-from quartier.maps import core_bounds
 from quartier.onboard import write_config
-from quartier.pipeline import DATA_DIR
+from quartier.outputs.maps import core_bounds
+from quartier.pipeline.commands import DATA_DIR
+from quartier.pipeline.flag import flag_units
+from quartier.pipeline.load import load_city
 
 BERLIN = DATA_DIR / "berlin"
 runner = CliRunner()

@@ -13,7 +13,7 @@ import pytest
 import tomli_w
 from shapely.geometry import box
 
-from quartier.output import OutputError, write_gpkg
+from quartier.io.outputs import OutputError, write_gpkg
 
 from .conftest import tiny_units
 

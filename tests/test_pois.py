@@ -7,9 +7,9 @@ import json
 import pytest
 
 from quartier.errors import InputDataError
-from quartier.load import load_city
-from quartier.pipeline import compute_access
-from quartier.pois import load_pois
+from quartier.io.pois import load_pois
+from quartier.pipeline.commands import compute_access
+from quartier.pipeline.load import load_city
 
 from .conftest import tiny_config
 

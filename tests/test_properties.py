@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quartier.errors import InputDataError, QuartierError
-from quartier.load import load_city, parse_numbers, read_units
+from quartier.io.numbers import parse_numbers
+from quartier.io.units import read_units
+from quartier.pipeline.load import load_city
 from tests.conftest import tiny_config, tiny_units
 
 FAST = settings(max_examples=60, deadline=None,

@@ -12,8 +12,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from quartier import review
-from quartier.gaps import GAP_COLUMNS, stable_id
+from quartier.analysis.gaps import GAP_COLUMNS, stable_id
+from quartier.review import store as review
 
 CRS = "EPSG:25833"
 
@@ -213,7 +213,7 @@ def test_review_set_on_a_locked_store_waits_then_fails_cleanly(tmp_path, monkeyp
 def test_detect_on_a_locked_store_changes_neither_gpkg_nor_store(tmp_path, monkeypatch):
     """Issue 20.9: after `gaps detect --store` failed on a locked store, gaps.gpkg was already
     replaced while the store was not updated."""
-    from quartier import pipeline
+    from quartier.pipeline import commands as pipeline
 
     from .conftest import tiny_config
     from .test_trust_review_gaps import josm_file

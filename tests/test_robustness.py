@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier import robustness as R
+from quartier.analysis import robustness as R
 from quartier.errors import InputDataError
-from quartier.flag import flag_units
-from quartier.pipeline import compute_robustness
+from quartier.pipeline.commands import compute_robustness
+from quartier.pipeline.flag import flag_units
 
 from .conftest import tiny_config, tiny_units
 

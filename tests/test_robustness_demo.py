@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from quartier.flag import PRIORITY_COLUMNS
-from quartier.robustness import UNIT_COLUMNS
+from quartier.analysis.priority import PRIORITY_COLUMNS
+from quartier.analysis.robustness import UNIT_COLUMNS
 
 # the Berlin demo run is shared with the other demo modules: keep them on one test worker
 pytestmark = pytest.mark.xdist_group("berlin_demo")

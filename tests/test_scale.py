@@ -5,10 +5,10 @@ import warnings
 import pytest
 from distributed import Client, LocalCluster
 
+from quartier.analysis.gaps import detect_gaps, read_gap_inputs
+from quartier.analysis.gaps_scale import core_tiles, detect_gaps_distributed
 from quartier.config import load_config
-from quartier.gaps import detect_gaps, read_gap_inputs
-from quartier.pipeline import DATA_DIR
-from quartier.scale import core_tiles, detect_gaps_distributed
+from quartier.pipeline.commands import DATA_DIR
 
 
 def test_core_tiles_cover_without_overlap():

@@ -27,9 +27,10 @@ import pytest
 from shapely.geometry import box
 from starlette.testclient import TestClient
 
-from quartier import review, serve
+from quartier.analysis.gaps import GAP_COLUMNS, stable_id
 from quartier.errors import QuartierError
-from quartier.gaps import GAP_COLUMNS, stable_id
+from quartier.review import app as serve
+from quartier.review import store as review
 
 CRS = "EPSG:25833"
 HOSTILE_NOTE = "=1+1 <script>alert(1)</script> {{7*7}}"

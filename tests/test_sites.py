@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
+from quartier.analysis.sites import capacity_from_area, select_sites
 from quartier.config import SitesConfig
 from quartier.errors import InputDataError
-from quartier.sites import capacity_from_area, select_sites
 
 # the Berlin demo run is shared by these modules: keep them on one test worker
 pytestmark = pytest.mark.xdist_group("berlin_demo")
@@ -117,7 +117,7 @@ def test_no_eligible_site_is_a_clear_error():
 
 
 def test_site_file_bad_input(tmp_path):
-    from quartier.sites import read_site_file
+    from quartier.analysis.sites import read_site_file
 
     from .conftest import tiny_config
 

@@ -12,10 +12,10 @@ import pyproj
 import pytest
 from shapely.geometry import box
 
-from quartier import review
+from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs, stable_id
 from quartier.config import load_config
-from quartier.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs, stable_id
-from quartier.pipeline import BERLIN_CONFIG
+from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.review import store as review
 
 from .conftest import tiny_config
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from quartier.errors import InputDataError
-from quartier.load import number_pattern
-from quartier.readers import (
+from quartier.io.numbers import number_pattern
+from quartier.io.readers import (
     cell_text,
     csv_rows,
     header_cells,

@@ -1,7 +1,7 @@
 """Which column of a table holds the units' keys, at which level, and which rows are no unit.
 
 A key is the column whose values match the units' ids or names best — exactly, then after
-normalising the spelling (:func:`quartier.load.normalise_name`), then by a close spelling that is
+normalising the spelling (:func:`quartier.io.names.normalise_name`), then by a close spelling that is
 proposed as an alias — never a column of measures. Rows that match no unit are classified: the
 city total (its name, "Gesamt", "insgesamt", "Summe", values equal to the sum of the units), a
 coarser area (a Bezirk row in a table of Ortsteile), persons not assigned to any area; those are
@@ -20,7 +20,8 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from quartier.errors import rows_preview
-from quartier.load import join_columns, normalise_name
+from quartier.io.names import normalise_name
+from quartier.io.tables import join_columns
 from quartier.onboard.units import KeyOption
 
 #: Rows that total the city or a district.

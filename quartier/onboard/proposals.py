@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from quartier.derive import looks_like_count
+from quartier.analysis.derive import looks_like_count
 from quartier.onboard.document import Section
 from quartier.onboard.units import slug
 

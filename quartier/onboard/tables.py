@@ -15,7 +15,7 @@ import pandas as pd
 
 from quartier.config import DEFAULT_NA_CODES, TableConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.load import VARIABLE_JOIN, join_columns, table_format, year_of, year_value
+from quartier.io.tables import VARIABLE_JOIN, join_columns, table_format, year_of, year_value
 from quartier.onboard.cells import (
     Cells,
     Header,

@@ -19,8 +19,8 @@ import pyproj
 import shapely
 
 from quartier.errors import InputDataError
+from quartier.io.readers import check_file, read_vector
 from quartier.onboard.document import Line
-from quartier.readers import check_file, read_vector
 
 #: Column-name hints (lower case, umlauts written out).
 ID_HINT = re.compile(r"(^|[^a-z])(id|nr|nummer|schl|schluessel|key|code|kennz|gkz|ags|plr|bzr|"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from quartier.errors import InputDataError, rows_preview
+from quartier.io.quality import density_outliers
 from quartier.onboard.document import Section, render
 from quartier.onboard.keys import TOTAL, Target, best_match
 from quartier.onboard.proposals import (
@@ -39,7 +40,6 @@ from quartier.onboard.units import (
     slug,
     text_of,
 )
-from quartier.quality import density_outliers
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -293,7 +293,7 @@ def write_config(target: Path, units_path: Path, tables: list[Path], *, name: st
     layer, sheet : optional
         Layer of the boundary file; sheet of the workbooks (default: the one that matches).
     """
-    from quartier.pipeline import DATA_DIR
+    from quartier.pipeline.commands import DATA_DIR
 
     base = target.parent
     info = inspect_units(units_path, layer)

@@ -1,0 +1,841 @@
+"""How robust is each unit's priority rank? Uncertainty and sensitivity analysis of the priority.
+
+The priority (:func:`quartier.analysis.priority.priority`) rests on choices an analyst could defensibly make
+otherwise. Following the OECD/JRC *Handbook on Constructing Composite Indicators* (2008, ch. 5:
+uncertainty and sensitivity analysis; Saisana, Saltelli & Tarantola 2005, *JRSS A* 168: 307–323;
+COINr), every unit is re-ranked under ``N`` variants drawn at random (fixed seed), each variant a
+combination of these choices:
+
+=====================  ==========================================================================
+choice                 levels (drawn independently, uniformly)
+=====================  ==========================================================================
+weights                each of ``w_status``, ``w_dynamics``, ``w_hotspot``, ``w_rule`` from its
+                       range (default 0.5× to 1.5× the configured weight)
+leave_out              none, or one index indicator left out (status or dynamics; not when it
+                       is the only one of its index)
+normalisation          z-scores (MSS), ranks (average ranks), min–max (0–1), for every indicator
+dynamics               on / off (the dynamics term of the score; the attention rule's
+                       "mittel with negative dynamics" goes with it)
+hotspot                Gi* hot-spot bonus on / off
+dynamics_measure       percentage points / residual change (:mod:`quartier.dynamics`), where both
+                       are known
+=====================  ==========================================================================
+
+A variant's score, for the scored units (``T`` the normalisation, ``L`` the indicators kept)::
+
+    S_i   = standardise( Σ_{j ∈ L} w_j · sign_j · T(x_ij) )        (status; dynamics likewise)
+    score = w_s · S_i + on_d · w_d · D_i + on_h · w_h · [Hot Spot_i] + w_r · rules_i
+
+``standardise`` is the MSS step ``(s − mean) / sd`` (``ddof`` of the index), so every variant's
+index is in SD units and the class thresholds keep their meaning; with all choices at their
+default it is the index of :func:`quartier.analysis.indicators.compute_index` (used bit for bit). Ranks
+are unique as in the priority list (ties: higher default status index, then the id). A unit is
+*flagged* in a variant by the configured rule evaluated on that variant: status class among the
+flag classes, ``flag_min_rules`` rules, the top ``flag_top_pct`` %, MSS's attention rule.
+
+**Per unit**: the default rank, the median rank and the 5–95 % interval of the ranks over the
+draws (5th and 95th percentile, ``inverted_cdf``: ranks that occurred; 90 % of the variants lie
+within), ``flagged_share_pct`` (share of variants in which it is flagged) and ``top_share_pct``
+(share in which it is among the first ``N`` of the ranking, ``N`` = the number flagged by
+default — "on the list of the same length"), and the choices its rank and its flag depend on
+most (the largest first-order share, below, of the unit's own variance).
+
+**Per choice**: one-at-a-time, each alternative level with every other choice at its default
+(weights at the ends of their range): units whose flag changes, units entering (= leaving) the
+first ``N``, median and largest rank change; and the Sobol first-order share of the choice in the
+variance of the ranks (and of the flags), summed over units::
+
+    S_f = Σ_u Var(E[rank_u | X_f]) / Σ_u Var(rank_u)
+
+estimated from the same draws by conditional means (discrete choices by level, weights in
+:data:`WEIGHT_BINS` equal-width classes of their range; Plischke, Borgonovo & Smith 2013,
+*EJOR* 226: 536–550; Saltelli et al. 2008, *Global Sensitivity Analysis: The Primer*). The shares
+need not sum to 100 %: the rest is interaction. Their bias is about (levels − 1)/N of the
+variance (≈ 1 point at 1,000 draws and 10 classes).
+
+Computation: the indices of every (normalisation × left-out indicator × dynamics measure) are
+computed once (a few dozen columns); a block of draws is one matrix product ``F @ W`` (units ×
+columns times columns × draws, ``W`` holding each draw's weights in the rows of its variant),
+ranked row by row (:func:`rank_rows`: an introsort, stable only where scores tie); ranks are
+kept as 16- or 32-bit integers (draws × units) for the percentiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from quartier.errors import InputDataError
+from quartier.io.escape import html_text
+from quartier.outputs.report import table_html
+
+#: The choices that can vary (``[priority] robustness_vary``).
+VARY_ALL = ("weights", "leave_out", "normalisation", "dynamics", "hotspot", "dynamics_measure")
+#: Normalisations of the indicators, in the order of the design (the first is the default).
+NORMALISATIONS = ("z", "rank", "minmax")
+NORMALISATION_LABELS = {"z": "z-Werte", "rank": "Ränge", "minmax": "Min–Max (0–1)"}
+#: The weights of the priority score.
+WEIGHTS = ("status", "dynamics", "hotspot", "rule")
+WEIGHT_LABELS = {"status": "Gewicht Status", "dynamics": "Gewicht Dynamik",
+                 "hotspot": "Gewicht Hot Spot", "rule": "Gewicht Grenzwerte"}
+#: Factor labels in the choices table and the per-unit ``rank_main_choice``.
+FACTOR_LABELS = {**{f"weight_{w}": WEIGHT_LABELS[w] for w in WEIGHTS},
+                 "leave_out": "ein Indikator weggelassen", "normalisation": "Normierung",
+                 "dynamics": "Dynamik an/aus", "hotspot": "Hot-Spot-Bonus an/aus",
+                 "dynamics_measure": "Dynamik in Prozentpunkten oder bereinigt"}
+MEASURE_LABELS = {"pp": "Dynamik in Prozentpunkten", "residual": "Dynamik bereinigt (Ausgangsniveau)"}
+#: Classes of a weight's range for the first-order shares.
+WEIGHT_BINS = 10
+#: Elements (units × draws) of one block: bounds the memory of scores and argsort.
+BLOCK_ELEMENTS = 4_000_000
+#: A unit is robustly flagged (or not) at this share of the variants.
+ROBUST_PCT = 95.0
+#: Columns added to priority.csv.
+UNIT_COLUMNS = ["rank_median", "rank_p05", "rank_p95", "flagged_share_pct", "top_share_pct",
+                "rank_main_choice"]
+
+
+# ------------------------------------------------------------------------------- building blocks
+
+
+def normalise(values: np.ndarray, how: str, *, ddof: int = 0) -> np.ndarray:
+    """Each column of ``values`` (units × indicators) normalised over the units.
+
+    ``z``: ``(x − mean) / sd`` (``ddof``); ``rank``: average ranks 1…n (ties share the mean
+    rank); ``minmax``: ``(x − min) / (max − min)`` in 0–1. Raises on a constant column.
+    """
+    x = np.asarray(values, dtype="float64")
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise InputDataError("robustness: indicator values must be a finite units × indicators table")
+    if (np.ptp(x, axis=0) == 0).any():
+        raise InputDataError("robustness: an indicator is constant over the scored units")
+    if how == "z":
+        return (x - x.mean(axis=0)) / x.std(axis=0, ddof=ddof)
+    if how == "rank":
+        return scipy.stats.rankdata(x, method="average", axis=0)
+    if how == "minmax":
+        lo = x.min(axis=0)
+        return (x - lo) / (x.max(axis=0) - lo)
+    raise ValueError(f"unknown normalisation {how!r}; use one of {NORMALISATIONS}")
+
+
+def standardise(total: np.ndarray, *, ddof: int = 0) -> np.ndarray:
+    """``(s − mean) / sd``: the second MSS step, so that an index is in SD units."""
+    sd = total.std(ddof=ddof)
+    if not np.isfinite(sd) or sd == 0:
+        raise InputDataError("robustness: a variant of the index is constant over the scored units")
+    return (total - total.mean()) / sd
+
+
+def composite(values: np.ndarray, weights: np.ndarray, *, how: str = "z", leave: int | None = None,
+              ddof: int = 0) -> np.ndarray:
+    """``standardise(Σ_{j ≠ leave} w_j · T(x_j))``: one variant of a composite index.
+    ``weights`` are weight · sign per indicator; summed in indicator order."""
+    t = normalise(values, how, ddof=ddof)
+    total = np.zeros(len(t))
+    for j, w in enumerate(weights):
+        if j != leave:
+            total = total + w * t[:, j]
+    return standardise(total, ddof=ddof)
+
+
+def class_codes(index: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    """Class numbers 0…k of an index by thresholds in SD, read as
+    :func:`quartier.analysis.indicators.classify` reads them (first class ``< t0``, then ``≤ t_k``)."""
+    code = (index >= thresholds[0]).astype(np.int8)
+    for t in thresholds[1:]:
+        code += (index > t).astype(np.int8)
+    return code
+
+
+@dataclass(frozen=True)
+class Composite:
+    """The indicators of one composite index over the scored units.
+
+    ``values``: units × indicators (raw values); ``weights``: weight · sign per indicator;
+    ``names``: labels for the choices table; ``thresholds``: the class thresholds (SD);
+    ``default``: the index as the index step computed it (z-scores, all indicators), used bit for
+    bit for the default variant (checked against the recomputation).
+    """
+
+    values: np.ndarray
+    weights: np.ndarray
+    names: Sequence[str]
+    thresholds: Sequence[float]
+    default: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """Which units a variant flags (see :func:`quartier.analysis.priority.priority`).
+
+    ``status_codes``: status class numbers (0 = first label) that flag; ``attention``: MSS's
+    rule (the two highest codes, or the third-highest with the worst dynamics class);
+    ``min_rules``: at least this many threshold rules; ``top_pct``: the top share of the ranks.
+    """
+
+    status_codes: tuple[int, ...]
+    attention: bool = False
+    min_rules: int | None = None
+    top_pct: float | None = None
+
+
+@dataclass
+class RobustnessResult:
+    """``units``: one row per scored unit (input order) with ``rank_default`` and
+    :data:`UNIT_COLUMNS`; ``choices``: one row per alternative of a choice (and per skipped
+    choice); ``draws``: the choices of every draw; ``notes``: what was varied and skipped."""
+
+    units: pd.DataFrame
+    choices: pd.DataFrame
+    draws: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    top_n: int = 0
+    n_draws: int = 0
+    seed: int = 0
+
+
+# ------------------------------------------------------------------------------------- design
+
+
+@dataclass
+class _Design:
+    """Every variant index, precomputed, one row per variant column and one column per unit
+    (units in tie order, see :func:`rank_robustness`)."""
+
+    F: np.ndarray                    # columns × units: status variants, dynamics variants, H, R
+    n_status_leave: int
+    n_dyn_leave: int
+    n_measures: int
+    status_pos: np.ndarray           # leave level → position among the status leave variants
+    dyn_pos: np.ndarray
+    flag_s: np.ndarray               # status variants × units: class flags
+    low_s: np.ndarray                # two lowest classes (attention)
+    mid_s: np.ndarray                # third-lowest class (attention)
+    worst_d: np.ndarray              # dynamics variants × units: worst dynamics class
+    rules_hit: np.ndarray
+    top_pct_n: int | None
+    attention: bool
+
+    @property
+    def n_status(self) -> int:
+        return len(NORMALISATIONS) * self.n_status_leave
+
+    @property
+    def n_dyn(self) -> int:
+        return self.n_measures * len(NORMALISATIONS) * self.n_dyn_leave
+
+
+def _variants(comp: Composite, order: np.ndarray, leaves: list[int | None], ddof: int
+              ) -> np.ndarray:
+    """Rows (normalisation-major, then left-out indicator) of one composite's variants."""
+    values = comp.values[order]
+    cols = []
+    for how in NORMALISATIONS:
+        for leave in leaves:
+            idx = composite(values, comp.weights, how=how, leave=leave, ddof=ddof)
+            if how == "z" and leave is None and comp.default is not None:
+                default = np.asarray(comp.default, dtype="float64")[order]
+                if not np.allclose(idx, default, rtol=0, atol=1e-9):
+                    raise ValueError("robustness: the recomputed index differs from the index "
+                                     "step's; the inputs do not belong together")
+                idx = default
+            cols.append(idx)
+    return np.vstack(cols)
+
+
+# --------------------------------------------------------------------------------- evaluation
+
+
+def rank_rows(score: np.ndarray) -> np.ndarray:
+    """Ranks (1 = highest score; int32) within each row of ``score`` (draws × units); equal
+    scores keep the order of the columns (the tie order), as a stable sort would.
+
+    An introsort of each row (3–4× faster than NumPy's stable sort of floats); in the rows that
+    hold equal scores, the runs of equal scores are put in column order by sorting the integers
+    ``run · n + column`` (runs ascending, so only the members of a run move).
+    """
+    key = -score
+    order = np.argsort(key, axis=1)
+    ordered = np.take_along_axis(key, order, axis=1)
+    step = ordered[:, 1:] != ordered[:, :-1]
+    n = score.shape[1]
+    tied = np.flatnonzero(~step.all(axis=1))
+    if len(tied):
+        run = np.zeros((len(tied), n), dtype=np.int64)
+        np.cumsum(step[tied], axis=1, out=run[:, 1:])
+        composite = run * n + order[tied]
+        composite.sort(axis=1)
+        order[tied] = composite % n
+    ranks = np.empty(order.shape, dtype=np.int32)
+    np.put_along_axis(ranks, order, np.arange(1, n + 1, dtype=np.int32)[None, :], axis=1)
+    return ranks
+
+
+def _evaluate(d: _Design, spec: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks (1 = most urgent; int32) and flags, variants × units (tie order), of each variant
+    of ``spec`` (arrays of equal length: ``ws, wd, wh, wr, leave, norm, dyn, hot, meas``)."""
+    b = len(spec["ws"])
+    rows = np.arange(b)
+    cs = spec["norm"] * d.n_status_leave + d.status_pos[spec["leave"]]
+    w = np.zeros((b, d.F.shape[0]))
+    w[rows, cs] = spec["ws"]
+    cd = None
+    if d.n_dyn:
+        cd = (spec["meas"] * len(NORMALISATIONS) + spec["norm"]) * d.n_dyn_leave + \
+            d.dyn_pos[spec["leave"]]
+        w[rows, d.n_status + cd] = spec["wd"] * spec["dyn"]
+    w[:, -2] = spec["wh"] * spec["hot"]
+    w[:, -1] = spec["wr"]
+    ranks = rank_rows(w @ d.F)
+    flagged = d.flag_s[cs] | d.rules_hit[None, :]
+    if d.attention:
+        mid = d.mid_s[cs]
+        if cd is not None:
+            mid = mid & d.worst_d[cd] & spec["dyn"][:, None]
+        else:
+            mid = np.zeros_like(mid)
+        flagged = flagged | d.low_s[cs] | mid
+    if d.top_pct_n is not None:
+        flagged = flagged | (ranks <= d.top_pct_n)
+    return ranks, flagged
+
+
+def _default_spec(weights: Mapping[str, float], b: int = 1) -> dict[str, np.ndarray]:
+    return {"ws": np.full(b, float(weights["status"])), "wd": np.full(b, float(weights["dynamics"])),
+            "wh": np.full(b, float(weights["hotspot"])), "wr": np.full(b, float(weights["rule"])),
+            "leave": np.zeros(b, dtype=np.intp), "norm": np.zeros(b, dtype=np.intp),
+            "dyn": np.ones(b, dtype=bool), "hot": np.ones(b, dtype=bool),
+            "meas": np.zeros(b, dtype=np.intp)}
+
+
+# ----------------------------------------------------------------------------------- the analysis
+
+
+def rank_robustness(
+    *, status: Composite, hotspot: np.ndarray, rules: np.ndarray, ids: Sequence[str],
+    weights: Mapping[str, float], ranges: Mapping[str, tuple[float, float]], flag: FlagRule,
+    dynamics: Sequence[tuple[str, Composite]] = (), vary: Collection[str] = VARY_ALL,
+    draws: int = 1000, seed: int = 42, ddof: int = 0, block: int | None = None,
+) -> RobustnessResult:
+    """Re-rank the scored units under ``draws`` variants of the priority's choices.
+
+    Parameters
+    ----------
+    status : Composite
+        The status index's indicators over the scored units.
+    hotspot : array of bool
+        Gi* Hot Spot per unit (the bonus).
+    rules : array of int
+        Threshold rules hit per unit.
+    ids : sequence of str
+        Unit ids (ties in the ranking: higher default status index, then the id).
+    weights : mapping
+        Default weights ``status``, ``dynamics``, ``hotspot``, ``rule``.
+    ranges : mapping
+        ``(low, high)`` per weight for the draws.
+    flag : FlagRule
+        The flag rule.
+    dynamics : sequence of (measure, Composite)
+        The dynamics index, the configured measure first (``"pp"`` or ``"residual"``), the other
+        measure second where it is known; empty without dynamics.
+    vary : collection of str
+        The choices that vary (:data:`VARY_ALL`); the others stay at their default.
+    draws, seed : int
+        Number of variants and the seed of NumPy's generator (same seed, same result).
+    ddof : int
+        Degrees of freedom of the index's SD (0 = MSS).
+    block : int, optional
+        Draws per block (default: :data:`BLOCK_ELEMENTS` / units).
+
+    Returns
+    -------
+    RobustnessResult
+    """
+    unknown = sorted(set(vary) - set(VARY_ALL))
+    if unknown:
+        raise ValueError(f"unknown choices {unknown}; use {VARY_ALL}")
+    ids = np.asarray(ids, dtype=str)
+    n = len(ids)
+    ks = status.values.shape[1]
+    if n < 3:
+        raise InputDataError("robustness: fewer than 3 scored units")
+    status_default = (np.asarray(status.default, dtype="float64") if status.default is not None
+                      else composite(status.values, status.weights, ddof=ddof))
+    # tie order: higher default status index, then the id; stable sorts keep it for equal scores
+    _, id_rank = np.unique(ids, return_inverse=True)
+    order = np.lexsort((id_rank, -status_default))
+    notes: list[str] = []
+    skipped: list[tuple[str, str]] = []
+
+    # leave-out levels: none, each status indicator, each dynamics indicator (not a lone one)
+    dyn_comps = [c for _, c in dynamics]
+    measures = [m for m, _ in dynamics]
+    kd = dyn_comps[0].values.shape[1] if dyn_comps else 0
+    levels: list[tuple[str, int]] = [("", -1)]
+    if ks > 1:
+        levels += [("status", j) for j in range(ks)]
+    if kd > 1:
+        levels += [("dynamics", j) for j in range(kd)]
+    level_names = ["keiner"] + [(status.names[j] if part == "status" else dyn_comps[0].names[j])
+                                for part, j in levels[1:]]
+    status_pos = np.array([1 + j if part == "status" else 0 for part, j in levels], dtype=np.intp)
+    dyn_pos = np.array([1 + j if part == "dynamics" else 0 for part, j in levels], dtype=np.intp)
+    s_leaves = [None, *range(ks)] if ks > 1 else [None]
+    d_leaves = [None, *range(kd)] if kd > 1 else [None]
+    if ks == 1 and "leave_out" in vary:
+        skipped.append(("leave_out", "der Status-Index hat nur einen Indikator: er wird nicht "
+                        "weggelassen"))
+
+    s_var = _variants(status, order, s_leaves, ddof)
+    s_codes = class_codes(s_var, status.thresholds)
+    n_status_classes = len(status.thresholds) + 1
+    rows = [s_var]
+    worst_d = np.zeros((0, n), dtype=bool)
+    if dyn_comps:
+        d_var = np.vstack([_variants(c, order, d_leaves, ddof) for c in dyn_comps])
+        rows.append(d_var)
+        worst_d = class_codes(d_var, dyn_comps[0].thresholds) == len(dyn_comps[0].thresholds)
+    hot = np.asarray(hotspot, dtype=bool)[order]
+    rule_count = np.asarray(rules, dtype="float64")[order]
+    rows += [hot.astype("float64")[None, :], rule_count[None, :]]
+    d = _Design(
+        F=np.ascontiguousarray(np.vstack(rows)), n_status_leave=len(s_leaves),
+        n_dyn_leave=len(d_leaves), n_measures=len(dyn_comps), status_pos=status_pos,
+        dyn_pos=dyn_pos, flag_s=np.isin(s_codes, flag.status_codes),
+        low_s=s_codes >= n_status_classes - 2, mid_s=s_codes == n_status_classes - 3,
+        worst_d=worst_d,
+        rules_hit=(rule_count >= flag.min_rules) if flag.min_rules is not None
+        else np.zeros(n, dtype=bool),
+        top_pct_n=int(np.ceil(n * flag.top_pct / 100)) if flag.top_pct is not None else None,
+        attention=flag.attention)
+
+    # the default and the one-at-a-time alternatives
+    r0, f0 = _evaluate(d, _default_spec(weights))
+    r0, f0 = r0[0], f0[0]
+    top_n = int(f0.sum())
+
+    # which choices vary, and the draws
+    factors: dict[str, tuple[np.ndarray, int, list[str]]] = {}   # key → (level per draw, L, names)
+    rng = np.random.default_rng(seed)
+    spec = _default_spec(weights, draws)
+    w_columns = {"status": "ws", "dynamics": "wd", "hotspot": "wh", "rule": "wr"}
+    for w in WEIGHTS:
+        lo, hi = ranges[w]
+        values = rng.uniform(lo, hi, draws)     # drawn always: a seed gives the same stream
+        if "weights" not in vary:
+            continue
+        if w == "dynamics" and not dyn_comps:
+            skipped.append((f"weight_{w}", "keine Dynamik-Indikatoren"))
+            continue
+        if w == "hotspot" and not hot.any():
+            skipped.append((f"weight_{w}", "kein Hot Spot unter den bewerteten Einheiten"))
+            continue
+        if w == "rule" and not (rule_count > 0).any():
+            skipped.append((f"weight_{w}", "keine Grenzwertregel getroffen"))
+            continue
+        if hi == lo:
+            skipped.append((f"weight_{w}", f"Bereich {_num(lo)}–{_num(hi)}: fest"))
+            continue
+        spec[w_columns[w]] = values
+        lev = np.minimum(((values - lo) / (hi - lo) * WEIGHT_BINS).astype(np.intp), WEIGHT_BINS - 1)
+        factors[f"weight_{w}"] = (lev, WEIGHT_BINS, [])
+    leave = rng.integers(0, len(levels), draws)
+    norm = rng.integers(0, len(NORMALISATIONS), draws)
+    dyn_on = rng.random(draws) < 0.5
+    hot_on = rng.random(draws) < 0.5
+    meas = rng.integers(0, max(len(dyn_comps), 1), draws)
+    if "leave_out" in vary and len(levels) > 1:
+        spec["leave"] = leave
+        factors["leave_out"] = (leave, len(levels), level_names)
+    if "normalisation" in vary:
+        spec["norm"] = norm
+        factors["normalisation"] = (norm, len(NORMALISATIONS),
+                                    [NORMALISATION_LABELS[h] for h in NORMALISATIONS])
+    if "dynamics" in vary:
+        if dyn_comps:
+            spec["dyn"] = dyn_on
+            factors["dynamics"] = (dyn_on.astype(np.intp), 2, ["aus", "an"])
+        else:
+            skipped.append(("dynamics", "keine Dynamik-Indikatoren"))
+    if "hotspot" in vary:
+        if hot.any():
+            spec["hot"] = hot_on
+            factors["hotspot"] = (hot_on.astype(np.intp), 2, ["aus", "an"])
+        else:
+            skipped.append(("hotspot", "kein Hot Spot unter den bewerteten Einheiten"))
+    if "dynamics_measure" in vary:
+        if len(dyn_comps) > 1:
+            spec["meas"] = meas
+            factors["dynamics_measure"] = (meas, 2, [MEASURE_LABELS[m] for m in measures])
+        else:
+            skipped.append(("dynamics_measure", "keine Dynamik-Indikatoren" if not dyn_comps else
+                            "Ausgangsniveau der Dynamik unbekannt (index.dynamics_levels): "
+                            "nur Prozentpunkte"))
+
+    # the draws, block by block
+    if block is None:
+        block = int(np.clip(BLOCK_ELEMENTS // n, 8, 512))
+    rank_dtype = np.uint16 if n < np.iinfo(np.uint16).max else np.uint32
+    store = np.empty((draws, n), dtype=rank_dtype)
+    flag_count = np.zeros(n)
+    top_count = np.zeros(n)
+    sum_r = np.zeros(n)
+    sum_r2 = np.zeros(n)
+    keys = list(factors)
+    widths = [factors[k][1] for k in keys]
+    offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
+    cond_r = np.zeros((int(offsets[-1]), n))
+    cond_f = np.zeros((int(offsets[-1]), n))
+    level_count = np.zeros(int(offsets[-1]))
+    for b0 in range(0, draws, block):
+        b1 = min(b0 + block, draws)
+        part = {k: v[b0:b1] for k, v in spec.items()}
+        ranks, flagged = _evaluate(d, part)
+        store[b0:b1] = ranks
+        flag_count += flagged.sum(axis=0)
+        top_count += (ranks <= top_n).sum(axis=0)
+        rf = ranks.astype("float64")
+        sum_r += rf.sum(axis=0)
+        sum_r2 += (rf * rf).sum(axis=0)
+        if keys:
+            onehot = np.zeros((int(offsets[-1]), b1 - b0))
+            for k, off in zip(keys, offsets[:-1], strict=True):
+                onehot[off + factors[k][0][b0:b1], np.arange(b1 - b0)] = 1.0
+            cond_r += onehot @ rf
+            cond_f += onehot @ flagged.astype("float64")
+            level_count += onehot.sum(axis=1)
+
+    # per unit: percentiles of the ranks, shares, the choice the rank depends on most
+    qs = np.empty((n, 3))
+    step = max(1, BLOCK_ELEMENTS // max(draws, 1))
+    for u0 in range(0, n, step):
+        qs[u0:u0 + step] = np.quantile(store[:, u0:u0 + step], [0.05, 0.5, 0.95], axis=0,
+                                       method="inverted_cdf").T
+    mean_r = sum_r / draws
+    var_r = np.maximum(sum_r2 / draws - mean_r ** 2, 0.0)
+    p_flag = flag_count / draws
+    var_f = p_flag * (1 - p_flag)
+    first_r, first_f = {}, {}
+    for k, off, width in zip(keys, offsets[:-1], widths, strict=True):
+        cnt = level_count[off:off + width]
+        seen = cnt > 0
+        share = cnt[seen] / draws
+        mr = cond_r[off:off + width][seen] / cnt[seen][:, None]
+        mf = cond_f[off:off + width][seen] / cnt[seen][:, None]
+        first_r[k] = ((mr - mean_r[None, :]) ** 2 * share[:, None]).sum(axis=0)
+        first_f[k] = ((mf - p_flag[None, :]) ** 2 * share[:, None]).sum(axis=0)
+    main = np.full(n, "", dtype=object)
+    flag_main = np.full(n, "", dtype=object)
+    if keys:
+        names = np.asarray([FACTOR_LABELS[k] for k in keys], dtype=object)
+        best = np.column_stack([first_r[k] for k in keys]).argmax(axis=1)
+        main[var_r > 0] = names[best[var_r > 0]]
+        best = np.column_stack([first_f[k] for k in keys]).argmax(axis=1)
+        flag_main[var_f > 0] = names[best[var_f > 0]]
+    back = np.empty(n, dtype=np.intp)
+    back[order] = np.arange(n)
+    units = pd.DataFrame({
+        "rank_default": r0[back], "rank_median": pd.array(qs[back, 1].astype(np.int64), "Int64"),
+        "rank_p05": pd.array(qs[back, 0].astype(np.int64), "Int64"),
+        "rank_p95": pd.array(qs[back, 2].astype(np.int64), "Int64"),
+        "flagged_default": f0[back], "flagged_share_pct": 100 * p_flag[back],
+        "top_share_pct": 100 * top_count[back] / draws, "rank_main_choice": main[back],
+        "flag_main_choice": flag_main[back]})
+
+    # per choice: one at a time, and the first-order shares
+    total_r, total_f = var_r.sum(), var_f.sum()
+    share_r = {k: 100 * first_r[k].sum() / total_r if total_r > 0 else np.nan for k in keys}
+    share_f = {k: 100 * first_f[k].sum() / total_f if total_f > 0 else np.nan for k in keys}
+    alternatives = _alternatives(keys, factors, weights, ranges)
+    table_rows: list[dict[str, object]] = []
+    if alternatives:
+        alt_spec = _default_spec(weights, len(alternatives))
+        for i, (_, _, changes) in enumerate(alternatives):
+            for col, value in changes.items():
+                alt_spec[col][i] = value
+        ra, fa = _evaluate(d, alt_spec)
+        in0 = r0 <= top_n
+        for i, (key, text, _) in enumerate(alternatives):
+            moved = np.abs(ra[i] - r0)
+            table_rows.append({
+                "choice": FACTOR_LABELS[key], "variant": text,
+                "flag_added": int((fa[i] & ~f0).sum()), "flag_removed": int((~fa[i] & f0).sum()),
+                "list_changed": int(((ra[i] <= top_n) & ~in0).sum()),
+                "rank_change_median": float(np.median(moved)), "rank_change_max": int(moved.max()),
+                "first_order_rank_pct": share_r[key], "first_order_flag_pct": share_f[key],
+                "note": ""})
+    for key, why in skipped:
+        table_rows.append({
+            "choice": FACTOR_LABELS[key], "variant": "–", "flag_added": pd.NA, "flag_removed": pd.NA,
+            "list_changed": pd.NA, "rank_change_median": np.nan, "rank_change_max": pd.NA,
+            "first_order_rank_pct": np.nan, "first_order_flag_pct": np.nan,
+            "note": f"übersprungen: {why}"})
+    choices = pd.DataFrame(table_rows, columns=[
+        "choice", "variant", "flag_added", "flag_removed", "list_changed", "rank_change_median",
+        "rank_change_max", "first_order_rank_pct", "first_order_flag_pct", "note"])
+    for c in ("flag_added", "flag_removed", "list_changed", "rank_change_max"):
+        choices[c] = choices[c].astype("Int64")
+
+    draws_table = pd.DataFrame({
+        "draw": np.arange(1, draws + 1), "w_status": spec["ws"], "w_dynamics": spec["wd"],
+        "w_hotspot": spec["wh"], "w_rule": spec["wr"],
+        "left_out": np.asarray(level_names, dtype=object)[spec["leave"]],
+        "normalisation": np.asarray(NORMALISATIONS, dtype=object)[spec["norm"]],
+        "dynamics_on": spec["dyn"] if dyn_comps else False, "hotspot_on": spec["hot"],
+        "dynamics_measure": (np.asarray(measures, dtype=object)[spec["meas"]] if dyn_comps
+                             else "")})
+    varied = [FACTOR_LABELS[k] for k in keys]
+    notes.append(f"Robustheit der Rangfolge: {_count(draws)} Varianten (seed {seed}); variiert: "
+                 + (", ".join(varied) if varied else "nichts (alle Wahlen fest)")
+                 + f"; Rangintervall = 5.–95. Perzentil; Liste = die ersten {top_n} Ränge")
+    notes += [f"Robustheit: {FACTOR_LABELS[k]} {why}" if why.startswith("Bereich") else
+              f"Robustheit: {FACTOR_LABELS[k]} übersprungen ({why})" for k, why in skipped]
+    if keys and total_r == 0:
+        notes.append("Robustheit: die Ränge ändern sich in keiner Variante; Anteile an der "
+                     "Rangvarianz nicht definiert (leer)")
+    return RobustnessResult(units=units, choices=choices, draws=draws_table, notes=notes,
+                            top_n=top_n, n_draws=draws, seed=seed)
+
+
+def _num(value: float, digits: int = 3) -> str:
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".").replace(".", ",") if value else "0"
+
+
+def _count(value: int) -> str:
+    """A count in German: 1.000."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _alternatives(keys: list[str], factors: Mapping[str, tuple[np.ndarray, int, list[str]]],
+                  weights: Mapping[str, float], ranges: Mapping[str, tuple[float, float]]
+                  ) -> list[tuple[str, str, dict[str, object]]]:
+    """(factor, text, spec changes) of every one-at-a-time alternative of the varied choices."""
+    out: list[tuple[str, str, dict[str, object]]] = []
+    columns = {"status": "ws", "dynamics": "wd", "hotspot": "wh", "rule": "wr"}
+    for key in keys:
+        if key.startswith("weight_"):
+            w = key.removeprefix("weight_")
+            for end in ranges[w]:
+                if end != weights[w]:
+                    out.append((key, f"{WEIGHT_LABELS[w]} = {_num(end)} (statt "
+                                     f"{_num(weights[w])})", {columns[w]: end}))
+        elif key == "leave_out":
+            out += [(key, f"ohne {name}", {"leave": i})
+                    for i, name in enumerate(factors[key][2]) if i > 0]
+        elif key == "normalisation":
+            out += [(key, name, {"norm": i}) for i, name in enumerate(factors[key][2]) if i > 0]
+        elif key == "dynamics":
+            out.append((key, "ohne Dynamik", {"dyn": False}))
+        elif key == "hotspot":
+            out.append((key, "ohne Hot-Spot-Bonus", {"hot": False}))
+        elif key == "dynamics_measure":
+            out.append((key, factors[key][2][1], {"meas": 1}))
+    return out
+
+
+# ------------------------------------------------------------------------ from the priority table
+
+
+def robustness_of_table(
+    table: pd.DataFrame, *, status: Sequence[tuple[str, float]], status_thresholds: Sequence[float],
+    status_labels: Sequence[str], flag_classes: Sequence[str], weights: Mapping[str, float],
+    ranges: Mapping[str, tuple[float, float]], dynamics: Sequence[tuple[str, float]] = (),
+    dynamics_thresholds: Sequence[float] = (), dynamics_measure: str = "pp",
+    flag_attention: bool = False, flag_min_rules: int | None = None,
+    flag_top_pct: float | None = None, labels: Mapping[str, str] | None = None,
+    vary: Collection[str] = VARY_ALL, draws: int = 1000, seed: int = 42, ddof: int = 0,
+) -> RobustnessResult:
+    """:func:`rank_robustness` on the table of :func:`quartier.pipeline.flag.flag_units` (one row per
+    unit: ``valid``, ``unit_id``, the indicator columns, ``status_index``, ``dynamics_index``,
+    the residual columns ``resid_<indicator>`` with their index, ``hotspot``, ``rule_count``).
+
+    ``status``/``dynamics``: (column, weight · sign) of the index indicators;
+    ``dynamics_measure``: the measure of ``dynamics_index`` (``"pp"`` or ``"residual"``).
+    The result's ``units`` carry the table's index (scored units only).
+    """
+    labels = dict(labels or {})
+    valid = table["valid"].to_numpy(dtype=bool)
+    sub = table[valid]
+
+    def comp(columns: Sequence[str], w: Sequence[float], thresholds: Sequence[float],
+             default: str | None) -> Composite:
+        missing = [c for c in [*columns, *([default] if default else [])] if c not in sub]
+        if missing:
+            raise InputDataError(f"robustness: columns {missing} are not in the priority table")
+        return Composite(values=sub[list(columns)].to_numpy(dtype="float64"),
+                         weights=np.asarray(w, dtype="float64"),
+                         names=[labels.get(c, c) for c in columns], thresholds=list(thresholds),
+                         default=sub[default].to_numpy(dtype="float64") if default else None)
+
+    s_cols = [c for c, _ in status]
+    dyn_list: list[tuple[str, Composite]] = []
+    if dynamics:
+        d_cols = [c for c, _ in dynamics]
+        d_w = [w for _, w in dynamics]
+        resid = [f"resid_{c}" for c in d_cols]
+        has_resid = all(c in sub for c in resid)
+        pp = comp(d_cols, d_w, dynamics_thresholds,
+                  "dynamics_index" if dynamics_measure == "pp" else "dynamics_index_pp")
+        if has_resid:
+            adj = Composite(values=sub[resid].to_numpy(dtype="float64"), weights=np.asarray(d_w),
+                            names=pp.names, thresholds=list(dynamics_thresholds),
+                            default=sub["dynamics_index" if dynamics_measure == "residual"
+                                        else "dynamics_index_adjusted"].to_numpy(dtype="float64"))
+            dyn_list = [("pp", pp), ("residual", adj)] if dynamics_measure == "pp" else \
+                [("residual", adj), ("pp", pp)]
+        else:
+            dyn_list = [("pp", pp)]
+    codes = tuple(i for i, lab in enumerate(status_labels) if lab in set(flag_classes))
+    result = rank_robustness(
+        status=comp(s_cols, [w for _, w in status], status_thresholds, "status_index"),
+        dynamics=dyn_list, hotspot=sub["hotspot"].eq("Hot Spot").to_numpy(dtype=bool),
+        rules=sub["rule_count"].to_numpy(dtype="float64"),
+        ids=sub["unit_id"].astype(str).to_numpy(), weights=weights, ranges=ranges,
+        flag=FlagRule(status_codes=codes, attention=flag_attention, min_rules=flag_min_rules,
+                      top_pct=flag_top_pct),
+        vary=vary, draws=draws, seed=seed, ddof=ddof)
+    result.units.index = sub.index
+    return result
+
+
+# ------------------------------------------------------------------------------- words and charts
+
+
+def sentence(rank: object, p05: object, p95: object, flagged_share: object) -> str:
+    """The profile sentence: "Rang 3, in 90 % der Varianten zwischen 2 und 5; in 100 %
+    gekennzeichnet" ("" for an unscored unit)."""
+    if any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
+        return ""
+    where = (f"in 90 % der Varianten zwischen {int(p05)} und {int(p95)}" if p05 != p95
+             else "in 90 % der Varianten unverändert")
+    return (f"Rang {int(rank)}, {where}; in {_pct(float(flagged_share))} % der Varianten "
+            "gekennzeichnet")
+
+
+def _pct(value: float) -> str:
+    """A share in % for text: whole numbers, but never "100" or "0" for a share just short of it."""
+    if 0 < value < 1:
+        return "unter 1"
+    if 99 < value < 100:
+        return "über 99"
+    return f"{value:.0f}"
+
+
+def robust_groups(flagged: pd.Series, share: pd.Series, *, threshold: float = ROBUST_PCT
+                  ) -> dict[str, pd.Index]:
+    """The flagged units that are robust (flagged in at least ``threshold`` % of the variants)
+    and those that are not, and the unflagged units flagged in at least ``threshold`` %."""
+    f = flagged.fillna(False).astype(bool)
+    s = share.astype("float64")
+    return {"robust": f.index[f & s.ge(threshold)], "fragile": f.index[f & s.lt(threshold)],
+            "unflagged_robust": f.index[~f & s.ge(threshold)]}
+
+
+def interval_chart_svg(units: pd.DataFrame, names: pd.Series, *, top_n: int, max_units: int = 120,
+                       width: int = 1040, height: int = 360) -> str:
+    """Rank intervals as inline SVG: the ``max_units`` units with the best median rank, sorted by
+    it (x), each a bar from the 5th to the 95th percentile of its ranks (y, rank 1 at the top),
+    a dot at the median and a tick at the default rank; dark when flagged in ≥ 95 % of the
+    variants, orange in 5–95 %, grey below; a dashed line at the list length ``top_n``. German
+    labels; every value from the data escaped."""
+    t = units.assign(chart_label=names).dropna(subset=["rank_median"])
+    t = t.sort_values(["rank_median", "rank_default"]).head(max_units)
+    if t.empty:
+        return ""
+    pad_l, pad_r, pad_t, pad_b = 46, 12, 34, 40
+    lo = 1
+    hi = max(int(t["rank_p95"].max()), top_n + 1, 2)
+    step = (width - pad_l - pad_r) / len(t)
+
+    def y(rank: float) -> float:
+        return pad_t + (rank - lo) / (hi - lo) * (height - pad_t - pad_b)
+
+    shapes = []
+    for i, r in enumerate(t.itertuples()):
+        x = pad_l + (i + 0.5) * step
+        share = float(r.flagged_share_pct)
+        colour = "#a50f15" if share >= ROBUST_PCT else ("#f16913" if share > 100 - ROBUST_PCT
+                                                        else "#969696")
+        tip = (f"{html_text(r.chart_label)} ({html_text(r.Index)}): Rang {int(r.rank_default)}, Median "
+               f"{int(r.rank_median)}, 5–95 %: {int(r.rank_p05)}–{int(r.rank_p95)}, gekennzeichnet "
+               f"in {_pct(share)} % der Varianten")
+        bar_w = max(step * 0.6, 1.0)
+        shapes.append(
+            f'<g><title>{tip}</title><rect x="{x - bar_w / 2:.1f}" y="{y(r.rank_p05):.1f}" '
+            f'width="{bar_w:.1f}" height="{max(y(r.rank_p95) - y(r.rank_p05), 1.0):.1f}" '
+            f'fill="{colour}" fill-opacity="0.55"/><circle cx="{x:.1f}" cy="{y(r.rank_median):.1f}" '
+            f'r="{min(max(step * 0.35, 1.2), 3):.1f}" fill="{colour}"/><line x1="{x - bar_w:.1f}" '
+            f'x2="{x + bar_w:.1f}" y1="{y(r.rank_default):.1f}" y2="{y(r.rank_default):.1f}" '
+            'stroke="#000" stroke-width="1"/></g>')
+    ticks = sorted({1, *[int(v) for v in np.linspace(lo, hi, 6)]})
+    axis = "".join(f'<text x="{pad_l - 6}" y="{y(v) + 3:.1f}" font-size="10" text-anchor="end">'
+                   f'{v}</text><line x1="{pad_l}" x2="{width - pad_r}" y1="{y(v):.1f}" '
+                   f'y2="{y(v):.1f}" stroke="#eee"/>' for v in ticks)
+    list_line = (f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(top_n + 0.5):.1f}" '
+                 f'y2="{y(top_n + 0.5):.1f}" stroke="#444" stroke-dasharray="4 3"/>'
+                 f'<text x="{width - pad_r}" y="{y(top_n + 0.5) - 4:.1f}" font-size="10" '
+                 f'text-anchor="end">Listenlänge {top_n}</text>') if 0 < top_n < hi else ""
+    title = (f"Rangintervalle (5.–95. Perzentil) der {len(t)} Einheiten mit dem besten Medianrang")
+    legend = (f'<text x="{pad_l}" y="{height - 20}" font-size="10">Einheiten nach Medianrang; '
+              "Balken = 5.–95. Perzentil der Ränge, Punkt = Median, Strich = Rang der "
+              f'Standardwahl.</text><text x="{pad_l}" y="{height - 7}" font-size="10">Farbe: '
+              "dunkelrot in ≥ 95 % der Varianten gekennzeichnet, orange in 5–95 %, grau in "
+              "weniger als 5 %.</text>")
+    return (f'<svg width="{width}" height="{height}" role="img" viewBox="0 0 {width} {height}">'
+            f"<title>{html_text(title)}</title>"
+            f'<text x="{pad_l}" y="16" font-size="12" font-weight="bold">{html_text(title)}</text>'
+            f'<text x="12" y="{pad_t - 8}" font-size="10">Rang</text>'
+            f'{axis}{list_line}{"".join(shapes)}{legend}</svg>')
+
+
+def unit_table(table: pd.DataFrame, rob: RobustnessResult) -> pd.DataFrame:
+    """robustness.csv: every unit of the priority table (unscored units with empty values),
+    by priority rank, with its interval, shares, main choice and the sentence of the profiles."""
+    t = table.sort_values("priority_rank", na_position="last")
+    out = t[["unit_id", "unit_name", "priority_rank", "flagged"]].join(
+        rob.units[[*UNIT_COLUMNS, "flag_main_choice"]], how="left")
+    out["rank_interval_width"] = (out["rank_p95"] - out["rank_p05"]).astype("Int64")
+    out["robustness"] = [sentence(*v) for v in zip(out["priority_rank"], out["rank_p05"],
+                                                   out["rank_p95"], out["flagged_share_pct"],
+                                                   strict=True)]
+    return out.reset_index(drop=True)
+
+
+def report_html(table: pd.DataFrame, rob: RobustnessResult, *, max_units: int = 120) -> str:
+    """The report section: what was varied, which flagged units are robust, the rank-interval
+    chart and the one-at-a-time effect of every choice (already escaped HTML)."""
+    scored = table[table["priority_rank"].notna()]
+    groups = robust_groups(scored["flagged"], scored["flagged_share_pct"])
+    ids = scored["unit_id"].astype(str)
+    n_flag = int(scored["flagged"].fillna(False).astype(bool).sum())
+    fragile = ", ".join(ids.loc[groups["fragile"]].tolist())
+    lead = (f"<p>Jede Einheit wurde unter {_count(rob.n_draws)} Varianten der Priorität neu "
+            f"eingeordnet (seed {rob.seed}): Gewichte, ein Indikator weggelassen, Normierung, "
+            "Dynamik und Hot-Spot-Bonus an/aus (was variiert wurde: Hinweise). Von den "
+            f"{n_flag} gekennzeichneten Einheiten sind {len(groups['robust'])} in mindestens "
+            f"{ROBUST_PCT:.0f} % der Varianten gekennzeichnet"
+            + (f"; nicht so sicher: {len(groups['fragile'])} ({html_text(fragile)})"
+               if len(groups["fragile"]) else "")
+            + (f"; {len(groups['unflagged_robust'])} nicht gekennzeichnete Einheiten wären es in "
+               f"mindestens {ROBUST_PCT:.0f} %" if len(groups["unflagged_robust"]) else "")
+            + ".</p>")
+    units = rob.units.join(table[["unit_id", "unit_name"]])
+    chart = interval_chart_svg(units.set_index("unit_id"), units.set_index("unit_id")["unit_name"],
+                               top_n=rob.top_n, max_units=max_units)
+    choices = rob.choices.rename(columns={
+        "choice": "Wahl", "variant": "Variante", "flag_added": "neu gekennzeichnet",
+        "flag_removed": "nicht mehr gekennzeichnet",
+        "list_changed": f"neu unter den ersten {rob.top_n}",
+        "rank_change_median": "Rangänderung (Median)", "rank_change_max": "Rangänderung (max.)",
+        "first_order_rank_pct": "Anteil an der Rangvarianz (%)",
+        "first_order_flag_pct": "Anteil an der Kennzeichnungsvarianz (%)", "note": "Hinweis"})
+    for c in ("Anteil an der Rangvarianz (%)", "Anteil an der Kennzeichnungsvarianz (%)"):
+        choices[c] = choices[c].round(1)
+    return (lead + f"<div>{chart}</div><p class='note'>Je Wahl: eine Alternative, alle anderen "
+            "Wahlen wie eingestellt; Anteile erster Ordnung (Sobol) aus allen Varianten, der Rest "
+            "ist Wechselwirkung.</p>" + table_html(choices, 200))

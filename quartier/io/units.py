@@ -1,0 +1,163 @@
+"""The spatial units from a boundary file: ids, names, coarser areas, repaired polygons in the
+city's metric CRS."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from quartier.config import QuartierConfig
+from quartier.errors import InputDataError, rows_preview
+from quartier.io.crs import check_bounds, check_distances_preserved
+from quartier.io.names import normalise_ids
+from quartier.io.readers import (
+    read_vector,
+)
+from quartier.io.tables import require_columns
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep only the polygonal parts of a repaired geometry (repairs can yield collections)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Make invalid geometries valid, keeping polygonal parts only. Returns the count repaired."""
+    invalid = ~gdf.geometry.is_valid
+    if not invalid.any():
+        return gdf, 0
+    fixed = shapely.make_valid(gdf.geometry[invalid].values)
+    gdf = gdf.copy()
+    gdf.loc[invalid, gdf.geometry.name] = [_polygonal(g) for g in fixed]
+    return gdf, int(invalid.sum())
+
+def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
+                ) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Merge the features that share a ``unit_id`` (parts of one unit stored as separate
+    polygons) into one (multi)polygon each. The parts must agree in ``attributes`` (name,
+    group): parts that disagree are not parts of one unit, and that is an error."""
+    dup = gdf["unit_id"].duplicated(keep=False)
+    if not dup.any():
+        return gdf, None
+    parts = gdf[dup]
+    differ = [c for c in attributes
+              if (parts.groupby("unit_id")[c].nunique(dropna=False) > 1).any()]
+    if differ:
+        ids = parts.groupby("unit_id")[differ[0]].nunique(dropna=False)
+        raise InputDataError(
+            f"{source}: features sharing an id differ in {', '.join(map(repr, differ))} (ids "
+            f"{rows_preview(ids[ids > 1].index.tolist())}): they are not parts of one unit; "
+            "units.merge_parts cannot merge them — fix the ids in the file")
+    geom = gdf.geometry.name
+    # repaired first: a union of invalid rings raises a GEOS TopologyException
+    parts = parts.set_geometry(shapely.make_valid(parts.geometry.values))
+    merged = parts.dissolve(by="unit_id", sort=False, as_index=False)[list(gdf.columns)]
+    first = ~gdf["unit_id"].duplicated()
+    out = pd.concat([gdf[~dup], merged], ignore_index=True)
+    order = pd.Series(np.flatnonzero(first), index=gdf.loc[first, "unit_id"].to_numpy())
+    out = out.iloc[np.argsort(order.loc[out["unit_id"]].to_numpy(), kind="stable")]
+    n_ids = int(parts["unit_id"].nunique())
+    return gpd.GeoDataFrame(out, geometry=geom, crs=gdf.crs).reset_index(drop=True), (
+        f"{len(parts)} features merged into {n_ids} unit(s) by units.merge_parts (parts of one "
+        f"unit: {rows_preview(sorted(set(parts['unit_id'])))})")
+
+def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read the spatial units in the city's metric CRS.
+
+    Returns a GeoDataFrame with ``unit_id``, ``unit_name``, optionally ``unit_group``, the
+    geometry, and a list of notes (repairs, padded ids, dropped features).
+    """
+    u = cfg.units
+    if u is None:
+        raise InputDataError("the config has no [units] section: this job needs spatial units")
+    if u.grid is not None:
+        from quartier.io.grid import grid_units
+
+        return grid_units(cfg)
+    path = cfg.resolve(u.path)
+    source = str(path)
+    gdf, notes = read_vector(path, "units.path", u.layer, u.encoding, crs=u.crs, crs_key="units.crs",
+                             on_invalid="fix")
+    if gdf.empty:
+        raise InputDataError(f"{source}: the units file has no features")
+    wanted = [u.id_column, *[c for c in (u.name_column, u.group_column, u.group_id_column,
+                                         u.dissolve_by, u.dissolve_name_column) if c]]
+    require_columns(gdf, wanted, source, "units")
+
+    ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
+    if padded:
+        notes.append(f"{padded} unit ids zero-padded to {u.id_width} digits")
+    gdf = gdf.assign(unit_id=ids)
+    if u.drop_ids:
+        drop = gdf["unit_id"].isin(u.drop_ids)
+        notes.append(f"dropped {int(drop.sum())} feature(s) by units.drop_ids: {u.drop_ids}")
+        gdf = gdf[~drop]
+    if u.merge_parts:
+        gdf, note = merge_parts(gdf, [c for c in wanted if c != u.id_column], source)
+        if note:
+            notes.append(note)
+    dup = gdf["unit_id"][gdf["unit_id"].duplicated(keep=False)]
+    if len(dup):
+        raise InputDataError(
+            f"{source}: column {u.id_column!r} has duplicate ids: "
+            f"{rows_preview(sorted(set(dup)))}; each unit needs a unique id. If these features "
+            "are parts of one unit (a district stored as two polygons), set units.merge_parts = true"
+        )
+    if gdf["unit_id"].isna().any() or (gdf["unit_id"] == "").any():
+        rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
+        raise InputDataError(f"{source}: column {u.id_column!r} is empty in features {rows_preview(rows)}")
+
+    if u.swap_axes:
+        gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
+        notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
+
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    collection = gdf.geometry.geom_type == "GeometryCollection"
+    if collection.any():
+        # keep the areas of a collection; one without any is as wrong as a point
+        gdf = gdf.copy()
+        gdf.loc[collection, gdf.geometry.name] = [_polygonal(g) for g in gdf.geometry[collection]]
+    kinds = gdf.geometry.geom_type.where(~(collection & gdf.geometry.is_empty), "GeometryCollection "
+                                         "ohne Fläche")
+    not_area = ~empty & ~kinds.isin(["Polygon", "MultiPolygon"])
+    if not_area.any():
+        found = ", ".join(f"{k} ×{n}" for k, n in kinds[not_area].value_counts().items())
+        raise InputDataError(
+            f"{source}: units must be areas (polygons), but {int(not_area.sum())} feature(s) are "
+            f"{found}: {rows_preview(gdf.loc[not_area, 'unit_id'])}. Neighbours, areas and "
+            "residents need the boundaries: use the polygon layer of the units (units.layer)")
+    if empty.any():
+        raise InputDataError(
+            f"{source}: {int(empty.sum())} unit(s) have no geometry: "
+            f"{rows_preview(gdf.loc[empty, 'unit_id'])}; fix or drop them (units.drop_ids)"
+        )
+    gdf, repaired = repair_geometries(gdf)
+    if repaired:
+        notes.append(f"{repaired} invalid geometries repaired (polygonal parts kept)")
+    lost = gdf.geometry.is_empty
+    if lost.any():
+        raise InputDataError(
+            f"{source}: unit(s) {rows_preview(gdf.loc[lost, 'unit_id'])} have no polygonal area "
+            "after repair; fix them in the source file"
+        )
+    check_bounds(gdf, cfg.city.crs, source)
+    check_distances_preserved(cfg.city.crs, tuple(gdf.to_crs(4326).total_bounds),
+                              cfg.city.max_scale_error_pct, "city.crs")
+    gdf = gdf.to_crs(cfg.city.crs)
+
+    names = gdf[u.name_column] if u.name_column else gdf["unit_id"]
+    out = {"unit_id": gdf["unit_id"], "unit_name": names.astype("string")}
+    if u.group_column:
+        out["unit_group"] = gdf[u.group_column].astype("string")
+    if u.group_id_column:
+        out["unit_group_id"] = normalise_ids(gdf[u.group_id_column], u.group_id_width, source,
+                                             u.group_id_column)[0]
+    if u.dissolve_by:
+        out["dissolve_id"] = normalise_ids(gdf[u.dissolve_by], None, source, u.dissolve_by)[0]
+        out["dissolve_name"] = gdf[u.dissolve_name_column or u.dissolve_by].astype("string")
+    result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs)
+    return result.reset_index(drop=True), notes

@@ -1,0 +1,183 @@
+"""Load a city's spatial units and indicator tables, with German data quirks handled.
+
+The result of :func:`load_city` is one GeoDataFrame in the city's metric CRS, with the columns
+``unit_id`` (zero-padded string), ``unit_name``, ``unit_group`` (if configured), the indicator
+columns named in the config, and a :class:`JoinReport` that says what matched and what did not.
+Unmatched rows are reported, never silently dropped; missing values stay NaN, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import geopandas as gpd
+import pandas as pd
+
+from quartier.analysis.derive import derive_columns, formula
+from quartier.config import QuartierConfig
+from quartier.errors import ConfigError, InputDataError, rows_preview
+from quartier.io.join import join_table, units_are_cells
+from quartier.io.joinreport import JoinReport, TableReport
+from quartier.io.numbers import default_aggregate
+from quartier.io.quality import density_outliers
+from quartier.io.tables import read_table
+from quartier.io.units import read_units
+
+
+def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -> gpd.GeoDataFrame:
+    """Merge the units by ``units.dissolve_by`` into the analysis units, aggregating the joined
+    columns upward (counts summed, shares and rates weighted by population; see
+    :func:`quartier.analysis.indicators.aggregate`). The merged units get the dissolve value as id."""
+    from quartier.analysis.indicators import aggregate
+
+    u = cfg.units
+    specs = {spec.name: (spec, t) for t in cfg.tables if t.level != "merged"
+             for spec in t.columns.values()}
+    how, unknown = {}, []
+    for name, (spec, t) in specs.items():
+        method = spec.aggregate or default_aggregate(spec.unit)
+        if method is None:
+            unknown.append(f"{name} (unit {spec.unit!r})")
+        elif method == "sum" and t.level == "group":
+            raise InputDataError(f"column {name!r} of table {t.name!r} (level = 'group') would be "
+                                 "summed over units that all carry their area's total; set its "
+                                 "aggregate to 'mean' or join the table at level 'merged'")
+        how[name] = method
+    if unknown:
+        raise InputDataError(
+            f"units.dissolve_by: quartier cannot tell how to merge {', '.join(unknown)}: set "
+            "aggregate = 'sum' (counts) or 'weighted_mean' (shares, rates) for each in "
+            "[tables.columns]")
+    weights = None
+    if "weighted_mean" in how.values():
+        pop = cfg.population_column
+        if not pop or pop not in units or specs.get(pop, (None, None))[1] is None:
+            raise InputDataError(
+                "units.dissolve_by: shares and rates are merged weighted by population, but "
+                "population_column names no column of the units before merging; join a "
+                "population table at level 'unit' or set aggregate = 'mean' deliberately")
+        weights = units[pop].astype("float64")
+    groups = units["dissolve_id"]
+    values = aggregate(units[list(how)], groups, how, weights)
+    geom = units.dissolve(by="dissolve_id").geometry
+    first = units.groupby("dissolve_id", sort=True)
+    merged = gpd.GeoDataFrame({
+        "unit_id": geom.index.astype("string"),
+        "unit_name": first["dissolve_name"].first().reindex(geom.index).to_numpy(),
+        **({"unit_group": first["unit_group"].agg(lambda g: g.iloc[0] if g.nunique() == 1
+                                                  else pd.NA).reindex(geom.index).to_numpy()}
+           if "unit_group" in units else {}),
+    }, geometry=geom.to_numpy(), crs=units.crs)
+    merged = merged.join(values.reindex(geom.index).reset_index(drop=True))
+    incomplete = [c for c in how if values[c].isna().any() and not units[c].isna().all()]
+    no_weight = []
+    if weights is not None and weights.isna().any():
+        # a member without its population leaves its merged unit's weighted means empty
+        lacking = units.loc[weights.isna(), ["dissolve_id", "unit_id"]]
+        members = lacking.groupby("dissolve_id", sort=True)["unit_id"].agg(", ".join)
+        shares = [c for c, m in how.items() if m == "weighted_mean"
+                  and units.loc[weights.isna(), c].notna().any()]
+        if shares:
+            no_weight.append(
+                f"population-weighted means ({', '.join(shares)}) stay empty for "
+                + rows_preview([f"{g} (member {m} without {cfg.population_column})"
+                                for g, m in members.items()], 10))
+    by_method = {m: [c for c, v in how.items() if v == m] for m in set(how.values())}
+    report.unit_notes.append(
+        f"{len(units)} units merged into {len(merged)} by {u.dissolve_by} (units.dissolve_by); "
+        + "; ".join(f"{m.replace('weighted_mean', 'population-weighted mean')}: "
+                    f"{', '.join(cols)}" for m, cols in sorted(by_method.items()))
+        + (f"; a merged unit with a missing member value stays empty ({', '.join(incomplete)})"
+           if incomplete else "")
+        + "".join(f"; {n}" for n in no_weight))
+    report.n_units = len(merged)
+    return merged.reset_index(drop=True)
+
+def load_city(
+    cfg: QuartierConfig, progress: Callable[[str], None] | None = None,
+    problems: list[str] | None = None,
+) -> tuple[gpd.GeoDataFrame, JoinReport]:
+    """Read the units and join every configured table.
+
+    Parameters
+    ----------
+    cfg : QuartierConfig
+        The validated city config.
+    progress : callable, optional
+        Called with a short message before each step (the CLI shows it).
+    problems : list, optional
+        Collect instead of raise (``quartier check``): a table that cannot be read or joined
+        adds its error here and is left out; the other tables are still read.
+
+    Returns
+    -------
+    units : GeoDataFrame
+        One row per unit in ``cfg.city.crs`` (metres).
+    report : JoinReport
+    """
+    from quartier.errors import QuartierError
+
+    say = progress or (lambda _msg: None)
+    if cfg.decide:
+        raise ConfigError(
+            f"{len(cfg.decide)} decision(s) `quartier init` left to you (key 'decide' at the top "
+            "of the config):\n" + "\n".join(f"  - {d}" for d in cfg.decide)
+            + "\nMake each in the config, then delete its line from 'decide'.")
+    if cfg.units is None:
+        raise InputDataError("the config has no [units] section: this job needs spatial units")
+    say(f"reading units {cfg.units.path or cfg.units.grid.path}")
+    units, notes = read_units(cfg)
+    if cfg.population is not None:
+        from quartier.io.population import add_population
+
+        say("residents from the population source")
+        units, more = add_population(units, cfg)
+        notes += more
+    report = JoinReport(n_units=len(units), unit_notes=notes)
+    for level in ("unit", "group", "merged"):
+        if level == "merged" and cfg.units.dissolve_by:
+            say(f"merging units by {cfg.units.dissolve_by}")
+            try:
+                units = dissolve(units, cfg, report)
+            except QuartierError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                break
+        for t in cfg.tables:
+            if t.level != level:
+                continue
+            say(f"reading table {t.name} ({t.path})")
+            try:
+                table, table_report = read_table(cfg, t)
+                units = join_table(units, table, table_report, t)
+            except QuartierError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                continue
+            report.tables.append(table_report)
+    if cfg.derive:
+        say("computing the derived columns ([[derive]])")
+        units, derived = derive_columns(units, cfg.derive)
+        for spec, n, notes in derived:
+            report.tables.append(TableReport(
+                name=spec.name, path="[[derive]]", rows=len(units), matched=n,
+                notes=[f"{spec.kind}: {formula(spec)}", *notes]))
+    if cfg.population_column and cfg.population_column in units.columns and \
+            not units_are_cells(units):
+        bad = density_outliers(units[cfg.population_column], units.geometry.area,
+                               units["unit_name"])
+        if bad:
+            report.unit_notes.append(
+                f"population_column {cfg.population_column!r}: implausible density in "
+                f"{rows_preview(bad, 4)} — a data error in the file? Areas, sites and the "
+                "minimum-population rule use these residents")
+    if cfg.population_column and cfg.population_column not in units.columns:
+        missing = InputDataError(
+            f"population_column {cfg.population_column!r} is not a column of any table; "
+            f"available: {', '.join(c for c in units.columns if c != 'geometry')}"
+        )
+        if problems is None:   # `check` names it among the columns no table provides
+            raise missing
+    return units, report
