@@ -26,7 +26,7 @@ from quartier.analysis.network import (
     read_osm_pois,
     read_osm_streets,
 )
-from quartier.pipeline.commands import DATA_DIR
+from quartier.paths import DATA_DIR
 
 KL = DATA_DIR / "kaiserslautern" / "kaiserslautern.osm.gz"
 KL_TAGS = {"kita": {"amenity": ["kindergarten"]}, "schule": {"amenity": ["school"]},

@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from _common import best_of, generated_grid_units, report
 from quartier.analysis.areas import build_areas
 from quartier.config import AreasConfig, load_config
-from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.paths import BERLIN_CONFIG
 from quartier.pipeline.flag import flag_units
 from quartier.pipeline.load import load_city
 

@@ -154,7 +154,7 @@ def generated_city(n: int, seed: int = 0):
 
 def generated_config():
     from quartier.config import parse_config
-    from quartier.pipeline.commands import BERLIN_CONFIG
+    from quartier.paths import BERLIN_CONFIG
 
     return parse_config({
         "city": {"name": "generated", "crs": "EPSG:25833"},
@@ -168,7 +168,7 @@ def generated_config():
 
 def load_case(name: str):
     from quartier.config import load_config
-    from quartier.pipeline.commands import BERLIN_CONFIG, DATA_DIR
+    from quartier.paths import BERLIN_CONFIG, DATA_DIR
     from quartier.pipeline.load import load_city
 
     if name == "generated":

@@ -23,7 +23,7 @@ import shapely
 from _common import generated_street_grid
 from quartier.analysis.gaps import GapInputs, detect_gaps, main_buildings, read_gap_inputs, street_blocks
 from quartier.config import GapsConfig, load_config
-from quartier.pipeline.commands import DATA_DIR
+from quartier.paths import DATA_DIR
 
 RUNS = 3
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from _common import best_of, generated_grid_units, report
 from quartier.config import load_config, parse_config
-from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.paths import BERLIN_CONFIG
 from quartier.pipeline.load import load_city
 
 

@@ -28,7 +28,7 @@ from _common import report
 
 def flagged_table(name: str):
     from quartier.config import load_config
-    from quartier.pipeline.commands import BERLIN_CONFIG, DATA_DIR
+    from quartier.paths import BERLIN_CONFIG, DATA_DIR
     from quartier.pipeline.flag import flag_units
     from quartier.pipeline.load import load_city
 

@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from quartier import pipeline
 from quartier.__main__ import INTERRUPTED
 from quartier.config import load_config
 from quartier.errors import ConfigError, QuartierError
 from quartier.io.escape import console_text, visible_controls
 from quartier.io.joinreport import JoinReport
 from quartier.pipeline import check as check_mod
-from quartier.pipeline import commands as pipeline
 
 app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
                   pretty_exceptions_enable=False)

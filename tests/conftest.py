@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from quartier.config import load_config, parse_config
-from quartier.pipeline.commands import BERLIN_CONFIG, DATA_DIR
+from quartier.paths import BERLIN_CONFIG, DATA_DIR
 from quartier.pipeline.load import load_city
 
 LEIPZIG_CONFIG = DATA_DIR / "leipzig" / "quartier.toml"

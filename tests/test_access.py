@@ -20,7 +20,8 @@ from quartier.analysis.access import (
 from quartier.analysis.network import build_graph, detour_factor, network_distance, read_osm_streets
 from quartier.config import AccessConfig
 from quartier.io.population import raster_origins
-from quartier.pipeline.commands import DATA_DIR, compute_access
+from quartier.paths import DATA_DIR
+from quartier.pipeline.steps import compute_access
 
 from .conftest import tiny_config, tiny_units
 

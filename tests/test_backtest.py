@@ -6,7 +6,7 @@ import pytest
 
 from quartier.analysis import backtest, monitor
 from quartier.analysis.indicators import compute_index
-from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.paths import BERLIN_CONFIG
 
 
 def test_measures_known_answers():

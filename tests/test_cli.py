@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from quartier.analysis.priority import PRIORITY_COLUMNS
 from quartier.cli import app
-from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.paths import BERLIN_CONFIG
 
 # the Berlin demo run is shared by these modules: keep them on one test worker
 pytestmark = pytest.mark.xdist_group("berlin_demo")

@@ -8,7 +8,7 @@ import pytest
 from quartier.analysis.dynamics import attention, residual_change, sign_flip_share, theil_sen_line
 from quartier.config import load_config, parse_config
 from quartier.errors import ConfigError, InputDataError
-from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.paths import BERLIN_CONFIG
 from quartier.pipeline.flag import flag_units
 
 from .conftest import tiny_config

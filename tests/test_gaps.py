@@ -7,7 +7,7 @@ from shapely.geometry import LineString, box
 
 from quartier.analysis.gaps import GapInputs, _edge_share, detect_gaps, read_gap_inputs, stable_id
 from quartier.config import GapsConfig, load_config
-from quartier.pipeline.commands import DATA_DIR
+from quartier.paths import DATA_DIR
 
 CRS = "EPSG:25833"
 

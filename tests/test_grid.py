@@ -12,7 +12,7 @@ import pytest
 from quartier.config import load_config, parse_config
 from quartier.errors import InputDataError, QuartierError
 from quartier.io.grid import cell_ids, parse_cell_ids
-from quartier.pipeline.commands import DATA_DIR
+from quartier.paths import DATA_DIR
 from quartier.pipeline.flag import flag_units
 from quartier.pipeline.load import load_city
 

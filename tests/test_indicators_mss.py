@@ -7,7 +7,7 @@ import pytest
 from quartier.analysis.indicators import change_pp, classify, compute_index, share_pct, zscore
 from quartier.config import IndexConfig, IndicatorRef
 from quartier.errors import InputDataError
-from quartier.pipeline.commands import DATA_DIR
+from quartier.paths import DATA_DIR
 
 MSS = DATA_DIR / "berlin" / "mss"
 # The published z-values are rounded to 2 decimals, computed from shares we only have to 5

@@ -7,8 +7,9 @@ import pytest
 from quartier.analysis import monitor
 from quartier.config import MonitorTarget, load_config
 from quartier.errors import InputDataError
-from quartier.pipeline.commands import BERLIN_CONFIG, compute_monitor
+from quartier.paths import BERLIN_CONFIG
 from quartier.pipeline.load import load_city
+from quartier.pipeline.steps import compute_monitor
 
 from .conftest import LEIPZIG_CONFIG, tiny_config
 

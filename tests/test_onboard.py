@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from quartier.cli import app
 from quartier.config import load_config
-from quartier.pipeline.commands import DATA_DIR
+from quartier.paths import DATA_DIR
 from quartier.pipeline.load import load_city
 
 BERLIN = DATA_DIR / "berlin"

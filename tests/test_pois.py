@@ -8,8 +8,8 @@ import pytest
 
 from quartier.errors import InputDataError
 from quartier.io.pois import load_pois
-from quartier.pipeline.commands import compute_access
 from quartier.pipeline.load import load_city
+from quartier.pipeline.steps import compute_access
 
 from .conftest import tiny_config
 

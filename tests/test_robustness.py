@@ -9,8 +9,9 @@ import pytest
 
 from quartier.analysis import robustness as R
 from quartier.errors import InputDataError
-from quartier.pipeline.commands import compute_robustness
+from quartier.outputs.robustness import interval_chart_svg
 from quartier.pipeline.flag import flag_units
+from quartier.pipeline.steps import compute_robustness
 
 from .conftest import tiny_config, tiny_units
 
@@ -118,7 +119,7 @@ def test_interval_chart_escapes_names():
     units = pd.DataFrame({"rank_default": [1, 2], "rank_median": [1, 2], "rank_p05": [1, 1],
                           "rank_p95": [2, 3], "flagged_share_pct": [100.0, 40.0]},
                          index=pd.Index(["a", evil], name="unit_id"))
-    svg = R.interval_chart_svg(units, pd.Series([evil, "B"], index=units.index), top_n=1)
+    svg = interval_chart_svg(units, pd.Series([evil, "B"], index=units.index), top_n=1)
     assert "<script" not in svg and "{{" not in svg and "&lt;script&gt;" in svg
     assert svg.count("<rect") == 2 and "Listenlänge 1" in svg
     assert R.sentence(3, 2, 5, 100.0) == ("Rang 3, in 90 % der Varianten zwischen 2 und 5; in "

@@ -8,7 +8,7 @@ from distributed import Client, LocalCluster
 from quartier.analysis.gaps import detect_gaps, read_gap_inputs
 from quartier.analysis.gaps_scale import core_tiles, detect_gaps_distributed
 from quartier.config import load_config
-from quartier.pipeline.commands import DATA_DIR
+from quartier.paths import DATA_DIR
 
 
 def test_core_tiles_cover_without_overlap():

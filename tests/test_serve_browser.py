@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from quartier.config import load_config
-from quartier.pipeline.commands import BERLIN_CONFIG, gaps
+from quartier.paths import BERLIN_CONFIG
+from quartier.pipeline.commands import gaps
 
 from .browser import shared_browser, watch
 from .test_serve import HOSTILE_NOTE, make_store, start_server

@@ -14,7 +14,7 @@ from shapely.geometry import box
 
 from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs, stable_id
 from quartier.config import load_config
-from quartier.pipeline.commands import BERLIN_CONFIG
+from quartier.paths import BERLIN_CONFIG
 from quartier.review import store as review
 
 from .conftest import tiny_config

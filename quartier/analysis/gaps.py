@@ -51,7 +51,7 @@ from rasterio.windows import from_bounds
 from quartier.config import GapsConfig, QuartierConfig
 from quartier.errors import InputDataError
 from quartier.io.crs import check_distances_preserved
-from quartier.io.readers import osm_tag, read_osm_layer, read_vector
+from quartier.io.vector import osm_tag, read_osm_layer, read_vector
 
 GAP_COLUMNS = ["gap_id", "gap_type", "area_m2", "frontage_m", "rule", "confidence"]
 

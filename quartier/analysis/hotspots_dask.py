@@ -18,7 +18,8 @@ areas too large for it (a 100 m grid of a federal state has millions of cells):
    conditional randomisation draws a unit's random neighbours from all ``n − 1`` other units of
    the whole area, so every worker needs the whole value vector (8 bytes per unit).
 4. **Statistics (pass 2).** Each task computes both statistics, their pseudo p-values
-   (:func:`quartier.analysis.localstats.local_moran_rows`, :func:`~quartier.analysis.localstats.getis_ord_star_rows`,
+   (:func:`quartier.analysis.localstats.local_moran_rows`,
+   :func:`~quartier.analysis.localstats.getis_ord_star_rows`,
    bounded memory per block) and Local Moran's analytic p-value for its core units.
 5. **Labels** on the client from the gathered values with the single-machine functions
    (:func:`quartier.analysis.hotspots.getis_ord_z`, :func:`~quartier.analysis.hotspots.p_basis`,

@@ -36,15 +36,10 @@ from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, Quar
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.names import normalise_ids, normalise_name
 from quartier.io.numbers import parse_numbers
-from quartier.io.readers import (
-    Header,
-    check_field_counts,
-    check_file,
-    read_csv_text,
-    read_vector,
-    read_xlsx,
-)
+from quartier.io.readers import Header, check_field_counts, check_file, read_csv_text
 from quartier.io.tables import check_range, footnote_keys, require_columns, year_of, year_value
+from quartier.io.vector import read_vector
+from quartier.io.xlsx import read_xlsx
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 

@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from quartier.errors import InputDataError
-from quartier.io.readers import match_tags, read_osm_layer, read_vector
+from quartier.io.vector import match_tags, read_osm_layer, read_vector
 
 #: OSM highway values a pedestrian cannot use.
 NOT_WALKABLE = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",

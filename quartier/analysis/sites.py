@@ -39,7 +39,9 @@ from quartier.analysis.access import point_access
 from quartier.config import AccessConfig, QuartierConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.numbers import parse_numbers
-from quartier.io.readers import cell_text, check_file, read_csv_text, read_vector
+from quartier.io.readers import check_file, read_csv_text
+from quartier.io.vector import read_vector
+from quartier.io.xlsx import cell_text
 
 SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
                 "penalty_status", "penalty_shelter", "unit_id", "reasons"]

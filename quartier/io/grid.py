@@ -26,7 +26,8 @@ from quartier.config import DEFAULT_NA_CODES, QuartierConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
 from quartier.io.numbers import parse_numbers
-from quartier.io.readers import RawTable, check_file, read_csv_text, read_parquet_table, read_vector
+from quartier.io.readers import RawTable, check_file, read_csv_text, read_parquet_table
+from quartier.io.vector import read_vector
 
 #: INSPIRE grid ids: CRS3035RES1000mN2684000E4334000, 1kmN2684E4334, 100mN26840E43340.
 INSPIRE_ID = re.compile(r"^(?:CRS(\d+)RES(\d+)m|(\d+)(km|m))N(\d+)E(\d+)$")

@@ -25,8 +25,9 @@ from scipy.spatial import cKDTree
 
 from quartier.config import PoiLayer, QuartierConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.io.readers import match_tags, read_csv_text, read_osm_layer, read_vector
+from quartier.io.readers import read_csv_text
 from quartier.io.tables import require_columns
+from quartier.io.vector import match_tags, read_osm_layer, read_vector
 
 #: POIs further than this outside the city are dropped; closer ones still serve border residents.
 BORDER_M = 2000.0

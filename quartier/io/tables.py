@@ -20,12 +20,12 @@ from quartier.io.readers import (
     RawTable,
     check_field_counts,
     check_file,
-    read_attributes,
     read_csv_text,
     read_json_records,
     read_parquet_table,
-    read_xlsx,
 )
+from quartier.io.vector import read_attributes
+from quartier.io.xlsx import read_xlsx
 
 _NUMERIC_KEY = re.compile(r"^\d+(\.0)?$")
 

@@ -12,10 +12,8 @@ from quartier.config import QuartierConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
 from quartier.io.names import normalise_ids
-from quartier.io.readers import (
-    read_vector,
-)
 from quartier.io.tables import require_columns
+from quartier.io.vector import read_vector
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

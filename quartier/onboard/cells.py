@@ -16,16 +16,9 @@ import pandas as pd
 
 from quartier.errors import InputDataError
 from quartier.io.numbers import number_pattern
-from quartier.io.readers import (
-    cell_text,
-    csv_rows,
-    header_cells,
-    header_names,
-    is_blank,
-    read_vector,
-    xlsx_sheet_names,
-    xlsx_values,
-)
+from quartier.io.readers import csv_rows, header_cells, header_names, is_blank
+from quartier.io.vector import read_vector
+from quartier.io.xlsx import cell_text, xlsx_sheet_names, xlsx_values
 
 #: A year as a cell: 2019, 2019.0 (a spreadsheet number).
 YEAR_CELL = re.compile(r"(19|20)\d{2}(\.0)?")

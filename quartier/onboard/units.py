@@ -19,7 +19,8 @@ import pyproj
 import shapely
 
 from quartier.errors import InputDataError
-from quartier.io.readers import check_file, read_vector
+from quartier.io.readers import check_file
+from quartier.io.vector import read_vector
 from quartier.onboard.document import Line
 
 #: Column-name hints (lower case, umlauts written out).

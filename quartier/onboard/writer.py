@@ -40,6 +40,7 @@ from quartier.onboard.units import (
     slug,
     text_of,
 )
+from quartier.paths import DATA_DIR
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -293,8 +294,6 @@ def write_config(target: Path, units_path: Path, tables: list[Path], *, name: st
     layer, sheet : optional
         Layer of the boundary file; sheet of the workbooks (default: the one that matches).
     """
-    from quartier.pipeline.commands import DATA_DIR
-
     base = target.parent
     info = inspect_units(units_path, layer)
     targets = _feature_targets(info)
