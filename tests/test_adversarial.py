@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 from shapely.geometry import LineString, Point, box
 from typer.testing import CliRunner
 
+from quartier import pipeline
 from quartier.analysis.hotspots import hot_spots
 from quartier.analysis.indicators import compute_index, zscore
 from quartier.cli import app
@@ -32,7 +33,6 @@ from quartier.config import load_config
 from quartier.errors import ConfigError, InputDataError
 from quartier.io.escape import html_text, safe_filename, spreadsheet_text
 from quartier.io.outputs import OutputError, write_csv, write_table
-from quartier.pipeline import commands as pipeline
 from quartier.pipeline.load import load_city
 from quartier.review import store as review
 from tests.browser import open_page

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, box
 
-from quartier.analysis.gaps import GapInputs, _edge_share, detect_gaps, read_gap_inputs, stable_id
+from quartier.analysis.gaps import _edge_share, detect_gaps, stable_id
 from quartier.config import GapsConfig, load_config
+from quartier.io.gapdata import GapInputs, read_gap_inputs
 from quartier.paths import DATA_DIR
 
 CRS = "EPSG:25833"
@@ -146,7 +147,8 @@ def test_stable_ids_ignore_order_and_tiny_noise():
 @pytest.fixture(scope="module")
 def moabit():
     cfg = load_config(DATA_DIR / "berlin" / "quartier.toml")
-    return detect_gaps(read_gap_inputs(cfg), cfg.gaps)
+    return detect_gaps(read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct), cfg.gaps)
 
 
 def test_moabit_candidates(moabit):
@@ -164,7 +166,8 @@ def test_moabit_candidates(moabit):
 @pytest.mark.slow
 def test_kaiserslautern_candidates():
     cfg = load_config(DATA_DIR / "kaiserslautern" / "quartier.toml")
-    inp = read_gap_inputs(cfg)
+    inp = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
     assert len(inp.buildings) > 15_000
     gaps = detect_gaps(inp, cfg.gaps)
     counts = gaps["gap_type"].value_counts()

@@ -429,7 +429,7 @@ value_column = "median_eur_m2"
 
     series_cfg = load_config(cfg)
     loaded, _ = load_city(series_cfg)
-    series, _ = build_monitoring(series_cfg, loaded)
+    series, _ = build_monitoring(series_cfg.monitor, loaded)
     prio2 = flag_units(loaded, series_cfg, series).table
     assert prio2.set_index("unit_id").loc["01100102", "miete_2018_2024_diff"] == \
         pytest.approx(row[change])

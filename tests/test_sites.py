@@ -117,7 +117,7 @@ def test_no_eligible_site_is_a_clear_error():
 
 
 def test_site_file_bad_input(tmp_path):
-    from quartier.analysis.sites import read_site_file
+    from quartier.io.sitefile import read_site_file
 
     from .conftest import tiny_config
 
@@ -127,10 +127,10 @@ def test_site_file_bad_input(tmp_path):
                     index={"status": [{"column": "share_sgb2_pct"}]},
                     access={"categories": {"kita": {"label": "Kita", "good_m": 300, "limit_m": 600}}})
     with pytest.raises(InputDataError, match="duplicate site ids A"):
-        read_site_file(c)
+        read_site_file(c.sites, crs=c.city.crs)
     (tmp_path / "s.csv").write_text("site_id,lat,lon,capacity\nA,52.52,13.40,0\nB,,,50\n"
                                     "C,52.5,13.4,80\n", encoding="utf-8")
-    sites, warnings = read_site_file(c)
+    sites, warnings = read_site_file(c.sites, crs=c.city.crs)
     assert sites["site_id"].tolist() == ["A", "C"]
     assert any("without coordinates dropped: B" in w for w in warnings)
     assert any("capacity 0 are not eligible: A" in w for w in warnings)

@@ -36,7 +36,6 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,26 +47,10 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import from_bounds
 
-from quartier.config import GapsConfig, QuartierConfig
-from quartier.errors import InputDataError
-from quartier.io.crs import check_distances_preserved
-from quartier.io.vector import osm_tag, read_osm_layer, read_vector
+from quartier.config import GapsConfig
+from quartier.io.gapdata import GapInputs
 
 GAP_COLUMNS = ["gap_id", "gap_type", "area_m2", "frontage_m", "rule", "confidence"]
-
-
-@dataclass
-class GapInputs:
-    """Everything detection reads, in one metric CRS."""
-
-    buildings: gpd.GeoDataFrame
-    streets: gpd.GeoDataFrame
-    barriers: gpd.GeoSeries
-    excluded: gpd.GeoSeries
-    area: shapely.Geometry
-    parcels: gpd.GeoDataFrame | None = None
-    green_raster: Path | None = None
-
 
 def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
     """Ids from the geometry itself: centroid rounded to 1 m and area to 1 m². The same lot gets
@@ -78,91 +61,9 @@ def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
     keys = [f"{x:.0f}|{y:.0f}|{a:.0f}" for (x, y), a in zip(xy, area, strict=True)]
     return np.array([prefix + hashlib.sha1(k.encode()).hexdigest()[:10] for k in keys])
 
-
-def _read(path: Path, layer: str | None, crs: str) -> gpd.GeoDataFrame:
-    return read_vector(path, "gaps section of the config", layer, on_invalid="fix")[0].to_crs(crs)
-
-
-def _osm(path: Path, layer: str) -> gpd.GeoDataFrame:
-    return read_osm_layer(path, layer, "gaps.osm")
-
-
-def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
-    """Read buildings, streets, barriers, excluded land use and the study area for detection."""
-    g = cfg.gaps
-    if g is None:
-        raise InputDataError("the config has no [gaps] section")
-    crs = g.crs or cfg.city.crs
-    if g.osm is not None:
-        path = cfg.resolve(g.osm)
-        if not path.exists():
-            raise InputDataError(f"{path}: OSM file not found (gaps.osm)")
-
-        mp = _osm(path, "multipolygons").to_crs(crs)
-        buildings = mp[mp["building"].notna()][["building", "geometry"]]
-        lines = _osm(path, "lines").to_crs(crs)
-        streets = lines[lines["highway"].notna()].rename(columns={"highway": "cls"})
-        rail = osm_tag(lines, "railway").isin(["rail", "light_rail", "tram", "subway"])
-        water_lines = lines["waterway"].isin(["river", "canal"]) if "waterway" in lines else False
-        barriers = lines.geometry[rail.fillna(False) | water_lines]
-        classes = pd.concat([mp.get("landuse"), mp.get("leisure"), osm_tag(mp, "natural"),
-                             osm_tag(mp, "amenity")], axis=1)
-        # squares and pedestrian areas are mapped as highway areas
-        square = mp["highway"].notna() if "highway" in mp else osm_tag(mp, "highway").notna()
-        excluded = mp.geometry[(classes.isin(g.exclude_classes).any(axis=1) | square)
-                               & mp["building"].isna()]
-    else:
-        if g.buildings is None or g.streets is None:
-            raise InputDataError("gaps needs either osm = … or both buildings and streets")
-        buildings = _read(cfg.resolve(g.buildings), g.buildings_layer, crs)
-        streets = _read(cfg.resolve(g.streets), g.streets_layer, crs)
-        if g.street_class_column not in streets:
-            raise InputDataError(f"{g.streets}: column {g.street_class_column!r} not found; "
-                                 f"available: {', '.join(streets.columns)}")
-        streets = streets.rename(columns={g.street_class_column: "cls"})
-        barriers = gpd.GeoSeries(pd.concat([_read(cfg.resolve(p), None, crs).geometry
-                                            for p in g.barriers]) if g.barriers else [], crs=crs)
-        excluded = gpd.GeoSeries([], crs=crs)
-        if g.landuse is not None:
-            lu = _read(cfg.resolve(g.landuse), None, crs)
-            excluded = lu.geometry[lu[g.landuse_class_column].isin(g.exclude_classes)]
-        # water/rail areas among the barriers are excluded as a whole, not only their edges
-        areas = barriers[barriers.geom_type.isin(["Polygon", "MultiPolygon"])]
-        excluded = gpd.GeoSeries(pd.concat([excluded, areas]), crs=crs)
-    buildings = buildings[buildings.geometry.notna() & ~buildings.geometry.is_empty]
-    not_area = ~buildings.geom_type.isin(["Polygon", "MultiPolygon"])
-    if not_area.all() and len(buildings):
-        kinds = ", ".join(sorted(set(buildings.geom_type)))
-        raise InputDataError(f"gaps: the buildings are {kinds}, not footprints (polygons): a gap "
-                             "is found between footprints; give the building polygons (ALKIS, OSM)")
-    buildings = buildings[~not_area]
-    if buildings.empty:
-        raise InputDataError("gaps: no building footprints found")
-    # gaps.crs may differ from city.crs: it must preserve distances where the buildings are
-    check_distances_preserved(crs, tuple(buildings.to_crs(4326).total_bounds),
-                              cfg.city.max_scale_error_pct, "gaps.crs" if g.crs else "city.crs")
-    invalid = ~buildings.geometry.is_valid
-    if invalid.any():
-        buildings = buildings.copy()
-        buildings.loc[invalid, "geometry"] = shapely.make_valid(buildings.geometry[invalid].values)
-        buildings = buildings[buildings.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if g.area is not None:
-        area = _read(cfg.resolve(g.area), None, crs).geometry.union_all()
-        if area is None or area.is_empty or area.area == 0:
-            raise InputDataError(f"{g.area}: the study area (gaps.area) holds no polygon")
-    else:
-        area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(
-            buildings.geometry.values)))
-    parcels = _read(cfg.resolve(g.parcels), None, crs) if g.parcels else None
-    green = cfg.resolve(g.green_raster) if g.green_raster else None
-    return GapInputs(buildings=buildings.reset_index(drop=True), streets=streets, barriers=barriers,
-                     excluded=excluded, area=area, parcels=parcels, green_raster=green)
-
-
 def main_buildings(buildings: gpd.GeoDataFrame, min_m2: float) -> gpd.GeoSeries:
     """Footprints of at least ``min_m2`` (sheds and garages below are ignored)."""
     return buildings.geometry[buildings.area >= min_m2]
-
 
 def green_share(pieces: gpd.GeoSeries, raster: Path) -> np.ndarray:
     """Mean raster value (0–1) over each piece (cells touched); NaN outside the raster."""
@@ -181,7 +82,6 @@ def green_share(pieces: gpd.GeoSeries, raster: Path) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
-
 def _confidence(frontage: np.ndarray, neighbours: np.ndarray, geoms: np.ndarray,
                 green: np.ndarray | None) -> np.ndarray:
     compact = 4 * np.pi * shapely.area(geoms) / np.maximum(shapely.length(geoms) ** 2, 1e-9)
@@ -190,7 +90,6 @@ def _confidence(frontage: np.ndarray, neighbours: np.ndarray, geoms: np.ndarray,
     if green is not None:
         parts.append(1 - np.nan_to_num(green, nan=0.5))
     return np.round(np.mean(parts, axis=0), 3)
-
 
 def _frontage(geoms: np.ndarray, street_parts: np.ndarray, band_m: float = 1.0
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +106,6 @@ def _frontage(geoms: np.ndarray, street_parts: np.ndarray, band_m: float = 1.0
               - shapely.area(shapely.intersection(geoms, local))) / band_m
     return length, shapely.intersection(shapely.boundary(geoms), wide)
 
-
 def _edge_share(pieces: np.ndarray, building_parts: np.ndarray, band_m: float = 1.0) -> np.ndarray:
     """Share of each piece's perimeter within ``band_m`` of the (buffered) buildings, i.e. inside
     the union of the building parts grown by ``band_m``: courtyards are high.
@@ -222,14 +120,12 @@ def _edge_share(pieces: np.ndarray, building_parts: np.ndarray, band_m: float = 
     along = shapely.length(shapely.intersection(edges, zone))
     return along / np.maximum(shapely.length(pieces), 1e-9)
 
-
 def _block_of(points: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     """Index of the block containing each point (-1 outside every block)."""
     out = np.full(len(points), -1)
     pi, bi = shapely.STRtree(blocks).query(points, predicate="within")
     out[pi] = bi
     return out
-
 
 def _neighbours(probes: np.ndarray, buildings: np.ndarray, within_m: float,
                 probe_block: np.ndarray | None = None, building_block: np.ndarray | None = None
@@ -241,7 +137,6 @@ def _neighbours(probes: np.ndarray, buildings: np.ndarray, within_m: float,
         same = probe_block[hit] == building_block[b]
         hit = hit[same]
     return np.bincount(hit, minlength=len(probes))
-
 
 def street_blocks(streets: gpd.GeoDataFrame, barriers: gpd.GeoSeries, area: shapely.Geometry,
                   classes: list[str]) -> np.ndarray:
@@ -255,13 +150,11 @@ def street_blocks(streets: gpd.GeoDataFrame, barriers: gpd.GeoSeries, area: shap
         shapely.point_on_surface(faces)).T)]
     return faces
 
-
 def _group_by_block(pairs: np.ndarray, n: int) -> list[np.ndarray]:
     """``(block, item)`` pairs of an STRtree query as one array of items per block."""
     bi, pi = pairs
     order = np.argsort(bi, kind="stable")
     return np.split(pi[order], np.searchsorted(bi[order], np.arange(1, n)))
-
 
 def local_union(targets: np.ndarray, parts: np.ndarray) -> np.ndarray:
     """For every target, the union of the ``parts`` that intersect it (STRtree), so that no
@@ -271,11 +164,9 @@ def local_union(targets: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return np.array([shapely.union_all(parts[g]) if len(g) else shapely.Polygon() for g in groups],
                     dtype=object)
 
-
 def subtract_local(blocks: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     """``block − ∪ pieces`` for every block, using only the pieces that touch it."""
     return shapely.difference(blocks, local_union(blocks, pieces))
-
 
 def _stopwatch(timings: dict[str, float] | None) -> Callable[[str], None]:
     """``lap(step)`` adds the seconds since the previous lap to ``timings[step]``; does nothing
@@ -291,7 +182,6 @@ def _stopwatch(timings: dict[str, float] | None) -> Callable[[str], None]:
 
     return lap
 
-
 def _per_block(cut: Callable[[np.ndarray], np.ndarray], n: int, threads: int) -> np.ndarray:
     """``cut(idx)``, one geometry for each of the blocks ``idx``, for all ``n`` blocks, on
     ``threads`` threads that take every ``threads``-th block (neighbouring blocks are alike in
@@ -305,7 +195,6 @@ def _per_block(cut: Callable[[np.ndarray], np.ndarray], n: int, threads: int) ->
         for idx, done in zip(chunks, pool.map(cut, chunks), strict=True):
             out[idx] = done
     return out
-
 
 def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
                   threads: int = 1) -> gpd.GeoDataFrame:
@@ -425,7 +314,6 @@ def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | Non
     lap("output")
     return out
 
-
 def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     """P1/P2/P3 candidates from parcels and building footprints (see module docstring)."""
     parcels = inp.parcels.reset_index(drop=True)
@@ -477,13 +365,11 @@ def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
         out["parcel_id"] = parcels[g.parcels_id_column].astype("string")
     return _finish(out[keep])
 
-
 def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = out.copy()
     out.insert(0, "gap_id", stable_id(out.geometry.values))
     out = out.drop_duplicates("gap_id")
     return out.sort_values("gap_id").reset_index(drop=True)
-
 
 def detect_gaps(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
                 threads: int | None = None) -> gpd.GeoDataFrame:

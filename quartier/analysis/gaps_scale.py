@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from quartier.analysis.gaps import GAP_COLUMNS, GapInputs, detect_gaps
+from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
 from quartier.config import GapsConfig
+from quartier.io.gapdata import GapInputs
 
 
 def core_tiles(bounds: tuple[float, float, float, float], tile_m: float) -> np.ndarray:

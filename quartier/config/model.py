@@ -124,7 +124,8 @@ class QuartierConfig(_Strict):
         return self
 
     def resolve(self, path: Path) -> Path:
-        """Absolute path of a file named in the config (relative to the config's folder)."""
+        """Absolute path of a file named in the config (paths are made absolute when the config
+        is parsed; a path set later in code is taken relative to the config's folder)."""
         return path if path.is_absolute() else (self.base_dir / path).resolve()
 
     def labels(self) -> dict[str, str]:
@@ -201,11 +202,34 @@ def _format_errors(exc: ValidationError, source: Path) -> str:
     return "\n".join(lines)
 
 def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> QuartierConfig:
-    """Validate a config given as a dict (already parsed TOML)."""
+    """Validate a config given as a dict (already parsed TOML). Every file path in it is made
+    absolute against ``base_dir`` (the config's folder) here, once: a section handed to a
+    reader opens the right file whatever the working directory."""
     try:
-        return QuartierConfig.model_validate({**data, "base_dir": base_dir})
+        cfg = QuartierConfig.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source or base_dir)) from None
+    return _with_absolute_paths(cfg, Path(base_dir).resolve())
+
+
+def _absolute(value: object, base: Path) -> object:
+    if isinstance(value, Path):
+        return value if value.is_absolute() else (base / value).resolve()
+    if isinstance(value, BaseModel):
+        return _with_absolute_paths(value, base)
+    if isinstance(value, list):
+        return [_absolute(v, base) for v in value]
+    if isinstance(value, dict):
+        return {k: _absolute(v, base) for k, v in value.items()}
+    return value
+
+
+def _with_absolute_paths(model: BaseModel, base: Path) -> BaseModel:
+    """The model with every Path field (in sections, lists and dicts) absolute; validators are
+    not run again (the values are the validated ones)."""
+    update = {name: _absolute(getattr(model, name), base) for name in type(model).model_fields
+              if name != "base_dir"}
+    return model.model_copy(update=update)
 
 def load_config(path: str | Path) -> QuartierConfig:
     """Read and validate a city config (TOML).

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
+from quartier.config import DEFAULT_NA_CODES, ColumnSpec, GridUnitsConfig, TableConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.joinreport import UNIT_NAMES, TableReport
 from quartier.io.names import normalise_ids, normalise_name
@@ -333,9 +333,10 @@ def footnote_keys(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     key = df[keys].astype("string").fillna("").agg("".join, axis=1).str.strip()
     return key.eq("") | key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
 
-def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, TableReport]:
+def read_table(t: TableConfig, *, grid: GridUnitsConfig | None = None
+               ) -> tuple[pd.DataFrame, TableReport]:
     """Read one indicator table: a ``key`` column (normalised) plus the configured columns."""
-    path = cfg.resolve(t.path)
+    path = t.path
     source = str(path)
     report = TableReport(name=t.name, path=source)
     check_file(path, f"tables {t.name!r} path")
@@ -371,7 +372,7 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         from quartier.io.grid import table_cell_keys
 
         # cells are keyed by numbers or ids that must all parse: no footnote rows to skip
-        key = table_cell_keys(df, line, keys, cfg, source, t.decimal)
+        key = table_cell_keys(df, line, keys, grid, source, t.decimal)
     else:
         key = df[keys[0]].astype("string").fillna("").str.strip()
         for part in keys[1:]:
@@ -396,7 +397,7 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
     if t.join == "grid":
         # a census grid's codes (-1 no data, -9 suppressed) hold for its attribute files too
-        na_codes |= set(cfg.units.grid.na_values)
+        na_codes |= set(grid.na_values) if grid is not None else set()
     out = pd.DataFrame({"key": join_key.to_numpy(), "key_text": key.to_numpy(),
                         "line": line.to_numpy()})
     code_columns: dict[str, list[str]] = {}

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from quartier.config import QuartierConfig
+from quartier.config import UnitsConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
+from quartier.io.grid import grid_units
 from quartier.io.names import normalise_ids
 from quartier.io.tables import require_columns
 from quartier.io.vector import read_vector
@@ -63,20 +64,29 @@ def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
         f"{len(parts)} features merged into {n_ids} unit(s) by units.merge_parts (parts of one "
         f"unit: {rows_preview(sorted(set(parts['unit_id'])))})")
 
-def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
+def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
+               ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read the spatial units in the city's metric CRS.
 
-    Returns a GeoDataFrame with ``unit_id``, ``unit_name``, optionally ``unit_group``, the
-    geometry, and a list of notes (repairs, padded ids, dropped features).
-    """
-    u = cfg.units
-    if u is None:
-        raise InputDataError("the config has no [units] section: this job needs spatial units")
-    if u.grid is not None:
-        from quartier.io.grid import grid_units
+    Parameters
+    ----------
+    u : UnitsConfig
+        The ``[units]`` section: the boundary file and its columns, or census grid cells.
+    crs : str
+        The city's metric CRS (``city.crs``, e.g. "EPSG:25833").
+    max_scale_error_pct : float
+        The largest distance distortion (%) of ``crs`` accepted at the units.
 
-        return grid_units(cfg)
-    path = cfg.resolve(u.path)
+    Returns
+    -------
+    units : GeoDataFrame
+        ``unit_id``, ``unit_name``, optionally ``unit_group``/``unit_group_id``, the geometry.
+    notes : list of str
+        Repairs, padded ids, dropped or merged features.
+    """
+    if u.grid is not None:
+        return grid_units(u.grid, crs=crs, max_scale_error_pct=max_scale_error_pct)
+    path = u.path
     source = str(path)
     gdf, notes = read_vector(path, "units.path", u.layer, u.encoding, crs=u.crs, crs_key="units.crs",
                              on_invalid="fix")
@@ -142,10 +152,10 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
             f"{source}: unit(s) {rows_preview(gdf.loc[lost, 'unit_id'])} have no polygonal area "
             "after repair; fix them in the source file"
         )
-    check_bounds(gdf, cfg.city.crs, source)
-    check_distances_preserved(cfg.city.crs, tuple(gdf.to_crs(4326).total_bounds),
-                              cfg.city.max_scale_error_pct, "city.crs")
-    gdf = gdf.to_crs(cfg.city.crs)
+    check_bounds(gdf, crs, source)
+    check_distances_preserved(crs, tuple(gdf.to_crs(4326).total_bounds), max_scale_error_pct,
+                              "city.crs")
+    gdf = gdf.to_crs(crs)
 
     names = gdf[u.name_column] if u.name_column else gdf["unit_id"]
     out = {"unit_id": gdf["unit_id"], "unit_name": names.astype("string")}

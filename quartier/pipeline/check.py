@@ -141,9 +141,9 @@ def file_problems(cfg: QuartierConfig) -> list[str]:
     s = cfg.sites
     if s is not None:
         if s.file is not None:
-            from quartier.analysis.sites import read_site_file
+            from quartier.io.sitefile import read_site_file
 
-            _attempt(problems, lambda: read_site_file(cfg))
+            _attempt(problems, lambda: read_site_file(cfg.sites, crs=cfg.city.crs))
         for i, path in enumerate(s.exclude_layers):
             problems += _vector_columns(r(path), f"sites.exclude_layers[{i}]", None,
                                         [s.exclude_column])
@@ -151,10 +151,10 @@ def file_problems(cfg: QuartierConfig) -> list[str]:
             problems += _vector_columns(r(s.shelters), "sites.shelters", None, [])
     m = cfg.monitor
     if m is not None:
-        from quartier.analysis.monitor import read_series
+        from quartier.io.series import read_series
 
         for series in m.series:
-            _attempt(problems, lambda se=series: read_series(cfg, se))
+            _attempt(problems, lambda se=series: read_series(se))
         if m.weight_raster:
             problems += _raster(r(m.weight_raster), "monitor.weight_raster")
         if m.old_units:
@@ -234,7 +234,8 @@ def check(cfg: QuartierConfig, progress: Callable[[str], None] | None = None
             # the units cannot be read: the tables can still be read on their own
             problems.append(str(exc))
             for t in cfg.tables:
-                _attempt(problems, lambda t=t: read_table(cfg, t))
+                _attempt(problems, lambda t=t: read_table(
+                    t, grid=cfg.units.grid if cfg.units is not None else None))
         # a table that failed is one problem: its columns are not reported again as missing
         joined = {t.name for t in report.tables}
         promised = {spec.name for t in cfg.tables if t.name not in joined

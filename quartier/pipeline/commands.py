@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from quartier.analysis import monitor as monitor_mod
-from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
+from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
 from quartier.analysis.sites import SitesResult
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
+from quartier.io.gapdata import read_gap_inputs
 from quartier.io.outputs import (
     atomic_write,
     prepare_out_dir,
@@ -177,7 +178,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     series = None
     if cfg.monitor is not None:
         say("time series for the history")
-        series, _ = monitor_mod.build_monitoring(cfg, units)
+        series, _ = monitor_mod.build_monitoring(cfg.monitor, units)
     cadastre = read_cadastre(store) if store else None
     ctx = profile_context(cfg, units, flags, acc, cadastre, None, series)
     positions = select_profiles(units, ctx.table, unit_ids, every)
@@ -195,7 +196,8 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
     say = progress or (lambda _msg: None)
     out = prepare_out_dir(out_dir)
     say("reading buildings, streets and land use")
-    inputs = read_gap_inputs(cfg)
+    inputs = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
     say(f"detecting gaps among {len(inputs.buildings):,} buildings")
     candidates = detect_gaps(inputs, cfg.gaps)
     store_path = Path(store) if store else out / "review.sqlite"

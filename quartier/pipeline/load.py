@@ -126,12 +126,13 @@ def load_city(
     if cfg.units is None:
         raise InputDataError("the config has no [units] section: this job needs spatial units")
     say(f"reading units {cfg.units.path or cfg.units.grid.path}")
-    units, notes = read_units(cfg)
+    units, notes = read_units(cfg.units, crs=cfg.city.crs,
+                              max_scale_error_pct=cfg.city.max_scale_error_pct)
     if cfg.population is not None:
         from quartier.io.population import add_population
 
         say("residents from the population source")
-        units, more = add_population(units, cfg)
+        units, more = add_population(units, cfg.population)
         notes += more
     report = JoinReport(n_units=len(units), unit_notes=notes)
     for level in ("unit", "group", "merged"):
@@ -149,7 +150,7 @@ def load_city(
                 continue
             say(f"reading table {t.name} ({t.path})")
             try:
-                table, table_report = read_table(cfg, t)
+                table, table_report = read_table(t, grid=cfg.units.grid)
                 units = join_table(units, table, table_report, t)
             except QuartierError as exc:
                 if problems is None:

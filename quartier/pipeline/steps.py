@@ -16,7 +16,7 @@ from quartier.analysis import areas as areas_mod
 from quartier.analysis import monitor as monitor_mod
 from quartier.analysis import network as network_mod
 from quartier.analysis import robustness as robustness_mod
-from quartier.analysis.sites import SitesResult, read_site_file, score_sites, select_sites, sites_from_gaps
+from quartier.analysis.sites import SitesResult, score_sites, select_sites, sites_from_gaps
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
 from quartier.io import population as population_mod
@@ -25,6 +25,7 @@ from quartier.io.outputs import (
     write_table,
 )
 from quartier.io.pois import load_pois
+from quartier.io.sitefile import read_site_file
 from quartier.io.vector import read_vector
 from quartier.outputs import profiles as profiles_mod
 from quartier.pipeline.flag import FlagResult, flag_units
@@ -40,14 +41,15 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
     if cfg.access is None:
         raise ConfigError("the config has no [access] section")
     say("reading POI layers")
-    pois, poi_report = load_pois(cfg, units)
+    pois, poi_report = load_pois(cfg.pois, units, dedup_m=cfg.access.dedup_m,
+                                 categories=list(cfg.access.categories))
     origins = None
     if cfg.access.population_raster is not None:
         say("residents from the population raster")
         origins = population_mod.raster_origins(cfg.resolve(cfg.access.population_raster), units)
     elif cfg.population is not None:
         say("residents from the population source")
-        origins = population_mod.residents(cfg, units).origins
+        origins = population_mod.residents(cfg.population, units).origins
     say("nearest distances per category")
     table = access_mod.access_units(units, pois, cfg.access, origins)
     detour = None
@@ -88,7 +90,7 @@ def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[s
         if cfg.monitor is None:
             raise ConfigError("an index indicator uses a series, but the config has no [monitor]")
         say("time series for the dynamics")
-        series, _ = monitor_mod.build_monitoring(cfg, units)
+        series, _ = monitor_mod.build_monitoring(cfg.monitor, units)
     say(f"index, thresholds, clusters, hot spots ({cfg.flag.permutations} permutations)")
     flags = flag_units(units, cfg, series)
     if cfg.areas is not None:
@@ -193,7 +195,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
         else:
             frames.append(sites_from_gaps(read_cadastre(gap_result.store), cfg.sites))
     if cfg.sites.file is not None:
-        user, w = read_site_file(cfg)
+        user, w = read_site_file(cfg.sites, crs=cfg.city.crs)
         frames.append(user)
         warnings += w
     if not frames:
@@ -227,7 +229,7 @@ def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Ser
     if m is None:
         raise ConfigError("the config has no [monitor] section")
     say("time series (boundary changes interpolated)")
-    long, notes = monitor_mod.build_monitoring(cfg, units)
+    long, notes = monitor_mod.build_monitoring(cfg.monitor, units)
     targets = monitor_mod.evaluate(long, m.targets)
     signals, city_rent = None, None
     if m.rent_indicator:
