@@ -162,7 +162,7 @@ def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
 def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
     if result.flags is None:
         return
-    t = result.flags.table
+    t = result.flags.table.sort_values("priority_rank", na_position="last", kind="stable")
     cols = ["priority_rank", "unit_id", "unit_name", "status_class", "dynamics_class", "hotspot",
             "reasons"]
     shown = t[cols].head(top).assign(

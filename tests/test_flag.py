@@ -115,17 +115,19 @@ def test_clusters_two_obvious_groups():
     assert any(name.startswith("hoch: a") for name in res.names.values())
 
 
-def test_berlin_priority_contract(berlin_flags):
+def test_berlin_priority_contract(berlin_flags, berlin):
     t = berlin_flags.table
     assert list(t.columns[: len(PRIORITY_COLUMNS)]) == PRIORITY_COLUMNS
+    assert t["unit_id"].tolist() == berlin[0]["unit_id"].tolist()   # index-aligned
     assert len(t) == 542
     assert t["priority_rank"].notna().sum() == 536
     assert t["priority_rank"].min() == 1
     assert set(t["status_class"].dropna()) == {"hoch", "mittel", "niedrig", "sehr niedrig"}
     numeric = t.select_dtypes("number")
     assert not np.isinf(numeric.to_numpy(dtype=float)).any()
-    top = t.iloc[0]
-    assert top["priority_rank"] == 1 and top["status_class"] == "sehr niedrig"
+    # one row per unit in the units' order: the rank is a column, not the row order
+    top = t.loc[t["priority_rank"] == 1].iloc[0]
+    assert top["status_class"] == "sehr niedrig"
     assert top["reasons"].startswith("Status sehr niedrig")
     invalid = t[t["priority_rank"].isna()]
     assert invalid["reasons"].str.startswith("nicht bewertet: ").all()

@@ -52,6 +52,7 @@ from quartier.io.gapdata import GapInputs
 
 GAP_COLUMNS = ["gap_id", "gap_type", "area_m2", "frontage_m", "rule", "confidence"]
 
+
 def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
     """Ids from the geometry itself: centroid rounded to 1 m and area to 1 m². The same lot gets
     the same id on every run, whatever the order of detection or the tiling, while vertex-level
@@ -61,9 +62,11 @@ def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
     keys = [f"{x:.0f}|{y:.0f}|{a:.0f}" for (x, y), a in zip(xy, area, strict=True)]
     return np.array([prefix + hashlib.sha1(k.encode()).hexdigest()[:10] for k in keys])
 
+
 def main_buildings(buildings: gpd.GeoDataFrame, min_m2: float) -> gpd.GeoSeries:
     """Footprints of at least ``min_m2`` (sheds and garages below are ignored)."""
     return buildings.geometry[buildings.area >= min_m2]
+
 
 def green_share(pieces: gpd.GeoSeries, raster: Path) -> np.ndarray:
     """Mean raster value (0–1) over each piece (cells touched); NaN outside the raster."""
@@ -82,6 +85,7 @@ def green_share(pieces: gpd.GeoSeries, raster: Path) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
+
 def _confidence(frontage: np.ndarray, neighbours: np.ndarray, geoms: np.ndarray,
                 green: np.ndarray | None) -> np.ndarray:
     compact = 4 * np.pi * shapely.area(geoms) / np.maximum(shapely.length(geoms) ** 2, 1e-9)
@@ -90,6 +94,7 @@ def _confidence(frontage: np.ndarray, neighbours: np.ndarray, geoms: np.ndarray,
     if green is not None:
         parts.append(1 - np.nan_to_num(green, nan=0.5))
     return np.round(np.mean(parts, axis=0), 3)
+
 
 def _frontage(geoms: np.ndarray, street_parts: np.ndarray, band_m: float = 1.0
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -106,6 +111,7 @@ def _frontage(geoms: np.ndarray, street_parts: np.ndarray, band_m: float = 1.0
               - shapely.area(shapely.intersection(geoms, local))) / band_m
     return length, shapely.intersection(shapely.boundary(geoms), wide)
 
+
 def _edge_share(pieces: np.ndarray, building_parts: np.ndarray, band_m: float = 1.0) -> np.ndarray:
     """Share of each piece's perimeter within ``band_m`` of the (buffered) buildings, i.e. inside
     the union of the building parts grown by ``band_m``: courtyards are high.
@@ -120,12 +126,14 @@ def _edge_share(pieces: np.ndarray, building_parts: np.ndarray, band_m: float = 
     along = shapely.length(shapely.intersection(edges, zone))
     return along / np.maximum(shapely.length(pieces), 1e-9)
 
+
 def _block_of(points: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     """Index of the block containing each point (-1 outside every block)."""
     out = np.full(len(points), -1)
     pi, bi = shapely.STRtree(blocks).query(points, predicate="within")
     out[pi] = bi
     return out
+
 
 def _neighbours(probes: np.ndarray, buildings: np.ndarray, within_m: float,
                 probe_block: np.ndarray | None = None, building_block: np.ndarray | None = None
@@ -137,6 +145,7 @@ def _neighbours(probes: np.ndarray, buildings: np.ndarray, within_m: float,
         same = probe_block[hit] == building_block[b]
         hit = hit[same]
     return np.bincount(hit, minlength=len(probes))
+
 
 def street_blocks(streets: gpd.GeoDataFrame, barriers: gpd.GeoSeries, area: shapely.Geometry,
                   classes: list[str]) -> np.ndarray:
@@ -150,11 +159,13 @@ def street_blocks(streets: gpd.GeoDataFrame, barriers: gpd.GeoSeries, area: shap
         shapely.point_on_surface(faces)).T)]
     return faces
 
+
 def _group_by_block(pairs: np.ndarray, n: int) -> list[np.ndarray]:
     """``(block, item)`` pairs of an STRtree query as one array of items per block."""
     bi, pi = pairs
     order = np.argsort(bi, kind="stable")
     return np.split(pi[order], np.searchsorted(bi[order], np.arange(1, n)))
+
 
 def local_union(targets: np.ndarray, parts: np.ndarray) -> np.ndarray:
     """For every target, the union of the ``parts`` that intersect it (STRtree), so that no
@@ -164,9 +175,11 @@ def local_union(targets: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return np.array([shapely.union_all(parts[g]) if len(g) else shapely.Polygon() for g in groups],
                     dtype=object)
 
+
 def subtract_local(blocks: np.ndarray, pieces: np.ndarray) -> np.ndarray:
     """``block − ∪ pieces`` for every block, using only the pieces that touch it."""
     return shapely.difference(blocks, local_union(blocks, pieces))
+
 
 def _stopwatch(timings: dict[str, float] | None) -> Callable[[str], None]:
     """``lap(step)`` adds the seconds since the previous lap to ``timings[step]``; does nothing
@@ -182,6 +195,7 @@ def _stopwatch(timings: dict[str, float] | None) -> Callable[[str], None]:
 
     return lap
 
+
 def _per_block(cut: Callable[[np.ndarray], np.ndarray], n: int, threads: int) -> np.ndarray:
     """``cut(idx)``, one geometry for each of the blocks ``idx``, for all ``n`` blocks, on
     ``threads`` threads that take every ``threads``-th block (neighbouring blocks are alike in
@@ -195,6 +209,7 @@ def _per_block(cut: Callable[[np.ndarray], np.ndarray], n: int, threads: int) ->
         for idx, done in zip(chunks, pool.map(cut, chunks), strict=True):
             out[idx] = done
     return out
+
 
 def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
                   threads: int = 1) -> gpd.GeoDataFrame:
@@ -314,6 +329,7 @@ def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | Non
     lap("output")
     return out
 
+
 def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     """P1/P2/P3 candidates from parcels and building footprints (see module docstring)."""
     parcels = inp.parcels.reset_index(drop=True)
@@ -365,11 +381,13 @@ def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
         out["parcel_id"] = parcels[g.parcels_id_column].astype("string")
     return _finish(out[keep])
 
+
 def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = out.copy()
     out.insert(0, "gap_id", stable_id(out.geometry.values))
     out = out.drop_duplicates("gap_id")
     return out.sort_values("gap_id").reset_index(drop=True)
+
 
 def detect_gaps(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
                 threads: int | None = None) -> gpd.GeoDataFrame:

@@ -31,6 +31,7 @@ NOT_TESTABLE = "kein Test möglich"
 #: Hot-spot labels from Local Moran's I quadrants (1 HH, 2 LH, 3 LL, 4 HL).
 MORAN_QUADRANTS = {1: "Hoch-Hoch", 2: "Niedrig-Hoch", 3: "Niedrig-Niedrig", 4: "Hoch-Niedrig"}
 
+
 def gi_input(y: np.ndarray) -> np.ndarray:
     """``y`` standardised and shifted so that its smallest value is 1: the form in which esda's
     Getis-Ord Gi* is right.
@@ -45,6 +46,7 @@ def gi_input(y: np.ndarray) -> np.ndarray:
     sd = y.std()
     z = (y - y.mean()) / (sd if sd > 0 else 1.0)
     return z - z.min() + 1.0
+
 
 def lisa_p_norm(z: np.ndarray, rows: csr_matrix, positions: np.ndarray | None = None,
                 m2: float | None = None) -> np.ndarray:
@@ -69,6 +71,7 @@ def lisa_p_norm(z: np.ndarray, rows: csr_matrix, positions: np.ndarray | None = 
         zz = np.where(var > 0, (stat - expect) / np.sqrt(var), 0.0)
     return scipy.stats.norm.sf(np.abs(zz))
 
+
 def getis_ord_z(esda_z: np.ndarray, cardinality: np.ndarray, n: int) -> np.ndarray:
     """The Getis-Ord z of Gi* with row-standardised weights from esda's z-value.
 
@@ -80,6 +83,7 @@ def getis_ord_z(esda_z: np.ndarray, cardinality: np.ndarray, n: int) -> np.ndarr
     are scaled), so ``|z| > 1.96`` means what analysts read it to mean."""
     k1 = cardinality.astype("float64") + 1.0
     return esda_z * np.sqrt(k1 * (n - 1) / (n - k1))
+
 
 def gi_conditional_z(esda_z: np.ndarray, y: np.ndarray, cardinality: np.ndarray) -> np.ndarray:
     """z of Gi* under conditional randomisation — the null the permutations sample from: the
@@ -103,6 +107,7 @@ def gi_conditional_z(esda_z: np.ndarray, y: np.ndarray, cardinality: np.ndarray)
         z = (neighbours - k * mean_other) / np.sqrt(k * var_other * (n - 1 - k) / (n - 2))
     return np.where(np.isfinite(z), z, 0.0)
 
+
 def p_basis(n: int, mode: str) -> str:
     """Which p-values label hot spots: ``"permutation"`` (pseudo p-values) or ``"analytic"``
     (normal approximation). ``auto`` takes the analytic ones above
@@ -113,6 +118,7 @@ def p_basis(n: int, mode: str) -> str:
     if mode != "auto":
         return mode
     return "analytic" if n > PERMUTATION_LABELS_MAX else "permutation"
+
 
 def hot_spots(
     units: gpd.GeoDataFrame, column: str, valid: pd.Series, permutations: int = 999,
@@ -165,6 +171,7 @@ def hot_spots(
         out.loc[index, column] = values
     return out
 
+
 def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
                  cardinality: np.ndarray, lisa_i: np.ndarray, lisa_p_sim: np.ndarray,
                  quadrant: np.ndarray, lisa_norm: np.ndarray, permutations: int, p_mode: str,
@@ -206,6 +213,7 @@ def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
             "gi_p": np.where(testable, gi_p, np.nan), "gi_p_sim": gi_p_sim,
             "gi_p_norm": gi_norm, "lisa_i": lisa_i, "lisa_p": np.where(testable, lisa_p, np.nan),
             "lisa_p_sim": lisa_p_sim, "lisa_p_norm": lisa_norm, "p_basis": why}
+
 
 def hotspot_labels(gi_z: np.ndarray, gi_p: np.ndarray, quadrant: np.ndarray, lisa_p: np.ndarray,
                    fdr: float, neighbours_z: np.ndarray | None = None

@@ -41,6 +41,7 @@ from quartier.io.tables import require_columns
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
+
 def _quality(series: pd.DataFrame, s: SeriesConfig) -> tuple[pd.Series, pd.Series]:
     value = series["value"].copy()
     flag = pd.Series("", index=series.index, dtype=object)
@@ -57,6 +58,7 @@ def _quality(series: pd.DataFrame, s: SeriesConfig) -> tuple[pd.Series, pd.Serie
         flag[bad] = "ungültig (≤ 0): " + value[bad].astype(str)
         value[bad] = np.nan
     return value, flag
+
 
 def piece_weights(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, raster: Path | None
                   ) -> pd.DataFrame:
@@ -76,6 +78,7 @@ def piece_weights(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, raster: Path | N
                                     minlength=len(pieces) + 1)[1:]
     return pieces
 
+
 def interpolate(values: pd.Series, pieces: pd.DataFrame, kind: str) -> pd.Series:
     """Old-unit values → new units (see module docstring). ``values`` indexed by old id."""
     p = pieces.copy()
@@ -93,6 +96,7 @@ def interpolate(values: pd.Series, pieces: pd.DataFrame, kind: str) -> pd.Series
         g = p.groupby("unit_id")
         out = g["x"].sum() / g["w"].sum().replace(0, np.nan)
     return out
+
 
 def build_monitoring(m: MonitorConfig, units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str]]:
     """All series of ``[monitor]`` in long form on the current ``units`` (metric CRS), and notes
@@ -156,16 +160,19 @@ def build_monitoring(m: MonitorConfig, units: gpd.GeoDataFrame) -> tuple[pd.Data
                                   "quality_flag": full["quality_flag"].fillna("")}))
     return pd.concat(rows, ignore_index=True)[LONG_COLUMNS], notes
 
+
 def wide(long: pd.DataFrame, indicator: str) -> pd.DataFrame:
     """unit × year table of one indicator."""
     sel = long[long["indicator"] == indicator]
     return sel.pivot(index="unit_id", columns="year", values="value")
+
 
 def relative_change_pct(new: pd.Series | pd.DataFrame, base: pd.Series | pd.DataFrame,
                         years: float | pd.Series = 1.0) -> pd.Series | pd.DataFrame:
     """Change in % per year, ``100 · ((new / base)^(1/years) − 1)``; NaN where the base is not
     positive (a relative change of a value ≤ 0 has no meaning: its sign would flip)."""
     return 100 * ((new / base.where(base > 0)) ** (1 / years) - 1)
+
 
 def change_pct(table: pd.DataFrame, years: int) -> pd.Series:
     """Total change (%) of the latest year against ``years`` before; NaN where either is missing
@@ -175,14 +182,17 @@ def change_pct(table: pd.DataFrame, years: int) -> pd.Series:
         return pd.Series(np.nan, index=table.index)
     return relative_change_pct(table[last], table[last - years])
 
+
 def city_median_by_year(long: pd.DataFrame, indicator: str) -> pd.Series:
     return wide(long, indicator).median()
+
 
 def area_share(units: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> pd.Series:
     """Share (%) of each unit's area covered by the polygons (e.g. Milieuschutz)."""
     cover = shapely.union_all(polygons.to_crs(units.crs).geometry.values)
     inter = shapely.area(shapely.intersection(units.geometry.values, cover))
     return pd.Series(100 * inter / units.area.to_numpy(), index=units.index)
+
 
 def zensus_vacancy(units: gpd.GeoDataFrame, grid_csv: Path) -> pd.Series:
     """Zensus 2011 vacancy rate per unit: 1 km cells (EPSG:3035) intersected with the units,
@@ -202,6 +212,7 @@ def zensus_vacancy(units: gpd.GeoDataFrame, grid_csv: Path) -> pd.Series:
     pieces["w"] = pieces.area / 1e6 * pieces["Einwohner"]
     g = pieces.assign(x=pieces["w"] * pieces["Leerstandsquote"]).groupby("unit_id")
     return (g["x"].sum() / g["w"].sum()).reindex(units["unit_id"]).set_axis(units.index)
+
 
 def housing_signals(units: gpd.GeoDataFrame, long: pd.DataFrame, rent: str,
                     status: pd.Series | None) -> pd.DataFrame:
@@ -225,6 +236,7 @@ def housing_signals(units: gpd.GeoDataFrame, long: pd.DataFrame, rent: str,
                           f"Verdrängungsdruck: 3-J.-Änderung ≥ {q75:.1f} % (oberes Quartil) und "
                           "Status niedrig/sehr niedrig")
     return out
+
 
 def evaluate(long: pd.DataFrame, targets: list[MonitorTarget]) -> pd.DataFrame:
     """Per unit, year and target: measure, target and *Ziel erreicht / unter- / überschritten*;

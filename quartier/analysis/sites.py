@@ -42,6 +42,7 @@ from quartier.errors import InputDataError, rows_preview
 SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
                 "penalty_status", "penalty_shelter", "unit_id", "reasons"]
 
+
 @dataclass
 class SitesResult:
     table: gpd.GeoDataFrame
@@ -56,10 +57,12 @@ class SitesResult:
     def shortfall(self) -> int:
         return self.people - self.housed
 
+
 def capacity_from_area(area_m2: np.ndarray, s: SitesConfig) -> np.ndarray:
     """Places on a gap: ``area · GFZ / m² per place``, capped at ``max_places_per_site``."""
     return np.minimum(np.floor(area_m2 * s.floor_area_ratio / s.m2_per_place),
                       s.max_places_per_site).astype(int)
+
 
 def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFrame:
     """Gap candidates as sites (reviewed ones first in the reasons), capacity from their area."""
@@ -73,6 +76,7 @@ def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFr
         "capacity": capacity_from_area(sel["area_m2"].to_numpy(), s),
         "source": ("Baulückenkataster (" + sel["status"] + ")").to_numpy(),
     }, geometry=sel.geometry.representative_point().to_numpy(), crs=cadastre.crs)
+
 
 def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Series | None,
                 pois: gpd.GeoDataFrame, access_cfg: AccessConfig, s: SitesConfig,
@@ -119,6 +123,7 @@ def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Ser
     out["eligible"] = ~outside & ~excluded & (out["capacity"] >= s.min_places)
     return out, warnings
 
+
 def _caps(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: pd.Series, key: str,
           share_pct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows (group per site), group ids and the cap in places per group."""
@@ -129,6 +134,7 @@ def _caps(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: pd.Serie
     codes, uniques = pd.factorize(g)
     cap = np.floor(pop_group.reindex(uniques).fillna(0).to_numpy() * share_pct / 100)
     return codes, np.asarray(uniques), cap
+
 
 def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: pd.Series,
                  people: int, s: SitesConfig) -> SitesResult:
@@ -219,6 +225,7 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
     return SitesResult(table=table, people=people, housed=housed,
                        objective=float(score @ places), status=status, binding=binding,
                        warnings=warnings)
+
 
 def _reasons(table: gpd.GeoDataFrame, s: SitesConfig, cand: gpd.GeoDataFrame, open_: np.ndarray
              ) -> gpd.GeoDataFrame:

@@ -24,7 +24,7 @@ from quartier.config.analysis import (
     SitesConfig,
     flag_class_problem,
 )
-from quartier.config.base import _Strict
+from quartier.config.base import FileUse, _Strict
 from quartier.config.data import (
     CityConfig,
     DeriveSpec,
@@ -154,6 +154,17 @@ class QuartierConfig(_Strict):
         out.update({d.name: d.unit for d in self.derive})
         return out
 
+    def files(self) -> list[FileUse]:
+        """Every further file the config names (POIs, rasters, network, gap inputs, site
+        layers, monitoring files) and how it will be read; units and tables are checked by
+        loading them."""
+        out = [f for i, layer in enumerate(self.pois) for f in layer.files(f"pois[{i}]")]
+        for section in (self.access, self.gaps, self.sites, self.monitor):
+            if section is not None:
+                out += section.files()
+        return out
+
+
 def _section_model(loc: tuple) -> type[BaseModel] | None:
     """The pydantic model of the section that holds the key at ``loc`` (list indices and dict
     keys followed through)."""
@@ -178,6 +189,7 @@ def _section_model(loc: tuple) -> type[BaseModel] | None:
             model = args[-1]
     return model
 
+
 def _unknown_key_hint(loc: tuple) -> str:
     model = _section_model(loc)
     if model is None:
@@ -186,6 +198,7 @@ def _unknown_key_hint(loc: tuple) -> str:
     close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
     return ("unknown key" + (f" — did you mean {close[0]!r}?" if close else ".")
             + f" Valid keys here: {', '.join(valid)}")
+
 
 def _format_errors(exc: ValidationError, source: Path) -> str:
     lines = [f"{source}: the config has {exc.error_count()} problem(s):"]
@@ -200,6 +213,7 @@ def _format_errors(exc: ValidationError, source: Path) -> str:
             hint = _unknown_key_hint(err["loc"])
         lines.append(f"  - {loc or '(top level)'}: {hint}")
     return "\n".join(lines)
+
 
 def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> QuartierConfig:
     """Validate a config given as a dict (already parsed TOML). Every file path in it is made
@@ -230,6 +244,7 @@ def _with_absolute_paths(model: BaseModel, base: Path) -> BaseModel:
     update = {name: _absolute(getattr(model, name), base) for name in type(model).model_fields
               if name != "base_dir"}
     return model.model_copy(update=update)
+
 
 def load_config(path: str | Path) -> QuartierConfig:
     """Read and validate a city config (TOML).

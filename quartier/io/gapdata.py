@@ -28,11 +28,14 @@ class GapInputs:
     parcels: gpd.GeoDataFrame | None = None
     green_raster: Path | None = None
 
+
 def _read(path: Path, layer: str | None, crs: str) -> gpd.GeoDataFrame:
     return read_vector(path, "gaps section of the config", layer, on_invalid="fix")[0].to_crs(crs)
 
+
 def _osm(path: Path, layer: str) -> gpd.GeoDataFrame:
     return read_osm_layer(path, layer, "gaps.osm")
+
 
 def read_gap_inputs(g: GapsConfig, *, crs: str, max_scale_error_pct: float = 0.5) -> GapInputs:
     """Read buildings, streets, barriers, excluded land use and the study area for detection."""

@@ -33,6 +33,7 @@ def _read_table(s: SeriesConfig, path: Path) -> tuple[pd.DataFrame, pd.Series]:
         check_field_counts(raw, str(path), footnote_keys(raw.df, keys))
     return raw.df, raw.line
 
+
 def _json_years(path: Path, s: SeriesConfig) -> pd.DataFrame:
     check_file(path, f"monitor.series {s.indicator!r}")
     try:
@@ -55,6 +56,7 @@ def _json_years(path: Path, s: SeriesConfig) -> pd.DataFrame:
     if not frames:
         raise InputDataError(f"{path}: indicator {s.value_column!r} occurs in no year")
     return pd.concat(frames, ignore_index=True)
+
 
 def read_series(s: SeriesConfig) -> pd.DataFrame:
     """One series as long rows: ``key, year, value, count, line`` (value NaN where missing).
@@ -140,6 +142,7 @@ def read_series(s: SeriesConfig) -> pd.DataFrame:
                              f"{rows_preview(out.loc[dup, 'line'])}; each unit may have one row "
                              "per year")
     return out
+
 
 def read_old_units(m: MonitorConfig, *, crs: str) -> gpd.GeoDataFrame:
     """The previous version of the units (``monitor.old_units``) in ``crs``: ``old_id``, geometry."""

@@ -24,6 +24,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
+
 def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     """Make invalid geometries valid, keeping polygonal parts only. Returns the count repaired."""
     invalid = ~gdf.geometry.is_valid
@@ -33,6 +34,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     gdf = gdf.copy()
     gdf.loc[invalid, gdf.geometry.name] = [_polygonal(g) for g in fixed]
     return gdf, int(invalid.sum())
+
 
 def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
                 ) -> tuple[gpd.GeoDataFrame, str | None]:
@@ -63,6 +65,7 @@ def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
     return gpd.GeoDataFrame(out, geometry=geom, crs=gdf.crs).reset_index(drop=True), (
         f"{len(parts)} features merged into {n_ids} unit(s) by units.merge_parts (parts of one "
         f"unit: {rows_preview(sorted(set(parts['unit_id'])))})")
+
 
 def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
                ) -> tuple[gpd.GeoDataFrame, list[str]]:

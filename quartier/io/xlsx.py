@@ -16,6 +16,7 @@ from quartier.io.readers import Header, RawTable, check_file, is_blank, table_fr
 #: The first bytes of an xlsx file (a zip archive).
 ZIP_MAGIC = b"PK\x03\x04"
 
+
 def cell_text(value: object, decimal: str) -> object:
     """A numeric cell (xlsx, vector attribute) as text in the table's decimal mark, so that one
     parser reads numeric and text cells alike; integers without '.0'; dates as ISO dates."""
@@ -29,12 +30,14 @@ def cell_text(value: object, decimal: str) -> object:
         return repr(value).replace(".", decimal) if decimal != "." else repr(value)
     return value
 
+
 def xlsx_rows(path: Path, sheet: str | int, decimal: str) -> tuple[list[list[object]], str, int]:
     """All rows of one sheet from A1 (values, not formulas; merged cells filled with their
     top-left value; numbers as text in ``decimal``), the sheet's name and the number of merged
     ranges. Read with calamine (Rust), which takes a published workbook in milliseconds."""
     rows, sheet, merged = xlsx_values(path, sheet)
     return [[cell_text(v, decimal) for v in r] for r in rows], sheet, merged
+
 
 def xlsx_sheet_names(path: Path) -> list[str]:
     """The sheet names of a workbook, in order."""
@@ -49,6 +52,7 @@ def xlsx_sheet_names(path: Path) -> list[str]:
         raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: "
                              f"{exc})") from None
 
+
 def _check_xlsx(path: Path) -> None:
     check_file(path, "table")
     with open(path, "rb") as fh:
@@ -57,6 +61,7 @@ def _check_xlsx(path: Path) -> None:
         kind = "an old .xls file" if magic.startswith(b"\xd0\xcf\x11\xe0") else "a text/CSV file"
         raise InputDataError(f"{path}: not an xlsx workbook (it looks like {kind}); set "
                              "format = 'csv' for text, or save it as .xlsx from the spreadsheet")
+
 
 def xlsx_values(path: Path, sheet: str | int) -> tuple[list[list[object]], str, int]:
     """The cells of one sheet as Python values (numbers stay numbers), merged cells filled, the
@@ -92,6 +97,7 @@ def xlsx_values(path: Path, sheet: str | int) -> tuple[list[list[object]], str, 
             for c in range(c0, min(c1, width - 1) + 1):
                 rows[r][c] = top
     return rows, sheet, len(merged)
+
 
 def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
               keys: list[str] | None = None, header: Header = Header()) -> RawTable:
@@ -159,6 +165,7 @@ _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s/>]")
 
 _STYLE_ATTR = re.compile(rb"\ss=\"(\d+)\"")
 
+
 @dataclass
 class CellMarks:
     """What calamine's values do not tell about the cells of a sheet (0-based row, column):
@@ -172,10 +179,12 @@ class CellMarks:
     #: merged ranges ((row, column) of the first and the last cell), read with the cells
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
+
 def _percent_code(code: str) -> bool:
     """A number format code that shows a percent: '%' outside quoted text and escapes."""
     code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
     return "%" in code
+
 
 def _cell_ref(ref: str) -> tuple[int, int] | None:
     m = re.fullmatch(r"\$?([A-Z]{1,3})\$?([0-9]+)", ref or "")
@@ -185,6 +194,7 @@ def _cell_ref(ref: str) -> tuple[int, int] | None:
     for ch in m.group(1):
         col = col * 26 + ord(ch) - 64
     return int(m.group(2)) - 1, col - 1
+
 
 def xlsx_cell_marks(path: Path, sheet: str) -> CellMarks:
     """Percent-formatted and formula cells of one sheet, read from the workbook's XML.

@@ -67,6 +67,7 @@ def interval_chart_svg(units: pd.DataFrame, names: pd.Series, *, top_n: int, max
             f'<text x="12" y="{pad_t - 8}" font-size="10">Rang</text>'
             f'{axis}{list_line}{"".join(shapes)}{legend}</svg>')
 
+
 def report_html(table: pd.DataFrame, rob: RobustnessResult, *, max_units: int = 120) -> str:
     """The report section: what was varied, which flagged units are robust, the rank-interval
     chart and the one-at-a-time effect of every choice (already escaped HTML)."""

@@ -58,6 +58,7 @@ def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], N
     files = write_access(result, units, out)
     return RunResult(units=units, report=report, files=files), result
 
+
 def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
           ) -> RunResult:
     """Load, flag and propose the action areas: DIR/areas.csv (+ .xlsx, .gpkg) and
@@ -71,6 +72,7 @@ def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], No
     flags = compute_flags(cfg, units, say)
     files = write_flags(flags, out) + write_areas(flags.areas, flags, units, cfg, out)
     return RunResult(units=units, report=report, flags=flags, files=files)
+
 
 def robustness(cfg: QuartierConfig, out_dir: str | Path,
                progress: Callable[[str], None] | None = None) -> RunResult:
@@ -90,6 +92,7 @@ def robustness(cfg: QuartierConfig, out_dir: str | Path,
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
                      robustness=rob)
 
+
 def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
          ) -> RunResult:
     """Load, compute the index, flag and rank the units; write priority.csv and friends."""
@@ -102,6 +105,7 @@ def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], Non
     if acc is not None:
         files += write_access(acc, units, out)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
+
 
 def run(
     cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None,
@@ -135,7 +139,7 @@ def run(
         files += more
     mon = None
     if cfg.monitor is not None:
-        status = flags.table.sort_index()["status_class"] if flags is not None else None
+        status = flags.table["status_class"] if flags is not None else None
         mon = compute_monitor(cfg, units, status, say)
         files += write_monitor(mon, out)
     say("drawing the maps")
@@ -160,6 +164,7 @@ def run(
                              rob))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
                      sites=site_result, gaps=gap_result, monitor=mon, robustness=rob)
+
 
 def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | None = None,
              every: bool = False, store: str | Path | None = None, pdf: bool = False,
@@ -189,6 +194,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
         files += profiles_mod.print_pdf(files)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
 
+
 def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = None,
          progress: Callable[[str], None] | None = None) -> GapsResult:
     """Detect gap candidates, write DIR/gaps.gpkg (layer ``candidates``) and record the run in
@@ -215,6 +221,7 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
     return GapsResult(candidates=candidates, sync=sync, store=store_path,
                       files=[out / "gaps.gpkg"])
 
+
 def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Path | None = None,
           progress: Callable[[str], None] | None = None) -> tuple[RunResult, SitesResult]:
     """Candidate sites (gap cadastre + user file), integration score, decentralised selection;
@@ -236,6 +243,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     result, more = select_sites_for(cfg, units, flags, acc, people, out, gap_result, say)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files + more,
                      sites=result, gaps=gap_result), result
+
 
 def monitor(cfg: QuartierConfig, out_dir: str | Path,
             progress: Callable[[str], None] | None = None) -> tuple[RunResult, MonitorResult]:

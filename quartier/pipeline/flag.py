@@ -50,11 +50,13 @@ from quartier.errors import InputDataError
 class FlagResult:
     """Everything `quartier flag` produces."""
 
+    #: one row per unit, in the units' order (the rank is the column ``priority_rank``)
     table: gpd.GeoDataFrame
     clusters: ClusterResult | None
     targets: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     areas: AreasResult | None = None   # where the config has [areas]
+
 
 def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | None
                 ) -> pd.DataFrame | None:
@@ -76,6 +78,7 @@ def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | No
         else:
             return None
     return out
+
 
 def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
                     series: pd.DataFrame | None) -> tuple[pd.DataFrame, list[str]]:
@@ -132,6 +135,7 @@ def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
         idx["status_dynamics"] = (idx["status_class_n"].astype("string")
                                   + dyn_n.map(signs).astype("string")).where(idx["valid"])
     return idx, notes
+
 
 def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFrame | None = None
                ) -> FlagResult:
@@ -200,5 +204,4 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     if cfg.population_column is None:
         notes.append("Screening auf Einzeleinrichtungen nicht möglich: keine Einwohnerspalte "
                       "(population_column)")
-    return FlagResult(table=gdf.sort_values("priority_rank", na_position="last"), clusters=clusters,
-                      targets=targets, notes=notes)
+    return FlagResult(table=gdf, clusters=clusters, targets=targets, notes=notes)

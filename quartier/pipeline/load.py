@@ -93,6 +93,7 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
     report.n_units = len(merged)
     return merged.reset_index(drop=True)
 
+
 def load_city(
     cfg: QuartierConfig, progress: Callable[[str], None] | None = None,
     problems: list[str] | None = None,

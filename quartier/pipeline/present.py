@@ -29,8 +29,8 @@ from quartier.pipeline.steps import read_cadastre
 
 
 def write_flags(result: FlagResult, out: Path) -> list[Path]:
-    """priority.csv/.xlsx/.gpkg (contract columns first), clusters and targets tables."""
-    table = result.table
+    """priority.csv/.xlsx/.gpkg (contract columns first, by rank), clusters and targets tables."""
+    table = result.table.sort_values("priority_rank", na_position="last", kind="stable")
     files = write_table(table, out / "priority.csv")
     files.append(write_gpkg(table, out / "priority.gpkg", "priority"))
     if result.clusters is not None:
@@ -43,6 +43,7 @@ def write_flags(result: FlagResult, out: Path) -> list[Path]:
         files += write_table(result.targets, out / "targets_snapshot.csv")
     return files
 
+
 def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> list[Path]:
     files = write_table(result.table, out / "access_units.csv")
     files += write_table(result.report.to_frame(), out / "poi_report.csv")
@@ -52,6 +53,7 @@ def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> li
         gpd.GeoDataFrame(result.table, geometry=units.geometry, crs=units.crs),
         out / "access.gpkg", "access_units"))
     return files
+
 
 def write_areas(result: areas_mod.AreasResult, flags: FlagResult, units: gpd.GeoDataFrame,
                 cfg: QuartierConfig, out: Path) -> list[Path]:
@@ -63,6 +65,7 @@ def write_areas(result: areas_mod.AreasResult, flags: FlagResult, units: gpd.Geo
                          out / "areas_validation.csv")
     return files
 
+
 def write_robustness(rob: robustness_mod.RobustnessResult, flags: FlagResult, out: Path
                      ) -> list[Path]:
     """robustness.csv (per unit, with the sentence of the profiles), robustness_choices.csv
@@ -71,6 +74,7 @@ def write_robustness(rob: robustness_mod.RobustnessResult, flags: FlagResult, ou
     return (write_table(per_unit, out / "robustness.csv")
             + write_table(rob.choices, out / "robustness_choices.csv")
             + write_table(rob.draws, out / "robustness_draws.csv"))
+
 
 def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | None,
               acc: AccessResult | None, gap_result: GapsResult | None,
@@ -86,7 +90,7 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
             raise ConfigError(f"map.indicator {cfg.map.indicator!r} is not a loaded column")
         indicator = (cfg.map.indicator, labels.get(cfg.map.indicator, cfg.map.indicator))
     cadastre = read_cadastre(gap_result.store) if gap_result is not None else None
-    fmap = maps.combined_map(units, flags.table.sort_index() if flags else None,
+    fmap = maps.combined_map(units, flags.table if flags else None,
                              acc.table if acc else None, acc.pois if acc else None, cadastre,
                              site_result.table if site_result else None, indicator, labels,
                              cfg.city.language,
@@ -99,6 +103,7 @@ def draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | 
         name = safe_filename(f"map_{indicator[0]}.html", "map.indicator")
         files.append(maps.save(single, out / name, indicator[1]))
     return files
+
 
 def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                 flags: FlagResult | None, acc: AccessResult | None, gap_result: GapsResult | None,
@@ -211,6 +216,7 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
                          report_mod.table_html(unmatched, 500)))
     return report_mod.write_report(out / "report.html", cfg.city.name, figures, sections,
                                    cfg.city.sources)
+
 
 def write_monitor(result: MonitorResult, out: Path) -> list[Path]:
     files = [write_csv(result.long, out / "monitoring.csv")]

@@ -25,6 +25,7 @@ class AccessResult:
     city_share_supermarkt_500m_pct: float | None
     notes: list[str] = field(default_factory=list)
 
+
 @dataclass
 class RunResult:
     units: gpd.GeoDataFrame
@@ -37,12 +38,14 @@ class RunResult:
     monitor: MonitorResult | None = None
     robustness: robustness_mod.RobustnessResult | None = None
 
+
 @dataclass
 class GapsResult:
     candidates: gpd.GeoDataFrame
     sync: review.SyncReport
     store: Path
     files: list[Path]
+
 
 @dataclass
 class MonitorResult:

@@ -81,6 +81,7 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
 
 ACCESS_PREFIXES = ("dist_", "share_within_", "access_score")
 
+
 def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
                   ) -> FlagResult:
     """Index, flag and priority (with the monitoring series where the dynamics use them), and
@@ -95,10 +96,11 @@ def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[s
     flags = flag_units(units, cfg, series)
     if cfg.areas is not None:
         say("action areas (region growing over the contiguity graph)")
-        flags.areas = areas_mod.build_areas(units, flags.table.sort_index(),
+        flags.areas = areas_mod.build_areas(units, flags.table,
                                             units[cfg.population_column], cfg.areas, cfg.labels())
         flags.table = flags.table.join(flags.areas.membership[["area_id", "area_role"]])
     return flags
+
 
 def compute_robustness(cfg: QuartierConfig, flags: FlagResult, say: Callable[[str], None]
                        ) -> robustness_mod.RobustnessResult:
@@ -122,6 +124,7 @@ def compute_robustness(cfg: QuartierConfig, flags: FlagResult, say: Callable[[st
     flags.notes += rob.notes
     return rob
 
+
 def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
                      ) -> tuple[FlagResult, AccessResult | None]:
     """Flag the units; where the config has [access], the priority list gains the access columns."""
@@ -132,12 +135,13 @@ def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable
         flags.table = flags.table.join(acc.table[cols])
     return flags, acc
 
+
 def profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
                     acc: AccessResult | None = None, cadastre: gpd.GeoDataFrame | None = None,
                     sites: gpd.GeoDataFrame | None = None, series: pd.DataFrame | None = None
                     ) -> profiles_mod.ProfileContext:
     """What the quarter profiles draw on, from the results of a run."""
-    table = flags.table.sort_index()
+    table = flags.table
     if cfg.population_column:
         table = table.assign(_residents=units[cfg.population_column])
     labels = cfg.labels()
@@ -152,6 +156,7 @@ def profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRes
 #: `run` writes profiles of at most this many flagged units (the highest priority first).
 MAX_RUN_PROFILES = 500
 
+
 def select_profiles(units: gpd.GeoDataFrame, table: pd.DataFrame, unit_ids: list[str] | None,
                     every: bool) -> list[int]:
     """Row positions of the units to profile: the ids given, every unit, or the flagged ones."""
@@ -164,6 +169,7 @@ def select_profiles(units: gpd.GeoDataFrame, table: pd.DataFrame, unit_ids: list
         return list(range(len(units)))
     return [int(i) for i in np.flatnonzero(table["flagged"].fillna(False).to_numpy(dtype=bool))]
 
+
 def read_cadastre(store: str | Path) -> gpd.GeoDataFrame:
     """The candidates with their current decisions, read without changing the store."""
     con = review.open_store(store, readonly=True)
@@ -171,6 +177,7 @@ def read_cadastre(store: str | Path) -> gpd.GeoDataFrame:
         return review.cadastre(con)
     finally:
         con.close()
+
 
 def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
     s = cfg.sites
@@ -181,6 +188,7 @@ def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
             layer = layer[layer[s.exclude_column].isin(s.exclude_values)]
         parts.append(layer.geometry.union_all())
     return shapely.union_all(parts) if parts else None
+
 
 def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
                      acc: AccessResult, people: int, out: Path, gap_result: GapsResult | None,
@@ -205,7 +213,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
     if len(dup):
         raise ConfigError(f"site ids occur twice across the sources: {sorted(set(dup))[:8]}")
     say(f"scoring {len(candidates)} candidate sites")
-    status = flags.table.sort_index()["status_class"].astype(object)
+    status = flags.table["status_class"].astype(object)
     scored, w = score_sites(candidates, units, status, acc.pois, cfg.access, cfg.sites, None,
                             _exclusion(cfg))
     warnings += w
@@ -221,6 +229,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
     files += write_table(result.table, out / "sites.csv")
     files.append(write_gpkg(result.table, out / "sites.gpkg", "sites"))
     return result, files
+
 
 def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Series | None,
                     say: Callable[[str], None]) -> MonitorResult:
