@@ -66,53 +66,15 @@ def read_series(s: SeriesConfig) -> pd.DataFrame:
     Leipzig-style JSON.
     """
     keys = [s.key] if isinstance(s.key, str) else list(s.key)
-    line = None
     if s.format == "json":
         df = _json_years(s.path, s)
-        year, raw, source = df["_year"], df["_value"], str(s.path)
+        year, raw, source, line = df["_year"], df["_value"], str(s.path), None
     elif s.path is not None:
-        path = s.path
-        check_file(path, f"monitor.series {s.indicator!r}")
-        df, line = _read_table(s, path)
-        source = str(path)
-        if s.variable_column:
-            require_columns(df, [s.variable_column], source, "variable_column")
-            keep = df[s.variable_column] == s.variable
-            if not keep.any():
-                raise InputDataError(f"{path}: no rows with {s.variable_column} = {s.variable!r}; "
-                                     f"it holds {rows_preview(sorted(set(df[s.variable_column])), 12)}")
-            df, line = df[keep], line[keep]
-        if s.layout == "wide_years":
-            columns = {c: year_of(c) for c in df.columns if year_of(c) and c not in keys}
-            if not columns:
-                raise InputDataError(f"{path}: layout = 'wide_years', but no column header names a "
-                                     f"year; columns: {', '.join(df.columns)}")
-            df = df.assign(_line=line).melt(id_vars=[*keys, "_line"], value_vars=list(columns),
-                                            var_name="_column", value_name="_value")
-            line = df.pop("_line")
-            year, raw = df["_column"].map(columns), df["_value"]
-        else:
-            require_columns(df, [*keys, s.value_column], source, "series")
-            if not s.year_column:
-                raise InputDataError(f"{path}: a long series needs year_column (or layout = "
-                                     f"'wide_years'); columns: {', '.join(df.columns)}")
-            require_columns(df, [s.year_column], source, "year_column")
-            year = df[s.year_column].map(lambda v: year_value(v) or v)
-            raw = df[s.value_column]
+        df, year, raw, line = _one_file(s, keys)
+        source = str(s.path)
     else:
-        parts, lines = [], []
-        for y, p in s.files.items():
-            path = p
-            check_file(path, f"monitor.series {s.indicator!r} files")
-            part, part_line = _read_table(s, path)
-            require_columns(part, [*keys, s.value_column], str(path), "series")
-            parts.append(part.assign(_year=y, _file=path.name))
-            lines.append(part_line)
-        df = pd.concat(parts, ignore_index=True)
-        # messages name the file and its own line: "y2020.csv line 7"
-        line = pd.Series([f"{f} line {n}" for f, n in zip(df["_file"], pd.concat(lines), strict=True)],
-                         index=df.index)
-        year, raw, source = df["_year"], df[s.value_column], f"monitor.series {s.indicator!r}"
+        df, year, raw, line = _year_files(s, keys)
+        source = f"monitor.series {s.indicator!r}"
     if line is None:
         line = pd.Series(np.arange(len(df)) + 2, index=df.index)
     key = df[keys[0]].astype("string").str.strip()
@@ -150,3 +112,52 @@ def read_old_units(m: MonitorConfig, *, crs: str) -> gpd.GeoDataFrame:
     gdf = read_vector(o.path, "monitor.old_units", o.layer)[0].to_crs(crs)
     ids, _ = normalise_ids(gdf[o.id_column], o.id_width, str(o.path), o.id_column)
     return gpd.GeoDataFrame({"old_id": ids}, geometry=gdf.geometry.values, crs=gdf.crs)
+
+
+def _one_file(s: SeriesConfig, keys: list[str]
+              ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """A long table (year and value columns) or a column per year: the rows, each row's year,
+    value text and line; with ``variable_column`` only the rows of ``variable``."""
+    path = s.path
+    check_file(path, f"monitor.series {s.indicator!r}")
+    df, line = _read_table(s, path)
+    source = str(path)
+    if s.variable_column:
+        require_columns(df, [s.variable_column], source, "variable_column")
+        keep = df[s.variable_column] == s.variable
+        if not keep.any():
+            raise InputDataError(f"{path}: no rows with {s.variable_column} = {s.variable!r}; "
+                                 f"it holds {rows_preview(sorted(set(df[s.variable_column])), 12)}")
+        df, line = df[keep], line[keep]
+    if s.layout == "wide_years":
+        columns = {c: year_of(c) for c in df.columns if year_of(c) and c not in keys}
+        if not columns:
+            raise InputDataError(f"{path}: layout = 'wide_years', but no column header names a "
+                                 f"year; columns: {', '.join(df.columns)}")
+        df = df.assign(_line=line).melt(id_vars=[*keys, "_line"], value_vars=list(columns),
+                                        var_name="_column", value_name="_value")
+        line = df.pop("_line")
+        return df, df["_column"].map(columns), df["_value"], line
+    require_columns(df, [*keys, s.value_column], source, "series")
+    if not s.year_column:
+        raise InputDataError(f"{path}: a long series needs year_column (or layout = "
+                             f"'wide_years'); columns: {', '.join(df.columns)}")
+    require_columns(df, [s.year_column], source, "year_column")
+    return df, df[s.year_column].map(lambda v: year_value(v) or v), df[s.value_column], line
+
+
+def _year_files(s: SeriesConfig, keys: list[str]
+                ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """One file per year: the rows of all, their year, value text and "file line n"."""
+    parts, lines = [], []
+    for y, p in s.files.items():
+        check_file(p, f"monitor.series {s.indicator!r} files")
+        part, part_line = _read_table(s, p)
+        require_columns(part, [*keys, s.value_column], str(p), "series")
+        parts.append(part.assign(_year=y, _file=p.name))
+        lines.append(part_line)
+    df = pd.concat(parts, ignore_index=True)
+    # messages name the file and its own line: "y2020.csv line 7"
+    line = pd.Series([f"{f} line {n}" for f, n in zip(df["_file"], pd.concat(lines), strict=True)],
+                     index=df.index)
+    return df, df["_year"], df[s.value_column], line

@@ -99,53 +99,8 @@ def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
                                          u.dissolve_by, u.dissolve_name_column) if c]]
     require_columns(gdf, wanted, source, "units")
 
-    ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
-    if padded:
-        notes.append(f"{padded} unit ids zero-padded to {u.id_width} digits")
-    gdf = gdf.assign(unit_id=ids)
-    if u.drop_ids:
-        drop = gdf["unit_id"].isin(u.drop_ids)
-        notes.append(f"dropped {int(drop.sum())} feature(s) by units.drop_ids: {u.drop_ids}")
-        gdf = gdf[~drop]
-    if u.merge_parts:
-        gdf, note = merge_parts(gdf, [c for c in wanted if c != u.id_column], source)
-        if note:
-            notes.append(note)
-    dup = gdf["unit_id"][gdf["unit_id"].duplicated(keep=False)]
-    if len(dup):
-        raise InputDataError(
-            f"{source}: column {u.id_column!r} has duplicate ids: "
-            f"{rows_preview(sorted(set(dup)))}; each unit needs a unique id. If these features "
-            "are parts of one unit (a district stored as two polygons), set units.merge_parts = true"
-        )
-    if gdf["unit_id"].isna().any() or (gdf["unit_id"] == "").any():
-        rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
-        raise InputDataError(f"{source}: column {u.id_column!r} is empty in features {rows_preview(rows)}")
-
-    if u.swap_axes:
-        gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
-        notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
-
-    empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    collection = gdf.geometry.geom_type == "GeometryCollection"
-    if collection.any():
-        # keep the areas of a collection; one without any is as wrong as a point
-        gdf = gdf.copy()
-        gdf.loc[collection, gdf.geometry.name] = [_polygonal(g) for g in gdf.geometry[collection]]
-    kinds = gdf.geometry.geom_type.where(~(collection & gdf.geometry.is_empty), "GeometryCollection "
-                                         "ohne Fläche")
-    not_area = ~empty & ~kinds.isin(["Polygon", "MultiPolygon"])
-    if not_area.any():
-        found = ", ".join(f"{k} ×{n}" for k, n in kinds[not_area].value_counts().items())
-        raise InputDataError(
-            f"{source}: units must be areas (polygons), but {int(not_area.sum())} feature(s) are "
-            f"{found}: {rows_preview(gdf.loc[not_area, 'unit_id'])}. Neighbours, areas and "
-            "residents need the boundaries: use the polygon layer of the units (units.layer)")
-    if empty.any():
-        raise InputDataError(
-            f"{source}: {int(empty.sum())} unit(s) have no geometry: "
-            f"{rows_preview(gdf.loc[empty, 'unit_id'])}; fix or drop them (units.drop_ids)"
-        )
+    gdf = _unit_ids(gdf, u, wanted, source, notes)
+    gdf = _areas_only(gdf, u, source, notes)
     gdf, repaired = repair_geometries(gdf)
     if repaired:
         notes.append(f"{repaired} invalid geometries repaired (polygonal parts kept)")
@@ -172,3 +127,64 @@ def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
         out["dissolve_name"] = gdf[u.dissolve_name_column or u.dissolve_by].astype("string")
     result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs)
     return result.reset_index(drop=True), notes
+
+
+def _unit_ids(gdf: gpd.GeoDataFrame, u: UnitsConfig, wanted: list[str], source: str,
+              notes: list[str]) -> gpd.GeoDataFrame:
+    """``unit_id`` from the id column: zero-padded, features dropped or merged as configured,
+    unique and never empty."""
+    ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
+    if padded:
+        notes.append(f"{padded} unit ids zero-padded to {u.id_width} digits")
+    gdf = gdf.assign(unit_id=ids)
+    if u.drop_ids:
+        drop = gdf["unit_id"].isin(u.drop_ids)
+        notes.append(f"dropped {int(drop.sum())} feature(s) by units.drop_ids: {u.drop_ids}")
+        gdf = gdf[~drop]
+    if u.merge_parts:
+        gdf, note = merge_parts(gdf, [c for c in wanted if c != u.id_column], source)
+        if note:
+            notes.append(note)
+    dup = gdf["unit_id"][gdf["unit_id"].duplicated(keep=False)]
+    if len(dup):
+        raise InputDataError(
+            f"{source}: column {u.id_column!r} has duplicate ids: "
+            f"{rows_preview(sorted(set(dup)))}; each unit needs a unique id. If these features "
+            "are parts of one unit (a district stored as two polygons), set units.merge_parts = true"
+        )
+    if gdf["unit_id"].isna().any() or (gdf["unit_id"] == "").any():
+        rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
+        raise InputDataError(f"{source}: column {u.id_column!r} is empty in features {rows_preview(rows)}")
+
+    return gdf
+
+
+def _areas_only(gdf: gpd.GeoDataFrame, u: UnitsConfig, source: str, notes: list[str]
+                ) -> gpd.GeoDataFrame:
+    """The units' geometries as areas (axes swapped where configured; polygons of a collection
+    kept): a point, a line or an empty geometry is an error naming the units."""
+    if u.swap_axes:
+        gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
+        notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
+
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    collection = gdf.geometry.geom_type == "GeometryCollection"
+    if collection.any():
+        # keep the areas of a collection; one without any is as wrong as a point
+        gdf = gdf.copy()
+        gdf.loc[collection, gdf.geometry.name] = [_polygonal(g) for g in gdf.geometry[collection]]
+    kinds = gdf.geometry.geom_type.where(~(collection & gdf.geometry.is_empty), "GeometryCollection "
+                                         "ohne Fläche")
+    not_area = ~empty & ~kinds.isin(["Polygon", "MultiPolygon"])
+    if not_area.any():
+        found = ", ".join(f"{k} ×{n}" for k, n in kinds[not_area].value_counts().items())
+        raise InputDataError(
+            f"{source}: units must be areas (polygons), but {int(not_area.sum())} feature(s) are "
+            f"{found}: {rows_preview(gdf.loc[not_area, 'unit_id'])}. Neighbours, areas and "
+            "residents need the boundaries: use the polygon layer of the units (units.layer)")
+    if empty.any():
+        raise InputDataError(
+            f"{source}: {int(empty.sum())} unit(s) have no geometry: "
+            f"{rows_preview(gdf.loc[empty, 'unit_id'])}; fix or drop them (units.drop_ids)"
+        )
+    return gdf
