@@ -18,7 +18,7 @@ from quartier.analysis import network as network_mod
 from quartier.analysis import robustness as robustness_mod
 from quartier.analysis.sites import SitesResult, score_sites, select_sites, sites_from_gaps
 from quartier.config import QuartierConfig
-from quartier.errors import ConfigError
+from quartier.errors import ConfigError, InputDataError
 from quartier.io import population as population_mod
 from quartier.io.outputs import (
     write_gpkg,
@@ -183,11 +183,24 @@ def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
     s = cfg.sites
     parts = []
     for path in s.exclude_layers:
-        layer = read_vector(cfg.resolve(path), "sites.exclude_layers")[0].to_crs(cfg.city.crs)
+        layer = read_vector(path, "sites.exclude_layers")[0].to_crs(cfg.city.crs)
         if s.exclude_column:
             layer = layer[layer[s.exclude_column].isin(s.exclude_values)]
         parts.append(layer.geometry.union_all())
     return shapely.union_all(parts) if parts else None
+
+
+def _shelters(cfg: QuartierConfig) -> gpd.GeoDataFrame | None:
+    """Existing shelters (``sites.shelters``) as points in the city's CRS: sites near them are
+    penalised, so that new places are not piled up where people are housed already."""
+    if cfg.sites.shelters is None:
+        return None
+    layer = read_vector(cfg.sites.shelters, "sites.shelters")[0].to_crs(cfg.city.crs)
+    layer = layer[~(layer.geometry.isna() | layer.geometry.is_empty)]
+    if layer.empty:
+        raise InputDataError(f"{cfg.sites.shelters}: the shelter file holds no geometry "
+                             "(sites.shelters)")
+    return layer.set_geometry(layer.geometry.representative_point())
 
 
 def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
@@ -214,7 +227,12 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
         raise ConfigError(f"site ids occur twice across the sources: {sorted(set(dup))[:8]}")
     say(f"scoring {len(candidates)} candidate sites")
     status = flags.table["status_class"].astype(object)
-    scored, w = score_sites(candidates, units, status, acc.pois, cfg.access, cfg.sites, None,
+    shelters = _shelters(cfg)
+    if shelters is not None:
+        warnings.append(f"{len(shelters)} existing shelter(s) from {cfg.sites.shelters.name}: "
+                        f"sites within {cfg.sites.shelter_radius_m:g} m lose "
+                        f"{cfg.sites.shelter_penalty:g} points")
+    scored, w = score_sites(candidates, units, status, acc.pois, cfg.access, cfg.sites, shelters,
                             _exclusion(cfg))
     warnings += w
     say(f"selecting sites for {people} people (HiGHS)")
