@@ -8,7 +8,7 @@ on a Dask LocalCluster (2 worker processes, this 2-core machine), partitioned by
    takes 130 s in one process at this size, see ``quartier.analysis.localstats.permutation_ids``):
    cells/s, wall time, peak memory of the client (max RSS) and of each worker (VmHWM).
 
-Cells: ``quartier.distflag.generated_cells`` (EPSG:3035, sin/cos waves + noise, holes with
+Cells: ``quartier.testing.generated_cells`` (EPSG:3035, sin/cos waves + noise, holes with
 island cells). Timings are noisy: other jobs share the 2 cores (the load average is printed).
 Run: python benchmarks/bench_dask_flag.py [--skip-large]
 """
@@ -26,8 +26,9 @@ import pandas as pd
 from distributed import Client, LocalCluster
 
 from quartier.analysis.hotspots import hot_spots
-from quartier.analysis.hotspots_dask import generated_cells, hot_spots_distributed
+from quartier.analysis.hotspots_dask import hot_spots_distributed
 from quartier.analysis.localstats import permutation_ids
+from quartier.testing import generated_cells
 
 N_CELLS = 3_000_000
 SAMPLE_SIDE_M = 45_200.0  # the south-west 452 × 452 cells: 200,000 after the holes

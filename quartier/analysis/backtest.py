@@ -39,6 +39,7 @@ import scipy.stats
 from sklearn.metrics import roc_auc_score
 
 from quartier.analysis.dynamics import residual_change, sign_flip_share
+from quartier.analysis.hotspots import hot_spots
 from quartier.analysis.indicators import classify, zscore
 from quartier.analysis.monitor import interpolate
 from quartier.errors import InputDataError
@@ -153,7 +154,6 @@ def mss_backtest(units: gpd.GeoDataFrame, status_2021: pd.Series, status_index_2
     weights : mapping
         Priority weights ``status, dynamics, hotspot, rule`` (default 1, 0.5, 0.5, 0.25).
     """
-    from quartier.analysis.hotspots import hot_spots
 
     w = {"status": 1.0, "dynamics": 0.5, "hotspot": 0.5, "rule": 0.25, **(weights or {})}
     v19 = mss2019.reindex(units["unit_id"]).set_axis(units.index)

@@ -12,12 +12,17 @@ result (tested on Kaiserslautern).
 
 from __future__ import annotations
 
-import dask
-import dask_geopandas
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+try:
+    import dask
+    import dask_geopandas
+except ModuleNotFoundError as exc:  # an optional extra
+    raise ModuleNotFoundError(f"{exc.name} is missing: gap detection on a Dask cluster needs "
+                              "pip install 'quartier[dask]'", name=exc.name) from exc
 
 from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
 from quartier.config import GapsConfig

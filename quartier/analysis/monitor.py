@@ -21,6 +21,7 @@ inside it; an old unit's value is split over its pieces in proportion to their r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,13 +32,11 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 
-from quartier.config import MonitorConfig, MonitorTarget, SeriesConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.config import MonitorTarget, SeriesConfig
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.names import normalise_name
 from quartier.io.numbers import parse_numbers
 from quartier.io.readers import read_csv_text
-from quartier.io.series import read_old_units, read_series
-from quartier.io.tables import require_columns
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
@@ -98,51 +97,74 @@ def interpolate(values: pd.Series, pieces: pd.DataFrame, kind: str) -> pd.Series
     return out
 
 
-def build_monitoring(m: MonitorConfig, units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """All series of ``[monitor]`` in long form on the current ``units`` (metric CRS), and notes
-    (coverage, interpolation from the previous unit version)."""
+def build_monitoring(
+    units: gpd.GeoDataFrame, series: Sequence[tuple[SeriesConfig, pd.DataFrame]], *,
+    old_units: gpd.GeoDataFrame | None = None, weight_raster: Path | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """All series in long form on the current ``units``, and notes (coverage, interpolation
+    from the previous unit version).
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The current units in a metric CRS, with ``unit_id`` and ``unit_name``.
+    series : sequence of (SeriesConfig, DataFrame)
+        Each series' section and its rows as :func:`quartier.io.series.read_series` returns
+        them (``key``, ``year``, ``value``, optionally ``count``).
+    old_units : GeoDataFrame, optional
+        The previous unit version (``old_id``, geometry; metric CRS), needed by series with
+        ``boundary = "old"``: their values are carried over by areal interpolation.
+    weight_raster : Path, optional
+        Population raster weighting the interpolation (pieces without it: by area).
+
+    Returns
+    -------
+    long : DataFrame
+        ``unit_id, year, indicator, value, unit, source, quality_flag``, every unit × year of
+        every series (missing values stay empty, ``quality_flag`` says why).
+    notes : list of str
+        Keys not among the units, unit-years without a row, years with too few cases.
+    """
+    require_columns(units, ["unit_id", "unit_name"], "build_monitoring", "units")
     notes: list[str] = []
     pieces = None
     rows = []
     normalised = units["unit_name"].map(normalise_name)
     name_of = dict(zip(normalised, units["unit_id"], strict=True))
-    for s in m.series:
+    for s, given in series:
         if s.join == "name" and normalised.duplicated().any():
             raise InputDataError(
                 f"monitor.series {s.indicator!r}: unit names "
                 f"{rows_preview(sorted(set(units.loc[normalised.duplicated(keep=False), 'unit_name'])))} "
                 "occur more than once; join this series on ids")
-        series = read_series(s)
-        value, flag = _quality(series, s)
-        series = series.assign(value=value, quality_flag=flag)
+        value, flag = _quality(given, s)
+        cur = given.assign(value=value, quality_flag=flag)
         if s.join == "name":
-            series["key"] = series["key"].map(name_of).fillna("?" + series["key"])
+            cur["key"] = cur["key"].map(name_of).fillna("?" + cur["key"])
         if s.boundary == "old":
-            if m.old_units is None:
+            if old_units is None:
                 raise InputDataError(f"series {s.indicator!r} is on old units: set monitor.old_units")
             if pieces is None:
-                old = read_old_units(m, crs=units.crs)
-                pieces = piece_weights(old, units, m.weight_raster
-                                       if m.weight_raster else None)
+                pieces = piece_weights(old_units.to_crs(units.crs), units, weight_raster)
             known = set(pieces["old_id"])
-            orphan = sorted(set(series["key"]) - known)
+            orphan = sorted(set(cur["key"]) - known)
             if orphan:
                 notes.append(f"{s.indicator}: {len(orphan)} id(s) exist only in the table, not "
                              f"in the old units: {rows_preview(orphan)} (kept out, reported)")
             parts = []
-            for year, grp in series.groupby("year"):
+            for year, grp in cur.groupby("year"):
                 est = interpolate(grp.set_index("key")["value"], pieces, s.kind)
                 parts.append(pd.DataFrame({"key": est.index, "year": year, "value": est.to_numpy(),
                                            "quality_flag": f"interpoliert aus {len(grp)} alten "
                                            "Einheiten (bevölkerungsgewichtet)"}))
-            series = pd.concat(parts, ignore_index=True)
-        unknown = sorted(set(series["key"]) - set(units["unit_id"]))
+            cur = pd.concat(parts, ignore_index=True)
+        unknown = sorted(set(cur["key"]) - set(units["unit_id"]))
         if unknown:
             notes.append(f"{s.indicator}: {len(unknown)} key(s) not among the units: "
                          f"{rows_preview(unknown)} (reported, not used)")
-        years = sorted(series["year"].unique())
+        years = sorted(cur["year"].unique())
         grid = pd.MultiIndex.from_product([units["unit_id"], years], names=["key", "year"])
-        full = series.set_index(["key", "year"]).reindex(grid)
+        full = cur.set_index(["key", "year"]).reindex(grid)
         absent = full["quality_flag"].isna()
         full.loc[absent, "quality_flag"] = "Jahr fehlt für diese Einheit"
         if absent.any():

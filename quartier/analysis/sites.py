@@ -39,9 +39,6 @@ from quartier.analysis.access import point_access
 from quartier.config import AccessConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
 
-SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
-                "penalty_status", "penalty_shelter", "unit_id", "reasons"]
-
 
 @dataclass
 class SitesResult:

@@ -143,7 +143,7 @@ def _on_centres(values: np.ndarray, size: float, source: str, column: str, line:
     return np.rint(steps) * size + size / 2
 
 
-def read_cells(path: Path, what: str, sep: str | None = None, decimal: str = ".",
+def read_cells(path: Path, what: str, sep: str | None = None,
                used: list[str] | None = None) -> RawTable:
     """A grid file (parquet or CSV) with native number columns for parquet, text for CSV."""
     check_file(path, what)
@@ -172,7 +172,7 @@ def grid_units(g: GridUnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
     have at the cells. Returns the units and notes saying how many cells each filter left out."""
     path = g.path
     source = str(path)
-    raw = read_cells(path, "units.grid.path", g.sep, g.decimal,
+    raw = read_cells(path, "units.grid.path", g.sep,
                      [c for c in (g.x, g.y, g.id_column, g.populated) if c])
     df, line = raw.df, raw.line
     if df.empty:

@@ -24,9 +24,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from quartier.config import PoiLayer
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.readers import read_csv_text
-from quartier.io.tables import require_columns
 from quartier.io.vector import match_tags, read_osm_layer, read_vector
 
 #: POIs further than this outside the city are dropped; closer ones still serve border residents.

@@ -31,9 +31,9 @@ from rasterio.features import rasterize
 
 from quartier.config import DEFAULT_NA_CODES, GridConfig, PopulationConfig
 from quartier.errors import InputDataError, rows_preview
+from quartier.io.grid import cell_centres, read_cells
+from quartier.io.numbers import parse_numbers
 from quartier.io.readers import check_file
-
-ORIGIN_COLUMNS = ["x", "y", "pop", "unit", "origin"]
 
 
 @dataclass
@@ -107,10 +107,8 @@ def read_grid(grid: GridConfig, path: Path) -> pd.DataFrame:
     :func:`quartier.io.grid.cell_centres`). Missing-value codes (``-1``, ``-9``, "–") and cells
     without residents are left out.
     """
-    from quartier.io.grid import cell_centres, read_cells
-    from quartier.io.numbers import parse_numbers
 
-    raw = read_cells(path, "population.grid.path", grid.sep, grid.decimal,
+    raw = read_cells(path, "population.grid.path", grid.sep,
                      [c for c in (grid.value, grid.x, grid.y, grid.id_column) if c])
     df, line = raw.df, raw.line
     if grid.value not in df:

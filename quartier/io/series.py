@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from quartier.config import DEFAULT_NA_CODES, MonitorConfig, SeriesConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.names import normalise_ids, normalise_name
 from quartier.io.numbers import parse_numbers
 from quartier.io.readers import Header, check_field_counts, check_file, read_csv_text
-from quartier.io.tables import check_range, footnote_keys, require_columns, year_of, year_value
+from quartier.io.tables import check_range, footnote_keys, year_of, year_value
 from quartier.io.vector import read_vector
 from quartier.io.xlsx import read_xlsx
 
@@ -104,6 +104,18 @@ def read_series(s: SeriesConfig) -> pd.DataFrame:
                              f"{rows_preview(out.loc[dup, 'line'])}; each unit may have one row "
                              "per year")
     return out
+
+
+def read_monitor_series(m: MonitorConfig, *, crs: str
+                        ) -> tuple[list[tuple[SeriesConfig, pd.DataFrame]], gpd.GeoDataFrame | None]:
+    """Every series of ``[monitor]`` with its rows (:func:`read_series`), and the previous unit
+    version (:func:`read_old_units`) where a series is on it, else None."""
+    series = [(s, read_series(s)) for s in m.series]
+    old = [s.indicator for s in m.series if s.boundary == "old"]
+    if old and m.old_units is None:
+        raise InputDataError(f"series {', '.join(map(repr, old))} are on old units "
+                             "(boundary = \"old\"): set monitor.old_units")
+    return series, read_old_units(m, crs=crs) if old else None
 
 
 def read_old_units(m: MonitorConfig, *, crs: str) -> gpd.GeoDataFrame:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, GridUnitsConfig, TableConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.grid import table_cell_keys
 from quartier.io.joinreport import UNIT_NAMES, TableReport
 from quartier.io.names import normalise_ids, normalise_name
@@ -32,15 +32,6 @@ _NUMERIC_KEY = re.compile(r"^\d+(\.0)?$")
 
 _FOOTNOTE = re.compile(r"^(\*|\(|[\d¹²³⁴⁵⁶⁷⁸⁹⁰]+\)|[¹²³⁴⁵⁶⁷⁸⁹⁰°†‡]|quelle|anm|hinweis|stand|"
                        r"fußnote|fussnote|zeichenerkl|erläuterung)")
-
-
-def require_columns(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputDataError(
-            f"{source}: {what} column(s) {', '.join(map(repr, missing))} not found. "
-            f"Available columns: {', '.join(map(str, df.columns))}"
-        )
 
 
 def table_format(path: Path, t: TableConfig) -> str:

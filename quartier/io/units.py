@@ -9,11 +9,10 @@ import pandas as pd
 import shapely
 
 from quartier.config import UnitsConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
 from quartier.io.grid import grid_units
 from quartier.io.names import normalise_ids
-from quartier.io.tables import require_columns
 from quartier.io.vector import read_vector
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from quartier.analysis import monitor as monitor_mod
 from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
+from quartier.analysis.indicators import compute_index
 from quartier.analysis.sites import SitesResult
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
@@ -39,6 +39,7 @@ from quartier.pipeline.steps import (
     compute_monitor,
     compute_robustness,
     flag_with_access,
+    monitoring_series,
     profile_context,
     read_cadastre,
     select_profiles,
@@ -183,7 +184,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     series = None
     if cfg.monitor is not None:
         say("time series for the history")
-        series, _ = monitor_mod.build_monitoring(cfg.monitor, units)
+        series, _ = monitoring_series(cfg.monitor, units)
     cadastre = read_cadastre(store) if store else None
     ctx = profile_context(cfg, units, flags, acc, cadastre, None, series)
     positions = select_profiles(units, ctx.table, unit_ids, every)
@@ -254,7 +255,6 @@ def monitor(cfg: QuartierConfig, out_dir: str | Path,
     require_loaded_columns(cfg, units)
     status = None
     if cfg.index is not None:
-        from quartier.analysis.indicators import compute_index
 
         status = compute_index(units, cfg.index, cfg.population_column)["status_class"]
     result = compute_monitor(cfg, units, status, say)

@@ -17,7 +17,7 @@ from quartier.analysis import monitor as monitor_mod
 from quartier.analysis import network as network_mod
 from quartier.analysis import robustness as robustness_mod
 from quartier.analysis.sites import SitesResult, score_sites, select_sites, sites_from_gaps
-from quartier.config import QuartierConfig
+from quartier.config import MonitorConfig, QuartierConfig
 from quartier.errors import ConfigError, InputDataError
 from quartier.io import population as population_mod
 from quartier.io.outputs import (
@@ -25,6 +25,7 @@ from quartier.io.outputs import (
     write_table,
 )
 from quartier.io.pois import load_pois
+from quartier.io.series import read_monitor_series
 from quartier.io.sitefile import read_site_file
 from quartier.io.vector import read_vector
 from quartier.outputs import profiles as profiles_mod
@@ -82,6 +83,13 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
 ACCESS_PREFIXES = ("dist_", "share_within_", "access_score")
 
 
+def monitoring_series(m: MonitorConfig, units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The series of ``[monitor]`` read and carried onto the current units (long form, notes)."""
+    series, old_units = read_monitor_series(m, crs=units.crs)
+    return monitor_mod.build_monitoring(units, series, old_units=old_units,
+                                        weight_raster=m.weight_raster)
+
+
 def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
                   ) -> FlagResult:
     """Index, flag and priority (with the monitoring series where the dynamics use them), and
@@ -91,7 +99,7 @@ def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[s
         if cfg.monitor is None:
             raise ConfigError("an index indicator uses a series, but the config has no [monitor]")
         say("time series for the dynamics")
-        series, _ = monitor_mod.build_monitoring(cfg.monitor, units)
+        series, _ = monitoring_series(cfg.monitor, units)
     say(f"index, thresholds, clusters, hot spots ({cfg.flag.permutations} permutations)")
     flags = flag_units(units, cfg, series)
     if cfg.areas is not None:
@@ -256,7 +264,7 @@ def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Ser
     if m is None:
         raise ConfigError("the config has no [monitor] section")
     say("time series (boundary changes interpolated)")
-    long, notes = monitor_mod.build_monitoring(cfg.monitor, units)
+    long, notes = monitoring_series(m, units)
     targets = monitor_mod.evaluate(long, m.targets)
     signals, city_rent = None, None
     if m.rent_indicator:
