@@ -215,7 +215,7 @@ def test_gi_star_invariant_to_a_constant_and_hot_where_high():
 
 def test_berlin_hot_spots_have_higher_index_than_cold(berlin, berlin_cfg):
     units, _ = berlin
-    idx = compute_index(units, berlin_cfg.index, berlin_cfg.population_column)
+    idx = compute_index(units, berlin_cfg.index, population_column=berlin_cfg.population_column)
     res = {s: hot_spots(units.assign(v=idx["status_index"] + s), "v", idx["valid"], 999, 0.05, 42)
            for s in (0.0, 1000.0)}
     assert (res[0.0]["hotspot"] == res[1000.0]["hotspot"]).all()
@@ -319,7 +319,7 @@ def test_unit_missing_from_the_population_table_says_so(tmp_path):
     csv_text = "ID;EW;SGB2\n001;1000;10\n002;2000;20\n003;500;5\n"
     cfg = tiny_config(tmp_path, csv=csv_text, index={"status": [{"column": "share_sgb2_pct"}]})
     units, _ = load_city(cfg)
-    idx = compute_index(units, cfg.index, cfg.population_column)
+    idx = compute_index(units, cfg.index, population_column=cfg.population_column)
     assert idx.loc[3, "invalid_reason"] == "Einwohnerzahl fehlt (ew): Mindestgröße 300 nicht prüfbar"
     assert "(0)" not in " ".join(idx["invalid_reason"])
 

@@ -27,7 +27,7 @@ def test_measures_known_answers():
 @pytest.fixture(scope="module")
 def berlin_backtest(berlin, berlin_cfg):
     units, _ = berlin
-    t = compute_index(units, berlin_cfg.index, berlin_cfg.population_column)
+    t = compute_index(units, berlin_cfg.index, population_column=berlin_cfg.population_column)
     old = read_old_units(berlin_cfg.monitor, crs=berlin_cfg.city.crs)
     pieces = monitor.piece_weights(old, units, berlin_cfg.resolve(berlin_cfg.monitor.weight_raster))
     mss = BERLIN_CONFIG.parent / "mss"

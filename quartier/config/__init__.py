@@ -37,13 +37,14 @@ from quartier.config.data import (
     TableConfig,
     UnitsConfig,
 )
-from quartier.config.model import QuartierConfig, load_config, parse_config
+from quartier.config.model import QuartierConfig, as_section, load_config, parse_config
 
 __all__ = [
     "DEFAULT_NA_CODES", "AccessCategory", "AccessConfig", "AreasConfig", "CityConfig", "ColumnSpec",
     "DeriveSpec", "ExcludeRule", "FlagConfig", "GapsConfig", "GridConfig", "GridUnitsConfig",
     "IndexConfig", "IndicatorRef", "MapConfig", "MonitorConfig", "MonitorTarget", "OldUnitsConfig",
     "PoiLayer", "PopulationConfig", "PriorityConfig", "QuartierConfig", "SeriesConfig",
-    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "flag_class_problem",
+    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "as_section",
+    "flag_class_problem",
     "load_config", "parse_config",
 ]

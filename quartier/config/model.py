@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -36,6 +37,8 @@ from quartier.config.data import (
 )
 from quartier.errors import ConfigError
 from quartier.vocab import change_label, series_change_label
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
 
 
 class QuartierConfig(_Strict):
@@ -200,7 +203,7 @@ def _unknown_key_hint(loc: tuple) -> str:
             + f" Valid keys here: {', '.join(valid)}")
 
 
-def _format_errors(exc: ValidationError, source: Path) -> str:
+def _format_errors(exc: ValidationError, source: Path | str) -> str:
     lines = [f"{source}: the config has {exc.error_count()} problem(s):"]
     for err in exc.errors():
         loc = ""
@@ -226,6 +229,22 @@ def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> Quar
     return _with_absolute_paths(cfg, Path(base_dir).resolve())
 
 
+def as_section(value: SectionT | Mapping[str, Any], model: type[SectionT], where: str) -> SectionT:
+    """A config section for the functions a notebook calls: the section model itself, or a
+    mapping with the keys the TOML section has (validated, paths relative to the working
+    directory). ``where`` names the caller in the error."""
+    if isinstance(value, model):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            section = model.model_validate(dict(value))
+        except ValidationError as exc:
+            raise ConfigError(_format_errors(exc, where)) from None
+        return _with_absolute_paths(section, Path.cwd())
+    raise TypeError(f"{where}: expected {model.__name__} or a dict of its keys, "
+                    f"got {type(value).__name__}")
+
+
 def _absolute(value: object, base: Path) -> object:
     if isinstance(value, Path):
         return value if value.is_absolute() else (base / value).resolve()
@@ -238,7 +257,7 @@ def _absolute(value: object, base: Path) -> object:
     return value
 
 
-def _with_absolute_paths(model: BaseModel, base: Path) -> BaseModel:
+def _with_absolute_paths(model: SectionT, base: Path) -> SectionT:
     """The model with every Path field (in sections, lists and dicts) absolute; validators are
     not run again (the values are the validated ones)."""
     update = {name: _absolute(getattr(model, name), base) for name in type(model).model_fields

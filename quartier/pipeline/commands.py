@@ -256,7 +256,7 @@ def monitor(cfg: QuartierConfig, out_dir: str | Path,
     status = None
     if cfg.index is not None:
 
-        status = compute_index(units, cfg.index, cfg.population_column)["status_class"]
+        status = compute_index(units, cfg.index, population_column=cfg.population_column)["status_class"]
     result = compute_monitor(cfg, units, status, say)
     files = write_monitor(result, out)
     return RunResult(units=units, report=report, files=files), result

@@ -149,7 +149,7 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     if cfg.index is None:
         raise InputDataError("the config has no [index] section: nothing to flag")
     units, labels = add_changes(units, cfg.index, cfg.labels(), series)
-    idx = compute_index(units, cfg.index, cfg.population_column)
+    idx = compute_index(units, cfg.index, population_column=cfg.population_column)
     idx, dynamics_notes = adjust_dynamics(units, idx, cfg.index, series)
     if "dynamics_index" not in idx:
         idx["dynamics_index"] = np.nan
