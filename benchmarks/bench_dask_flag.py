@@ -22,7 +22,6 @@ import sys
 import time
 import warnings
 
-import pandas as pd
 from distributed import Client, LocalCluster
 
 from quartier.analysis.hotspots import hot_spots
@@ -60,7 +59,7 @@ def main() -> None:
         ours = hot_spots_distributed(sample, "value", client, tile_m=10_000.0)
         t1 = time.perf_counter()
         permutation_ids.cache_clear()
-        theirs = hot_spots(sample, "value", pd.Series(True, index=sample.index))
+        theirs = hot_spots(sample, "value")
         t2 = time.perf_counter()
         equal = ours.equals(theirs)
         print(f"sample {len(sample):,} GENERATED cells, esda stream: Dask {t1 - t0:.1f} s, "

@@ -56,7 +56,7 @@ def main() -> None:
         for name, threads in (("1 thread", 1), ("2 threads", 2)):
             timings: dict[str, float] = {}
             t0 = time.perf_counter()
-            gaps = detect_gaps(inp, cfg.gaps, timings, threads=threads)
+            gaps = detect_gaps(inp, cfg.gaps, timings=timings, threads=threads)
             seconds = time.perf_counter() - t0
             if seconds < best[name]:
                 best[name], steps[name] = seconds, timings

@@ -78,7 +78,7 @@ def test_population_origins_and_unit_aggregation(tmp_path):
                             geometry=[Point(x0 + 10, y0 - 110)], crs=CRS)
     cfg = AccessConfig(categories={"kita": {"label": "Kita", "good_m": 150, "limit_m": 300}},
                        detour_factor=1.0)
-    out = access_units(units, pois, cfg, origins)
+    out = access_units(units, pois, cfg, origins=origins)
     assert out["dist_kita_m"].iloc[0] == pytest.approx(100.0)
     assert out["dist_kita_m"].iloc[1] == pytest.approx(np.hypot(180, 100))
     assert out["share_within_kita_pct"].tolist() == [100.0, 0.0]

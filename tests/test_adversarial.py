@@ -205,7 +205,7 @@ def test_gi_star_invariant_to_a_constant_and_hot_where_high():
     valid = pd.Series(True, index=grid.index)
     labels = {}
     for shift in (0.0, 1000.0, -1000.0):
-        labels[shift] = hot_spots(grid.assign(v=y + shift), "v", valid, 999, 0.05, 1)["hotspot"]
+        labels[shift] = hot_spots(grid.assign(v=y + shift), "v", valid=valid, seed=1)["hotspot"]
     assert (labels[0.0] == labels[1000.0]).all() and (labels[0.0] == labels[-1000.0]).all()
     hot = labels[0.0] == "Hot Spot"
     assert hot.any() and high[hot.to_numpy()].all()
@@ -216,7 +216,7 @@ def test_gi_star_invariant_to_a_constant_and_hot_where_high():
 def test_berlin_hot_spots_have_higher_index_than_cold(berlin, berlin_cfg):
     units, _ = berlin
     idx = compute_index(units, berlin_cfg.index, population_column=berlin_cfg.population_column)
-    res = {s: hot_spots(units.assign(v=idx["status_index"] + s), "v", idx["valid"], 999, 0.05, 42)
+    res = {s: hot_spots(units.assign(v=idx["status_index"] + s), "v", valid=idx["valid"])
            for s in (0.0, 1000.0)}
     assert (res[0.0]["hotspot"] == res[1000.0]["hotspot"]).all()
     status = idx["status_index"]

@@ -33,7 +33,7 @@ def client():
 
 def single(cells: gpd.GeoDataFrame, valid: pd.Series | None = None, **kw) -> pd.DataFrame:
     valid = pd.Series(True, index=cells.index) if valid is None else valid
-    return hot_spots(cells, "value", valid, **kw)
+    return hot_spots(cells, "value", valid=valid, **kw)
 
 
 def hand_made() -> gpd.GeoDataFrame:

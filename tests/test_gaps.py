@@ -101,7 +101,7 @@ def test_blocks_same_result_on_two_threads_and_timed_steps():
     cfg = GapsConfig(street_buffer_m=6, building_buffer_m=1, min_width_m=8, min_area_m2=100,
                      min_depth_m=10)
     timings: dict[str, float] = {}
-    one = detect_gaps(inp, cfg, timings)
+    one = detect_gaps(inp, cfg, timings=timings)
     two = detect_gaps(inp, cfg, threads=2)
     assert len(one) == 9 and (one["gap_type"] == "Baulücke").all()     # every block's gap
     assert list(one["gap_id"]) == list(two["gap_id"])

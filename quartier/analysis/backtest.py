@@ -168,8 +168,8 @@ def mss_backtest(units: gpd.GeoDataFrame, status_2021: pd.Series, status_index_2
         resid[d] = pd.Series(r, index=units.index[both])
         slopes[d] = b
     dyn_adj = _index(resid, both)
-    spots = hot_spots(units.assign(status_2019=status), "status_2019", both, permutations, 0.05,
-                      seed)
+    spots = hot_spots(units.assign(status_2019=status), "status_2019", valid=both,
+                      permutations=permutations, fdr=0.05, seed=seed)
     hot = spots["hotspot"].eq("Hot Spot").astype(float)
     s1 = v19["s1"].where(both)
     rules = (v19["s4"].ge(40.0) & both).astype(float) + \

@@ -34,9 +34,10 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +48,8 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import from_bounds
 
-from quartier.config import GapsConfig
+from quartier.config import GapsConfig, as_section
+from quartier.errors import InputDataError, require_columns
 from quartier.io.gapdata import GapInputs
 
 GAP_COLUMNS = ["gap_id", "gap_type", "area_m2", "frontage_m", "rule", "confidence"]
@@ -382,6 +384,22 @@ def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     return _finish(out[keep])
 
 
+def _check_gap_inputs(inp: GapInputs) -> None:
+    require_columns(inp.streets, ["cls"], "detect_gaps: streets",
+                    "street class (e.g. OSM highway, renamed to 'cls')")
+    layers = {"buildings": inp.buildings, "streets": inp.streets}
+    if inp.parcels is not None:
+        layers["parcels"] = inp.parcels
+    crs = {name: layer.crs for name, layer in layers.items()}
+    if len({str(c) for c in crs.values()}) > 1:
+        raise InputDataError(f"detect_gaps: the layers are in different CRSs ({crs}); "
+                             "reproject them to the city's metric CRS first")
+    first = next(iter(crs.values()))
+    if first is None or not first.is_projected:
+        raise InputDataError(f"detect_gaps: the layers are in {first}, not a metric CRS; "
+                             "reproject them (e.g. EPSG:25832 or 25833) first")
+
+
 def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = out.copy()
     out.insert(0, "gap_id", stable_id(out.geometry.values))
@@ -389,12 +407,51 @@ def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.sort_values("gap_id").reset_index(drop=True)
 
 
-def detect_gaps(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
-                threads: int | None = None) -> gpd.GeoDataFrame:
-    """Candidates with ``gap_id``, ``gap_type``, ``area_m2``, ``frontage_m``, ``rule``,
-    ``confidence``: from parcels where given, else from street blocks (``timings``, ``threads``:
-    see :func:`detect_blocks`; ``threads`` defaults to ``gaps.threads``, else the machine's
-    cores, at most 4)."""
+def detect_gaps(inputs: GapInputs, gaps: GapsConfig | Mapping[str, Any], *,
+                timings: dict[str, float] | None = None, threads: int | None = None
+                ) -> gpd.GeoDataFrame:
+    """Gap candidates from parcels where given, else from street blocks (see the module
+    docstring for the rules P1–P3 and B1–B2 and the confidence formula).
+
+    Parameters
+    ----------
+    inputs : GapInputs
+        Buildings (polygons), streets (lines with ``cls``, the street class such as OSM's
+        ``highway``), barriers, excluded land, the study area and optionally parcels and a
+        green raster, all in one metric CRS (:func:`quartier.io.gapdata.read_gap_inputs` reads
+        them from the ``[gaps]`` files).
+    gaps : GapsConfig or dict
+        The ``[gaps]`` section: the thresholds of the rules (m, m²).
+    timings : dict, optional
+        Filled with the seconds each step of the blocks method took.
+    threads : int, optional
+        Threads for cutting the street blocks; default ``gaps.threads``, else the machine's
+        cores, at most 4.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per candidate, sorted by ``gap_id`` (a stable hash of the geometry):
+        ``gap_type`` (Baulücke, untergenutzt, Brachfläche), ``area_m2``, ``frontage_m``,
+        ``rule`` (which rule and measures), ``confidence`` (0–1) and the measures.
+
+    Raises
+    ------
+    InputDataError
+        If ``streets`` lacks ``cls``, the layers' CRSs differ or are not metric.
+
+    Examples
+    --------
+    Nine blocks, each with one 20 m gap between its third and fourth house:
+
+    >>> from quartier.testing import tiny_blocks
+    >>> found = detect_gaps(tiny_blocks(), {})
+    >>> found["gap_type"].value_counts().to_dict(), round(float(found["area_m2"].iloc[0]), 1)
+    ({'Baulücke': 9}, 324.5)
+    """
+    g = as_section(gaps, GapsConfig, "detect_gaps")
+    inp = inputs
+    _check_gap_inputs(inp)
     if inp.parcels is not None:
         return detect_parcels(inp, g)
     threads = threads or g.threads or min(os.cpu_count() or 1, 4)

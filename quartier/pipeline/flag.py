@@ -160,9 +160,9 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
                             cfg.population_column)
     # one contiguity graph for hot spots and contiguous regions
     adjacency = queen_adjacency(units.geometry.values)
-    spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index", idx["valid"],
-                      cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed, adjacency,
-                      cfg.flag.hotspot_p)
+    spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index",
+                      valid=idx["valid"], permutations=cfg.flag.permutations, fdr=cfg.flag.fdr,
+                      seed=cfg.flag.seed, adjacency=adjacency, p_mode=cfg.flag.hotspot_p)
     tested = spots["p_basis"].str.startswith("analytisch").fillna(False)
     if tested.any():
         notes.append(f"Hot Spots und LISA nach analytischen p-Werten (Normalapproximation, "

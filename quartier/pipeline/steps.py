@@ -52,7 +52,7 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
         say("residents from the population source")
         origins = population_mod.residents(cfg.population, units).origins
     say("nearest distances per category")
-    table = access_mod.access_units(units, pois, cfg.access, origins)
+    table = access_mod.access_units(units, pois, cfg.access, origins=origins)
     detour = None
     if cfg.access.network_path is not None:
         say("walking network: calibrating the detour factor")
