@@ -230,9 +230,34 @@ def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> Quar
 
 
 def as_section(value: SectionT | Mapping[str, Any], model: type[SectionT], where: str) -> SectionT:
-    """A config section for the functions a notebook calls: the section model itself, or a
-    mapping with the keys the TOML section has (validated, paths relative to the working
-    directory). ``where`` names the caller in the error."""
+    """A config section for the functions a notebook calls.
+
+    Parameters
+    ----------
+    value : section model or mapping
+        The section model itself (returned unchanged), or a mapping with the keys the TOML
+        section has (validated; relative paths resolved against the working directory).
+    model : type
+        The section's pydantic model, e.g. :class:`~quartier.config.AccessConfig`.
+    where : str
+        The caller, named in the error.
+
+    Returns
+    -------
+    section model
+        An instance of ``model``.
+
+    Raises
+    ------
+    ConfigError
+        If the mapping has an unknown, missing or invalid key (each named).
+
+    Examples
+    --------
+    >>> from quartier.config import GapsConfig
+    >>> as_section({"min_frontage_m": 8}, GapsConfig, "example").min_frontage_m
+    8.0
+    """
     if isinstance(value, model):
         return value
     if isinstance(value, Mapping):
@@ -272,6 +297,24 @@ def load_config(path: str | Path) -> QuartierConfig:
     ----------
     path : str or Path
         The TOML file; relative paths inside it are resolved against its folder.
+
+    Returns
+    -------
+    QuartierConfig
+        The validated config, every file path absolute.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not UTF-8, not TOML, or a key is unknown, missing or invalid
+        (every problem named with its key path).
+
+    Examples
+    --------
+    >>> from quartier.paths import BERLIN_CONFIG
+    >>> cfg = load_config(BERLIN_CONFIG)
+    >>> cfg.city.name, cfg.city.crs, len(cfg.index.status)
+    ('Berlin', 'EPSG:25833', 3)
     """
     path = Path(path)
     if path.is_dir():

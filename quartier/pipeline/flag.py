@@ -139,12 +139,34 @@ def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
 
 def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFrame | None = None
                ) -> FlagResult:
-    """Index, thresholds, clusters, hot spots, screening and priority for every unit.
+    """Index, thresholds, clusters, hot spots, screening and priority for every unit: the
+    steps of ``quartier flag``, without writing a file.
 
-    ``series`` is the long monitoring table, needed when an index indicator is the change of a
-    series between two years. Returns a GeoDataFrame with the contract columns of
-    ``priority.csv`` first (:data:`PRIORITY_COLUMNS`), then the details (indicator values,
-    z-values, cluster names, Gi*, LISA, screening).
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        The units with their indicator columns, as :func:`~quartier.pipeline.load.load_city`
+        returns them.
+    cfg : QuartierConfig
+        The city's config (its ``[index]``, ``[flag]``, ``[priority]``, ``[clusters]`` and
+        ``[areas]`` sections are used).
+    series : pandas.DataFrame, optional
+        The long monitoring table (``unit_id``, ``indicator``, ``year``, ``value``), needed
+        when an index indicator is the change of a series between two years.
+
+    Returns
+    -------
+    FlagResult
+        ``table``: one row per unit in the units' order, the contract columns of
+        ``priority.csv`` first (:data:`PRIORITY_COLUMNS`: rank, index, classes, flag and its
+        reasons), then the details (indicator values, z-values, cluster names, Gi*, LISA,
+        screening); ``clusters``, ``targets``, ``notes`` (every fallback in words) and
+        ``areas``.
+
+    Raises
+    ------
+    InputDataError
+        If the config has no ``[index]`` or a column it names is missing.
     """
     if cfg.index is None:
         raise InputDataError("the config has no [index] section: nothing to flag")
