@@ -390,6 +390,9 @@ class SeriesConfig(_Strict):
             raise ValueError("variable_column and variable go together")
         if (self.path is None) == (not self.files):
             raise ValueError("give either path (with year_column or json) or files = {year = path}")
+        if self.format == "json" and self.path is None:
+            raise ValueError("format 'json' reads one file with every year: give path "
+                             "(files = {year = path} is for csv and xlsx)")
         return self
 
 
