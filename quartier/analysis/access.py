@@ -143,7 +143,7 @@ def point_access(
     if origins.crs != pois.crs:
         raise InputDataError(f"origins are in {origins.crs}, POIs in {pois.crs}: reproject first")
     xy = shapely.get_coordinates(origins.geometry.representative_point().values)
-    out = {}
+    out: dict[str, np.ndarray | str] = {}   # a column each; the note is the same for every row
     total, weights = np.zeros(len(xy)), 0.0
     empty = empty_categories(pois, cfg)
     for c, spec in cfg.categories.items():

@@ -357,14 +357,14 @@ def rank_robustness(
     unknown = sorted(set(vary) - set(VARY_ALL))
     if unknown:
         raise ValueError(f"unknown choices {unknown}; use {VARY_ALL}")
-    ids = np.asarray(ids, dtype=str)
-    n = len(ids)
+    id_text = np.asarray(ids, dtype=str)
+    n = len(id_text)
     if n < 3:
         raise InputDataError("robustness: fewer than 3 scored units")
     status_default = (np.asarray(status.default, dtype="float64") if status.default is not None
                       else composite(status.values, status.weights, ddof=ddof))
     # tie order: higher default status index, then the id; stable sorts keep it for equal scores
-    _, id_rank = np.unique(ids, return_inverse=True)
+    _, id_rank = np.unique(id_text, return_inverse=True)
     order = np.lexsort((id_rank, -status_default))
     skipped: list[tuple[str, str]] = []
     lay = _layout(status, dynamics, hotspot, rules, flag, order, ddof, vary, skipped)
@@ -778,10 +778,12 @@ def robustness_of_table(
 # ------------------------------------------------------------------------------- words and charts
 
 
-def sentence(rank: object, p05: object, p95: object, flagged_share: object) -> str:
+def sentence(rank: float | None, p05: float | None, p95: float | None,
+             flagged_share: float | None) -> str:
     """The profile sentence: "Rang 3, in 90 % der Varianten zwischen 2 und 5; in 100 %
-    gekennzeichnet" ("" for an unscored unit)."""
-    if any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
+    gekennzeichnet" ("" for an unscored unit: None, NaN or NA)."""
+    if rank is None or p05 is None or p95 is None or flagged_share is None \
+            or any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
         return ""
     where = (f"in 90 % der Varianten zwischen {int(p05)} und {int(p95)}" if p05 != p95
              else "in 90 % der Varianten unverändert")

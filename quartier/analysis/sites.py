@@ -34,6 +34,7 @@ import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, vstack
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
 from quartier.analysis.access import point_access
 from quartier.config import AccessConfig, SitesConfig
@@ -77,7 +78,7 @@ def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFr
 
 def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Series | None,
                 pois: gpd.GeoDataFrame, access_cfg: AccessConfig, s: SitesConfig,
-                shelters: gpd.GeoDataFrame | None, exclude: shapely.Geometry | None
+                shelters: gpd.GeoDataFrame | None, exclude: BaseGeometry | None
                 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Score components per site; sites outside the city or excluded get ``eligible = False``."""
     warnings = []
@@ -188,13 +189,13 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
                            shape=(k, 2 * n))
             add(m, -np.inf * np.ones(k), np.ones(k), "Mindestabstand")
     a = vstack(rows).tocsr()
-    lo, hi = np.array(lo), np.array(hi)
+    row_lo, row_hi = np.array(lo), np.array(hi)
     integrality = np.ones(2 * n)
     bounds = Bounds(np.zeros(2 * n), np.r_[cap, np.ones(n)])
     total = coo_matrix((np.ones(n), (np.zeros(n, int), eye)), shape=(1, 2 * n))
     # stage 1: the most people that can be housed (at most N)
     res = milp(-np.r_[np.ones(n), np.zeros(n)], integrality=integrality, bounds=bounds,
-               constraints=[LinearConstraint(a, lo, hi), LinearConstraint(total, 0, people)])
+               constraints=[LinearConstraint(a, row_lo, row_hi), LinearConstraint(total, 0, people)])
     if res.x is None:
         raise InputDataError(f"the solver found no plan: {res.message}")
     housed = int(round(-res.fun))
@@ -206,13 +207,13 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
     # stage 2: best score for that many people; a tiny cost per opened site breaks ties
     res = milp(-np.r_[score, np.zeros(n)] + np.r_[np.zeros(n), 1e-3 * np.ones(n)],
                integrality=integrality, bounds=bounds,
-               constraints=[LinearConstraint(a, lo, hi), LinearConstraint(total, housed, housed)])
+               constraints=[LinearConstraint(a, row_lo, row_hi), LinearConstraint(total, housed, housed)])
     x = np.round(res.x).astype(int)
     places, open_ = x[:n], x[n:].astype(bool)
     table.loc[table.index[el], "places"] = places
     table.loc[table.index[el], "selected"] = open_
     activity = a @ x
-    binding = sorted({nm for nm, act, h in zip(names, activity, hi, strict=True)
+    binding = sorted({nm for nm, act, h in zip(names, activity, row_hi, strict=True)
                       if np.isfinite(h) and act >= h - 1e-6 and not nm.startswith("Kapazität")
                       and nm != "Mindestabstand"})
     full = int((open_ & (places >= cap)).sum())

@@ -142,12 +142,12 @@ class QuartierConfig(_Strict):
         units = self.units_of()
         for ref in [*(self.index.status if self.index else []),
                     *(self.index.dynamics if self.index else [])]:
-            if ref.base is not None:
+            if ref.column is not None and ref.base is not None:
                 points = units.get(ref.column, "").strip() == "%" and \
                     units.get(ref.base, "").strip() == "%"
                 out[ref.name] = change_label(out.get(ref.column, ref.column),
                                              out.get(ref.base, ref.base), points=points)
-            elif ref.series is not None:
+            elif ref.series is not None and ref.base_year is not None and ref.year is not None:
                 out[ref.name] = series_change_label(ref.series, ref.base_year, ref.year)
         return out
 
@@ -190,7 +190,7 @@ def _section_model(loc: tuple) -> type[BaseModel] | None:
                 return None
             dict_key = dict_key or getattr(model, "__origin__", None) is dict
             model = args[-1]
-    return model
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def _unknown_key_hint(loc: tuple) -> str:

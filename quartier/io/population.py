@@ -159,14 +159,19 @@ def residents(p: PopulationConfig | None, units: gpd.GeoDataFrame, *,
         notes.append(f"residents from the census grid {path.name} ({len(cells):,} populated "
                      f"{size} cells): {inside:,.0f} inside the units, split by area share")
         return Residents(origins, source, notes)
-    origins = raster_origins(p.raster, units)
+    raster_file = p.raster
+    if raster_file is None:   # excluded above: no grid, so a raster
+        raise InputDataError("no population source: set [population] raster or grid")
+    origins = raster_origins(raster_file, units)
     if p.raster_values == "relative":
+        if p.total is None:   # excluded by PopulationConfig._one_source
+            raise InputDataError("population.raster_values = 'relative' needs population.total")
         cells = origins["origin"] == "Rasterzelle"
         factor = p.total / origins.loc[cells, "pop"].sum()
         origins.loc[cells, "pop"] *= factor
-        notes.append(f"raster {Path(p.raster).name} is a relative surface: scaled to "
+        notes.append(f"raster {raster_file.name} is a relative surface: scaled to "
                      f"population.total = {p.total:,.0f} residents (× {factor:.4f})")
-    return Residents(origins, f"Bevölkerungsraster ({Path(p.raster).name})", notes)
+    return Residents(origins, f"Bevölkerungsraster ({raster_file.name})", notes)
 
 
 def add_population(units: gpd.GeoDataFrame, p: PopulationConfig

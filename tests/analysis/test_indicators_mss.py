@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier.analysis.indicators import change_pp, classify, compute_index, share_pct, zscore
+from quartier.analysis.indicators import aggregate, change_pp, classify, compute_index, share_pct, zscore
 from quartier.config import IndexConfig, IndicatorRef
 from quartier.errors import InputDataError
 from quartier.paths import DATA_DIR
@@ -135,3 +135,15 @@ def test_exclude_and_outlier_rules():
     assert out["invalid_reason"].iloc[0] == "ausgeschlossen: Heim"
     assert out["invalid_reason"].iloc[11].startswith("Ausreißer (|z| > 3): a")
     assert out["valid"].sum() == 10
+
+
+def test_aggregate_known_values_and_weighted_mean_needs_weights():
+    values = pd.DataFrame({"n": [10.0, 20.0, 5.0], "pct": [10.0, 40.0, 50.0]})
+    groups = pd.Series(["a", "a", "b"])
+    out = aggregate(values, groups, {"n": "sum", "pct": "weighted_mean"},
+                    pd.Series([100.0, 300.0, 50.0]))
+    assert out.loc["a", "n"] == 30.0 and out.loc["a", "pct"] == 32.5   # (10·100 + 40·300) / 400
+    assert out.loc["b", "pct"] == 50.0
+    # without weights a weighted mean used to end in AttributeError ('NoneType' … 'where')
+    with pytest.raises(ValueError, match="'pct' is a weighted mean, which needs weights"):
+        aggregate(values, groups, {"pct": "weighted_mean"}, None)

@@ -6,7 +6,7 @@ import pytest
 
 from quartier.analysis import monitor
 from quartier.config import MonitorTarget, load_config
-from quartier.errors import InputDataError
+from quartier.errors import ConfigError, InputDataError
 from quartier.paths import BERLIN_CONFIG
 from quartier.pipeline.load import load_city
 from quartier.pipeline.steps import compute_monitor, monitoring_series
@@ -96,6 +96,15 @@ def test_duplicate_year_rows_are_an_error(tmp_path):
     units, _ = load_city(cfg)
     with pytest.raises(InputDataError, match=r"occur twice in lines 2, 3"):
         monitoring_series(cfg.monitor, units)
+
+
+def test_json_series_needs_one_path(tmp_path):
+    # format 'json' with files = {year = path} used to end in AttributeError ('NoneType' … exists)
+    (tmp_path / "s.csv").write_text("ID;Jahr;Wert\n001;2020;1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="format 'json' reads one file"):
+        tiny_config(tmp_path, monitor={"series": [{"indicator": "miete", "files": {"2020": "s.csv"},
+                                                   "format": "json", "key": "ID",
+                                                   "value_column": "Wert"}]})
 
 
 def test_targets_known_answer():

@@ -67,6 +67,25 @@ def test_non_metric_city_crs(tmp_path):
                       "units": {"path": "u", "id_column": "a", "name_column": "b"}}, tmp_path)
 
 
+def test_empty_required_crs_is_a_config_error(tmp_path):
+    # crs = "" used to pass validation as None and fail later in pyproj/geopandas
+    units = {"path": "u", "id_column": "a", "name_column": "b"}
+    with pytest.raises(ConfigError, match="city.crs: .*crs is empty"):
+        parse_config({"city": {"name": "x", "crs": ""}, "units": units}, tmp_path)
+    with pytest.raises(ConfigError, match=r"units.grid.crs: .*crs is empty"):
+        parse_config({"city": {"name": "x"}, "units": {"grid": {"path": "c.csv", "crs": ""}}},
+                     tmp_path)
+
+
+def test_series_indicator_with_base_is_a_config_error(tmp_path):
+    # labels() used to crash with a TypeError (change_label of column None)
+    index = {"status": [{"series": "alo", "year": 2024, "base_year": 2018, "base": "x"}]}
+    with pytest.raises(ConfigError, match="base belongs to column"):
+        parse_config({"city": {"name": "x"}, "units": {"path": "u", "id_column": "a",
+                                                       "name_column": "b"}, "index": index},
+                     tmp_path)
+
+
 def test_invalid_geometry_repaired_polygonal_only(tmp_path):
     units = tiny_units()
     # a bow-tie: self-intersecting, repairs into a MultiPolygon of two triangles
