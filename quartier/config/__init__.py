@@ -37,14 +37,20 @@ from quartier.config.data import (
     TableConfig,
     UnitsConfig,
 )
-from quartier.config.model import QuartierConfig, as_section, load_config, parse_config
+from quartier.config.model import (
+    QuartierConfig,
+    as_section,
+    load_config,
+    parse_config,
+    required,
+)
 
 __all__ = [
     "DEFAULT_NA_CODES", "AccessCategory", "AccessConfig", "AreasConfig", "CityConfig", "ColumnSpec",
     "DeriveSpec", "ExcludeRule", "FlagConfig", "GapsConfig", "GridConfig", "GridUnitsConfig",
     "IndexConfig", "IndicatorRef", "MapConfig", "MonitorConfig", "MonitorTarget", "OldUnitsConfig",
     "PoiLayer", "PopulationConfig", "PriorityConfig", "QuartierConfig", "SeriesConfig",
-    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "as_section",
+    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "as_section", "required",
     "flag_class_problem",
     "load_config", "parse_config",
 ]

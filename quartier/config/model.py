@@ -229,6 +229,20 @@ def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> Quar
     return _with_absolute_paths(cfg, Path(base_dir).resolve())
 
 
+def required(section: SectionT | None, name: str, job: str = "this job") -> SectionT:
+    """The config section ``[name]``, or a :class:`ConfigError` saying that ``job`` needs it.
+
+    >>> from quartier.config import GapsConfig
+    >>> required(None, "gaps", "`quartier gaps`")
+    Traceback (most recent call last):
+    ...
+    quartier.errors.ConfigError: the config has no [gaps] section: `quartier gaps` needs it
+    """
+    if section is None:
+        raise ConfigError(f"the config has no [{name}] section: {job} needs it")
+    return section
+
+
 def as_section(value: SectionT | Mapping[str, Any], model: type[SectionT], where: str) -> SectionT:
     """A config section for the functions a notebook calls.
 

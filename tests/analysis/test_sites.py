@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from quartier.analysis.sites import capacity_from_area, select_sites
-from quartier.config import SitesConfig
+from quartier.analysis.sites import capacity_from_area, score_sites, select_sites
+from quartier.config import AccessConfig, SitesConfig, parse_config
 from quartier.errors import InputDataError
+from quartier.pipeline.steps import _shelters
 
 # the Berlin demo run is shared by these modules: keep them on one test worker
 pytestmark = pytest.mark.xdist_group("berlin_demo")
@@ -159,9 +160,6 @@ def test_existing_shelters_penalise_sites_nearby(tmp_path):
     """GENERATED: two sites with equal access, one 300 m from an existing shelter: it loses
     ``shelter_penalty`` points and says why; the pipeline reads ``sites.shelters`` (issue 21:
     the key was validated but never used)."""
-    from quartier.analysis.sites import score_sites
-    from quartier.config import AccessConfig
-
     units, _ = units_grid(n=2)
     sites = gpd.GeoDataFrame({"site_id": ["near", "far"], "capacity": [50, 50],
                               "name": ["A", "B"]},
@@ -176,9 +174,6 @@ def test_existing_shelters_penalise_sites_nearby(tmp_path):
     assert by_id.loc["far", "penalty_shelter"] == 0
     assert by_id.loc["near", "score"] == by_id.loc["far", "score"] - 20
     # through the pipeline: the config's shelter file reaches the scoring
-    from quartier.config import parse_config
-    from quartier.pipeline.steps import _shelters
-
     shelters.to_file(tmp_path / "unterkuenfte.gpkg")
     c = parse_config({"city": {"name": "x (generated)", "crs": CRS},
                       "units": {"path": "u.gpkg", "id_column": "unit_id"},
@@ -187,5 +182,5 @@ def test_existing_shelters_penalise_sites_nearby(tmp_path):
                       "access": {"categories": {"kita": {"label": "Kita", "good_m": 300,
                                                          "limit_m": 800}}},
                       "sites": {"shelters": "unterkuenfte.gpkg"}}, tmp_path)
-    got = _shelters(c)
+    got = _shelters(c.sites, c.city.crs)
     assert len(got) == 1 and got.crs.to_epsg() == 25833
