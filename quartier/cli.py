@@ -20,6 +20,7 @@ from quartier.errors import ConfigError, QuartierError
 from quartier.io.escape import console_text, visible_controls
 from quartier.io.joinreport import JoinReport
 from quartier.pipeline import check as check_mod
+from quartier.vocab import OriginSource
 
 app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -278,7 +279,7 @@ def print_access(result: pipeline.AccessResult) -> None:
         "median_dist_m": [t[f"dist_{c}_m"].median() for c in cats],
         "median_share_within_pct": [t[f"share_within_{c}_pct"].median() for c in cats],
     })
-    measured = ("residents' straight-line distance" if (t["origin"] != "Repräsentativpunkt").all()
+    measured = ("residents' straight-line distance" if (t["origin"] != OriginSource.POINT).all()
                 else "straight-line distance from one point per unit where no residents are known")
     print_frame(summary, f"Access of {len(t)} units ({measured}; walking = × detour factor)")
     if result.detour is not None:

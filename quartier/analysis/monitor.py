@@ -22,6 +22,7 @@ inside it; an old unit's value is split over its pieces in proportion to their r
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -40,6 +41,7 @@ from quartier.io.readers import Header, check_field_counts, check_file, read_csv
 from quartier.io.tables import check_range, footnote_keys, require_columns, year_of, year_value
 from quartier.io.vector import read_vector
 from quartier.io.xlsx import read_xlsx
+from quartier.vocab import Market, TargetState
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
@@ -348,8 +350,10 @@ def zensus_vacancy(units: gpd.GeoDataFrame, grid_csv: Path) -> pd.Series:
 
 
 def housing_signals(units: gpd.GeoDataFrame, long: pd.DataFrame, rent: str,
-                    status: pd.Series | None) -> pd.DataFrame:
-    """Rent level and change over 1, 3, 10 years; market tightness; displacement pressure."""
+                    status: pd.Series | None, low_classes: Sequence[str] = ()) -> pd.DataFrame:
+    """Rent level and change over 1, 3, 10 years; market tightness; displacement pressure where
+    the rent rose most in a unit whose status class is one of ``low_classes`` (the config's
+    lowest classes: the class names are the config's, not quartier's)."""
     t = wide(long, rent).reindex(units["unit_id"])
     last = t.columns.max()
     out = pd.DataFrame({"unit_id": units["unit_id"].to_numpy(),
@@ -361,13 +365,14 @@ def housing_signals(units: gpd.GeoDataFrame, long: pd.DataFrame, rent: str,
     change_hi = out["rent_change_3y_pct"] > out["rent_change_3y_pct"].median()
     known = out["rent_eur_m2"].notna() & out["rent_change_3y_pct"].notna()
     out["market"] = np.select([known & level_hi & change_hi, known & ~level_hi & ~change_hi,
-                               known], ["angespannt", "entspannt", "mittel"], "keine Daten")
+                               known], [Market.TIGHT.value, Market.RELAXED.value, Market.MIDDLE.value],
+                              Market.NO_DATA.value)
     q75 = out["rent_change_3y_pct"].quantile(0.75)
-    low_status = status.isin(["niedrig", "sehr niedrig"]) if status is not None else False
+    low_status = status.isin(list(low_classes)) if status is not None else False
     out["displacement_pressure"] = (out["rent_change_3y_pct"] >= q75) & low_status
     out["signal_rule"] = (f"Markt: Miete {last} und 3-J.-Änderung vs. Stadtmedian; "
                           f"Verdrängungsdruck: 3-J.-Änderung ≥ {q75:.1f} % (oberes Quartil) und "
-                          "Status niedrig/sehr niedrig")
+                          f"Status {'/'.join(low_classes) or '–'}")
     return out
 
 
@@ -392,9 +397,9 @@ def evaluate(long: pd.DataFrame, targets: list[MonitorTarget]) -> pd.DataFrame:
         stacked = meas.stack(future_stack=True).rename("measure").reset_index()
         stacked.columns = ["unit_id", "year", "measure"]
         ok = stacked["measure"] <= t.target if t.better == "lower" else stacked["measure"] >= t.target
-        bad = "Ziel überschritten" if t.better == "lower" else "Ziel unterschritten"
-        stacked["status"] = np.where(stacked["measure"].isna(), "keine Daten",
-                                     np.where(ok, "Ziel erreicht", bad))
+        bad = TargetState.ABOVE if t.better == "lower" else TargetState.BELOW
+        stacked["status"] = np.where(stacked["measure"].isna(), TargetState.NO_DATA.value,
+                                     np.where(ok, TargetState.MET.value, bad.value))
         stacked["indicator"] = t.indicator
         stacked["target"] = f"{t.measure} {'≤' if t.better == 'lower' else '≥'} {t.target:g}"
         stacked["label"] = t.label or t.indicator

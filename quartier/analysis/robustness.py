@@ -70,6 +70,7 @@ import pandas as pd
 import scipy.stats
 
 from quartier.errors import InputDataError
+from quartier.vocab import HotSpot
 
 #: The choices that can vary (``[priority] robustness_vary``).
 VARY_ALL = ("weights", "leave_out", "normalisation", "dynamics", "hotspot", "dynamics_measure")
@@ -691,7 +692,7 @@ def robustness_of_table(
     codes = tuple(i for i, lab in enumerate(status_labels) if lab in set(flag_classes))
     result = rank_robustness(
         status=comp(s_cols, [w for _, w in status], status_thresholds, "status_index"),
-        dynamics=dyn_list, hotspot=sub["hotspot"].eq("Hot Spot").to_numpy(dtype=bool),
+        dynamics=dyn_list, hotspot=sub["hotspot"].eq(HotSpot.HOT).to_numpy(dtype=bool),
         rules=sub["rule_count"].to_numpy(dtype="float64"),
         ids=sub["unit_id"].astype(str).to_numpy(), weights=weights, ranges=ranges,
         flag=FlagRule(status_codes=codes, attention=flag_attention, min_rules=flag_min_rules,

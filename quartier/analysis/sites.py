@@ -42,6 +42,7 @@ from quartier.io.numbers import parse_numbers
 from quartier.io.readers import check_file, read_csv_text
 from quartier.io.vector import read_vector
 from quartier.io.xlsx import cell_text
+from quartier.vocab import GONE_STATES
 
 SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
                 "penalty_status", "penalty_shelter", "unit_id", "reasons"]
@@ -125,7 +126,7 @@ def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFr
     # an orphaned candidate is gone; a replaced one lives on in its successor (one plot, one site)
     sel = cadastre[cadastre["status"].isin(s.gap_statuses)
                    & ~cadastre.get("state", pd.Series("", index=cadastre.index)).isin(
-                       ["verwaist", "ersetzt"])]
+                       list(GONE_STATES))]
     return gpd.GeoDataFrame({
         "site_id": sel["gap_id"].to_numpy(),
         "name": (sel["gap_type"] + " " + sel["gap_id"]).to_numpy(),

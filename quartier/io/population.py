@@ -32,6 +32,7 @@ from rasterio.features import rasterize
 from quartier.config import DEFAULT_NA_CODES, GridConfig, QuartierConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.readers import check_file
+from quartier.vocab import Origin
 
 ORIGIN_COLUMNS = ["x", "y", "pop", "unit", "origin"]
 
@@ -46,7 +47,7 @@ class Residents:
 
     def per_unit(self, n_units: int) -> np.ndarray:
         """Residents per unit (row position); 0 where the source shows nobody living there."""
-        o = self.origins[self.origins["origin"] != "Repräsentativpunkt"]
+        o = self.origins[self.origins["origin"] != Origin.POINT]
         return np.bincount(o["unit"], weights=o["pop"], minlength=n_units)
 
 
@@ -83,7 +84,7 @@ def raster_origins(raster_path: str | Path, units: gpd.GeoDataFrame) -> pd.DataF
         pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=rcrs).to_crs(units.crs)
         x, y = pts.x.to_numpy(), pts.y.to_numpy()
     cells = pd.DataFrame({"x": x, "y": y, "pop": values[rows, cols], "unit": unit_of_cell[rows, cols],
-                          "origin": "Rasterzelle"})
+                          "origin": Origin.RASTER_CELL.value})
     return with_representative_points(cells, units)
 
 
@@ -95,7 +96,7 @@ def with_representative_points(origins: pd.DataFrame, units: gpd.GeoDataFrame) -
         return origins.reset_index(drop=True)
     rep = units.geometry.iloc[empty].representative_point()
     extra = pd.DataFrame({"x": rep.x.to_numpy(), "y": rep.y.to_numpy(), "pop": 1.0, "unit": empty,
-                          "origin": "Repräsentativpunkt"})
+                          "origin": Origin.POINT.value})
     return pd.concat([origins, extra], ignore_index=True)
 
 
@@ -138,7 +139,7 @@ def grid_origins(cells: pd.DataFrame, crs: str, units: gpd.GeoDataFrame) -> pd.D
     pts = shapely.point_on_surface(pieces[keep])
     origins = pd.DataFrame({"x": shapely.get_x(pts), "y": shapely.get_y(pts),
                             "pop": cells["pop"].to_numpy()[ci[keep]] * share[keep],
-                            "unit": ui[keep], "origin": "Gitterzelle"})
+                            "unit": ui[keep], "origin": Origin.GRID_CELL.value})
     return with_representative_points(origins, units)
 
 
@@ -158,13 +159,13 @@ def residents(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> Residents:
         origins = grid_origins(cells, p.grid.crs, units)
         size = f"{cells['cell_m'].iloc[0]:g} m" if len(cells) else "?"
         source = f"Zensus-Gitter ({path.name}, {size}, flächenanteilig)"
-        inside = origins.loc[origins["origin"] == "Gitterzelle", "pop"].sum()
+        inside = origins.loc[origins["origin"] == Origin.GRID_CELL, "pop"].sum()
         notes.append(f"residents from the census grid {path.name} ({len(cells):,} populated "
                      f"{size} cells): {inside:,.0f} inside the units, split by area share")
         return Residents(origins, source, notes)
     origins = raster_origins(cfg.resolve(p.raster), units)
     if p.raster_values == "relative":
-        cells = origins["origin"] == "Rasterzelle"
+        cells = origins["origin"] == Origin.RASTER_CELL
         factor = p.total / origins.loc[cells, "pop"].sum()
         origins.loc[cells, "pop"] *= factor
         notes.append(f"raster {Path(p.raster).name} is a relative surface: scaled to "

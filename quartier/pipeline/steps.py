@@ -231,7 +231,8 @@ def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Ser
     targets = monitor_mod.evaluate(long, m.targets)
     signals, city_rent = None, None
     if m.rent_indicator:
-        signals = monitor_mod.housing_signals(units, long, m.rent_indicator, status)
+        low = (cfg.priority.flag_classes or cfg.index.status_labels[-2:]) if cfg.index else []
+        signals = monitor_mod.housing_signals(units, long, m.rent_indicator, status, low)
         city_rent = monitor_mod.city_median_by_year(long, m.rent_indicator)
         if m.milieuschutz:
             ms = read_vector(cfg.resolve(m.milieuschutz), "monitor.milieuschutz")[0]
