@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from quartier import pipeline
+from quartier import pipeline, vocab
 from quartier.__main__ import INTERRUPTED
 from quartier.config import load_config
 from quartier.errors import ConfigError, QuartierError
@@ -286,9 +286,9 @@ def print_access(result: pipeline.AccessResult) -> None:
         print_frame(result.detour[["category", "n_pois", "network_median_m", "straight_median_m",
                                    "detour_median", "n_origins"]],
                     "Detour factor measured on the street network")
-    if result.city_share_supermarkt_500m_pct is not None:
-        console.print(f"residents within 500 m walking of a supermarket: "
-                      f"{result.city_share_supermarkt_500m_pct:.1f} %")
+    if result.key_share_pct is not None:
+        say_plain(vocab.text("figure.key_access", dist=vocab.metres(result.key_within_m),
+                             category=result.key_label) + ": " + vocab.pct(result.key_share_pct))
 
 
 @app.command()
@@ -434,7 +434,7 @@ def print_sites(result) -> None:
         say_plain("binding constraints: " + "; ".join(result.binding[:12]))
     cols = ["site_id", "name", "places", "capacity", "score", "unit_id", "reasons"]
     print_frame(chosen[cols], "selected sites", 40)
-    runners = t[~t["selected"] & t["reasons"].str.startswith("nicht ausgewählt")]
+    runners = t[~t["selected"] & t["reasons"].str.startswith(vocab.note("sites.not_selected"))]
     print_frame(runners[cols].head(5), "runner-up sites", 5)
 
 

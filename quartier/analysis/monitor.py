@@ -33,6 +33,7 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 
+from quartier import vocab
 from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, QuartierConfig, SeriesConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.names import normalise_ids, normalise_name
@@ -262,8 +263,8 @@ def build_monitoring(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> tuple[pd.D
             known = set(pieces["old_id"])
             orphan = sorted(set(series["key"]) - known)
             if orphan:
-                notes.append(f"{s.indicator}: {len(orphan)} id(s) exist only in the table, not "
-                             f"in the old units: {rows_preview(orphan)} (kept out, reported)")
+                notes.append(vocab.note("monitor.orphan", indicator=s.label or s.indicator,
+                                        n=len(orphan), ids=rows_preview(orphan)))
             parts = []
             for year, grp in series.groupby("year"):
                 est = interpolate(grp.set_index("key")["value"], pieces, s.kind)
@@ -273,22 +274,24 @@ def build_monitoring(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> tuple[pd.D
             series = pd.concat(parts, ignore_index=True)
         unknown = sorted(set(series["key"]) - set(units["unit_id"]))
         if unknown:
-            notes.append(f"{s.indicator}: {len(unknown)} key(s) not among the units: "
-                         f"{rows_preview(unknown)} (reported, not used)")
+            notes.append(vocab.note("monitor.unknown", indicator=s.label or s.indicator,
+                                    n=len(unknown), ids=rows_preview(unknown)))
         years = sorted(series["year"].unique())
         grid = pd.MultiIndex.from_product([units["unit_id"], years], names=["key", "year"])
         full = series.set_index(["key", "year"]).reindex(grid)
         absent = full["quality_flag"].isna()
         full.loc[absent, "quality_flag"] = "Jahr fehlt für diese Einheit"
         if absent.any():
-            notes.append(f"{s.indicator}: {int(absent.sum())} unit-year(s) without a row "
-                         "(kept empty)")
+            notes.append(vocab.note("monitor.absent", indicator=s.label or s.indicator,
+                                    n=int(absent.sum())))
         full = full.reset_index()
         few = full["quality_flag"].astype(str).str.startswith("zu wenige")
         if few.any():
             per_year = full[few].groupby("year").size()
-            notes.append(f"{s.indicator}: too few cases (n < {s.min_count:g}) per year: "
-                         + ", ".join(f"{y}: {n}" for y, n in per_year.items()))
+            notes.append(vocab.note("monitor.too_few", indicator=s.label or s.indicator,
+                                    min=f"{s.min_count:g}",
+                                    years=", ".join(f"{y}: {vocab.count(n)}"
+                                                    for y, n in per_year.items())))
         rows.append(pd.DataFrame({"unit_id": full["key"], "year": full["year"],
                                   "indicator": s.indicator, "value": full["value"],
                                   "unit": s.unit, "source": s.source,

@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from quartier import vocab
 from quartier.errors import InputDataError
 from quartier.vocab import HotSpot
 
@@ -710,18 +711,18 @@ def sentence(rank: object, p05: object, p95: object, flagged_share: object) -> s
     gekennzeichnet" ("" for an unscored unit)."""
     if any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
         return ""
-    where = (f"in 90 % der Varianten zwischen {int(p05)} und {int(p95)}" if p05 != p95
-             else "in 90 % der Varianten unverändert")
-    return (f"Rang {int(rank)}, {where}; in {_pct(float(flagged_share))} % der Varianten "
-            "gekennzeichnet")
+    where = (vocab.text("robustness.between", lo=int(p05), hi=int(p95)) if p05 != p95
+             else vocab.text("robustness.unchanged"))
+    return vocab.text("robustness.sentence", rank=int(rank), where=where,
+                      share=_pct(float(flagged_share)))
 
 
 def _pct(value: float) -> str:
     """A share in % for text: whole numbers, but never "100" or "0" for a share just short of it."""
     if 0 < value < 1:
-        return "unter 1"
+        return vocab.text("robustness.below_1")
     if 99 < value < 100:
-        return "über 99"
+        return vocab.text("robustness.above_99")
     return f"{value:.0f}"
 
 

@@ -35,6 +35,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, vstack
 from scipy.spatial import cKDTree
 
+from quartier import vocab
 from quartier.analysis.access import point_access
 from quartier.config import AccessConfig, QuartierConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
@@ -92,8 +93,8 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         line = pd.Series(np.arange(len(gdf)) + 1, index=gdf.index)
     missing = ~np.isfinite(gdf.geometry.bounds.to_numpy()).all(axis=1)
     if missing.any():
-        warnings.append(f"{path.name}: {int(missing.sum())} site(s) without coordinates dropped: "
-                        f"{rows_preview(gdf.loc[missing, s.id_column])}")
+        warnings.append(vocab.note("sites.no_coordinates", file=path.name, n=int(missing.sum()),
+                                   ids=rows_preview(gdf.loc[missing, s.id_column])))
         gdf = gdf[~missing]
     dup = gdf[s.id_column][gdf[s.id_column].duplicated(keep=False)]
     if len(dup):
@@ -109,8 +110,8 @@ def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                              f"{rows_preview(gdf.loc[bad, s.capacity_column], 4)}")
     zero = cap == 0
     if zero.any():
-        warnings.append(f"{path.name}: {int(zero.sum())} site(s) with capacity 0 are not "
-                        f"eligible: {rows_preview(gdf.loc[zero, s.id_column])}")
+        warnings.append(vocab.note("sites.zero_capacity", file=path.name, n=int(zero.sum()),
+                                   ids=rows_preview(gdf.loc[zero, s.id_column])))
     out = gpd.GeoDataFrame({
         "site_id": gdf[s.id_column].astype(str).to_numpy(),
         "name": (gdf[s.name_column].astype(str) if s.name_column and s.name_column in gdf
@@ -150,14 +151,16 @@ def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Ser
                               None)
     outside = unit_pos < 0
     if outside.any():
-        warnings.append(f"{int(outside.sum())} site(s) outside the city are not eligible: "
-                        f"{rows_preview(out.loc[outside, 'site_id'])}")
+        warnings.append(vocab.note("sites.outside", n=int(outside.sum()),
+                                   ids=rows_preview(out.loc[outside, "site_id"])))
     acc = point_access(out, pois, access_cfg, counts=False)
     out["score_access"] = acc["access_score"].round(1).to_numpy()
     cats = [c for c in acc.columns if c.startswith("dist_")]
+    labels = {k: v.label for k, v in access_cfg.categories.items()}
     out["nearest_pois"] = acc[cats].apply(
-        lambda r: ", ".join(f"{c[5:-2]} {v:.0f} m Fußweg" for c, v in r.items() if np.isfinite(v)),
-        axis=1)
+        lambda r: ", ".join(vocab.note("sites.nearest", label=vocab.category(c[5:-2], labels),
+                                       dist=vocab.metres(v))
+                            for c, v in r.items() if np.isfinite(v)), axis=1)
     cls = pd.Series(None, index=out.index, dtype=object)
     if status is not None:
         cls = pd.Series(np.where(unit_pos >= 0, status.to_numpy()[np.maximum(unit_pos, 0)], None),
@@ -261,8 +264,8 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
     status = "optimal"
     if housed < people:
         status = "Teilplan"
-        warnings.append(f"{people} people cannot be housed under the caps: the best plan houses "
-                        f"{housed}, shortfall {people - housed}. Add sites or relax the caps")
+        warnings.append(vocab.note("sites.shortfall", people=int(people), housed=int(housed),
+                                   short=int(people - housed)))
     # stage 2: best score for that many people; a tiny cost per opened site breaks ties
     res = milp(-np.r_[score, np.zeros(n)] + np.r_[np.zeros(n), 1e-3 * np.ones(n)],
                integrality=integrality, bounds=bounds,
@@ -291,32 +294,34 @@ def _reasons(table: gpd.GeoDataFrame, s: SitesConfig, cand: gpd.GeoDataFrame, op
     tree = cKDTree(shapely.get_coordinates(chosen.geometry.values)) if len(chosen) else None
     texts = []
     for row in table.itertuples():
-        parts = [f"Score {row.score:.0f} (Erreichbarkeit {row.score_access:.0f}"
-                 + (f", −{row.penalty_status:.0f} Status {row.status_class}" if row.penalty_status
-                    else "")
-                 + (f", −{row.penalty_shelter:.0f} Unterkunft in der Nähe" if row.penalty_shelter
-                    else "") + ")"]
+        parts = [vocab.note("sites.score", score=f"{row.score:.0f}",
+                            access=f"{row.score_access:.0f}")
+                 + (vocab.note("sites.penalty_status", p=f"{row.penalty_status:.0f}",
+                               cls=row.status_class) if row.penalty_status else "")
+                 + (vocab.note("sites.penalty_shelter", p=f"{row.penalty_shelter:.0f}")
+                    if row.penalty_shelter else "") + ")"]
         if row.selected:
-            parts.insert(0, f"ausgewählt: {row.places} Plätze von {row.capacity}")
-            parts.append(f"nächste Einrichtungen: {row.nearest_pois}")
+            parts.insert(0, vocab.note("sites.selected", places=f"{row.places}",
+                                       capacity=f"{row.capacity}"))
+            parts.append(vocab.note("sites.nearest_list", list=row.nearest_pois))
         elif row.unit_id is None:
-            parts.insert(0, "nicht wählbar: außerhalb der Stadt")
+            parts.insert(0, vocab.note("sites.not_eligible_outside"))
         elif row.excluded:
-            parts.insert(0, "nicht wählbar: in einer Ausschlussfläche")
+            parts.insert(0, vocab.note("sites.not_eligible_excluded"))
         elif row.population_unknown:
-            parts.insert(0, "nicht wählbar: Einwohnerzahl des Quartiers fehlt, die Quartierskappe "
-                         "ist nicht prüfbar")
+            parts.insert(0, vocab.note("sites.not_eligible_population"))
         elif row.capacity < s.min_places:
-            parts.insert(0, f"nicht wählbar: Kapazität {row.capacity} < {s.min_places}")
+            parts.insert(0, vocab.note("sites.not_eligible_small", capacity=f"{row.capacity}",
+                                       min=f"{s.min_places}"))
         else:
-            why = "nicht ausgewählt"
+            why = vocab.note("sites.not_selected")
             if tree is not None:
                 d, i = tree.query(shapely.get_coordinates(row.geometry)[0])
                 if d < s.min_distance_m:
-                    why += (f": Mindestabstand {s.min_distance_m:.0f} m zu "
-                            f"{chosen['site_id'].iloc[i]} ({d:.0f} m)")
+                    why += vocab.note("sites.min_distance", min=f"{s.min_distance_m:.0f}",
+                                      other=chosen["site_id"].iloc[i], d=f"{d:.0f}")
                 else:
-                    why += ": andere Standorte mit höherem Score oder Quartiers-/Bezirkskappe"
+                    why += vocab.note("sites.others_better")
             parts.insert(0, why)
         texts.append("; ".join(parts))
     table["reasons"] = texts

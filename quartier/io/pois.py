@@ -23,6 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from quartier import vocab
 from quartier.config import PoiLayer, QuartierConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.readers import read_csv_text
@@ -164,10 +165,10 @@ def read_poi_layer(
     """One layer as points in the city's CRS with ``category``, ``name``, ``source``, ``rank``,
     ``weight``; problems go to ``report``."""
     raw = _read_raw(cfg, layer, units)
-    label = f"{layer.category} ({layer.path.name})"
+    labels = {k: v.label for k, v in cfg.access.categories.items()} if cfg.access else {}
+    label = f"{vocab.category(layer.category, labels)} ({layer.path.name})"
     if not len(raw):
-        report.warnings.append(f"{label}: no elements in the file (an empty answer): the layer "
-                               "adds no POIs")
+        report.warnings.append(vocab.note("pois.empty", label=label))
     row = {"category": layer.category, "file": layer.path.name, "source": layer.source,
            "read": len(raw)}
     if layer.filter_column:
@@ -178,8 +179,8 @@ def read_poi_layer(
     no_coords = geom.isna() | geom.is_empty | ~np.isfinite(geom.bounds.to_numpy()).all(axis=1)
     row["no_coordinates"] = int(no_coords.sum())
     if no_coords.any():
-        report.warnings.append(f"{label}: {int(no_coords.sum())} row(s) without usable coordinates "
-                               "(empty, or not a number such as '13.380.000') dropped")
+        report.warnings.append(vocab.note("pois.no_coordinates", label=label,
+                                          n=int(no_coords.sum())))
     raw = raw[~no_coords]
     # areas (OSM polygons) and multipoints become one point each
     pts = raw.geometry.where(raw.geom_type == "Point", raw.geometry.representative_point())
@@ -195,7 +196,7 @@ def read_poi_layer(
         swapped = int(fix.sum())
         if swapped:
             raw = raw.set_geometry(np.where(fix, flipped.values, raw.geometry.values))
-            report.warnings.append(f"{label}: {swapped} point(s) had lat/lon swapped; corrected")
+            report.warnings.append(vocab.note("pois.swapped", label=label, n=swapped))
     row["swapped_fixed"] = swapped
 
     pts = raw.geometry.to_crs(cfg.city.crs)
@@ -207,8 +208,8 @@ def read_poi_layer(
     row["outside_kept"] = int(outside.sum())
     row["outside_dropped"] = int(far.sum())
     if far.any():
-        report.warnings.append(f"{label}: {int(far.sum())} point(s) more than {BORDER_M:g} m "
-                               "outside the city dropped")
+        report.warnings.append(vocab.note("pois.far", label=label, n=int(far.sum()),
+                                          d=int(BORDER_M)))
     keep = ~far
     name = (raw[layer.name_column].astype("string") if layer.name_column and layer.name_column in raw
             else pd.Series(pd.NA, index=raw.index, dtype="string"))
@@ -269,10 +270,12 @@ def load_pois(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> tuple[gpd.GeoData
     pois = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs=cfg.city.crs)
     dedup_m = cfg.access.dedup_m if cfg.access else 50.0
     pois, dropped = deduplicate(pois, dedup_m)
+    labels = {k: v.label for k, v in cfg.access.categories.items()} if cfg.access else {}
     for c, n in dropped.items():
-        report.warnings.append(f"{c}: {n} point(s) found in two sources (within {dedup_m:g} m) "
-                               "counted once")
+        report.warnings.append(vocab.note("pois.dedup", label=vocab.category(c, labels), n=int(n),
+                                          d=int(dedup_m) if float(dedup_m).is_integer()
+                                          else float(dedup_m)))
     wanted = set(cfg.access.categories) if cfg.access else set()
     for c in sorted(wanted - set(pois["category"])):
-        report.warnings.append(f"category {c!r} has no POIs: its distances stay empty")
+        report.warnings.append(vocab.note("pois.no_pois", label=vocab.category(c, labels)))
     return pois, report

@@ -29,6 +29,7 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 
+from quartier import vocab
 from quartier.config import DEFAULT_NA_CODES, GridConfig, QuartierConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.readers import check_file
@@ -160,16 +161,16 @@ def residents(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> Residents:
         size = f"{cells['cell_m'].iloc[0]:g} m" if len(cells) else "?"
         source = f"Zensus-Gitter ({path.name}, {size}, flächenanteilig)"
         inside = origins.loc[origins["origin"] == Origin.GRID_CELL, "pop"].sum()
-        notes.append(f"residents from the census grid {path.name} ({len(cells):,} populated "
-                     f"{size} cells): {inside:,.0f} inside the units, split by area share")
+        notes.append(vocab.note("population.grid", file=path.name, n=len(cells), size=size,
+                                inside=int(round(inside))))
         return Residents(origins, source, notes)
     origins = raster_origins(cfg.resolve(p.raster), units)
     if p.raster_values == "relative":
         cells = origins["origin"] == Origin.RASTER_CELL
         factor = p.total / origins.loc[cells, "pop"].sum()
         origins.loc[cells, "pop"] *= factor
-        notes.append(f"raster {Path(p.raster).name} is a relative surface: scaled to "
-                     f"population.total = {p.total:,.0f} residents (× {factor:.4f})")
+        notes.append(vocab.note("population.relative", file=Path(p.raster).name,
+                                total=int(round(p.total)), factor=f"{factor:.4f}"))
     return Residents(origins, f"Bevölkerungsraster ({Path(p.raster).name})", notes)
 
 
@@ -180,8 +181,8 @@ def add_population(units: gpd.GeoDataFrame, cfg: QuartierConfig) -> tuple[gpd.Ge
     column = cfg.population.column
     units = units.assign(**{column: res.per_unit(len(units)).round(1)})
     empty = units.loc[units[column] == 0, "unit_id"]
-    notes = [*res.notes, f"{column}: residents per unit from {res.source}"]
+    notes = [*res.notes, vocab.note("population.column", column=column, source=res.source)]
     if len(empty):
-        notes.append(f"{len(empty)} unit(s) without residents in the population source "
-                     f"({column} = 0): {rows_preview(empty)}")
+        notes.append(vocab.note("population.empty", n=len(empty), column=column,
+                                ids=rows_preview(empty)))
     return units, notes

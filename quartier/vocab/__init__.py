@@ -297,6 +297,15 @@ def smart(value: object, lang: str | None = None, unit: str | None = None) -> st
     return num(value, auto_digits(value), lang, unit=unit)
 
 
+def decimal(value: object, lang: str | None = None) -> str:
+    """A parameter as written (0,5 · 0,05 · 1.000): up to four decimals, no trailing zeros."""
+    if _missing(value):
+        return "–"
+    v = float(value)  # type: ignore[arg-type]
+    digits = 0 if v.is_integer() else min(4, max(1, len(f"{v:.4f}".rstrip("0").split(".")[1])))
+    return num(v, digits, lang)
+
+
 def pct(value: object, digits: int = 1, lang: str | None = None, *, sign: bool = False) -> str:
     """A share: ``52,4 %`` (de), ``52.4%`` (en)."""
     if _missing(value):
