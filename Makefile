@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-all bench lint clean chromium
+.PHONY: demo test test-slow test-all bench docs lint clean chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,5 +32,8 @@ test-all: $(STAMP) chromium
 bench: $(STAMP)  ## benchmarks with ratios against the plain geopandas/scikit-learn way
 	$(PY) benchmarks/run_all.py
 
+docs: $(STAMP)  ## the API reference (mkdocs-material + mkdocstrings), in site/
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d site
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site

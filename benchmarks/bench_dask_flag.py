@@ -8,7 +8,7 @@ on a Dask LocalCluster (2 worker processes, this 2-core machine), partitioned by
    takes 130 s in one process at this size, see ``quartier.analysis.localstats.permutation_ids``):
    cells/s, wall time, peak memory of the client (max RSS) and of each worker (VmHWM).
 
-Cells: ``quartier.distflag.generated_cells`` (EPSG:3035, sin/cos waves + noise, holes with
+Cells: ``quartier.testing.generated_cells`` (EPSG:3035, sin/cos waves + noise, holes with
 island cells). Timings are noisy: other jobs share the 2 cores (the load average is printed).
 Run: python benchmarks/bench_dask_flag.py [--skip-large]
 """
@@ -22,12 +22,12 @@ import sys
 import time
 import warnings
 
-import pandas as pd
 from distributed import Client, LocalCluster
 
 from quartier.analysis.hotspots import hot_spots
-from quartier.analysis.hotspots_dask import generated_cells, hot_spots_distributed
+from quartier.analysis.hotspots_dask import hot_spots_distributed
 from quartier.analysis.localstats import permutation_ids
+from quartier.testing import generated_cells
 
 N_CELLS = 3_000_000
 SAMPLE_SIDE_M = 45_200.0  # the south-west 452 × 452 cells: 200,000 after the holes
@@ -59,7 +59,7 @@ def main() -> None:
         ours = hot_spots_distributed(sample, "value", client, tile_m=10_000.0)
         t1 = time.perf_counter()
         permutation_ids.cache_clear()
-        theirs = hot_spots(sample, "value", pd.Series(True, index=sample.index))
+        theirs = hot_spots(sample, "value")
         t2 = time.perf_counter()
         equal = ours.equals(theirs)
         print(f"sample {len(sample):,} GENERATED cells, esda stream: Dask {t1 - t0:.1f} s, "

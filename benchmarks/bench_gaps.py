@@ -21,8 +21,9 @@ import numpy as np
 import shapely
 
 from _common import generated_street_grid
-from quartier.analysis.gaps import GapInputs, detect_gaps, main_buildings, read_gap_inputs, street_blocks
+from quartier.analysis.gaps import detect_gaps, main_buildings, street_blocks
 from quartier.config import GapsConfig, load_config
+from quartier.io.gapdata import GapInputs, read_gap_inputs
 from quartier.paths import DATA_DIR
 
 RUNS = 3
@@ -46,7 +47,8 @@ def main() -> None:
     warnings.simplefilter("ignore")
     cfg = load_config(DATA_DIR / "kaiserslautern" / "quartier.toml")
     t0 = time.perf_counter()
-    inp = read_gap_inputs(cfg)
+    inp = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
     read_s = time.perf_counter() - t0
     best = {"1 thread": np.inf, "2 threads": np.inf, "naive": np.inf}
     steps: dict[str, dict[str, float]] = {}
@@ -54,7 +56,7 @@ def main() -> None:
         for name, threads in (("1 thread", 1), ("2 threads", 2)):
             timings: dict[str, float] = {}
             t0 = time.perf_counter()
-            gaps = detect_gaps(inp, cfg.gaps, timings, threads=threads)
+            gaps = detect_gaps(inp, cfg.gaps, timings=timings, threads=threads)
             seconds = time.perf_counter() - t0
             if seconds < best[name]:
                 best[name], steps[name] = seconds, timings

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import sys
 
-INTERRUPTED = ("Abgebrochen (Ctrl-C). Die Ausgaben des vorigen Laufs sind unverändert; Dateien "
-               "dieses Laufs sind vollständig oder gar nicht geschrieben.")
+from quartier.errors import INTERRUPTED
 
 
 def main() -> None:

@@ -13,13 +13,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from quartier import pipeline, vocab
-from quartier.__main__ import INTERRUPTED
+from quartier import onboard, pipeline, vocab
+from quartier.analysis.robustness import ROBUST_PCT, robust_groups
 from quartier.config import load_config
-from quartier.errors import ConfigError, QuartierError
+from quartier.errors import INTERRUPTED, ConfigError, QuartierError
 from quartier.io.escape import console_text, visible_controls
 from quartier.io.joinreport import JoinReport
+from quartier.io.outputs import write_text
 from quartier.pipeline import check as check_mod
+from quartier.review import store as review
 from quartier.vocab import OriginSource
 
 app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
@@ -163,7 +165,7 @@ def run(config: ConfigArg, out: OutOpt = Path("out")) -> None:
 def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
     if result.flags is None:
         return
-    t = result.flags.table
+    t = result.flags.table.sort_values("priority_rank", na_position="last", kind="stable")
     cols = ["priority_rank", "unit_id", "unit_name", "status_class", "dynamics_class", "hotspot",
             "reasons"]
     shown = t[cols].head(top).assign(
@@ -195,7 +197,6 @@ def flag(config: ConfigArg, out: OutOpt = Path("out"),
 
 def print_robustness(result: pipeline.RunResult) -> None:
     """Which flagged units are robust, and what moves the ranking."""
-    from quartier.analysis.robustness import ROBUST_PCT, robust_groups
 
     rob = result.robustness
     if rob is None or result.flags is None:
@@ -340,7 +341,6 @@ def gaps_review(
     history_of: Annotated[str | None, typer.Option("--history", help="show a gap's history")] = None,
 ) -> None:
     """Set a decision (--set ID --status S --reviewer NAME) or list candidates (filter --status)."""
-    from quartier.review import store as review
 
     with _user_errors():
         # listing and history never write: a store is opened for writing only to decide
@@ -371,7 +371,6 @@ def gaps_review(
 @gaps_app.command("export")
 def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
     """Export the cadastre with current decisions as GeoPackage, CSV and xlsx."""
-    from quartier.review import store as review
 
     with _user_errors():
         con = review.open_store(store, readonly=True)
@@ -380,6 +379,16 @@ def gaps_export(store: StoreArg, out: OutOpt = Path("out")) -> None:
         finally:
             con.close()
     _print_files(files)
+
+
+def _serve_module():
+    """The review web app; its libraries are the optional extra ``quartier[serve]``."""
+    try:
+        from quartier.review import app
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"'quartier gaps serve' needs {exc.name}, which is not installed: "
+                          "pip install 'quartier[serve]'") from None
+    return app
 
 
 @gaps_app.command("serve")
@@ -396,9 +405,8 @@ def gaps_serve(
                                               "on a machine shared with other accounts")] = None,
 ) -> None:
     """Review the candidates in the browser: map, list, facts, history, decisions, export."""
-    from quartier.review import app as serve
-
     with _user_errors():
+        serve = _serve_module()
         if token is None and not serve.is_loopback(host):
             token = serve.generate_token()
         with _status("gaps serve") as say:
@@ -519,8 +527,6 @@ def init(
 ) -> None:
     """Write a config: from your files (--units, --table) with every guess and its evidence, or
     without files a template with every section and key, commented."""
-    from quartier import onboard
-    from quartier.io.outputs import write_text
 
     with _user_errors(), _unexpected("init", [p for p in [units, *(table or [])] if p]):
         if path.exists():

@@ -78,7 +78,7 @@ def test_population_origins_and_unit_aggregation(tmp_path):
                             geometry=[Point(x0 + 10, y0 - 110)], crs=CRS)
     cfg = AccessConfig(categories={"kita": {"label": "Kita", "good_m": 150, "limit_m": 300}},
                        detour_factor=1.0)
-    out = access_units(units, pois, cfg, origins)
+    out = access_units(units, pois, cfg, origins=origins)
     assert out["dist_kita_m"].iloc[0] == pytest.approx(100.0)
     assert out["dist_kita_m"].iloc[1] == pytest.approx(np.hypot(180, 100))
     assert out["share_within_kita_pct"].tolist() == [100.0, 0.0]
@@ -167,7 +167,8 @@ def test_bad_poi_input_warns_with_counts(tmp_path):
     csv = "lon;lat\n" + f"{lon[0]};{lat[0]}\n" + f"{lat[1]};{lon[1]}\n" + ";\n" + "9.0;48.0\n"
     cfg = _poi_cfg(tmp_path, csv)
     loaded, _ = load_city(cfg)
-    pois, rep = load_pois(cfg, loaded)
+    pois, rep = load_pois(cfg.pois, loaded, dedup_m=cfg.access.dedup_m,
+                          categories=list(cfg.access.categories))
     assert len(pois) == 2
     row = rep.to_frame().iloc[0]
     assert row["no_coordinates"] == 1 and row["swapped_fixed"] == 1 and row["outside_dropped"] == 1

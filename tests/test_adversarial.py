@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 from shapely.geometry import LineString, Point, box
 from typer.testing import CliRunner
 
+from quartier import pipeline
 from quartier.analysis.hotspots import hot_spots
 from quartier.analysis.indicators import compute_index, zscore
 from quartier.cli import app
@@ -32,7 +33,6 @@ from quartier.config import load_config
 from quartier.errors import ConfigError, InputDataError
 from quartier.io.escape import html_text, safe_filename, spreadsheet_text
 from quartier.io.outputs import OutputError, write_csv, write_table
-from quartier.pipeline import commands as pipeline
 from quartier.pipeline.load import load_city
 from quartier.review import store as review
 from tests.browser import open_page
@@ -205,7 +205,7 @@ def test_gi_star_invariant_to_a_constant_and_hot_where_high():
     valid = pd.Series(True, index=grid.index)
     labels = {}
     for shift in (0.0, 1000.0, -1000.0):
-        labels[shift] = hot_spots(grid.assign(v=y + shift), "v", valid, 999, 0.05, 1)["hotspot"]
+        labels[shift] = hot_spots(grid.assign(v=y + shift), "v", valid=valid, seed=1)["hotspot"]
     assert (labels[0.0] == labels[1000.0]).all() and (labels[0.0] == labels[-1000.0]).all()
     hot = labels[0.0] == "Hot Spot"
     assert hot.any() and high[hot.to_numpy()].all()
@@ -215,8 +215,8 @@ def test_gi_star_invariant_to_a_constant_and_hot_where_high():
 
 def test_berlin_hot_spots_have_higher_index_than_cold(berlin, berlin_cfg):
     units, _ = berlin
-    idx = compute_index(units, berlin_cfg.index, berlin_cfg.population_column)
-    res = {s: hot_spots(units.assign(v=idx["status_index"] + s), "v", idx["valid"], 999, 0.05, 42)
+    idx = compute_index(units, berlin_cfg.index, population_column=berlin_cfg.population_column)
+    res = {s: hot_spots(units.assign(v=idx["status_index"] + s), "v", valid=idx["valid"])
            for s in (0.0, 1000.0)}
     assert (res[0.0]["hotspot"] == res[1000.0]["hotspot"]).all()
     status = idx["status_index"]
@@ -319,7 +319,7 @@ def test_unit_missing_from_the_population_table_says_so(tmp_path):
     csv_text = "ID;EW;SGB2\n001;1000;10\n002;2000;20\n003;500;5\n"
     cfg = tiny_config(tmp_path, csv=csv_text, index={"status": [{"column": "share_sgb2_pct"}]})
     units, _ = load_city(cfg)
-    idx = compute_index(units, cfg.index, cfg.population_column)
+    idx = compute_index(units, cfg.index, population_column=cfg.population_column)
     assert idx.loc[3, "invalid_reason"] == "Einwohnerzahl fehlt (ew): Mindestgröße 300 nicht prüfbar"
     assert "(0)" not in " ".join(idx["invalid_reason"])
 

@@ -18,12 +18,12 @@ import pytest
 from shapely.geometry import GeometryCollection, LineString, Point
 from typer.testing import CliRunner
 
+from quartier import pipeline
 from quartier.cli import app
 from quartier.config import load_config, parse_config
 from quartier.errors import ConfigError, InputDataError
 from quartier.io.escape import console_text, html_text, spreadsheet_text
 from quartier.io.numbers import parse_numbers
-from quartier.pipeline import commands as pipeline
 from quartier.pipeline.load import load_city
 from quartier.review import store as review
 from tests.conftest import tiny_config, tiny_units
@@ -190,10 +190,10 @@ def test_site_capacity_is_a_whole_number(tmp_path, cell, fragment):
     sites = pd.read_csv(tmp_path / "c" / "sites.csv", dtype=str)
     sites.loc[0, "capacity"] = cell
     sites.to_csv(tmp_path / "c" / "sites.csv", index=False)
-    from quartier.analysis.sites import read_site_file
+    from quartier.io.sitefile import read_site_file
 
     with pytest.raises(InputDataError, match=fragment):
-        read_site_file(cfg)
+        read_site_file(cfg.sites, crs=cfg.city.crs)
 
 
 def test_site_coordinates_that_are_no_number(tmp_path):
@@ -201,10 +201,10 @@ def test_site_coordinates_that_are_no_number(tmp_path):
     sites = pd.read_csv(tmp_path / "c" / "sites.csv", dtype=str)
     sites.loc[0, "x"] = "390.125,5"
     sites.to_csv(tmp_path / "c" / "sites.csv", index=False)
-    from quartier.analysis.sites import read_site_file
+    from quartier.io.sitefile import read_site_file
 
     with pytest.raises(InputDataError, match=r"column 'x', lines 2"):
-        read_site_file(cfg)
+        read_site_file(cfg.sites, crs=cfg.city.crs)
 
 
 def test_a_quarter_without_population_gets_no_site_and_says_why(tmp_path):
@@ -246,15 +246,15 @@ def series_config(tmp_path: Path, csv_text: str, **series) -> object:
     ("001;;10", "hold no year"),
 ])
 def test_series_values_and_years_are_checked(tmp_path, rows, fragment):
-    from quartier.analysis.monitor import read_series
+    from quartier.io.series import read_series
 
     cfg = series_config(tmp_path, f"ID;Jahr;Wert\n{rows}\n", unit="%")
     with pytest.raises(InputDataError, match=fragment):
-        read_series(cfg, cfg.monitor.series[0])
+        read_series(cfg.monitor.series[0])
 
 
 def test_yearly_files_name_the_file_and_its_line(tmp_path):
-    from quartier.analysis.monitor import read_series
+    from quartier.io.series import read_series
 
     (tmp_path / "y2020.csv").write_text("ID;Wert\n001;1\n002;abc\n", encoding="utf-8")
     (tmp_path / "y2021.csv").write_text("ID;Wert\n001;1\n", encoding="utf-8")
@@ -263,11 +263,11 @@ def test_yearly_files_name_the_file_and_its_line(tmp_path):
             "id_width": 3, "value_column": "Wert", "sep": ";"}
     cfg = tiny_config(tmp_path, monitor={"series": [spec]})
     with pytest.raises(InputDataError, match="y2020.csv line 3"):
-        read_series(cfg, cfg.monitor.series[0])
+        read_series(cfg.monitor.series[0])
     spec["files"] = {"2021": "y2021.csv", "2022": "y2022.csv"}
     cfg = tiny_config(tmp_path, monitor={"series": [spec]})
     with pytest.raises(InputDataError, match=r"y2022.csv: series column\(s\) 'Wert' not found"):
-        read_series(cfg, cfg.monitor.series[0])
+        read_series(cfg.monitor.series[0])
     with pytest.raises(ConfigError, match="keys must be years"):
         tiny_config(tmp_path, monitor={"series": [{**spec, "files": {"20x0": "y2021.csv"}}]})
 

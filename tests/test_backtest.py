@@ -6,6 +6,7 @@ import pytest
 
 from quartier.analysis import backtest, monitor
 from quartier.analysis.indicators import compute_index
+from quartier.io.series import read_old_units
 from quartier.paths import BERLIN_CONFIG
 
 
@@ -26,8 +27,8 @@ def test_measures_known_answers():
 @pytest.fixture(scope="module")
 def berlin_backtest(berlin, berlin_cfg):
     units, _ = berlin
-    t = compute_index(units, berlin_cfg.index, berlin_cfg.population_column)
-    old = monitor.read_old_units(berlin_cfg, berlin_cfg.monitor)
+    t = compute_index(units, berlin_cfg.index, population_column=berlin_cfg.population_column)
+    old = read_old_units(berlin_cfg.monitor, crs=berlin_cfg.city.crs)
     pieces = monitor.piece_weights(old, units, berlin_cfg.resolve(berlin_cfg.monitor.weight_raster))
     mss = BERLIN_CONFIG.parent / "mss"
     m19 = backtest.read_mss2019(mss / "mss_2019_index_indikatoren_anteile_oldplr447.csv",

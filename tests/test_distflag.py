@@ -14,9 +14,10 @@ from distributed import Client, LocalCluster
 
 from quartier.analysis.graph import queen_adjacency
 from quartier.analysis.hotspots import gi_input, hot_spots
-from quartier.analysis.hotspots_dask import generated_cells, hot_spots_distributed, tile_windows
+from quartier.analysis.hotspots_dask import hot_spots_distributed, tile_windows
 from quartier.analysis.localstats import getis_ord_star, local_moran
 from quartier.errors import InputDataError
+from quartier.testing import generated_cells
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def client():
 
 def single(cells: gpd.GeoDataFrame, valid: pd.Series | None = None, **kw) -> pd.DataFrame:
     valid = pd.Series(True, index=cells.index) if valid is None else valid
-    return hot_spots(cells, "value", valid, **kw)
+    return hot_spots(cells, "value", valid=valid, **kw)
 
 
 def hand_made() -> gpd.GeoDataFrame:

@@ -60,7 +60,7 @@ def test_hot_spot_in_a_corner_is_found():
     corner = (g["x"] < 300) & (g["y"] < 300)
     v[corner.to_numpy()] += 3
     g["v"] = v
-    out = hot_spots(g, "v", pd.Series(True, index=g.index), permutations=999, seed=1)
+    out = hot_spots(g, "v", permutations=999, seed=1)
     assert out.loc[corner, "hotspot"].eq("Hot Spot").sum() >= 6
     assert out.loc[~corner, "hotspot"].eq("Hot Spot").sum() <= 3
     assert out.loc[corner, "lisa"].eq("Hoch-Hoch").sum() >= 4
@@ -73,7 +73,7 @@ def test_islands_are_labelled_not_tested():
                               crs=g.crs)
     g = pd.concat([g, island], ignore_index=True)
     g["v"] = np.arange(len(g), dtype=float)
-    out = hot_spots(g, "v", pd.Series(True, index=g.index), permutations=99)
+    out = hot_spots(g, "v", permutations=99)
     assert out["hotspot"].iloc[-1] == "keine Nachbarn (Insel)"
     assert out["n_neighbours"].iloc[-1] == 0
     assert np.isfinite(out["gi_z"].iloc[:-1]).all()
@@ -83,7 +83,7 @@ def test_unscored_units_not_tested():
     g = grid(4).assign(v=np.arange(16.0))
     valid = pd.Series(True, index=g.index)
     valid[3] = False
-    out = hot_spots(g, "v", valid, permutations=99)
+    out = hot_spots(g, "v", valid=valid, permutations=99)
     assert out.loc[3, "hotspot"] == "nicht bewertet"
 
 
@@ -115,17 +115,19 @@ def test_clusters_two_obvious_groups():
     assert any(name.startswith("hoch: a") for name in res.names.values())
 
 
-def test_berlin_priority_contract(berlin_flags):
+def test_berlin_priority_contract(berlin_flags, berlin):
     t = berlin_flags.table
     assert list(t.columns[: len(PRIORITY_COLUMNS)]) == PRIORITY_COLUMNS
+    assert t["unit_id"].tolist() == berlin[0]["unit_id"].tolist()   # index-aligned
     assert len(t) == 542
     assert t["priority_rank"].notna().sum() == 536
     assert t["priority_rank"].min() == 1
     assert set(t["status_class"].dropna()) == {"hoch", "mittel", "niedrig", "sehr niedrig"}
     numeric = t.select_dtypes("number")
     assert not np.isinf(numeric.to_numpy(dtype=float)).any()
-    top = t.iloc[0]
-    assert top["priority_rank"] == 1 and top["status_class"] == "sehr niedrig"
+    # one row per unit in the units' order: the rank is a column, not the row order
+    top = t.loc[t["priority_rank"] == 1].iloc[0]
+    assert top["status_class"] == "sehr niedrig"
     assert top["reasons"].startswith("Status sehr niedrig")
     invalid = t[t["priority_rank"].isna()]
     assert invalid["reasons"].str.startswith("nicht bewertet: ").all()
@@ -203,16 +205,16 @@ def test_labels_switch_to_analytic_p_above_the_cap(monkeypatch):
     rng = np.random.default_rng(0)
     g["v"] = rng.normal(0, 0.3, len(g)) + ((g["x"] < 300) & (g["y"] < 300)).to_numpy() * 3
     valid = pd.Series(True, index=g.index)
-    perm = hot_spots(g, "v", valid, permutations=99, seed=1)
+    perm = hot_spots(g, "v", valid=valid, permutations=99, seed=1)
     assert perm["p_basis"].eq("Permutation").all()
     assert (perm["gi_p"] == perm["gi_p_sim"]).all()
     monkeypatch.setattr(flag_mod, "PERMUTATION_LABELS_MAX", 10)
-    analytic = hot_spots(g, "v", valid, permutations=99, seed=1)
+    analytic = hot_spots(g, "v", valid=valid, permutations=99, seed=1)
     assert analytic["p_basis"].str.startswith("analytisch").all()
     assert (analytic["gi_p"] == analytic["gi_p_norm"]).all()
     # the same z, the same corner: hot spots where the values are high
     assert analytic.loc[analytic["hotspot"] == "Hot Spot", "gi_z"].min() > 1.96
-    forced = hot_spots(g, "v", valid, permutations=99, seed=1, p_mode="permutation")
+    forced = hot_spots(g, "v", valid=valid, permutations=99, seed=1, p_mode="permutation")
     assert forced["p_basis"].eq("Permutation").all()
 
 
@@ -238,7 +240,7 @@ def test_conditional_gi_z_matches_the_permutation_moments_and_ignores_lone_outli
     monkeypatch.setattr(flag_mod, "PERMUTATION_LABELS_MAX", 10)
     lone = grid(11).assign(v=lambda d: np.random.default_rng(2).normal(0, 0.2, len(d)))
     lone.loc[60, "v"] = 25.0   # the centre cell, its 8 neighbours ordinary
-    out = hot_spots(lone, "v", pd.Series(True, index=lone.index), permutations=99, seed=1)
+    out = hot_spots(lone, "v", permutations=99, seed=1)
     assert out.loc[60, "gi_z"] > 1.96          # Getis-Ord z: its own value makes it "hot"
     assert out.loc[60, "hotspot"] == "–"       # but no cluster: not a Hot Spot
     # its 8 neighbours each have the extreme value among their neighbours: Gi* finds them
@@ -283,7 +285,7 @@ def test_no_hot_spot_test_on_a_handful_of_units():
     from .conftest import tiny_units
 
     units = tiny_units().assign(v=[1.0, 2.0, 3.0, 4.0])
-    out = hot_spots(units, "v", pd.Series(True, index=units.index), 999, 0.05, 42)
+    out = hot_spots(units, "v", permutations=999, seed=42)
     assert out["hotspot"].eq("kein Test möglich").all()
     assert out["lisa"].eq("").all() and out["gi_p"].isna().all()
     assert out["p_basis"].str.contains("nur 4 Einheiten mit Nachbarn").all()
@@ -297,8 +299,8 @@ def test_units_with_too_few_neighbour_sets_are_not_labelled():
     rng = np.random.default_rng(0)
     g["v"] = rng.normal(0, 0.3, len(g)) + ((g["x"] < 300) & (g["y"] < 300)).to_numpy() * 3
     valid = pd.Series(True, index=g.index)
-    assert not hot_spots(g, "v", valid, 99, seed=1)["hotspot"].eq("kein Test möglich").any()
-    many = hot_spots(g, "v", valid, 20_000, seed=1)
+    assert not hot_spots(g, "v", valid=valid, permutations=99, seed=1)["hotspot"].eq("kein Test möglich").any()
+    many = hot_spots(g, "v", valid=valid, permutations=20_000, seed=1)
     corners = many["n_neighbours"].eq(3)
     assert many.loc[corners, "hotspot"].eq("kein Test möglich").all()
     assert not many.loc[~corners, "hotspot"].eq("kein Test möglich").any()

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, box
 
-from quartier.analysis.gaps import GapInputs, _edge_share, detect_gaps, read_gap_inputs, stable_id
+from quartier.analysis.gaps import _edge_share, detect_gaps, stable_id
 from quartier.config import GapsConfig, load_config
+from quartier.io.gapdata import GapInputs, read_gap_inputs
 from quartier.paths import DATA_DIR
+from quartier.testing import tiny_blocks
 
 CRS = "EPSG:25833"
 
@@ -94,29 +96,12 @@ def test_edge_share_counts_the_edge_within_a_metre_of_buildings():
     assert _edge_share(piece, parts[1:]) == pytest.approx([0.0])
 
 
-def handmade_grid(n: int = 3) -> GapInputs:
-    """GENERATED n × n blocks of 100 × 60 m between residential streets, each with five houses
-    along its north side, a 20 m gap between the third and the fourth house, and a park in
-    its south half (the block of test_blocks_known_gap_between_houses, repeated)."""
-    xs, ys = np.arange(n + 1) * 100.0, np.arange(n + 1) * 60.0
-    lines = ([LineString([(x, 0), (x, ys[-1])]) for x in xs]
-             + [LineString([(0, y), (xs[-1], y)]) for y in ys])
-    streets = gpd.GeoDataFrame({"cls": ["residential"] * len(lines)}, geometry=lines, crs=CRS)
-    houses = [box(x0 + x, y0 + 35, x0 + x + 12, y0 + 52)
-              for x0 in xs[:-1] for y0 in ys[:-1] for x in (8, 20, 32, 64, 76)]
-    parks = gpd.GeoSeries([box(x0, y0, x0 + 100, y0 + 30) for x0 in xs[:-1] for y0 in ys[:-1]],
-                          crs=CRS)
-    return GapInputs(buildings=gpd.GeoDataFrame(geometry=houses, crs=CRS), streets=streets,
-                     barriers=gpd.GeoSeries([], crs=CRS), excluded=parks,
-                     area=box(-20, -20, xs[-1] + 20, ys[-1] + 20))
-
-
 def test_blocks_same_result_on_two_threads_and_timed_steps():
-    inp = handmade_grid()
+    inp = tiny_blocks()
     cfg = GapsConfig(street_buffer_m=6, building_buffer_m=1, min_width_m=8, min_area_m2=100,
                      min_depth_m=10)
     timings: dict[str, float] = {}
-    one = detect_gaps(inp, cfg, timings)
+    one = detect_gaps(inp, cfg, timings=timings)
     two = detect_gaps(inp, cfg, threads=2)
     assert len(one) == 9 and (one["gap_type"] == "Baulücke").all()     # every block's gap
     assert list(one["gap_id"]) == list(two["gap_id"])
@@ -127,7 +112,7 @@ def test_blocks_same_result_on_two_threads_and_timed_steps():
 
 
 def test_blocks_without_candidates():
-    inp = handmade_grid(2)
+    inp = tiny_blocks(2)
     cfg = GapsConfig(street_buffer_m=6, building_buffer_m=1, min_width_m=8, min_area_m2=100,
                      min_depth_m=10, min_frontage_m=500)
     assert detect_gaps(inp, cfg, threads=2).empty
@@ -146,7 +131,8 @@ def test_stable_ids_ignore_order_and_tiny_noise():
 @pytest.fixture(scope="module")
 def moabit():
     cfg = load_config(DATA_DIR / "berlin" / "quartier.toml")
-    return detect_gaps(read_gap_inputs(cfg), cfg.gaps)
+    return detect_gaps(read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct), cfg.gaps)
 
 
 def test_moabit_candidates(moabit):
@@ -164,7 +150,8 @@ def test_moabit_candidates(moabit):
 @pytest.mark.slow
 def test_kaiserslautern_candidates():
     cfg = load_config(DATA_DIR / "kaiserslautern" / "quartier.toml")
-    inp = read_gap_inputs(cfg)
+    inp = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
     assert len(inp.buildings) > 15_000
     gaps = detect_gaps(inp, cfg.gaps)
     counts = gaps["gap_type"].value_counts()

@@ -18,7 +18,7 @@ ROUNDING = 0.005 + 1e-5
 @pytest.fixture(scope="module")
 def mss(berlin, berlin_cfg):
     units, _ = berlin
-    index = compute_index(units, berlin_cfg.index, berlin_cfg.population_column)
+    index = compute_index(units, berlin_cfg.index, population_column=berlin_cfg.population_column)
     index.index = units["unit_id"]
     official = pd.read_csv(MSS / "mss_2021_indizes_plr.csv", dtype={"PLR_ID": str}).set_index("PLR_ID")
     zvalues = pd.read_csv(MSS / "mss_2021_index_indikatoren_z-werte_plr.csv", sep=";",
@@ -67,7 +67,7 @@ def test_sample_sd_would_not_reproduce(berlin, berlin_cfg):
     """Documents why ddof=0: with the sample SD the published z-values are missed."""
     units, _ = berlin
     cfg = berlin_cfg.index.model_copy(update={"ddof": 1})
-    z = compute_index(units, cfg, berlin_cfg.population_column)
+    z = compute_index(units, cfg, population_column=berlin_cfg.population_column)
     z.index = units["unit_id"]
     pub = pd.read_csv(MSS / "mss_2021_index_indikatoren_z-werte_plr.csv", sep=";",
                       encoding="utf-8-sig", dtype={"PLR-ID": str}).set_index("PLR-ID")
@@ -104,7 +104,7 @@ def test_zero_population_not_scored_no_infinities():
                           "x": [np.inf, 10.0, 20.0, 30.0, 25.0]})
     units.loc[0, "x"] = share_pct(pd.Series([5]), pd.Series([0])).iloc[0]  # 0 inhabitants → NaN
     cfg = IndexConfig(status=[IndicatorRef(column="x")])
-    out = compute_index(units, cfg, "ew")
+    out = compute_index(units, cfg, population_column="ew")
     assert not out["valid"].iloc[0]
     assert out["invalid_reason"].iloc[0] == "weniger als 300 Einwohner (0)"
     assert np.isfinite(out.loc[out["valid"], "status_index"]).all()
@@ -121,7 +121,7 @@ def test_weights_and_signs():
                           "b": [4.0, 3.0, 2.0, 1.0]})
     cfg = IndexConfig(status=[IndicatorRef(column="a"), IndicatorRef(column="b", sign=-1)],
                       min_population=0)
-    out = compute_index(units, cfg, None)
+    out = compute_index(units, cfg, population_column=None)
     # a and -b are identical, so the index equals z(a)
     assert out["status_index"].tolist() == pytest.approx(out["z_a"].tolist())
 
@@ -131,7 +131,7 @@ def test_exclude_and_outlier_rules():
                           "a": [1.0, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 60]})
     cfg = IndexConfig(status=[IndicatorRef(column="a")], min_population=0, outlier_max_abs_z=3,
                       exclude=[{"id": "0", "reason": "Heim"}])
-    out = compute_index(units, cfg, None)
+    out = compute_index(units, cfg, population_column=None)
     assert out["invalid_reason"].iloc[0] == "ausgeschlossen: Heim"
     assert out["invalid_reason"].iloc[11].startswith("Ausreißer (|z| > 3): a")
     assert out["valid"].sum() == 10

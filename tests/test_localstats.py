@@ -63,9 +63,8 @@ def test_same_p_values_and_labels_as_esda_on_5000_cells(sample):
     theirs = np.where((gi.p_sim <= cut) & (gi.Zs > 0), "Hot Spot",
                       np.where((gi.p_sim <= cut) & (gi.Zs < 0), "Cold Spot", "–"))
     import geopandas as gpd
-    import pandas as pd
     units = gpd.GeoDataFrame({"v": y}, geometry=cells)
-    ours = hot_spots(units, "v", pd.Series(True, index=units.index), 999, 0.05, 3, adjacency)
+    ours = hot_spots(units, "v", permutations=999, seed=3, adjacency=adjacency)
     assert (ours["hotspot"].to_numpy() == theirs).all()
     assert 200 < (theirs == "Hot Spot").sum() and 200 < (theirs == "Cold Spot").sum()
 

@@ -9,7 +9,7 @@ from quartier.config import MonitorTarget, load_config
 from quartier.errors import InputDataError
 from quartier.paths import BERLIN_CONFIG
 from quartier.pipeline.load import load_city
-from quartier.pipeline.steps import compute_monitor
+from quartier.pipeline.steps import compute_monitor, monitoring_series
 
 from .conftest import LEIPZIG_CONFIG, tiny_config
 
@@ -80,7 +80,7 @@ def test_bad_series_input(tmp_path):
            "003;2020;9,0\n999;2020;8,0\n")
     cfg = _series_cfg(tmp_path, csv, positive=True)
     units, _ = load_city(cfg)
-    long, notes = monitor.build_monitoring(cfg, units)
+    long, notes = monitoring_series(cfg.monitor, units)
     t = long.set_index(["unit_id", "year"])
     assert np.isnan(t.loc[("001", 2021), "value"])
     assert t.loc[("001", 2021), "quality_flag"].startswith("ungültig (≤ 0)")
@@ -96,7 +96,7 @@ def test_duplicate_year_rows_are_an_error(tmp_path):
     cfg = _series_cfg(tmp_path, csv)
     units, _ = load_city(cfg)
     with pytest.raises(InputDataError, match=r"occur twice in lines 2, 3"):
-        monitor.build_monitoring(cfg, units)
+        monitoring_series(cfg.monitor, units)
 
 
 def test_targets_known_answer():

@@ -23,6 +23,7 @@ from quartier.cli import app
 from quartier.config import load_config
 from quartier.paths import DATA_DIR
 from quartier.pipeline.load import load_city
+from quartier.pipeline.steps import monitoring_series
 
 BERLIN = DATA_DIR / "berlin"
 LEIPZIG = DATA_DIR / "leipzig"
@@ -424,12 +425,11 @@ value_column = "median_eur_m2"
         f'dynamics = [{{ column = "{names[1]}", base = "{names[0]}" }}]',
         'dynamics = [{ series = "miete", year = 2024, base_year = 2018 }]')
     cfg.write_text(text, encoding="utf-8")
-    from quartier.analysis.monitor import build_monitoring
     from quartier.pipeline.flag import flag_units
 
     series_cfg = load_config(cfg)
     loaded, _ = load_city(series_cfg)
-    series, _ = build_monitoring(series_cfg, loaded)
+    series, _ = monitoring_series(series_cfg.monitor, loaded)
     prio2 = flag_units(loaded, series_cfg, series).table
     assert prio2.set_index("unit_id").loc["01100102", "miete_2018_2024_diff"] == \
         pytest.approx(row[change])

@@ -32,7 +32,7 @@ def test_overpass_elements_that_are_not_objects_are_named(tmp_path, elements):
     """Issue 20.8: {"elements": [1, 2, "x"]} ended in a TypeError traceback."""
     cfg, units = city(tmp_path, {"elements": [KITA]}, {"elements": elements})
     with pytest.raises(InputDataError) as err:
-        load_pois(cfg, units)
+        load_pois(cfg.pois, units, categories=list(cfg.access.categories) if cfg.access else None)
     msg = str(err.value)
     assert "arzt.json" in msg and "Overpass" in msg
 
@@ -41,9 +41,11 @@ def test_an_empty_overpass_answer_leaves_its_category_empty_and_says_so(tmp_path
     """Issue 20.8: a valid empty answer was refused instead of skipped as the README promises."""
     empty = {"version": 0.6, "generator": "Overpass API", "elements": []}
     cfg, units = city(tmp_path, {"elements": [KITA]}, empty)
-    pois, report = load_pois(cfg, units)
+    pois, report = load_pois(cfg.pois, units, dedup_m=cfg.access.dedup_m if cfg.access else 50.0,
+                             categories=list(cfg.access.categories) if cfg.access else None)
     assert pois["category"].tolist() == ["kita"]
-    assert any("Kategorie Arzt: keine Einrichtungen" in w for w in report.warnings)
+    assert any("Kategorie Arzt" in w and "Entfernungen bleiben leer" in w
+               for w in report.warnings)
     assert any("arzt.json" in w and "keine Einrichtungen" in w for w in report.warnings)
     res = compute_access(cfg, units)
     assert res.table["dist_arzt_m"].isna().all() and res.table["dist_kita_m"].notna().all()

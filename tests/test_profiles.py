@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from quartier import pipeline
 from quartier.outputs.profiles import file_name, map_svg, percentile_bar, print_pdf
-from quartier.pipeline import commands as pipeline
 from tests.browser import open_page
 from tests.hostile import hostile_config
 

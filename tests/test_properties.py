@@ -136,7 +136,7 @@ def test_random_bytes_as_units_never_a_traceback(blob, name):
         (Path(tmp) / name).write_bytes(blob)
         cfg = cfg.model_copy(update={"units": cfg.units.model_copy(update={"path": Path(name)})})
         try:
-            read_units(cfg)
+            read_units(cfg.units, crs=cfg.city.crs)
         except QuartierError:
             pass
 
@@ -158,7 +158,7 @@ def test_unit_names_in_any_encoding_read_exactly(encoding, names):
                          if encoding == "utf-8" else
                          units.to_json(ensure_ascii=False).encode(encoding))
         cfg = tiny_config(Path(tmp), units_extra={"path": "units.geojson", "encoding": encoding})
-        got, _ = read_units(cfg)
+        got, _ = read_units(cfg.units, crs=cfg.city.crs)
     assert got["unit_name"].tolist() == names
 
 

@@ -5,9 +5,10 @@ import warnings
 import pytest
 from distributed import Client, LocalCluster
 
-from quartier.analysis.gaps import detect_gaps, read_gap_inputs
+from quartier.analysis.gaps import detect_gaps
 from quartier.analysis.gaps_scale import core_tiles, detect_gaps_distributed
 from quartier.config import load_config
+from quartier.io.gapdata import read_gap_inputs
 from quartier.paths import DATA_DIR
 
 
@@ -20,7 +21,8 @@ def test_core_tiles_cover_without_overlap():
 @pytest.mark.slow
 def test_kaiserslautern_distributed_equals_single_machine():
     cfg = load_config(DATA_DIR / "kaiserslautern" / "quartier.toml")
-    inp = read_gap_inputs(cfg)
+    inp = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
     single = detect_gaps(inp, cfg.gaps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

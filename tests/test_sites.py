@@ -117,7 +117,7 @@ def test_no_eligible_site_is_a_clear_error():
 
 
 def test_site_file_bad_input(tmp_path):
-    from quartier.analysis.sites import read_site_file
+    from quartier.io.sitefile import read_site_file
 
     from .conftest import tiny_config
 
@@ -127,10 +127,10 @@ def test_site_file_bad_input(tmp_path):
                     index={"status": [{"column": "share_sgb2_pct"}]},
                     access={"categories": {"kita": {"label": "Kita", "good_m": 300, "limit_m": 600}}})
     with pytest.raises(InputDataError, match="duplicate site ids A"):
-        read_site_file(c)
+        read_site_file(c.sites, crs=c.city.crs)
     (tmp_path / "s.csv").write_text("site_id,lat,lon,capacity\nA,52.52,13.40,0\nB,,,50\n"
                                     "C,52.5,13.4,80\n", encoding="utf-8")
-    sites, warnings = read_site_file(c)
+    sites, warnings = read_site_file(c.sites, crs=c.city.crs)
     assert sites["site_id"].tolist() == ["A", "C"]
     assert any("ohne Koordinaten nicht verwendet: B" in w for w in warnings)
     assert any("Kapazität 0 kommen nicht in Frage: A" in w for w in warnings)
@@ -154,3 +154,39 @@ def test_berlin_demo_sites(demo_run):
     # sites in the lowest-status quarters carry the penalty
     low = t[t["status_class"] == "sehr niedrig"]
     assert (low["penalty_status"] == 30).all()
+
+
+def test_existing_shelters_penalise_sites_nearby(tmp_path):
+    """GENERATED: two sites with equal access, one 300 m from an existing shelter: it loses
+    ``shelter_penalty`` points and says why; the pipeline reads ``sites.shelters`` (issue 21:
+    the key was validated but never used)."""
+    from quartier.analysis.sites import score_sites
+    from quartier.config import AccessConfig
+
+    units, _ = units_grid(n=2)
+    sites = gpd.GeoDataFrame({"site_id": ["near", "far"], "capacity": [50, 50],
+                              "name": ["A", "B"]},
+                             geometry=[Point(1000, 1000), Point(3000, 1000)], crs=CRS)
+    pois = gpd.GeoDataFrame({"category": ["kita", "kita"], "weight": [1.0, 1.0]},
+                            geometry=[Point(1000, 1100), Point(3000, 1100)], crs=CRS)
+    access = AccessConfig(categories={"kita": {"label": "Kita", "good_m": 300, "limit_m": 800}})
+    shelters = gpd.GeoDataFrame(geometry=[Point(1000, 1300)], crs=CRS)
+    scored, _ = score_sites(sites, units, None, pois, access, cfg(), shelters, None)
+    by_id = scored.set_index("site_id")
+    assert by_id.loc["near", "penalty_shelter"] == cfg().shelter_penalty == 20
+    assert by_id.loc["far", "penalty_shelter"] == 0
+    assert by_id.loc["near", "score"] == by_id.loc["far", "score"] - 20
+    # through the pipeline: the config's shelter file reaches the scoring
+    from quartier.config import parse_config
+    from quartier.pipeline.steps import _shelters
+
+    shelters.to_file(tmp_path / "unterkuenfte.gpkg")
+    c = parse_config({"city": {"name": "x (generated)", "crs": CRS},
+                      "units": {"path": "u.gpkg", "id_column": "unit_id"},
+                      "population_column": "ew",
+                      "index": {"status": [{"column": "ew"}]},
+                      "access": {"categories": {"kita": {"label": "Kita", "good_m": 300,
+                                                         "limit_m": 800}}},
+                      "sites": {"shelters": "unterkuenfte.gpkg"}}, tmp_path)
+    got = _shelters(c)
+    assert len(got) == 1 and got.crs.to_epsg() == 25833

@@ -12,8 +12,9 @@ import pyproj
 import pytest
 from shapely.geometry import box
 
-from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs, stable_id
+from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps, stable_id
 from quartier.config import load_config
+from quartier.io.gapdata import read_gap_inputs
 from quartier.paths import BERLIN_CONFIG
 from quartier.review import store as review
 
@@ -250,7 +251,8 @@ def test_osm_file_with_negative_ids(tmp_path):
     josm_file(tmp_path / "x.osm")
     cfg = tiny_config(tmp_path, gaps={"osm": "x.osm", "street_buffer_m": 6, "building_buffer_m": 1,
                                       "min_area_m2": 100, "min_depth_m": 10})
-    inp = read_gap_inputs(cfg)
+    inp = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
     assert (len(inp.buildings), len(inp.streets), len(inp.excluded)) == (9, 4, 1)
     gaps = detect_gaps(inp, cfg.gaps)
     assert len(gaps) == 1
@@ -271,7 +273,8 @@ def test_moabit_gaps_in_utm_zone_32():
     result = {}
     for crs in ("EPSG:25833", "EPSG:25832"):
         c = cfg.model_copy(update={"gaps": cfg.gaps.model_copy(update={"crs": crs})})
-        result[crs] = detect_gaps(read_gap_inputs(c), c.gaps)
+        result[crs] = detect_gaps(read_gap_inputs(c.gaps, crs=c.city.crs,
+                    max_scale_error_pct=c.city.max_scale_error_pct), c.gaps)
     z33, z32 = result["EPSG:25833"], result["EPSG:25832"]
     assert z32.crs.to_epsg() == 25832 and z32.is_valid.all()
     assert len(z32) == pytest.approx(len(z33), rel=0.10)

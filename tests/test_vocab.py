@@ -53,7 +53,7 @@ def test_no_module_branches_on_a_german_state_literal():
     found = [f"{p.relative_to(QUARTIER)}:{n}" for p in QUARTIER.rglob("*.py")
              if "vocab" not in p.parts
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-             if compare.search(line)]
+             if compare.search(line) and not line.lstrip().startswith(">>>")]  # doctests show values
     assert found == []
 
 
@@ -115,6 +115,7 @@ def test_berlin_specifics_live_in_the_config(berlin_cfg):
     assert r.units_short == "PLR" and r.key_access.category == "supermarkt"
     assert any(s.label == "Angebotsmiete (Median)" for s in berlin_cfg.monitor.series)
     code = "\n".join(p.read_text(encoding="utf-8") for p in QUARTIER.rglob("*.py")
-                     if "vocab" not in p.parts and "onboard" not in p.parts)
+                     if "vocab" not in p.parts and "onboard" not in p.parts
+                     and p.name != "testing.py")   # the generated test city has a supermarket
     for literal in ('"supermarkt"', "n ≥ 21", "Median der PLR", "IBB"):
         assert literal not in code, literal

@@ -19,14 +19,17 @@ population-weighted mean over its residents (20 m population raster cells).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from quartier.config import AccessCategory, AccessConfig
-from quartier.errors import InputDataError
+from quartier.config import AccessCategory, AccessConfig, as_section
+from quartier.errors import InputDataError, require_columns
 from quartier.io.population import raster_origins
 from quartier.vocab import Origin, OriginSource
 
@@ -71,13 +74,73 @@ def category_access(
     return dist, score
 
 
+def checked_pois(pois: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
+    """The POIs with the columns the measures read: ``category`` is required (an
+    :class:`InputDataError` names it), ``weight`` (service weight 0–1) defaults to 1."""
+    require_columns(pois, ["category"], where, "POI")
+    if "weight" in pois.columns:
+        weight = pd.to_numeric(pois["weight"], errors="coerce")
+        if weight.isna().any() or not weight.between(0, 1).all():
+            bad = pois.index[weight.isna() | ~weight.between(0, 1)][:5].tolist()
+            raise InputDataError(f"{where}: POI column 'weight' must be a number from 0 to 1 "
+                                 f"(service weight); rows {bad} are not")
+        return pois
+    return pois.assign(weight=1.0)
+
+
 def point_access(
-    origins: gpd.GeoDataFrame, pois: gpd.GeoDataFrame, cfg: AccessConfig, counts: bool = True
+    origins: gpd.GeoDataFrame, pois: gpd.GeoDataFrame,
+    access: AccessConfig | Mapping[str, Any], *, counts: bool = True,
 ) -> pd.DataFrame:
-    """Access of arbitrary origins (sites, building centroids): per category ``dist_<c>_m``
-    (estimated walk, straight line × detour factor, m: the distance the score is computed from),
-    ``luftlinie_<c>_m`` (straight line, m), ``score_<c>`` (0–100), optionally ``n_<c>_<r>m``
-    counts, and ``access_score`` (0–100)."""
+    """Access of arbitrary origins (candidate sites, building centroids) to each category.
+
+    For every origin and category c: the straight-line distance ``d`` (m) to the nearest POI of
+    c from a KD-tree, the estimated walk ``d · detour_factor`` and the decay score of the module
+    docstring; ``access_score = 100 · Σ_c W_c · score_c / Σ_c W_c``.
+
+    Parameters
+    ----------
+    origins : geopandas.GeoDataFrame
+        Points or polygons (their representative point is used), in the POIs' metric CRS.
+    pois : geopandas.GeoDataFrame
+        Points with ``category`` (the ``[access.categories]`` names) and optionally ``weight``
+        (service weight 0–1, default 1).
+    access : AccessConfig or dict
+        The ``[access]`` section: ``categories`` with ``good_m``, ``limit_m`` (walking m) and
+        ``weight``; ``detour_factor``; ``count_radii_m``.
+    counts : bool, default True
+        Also count the POIs within each of ``count_radii_m`` (straight line).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``origins``: per category ``dist_<c>_m`` (estimated walk, m: the distance
+        the score uses), ``luftlinie_<c>_m`` (straight line, m), ``score_<c>`` (0–100),
+        ``n_<c>_<r>m`` (counts, if ``counts``); ``access_score`` (0–100) and
+        ``access_notes`` (categories without any POI, left out of the score).
+
+    Raises
+    ------
+    InputDataError
+        If the CRSs differ or ``pois`` lacks ``category`` or has an invalid ``weight``.
+
+    Examples
+    --------
+    >>> from quartier.testing import tiny_pois, tiny_sites
+    >>> access = {"categories": {"kita": {"label": "Kita", "good_m": 300, "limit_m": 1000}},
+    ...           "detour_factor": 1.3}
+    >>> out = point_access(tiny_sites(), tiny_pois(), access, counts=False)
+    >>> out[["dist_kita_m", "score_kita", "access_score"]].round(1).head(3)
+       dist_kita_m  score_kita  access_score
+    0        367.7        90.3          90.3
+    1        468.7        75.9          75.9
+    2        367.7        90.3          90.3
+
+    The first site lies 200 m east and 200 m north of a Kita: 282.8 m straight, 367.7 m walk,
+    score (1000 − 367.7) / (1000 − 300) = 0.903.
+    """
+    cfg = as_section(access, AccessConfig, "point_access")
+    pois = checked_pois(pois, "point_access")
     if origins.crs != pois.crs:
         raise InputDataError(f"origins are in {origins.crs}, POIs in {pois.crs}: reproject first")
     xy = shapely.get_coordinates(origins.geometry.representative_point().values)
@@ -118,19 +181,50 @@ def access_score_note(empty: list[str]) -> str:
 
 
 def access_units(
-    units: gpd.GeoDataFrame, pois: gpd.GeoDataFrame, cfg: AccessConfig,
-    origins: pd.DataFrame | None = None,
+    units: gpd.GeoDataFrame, pois: gpd.GeoDataFrame, access: AccessConfig | Mapping[str, Any],
+    *, origins: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per unit: ``dist_<c>_m`` (population-weighted mean estimated walk to the nearest POI,
-    straight line × detour factor, m — the distance the scores use), ``luftlinie_<c>_m`` (the
-    same in straight line, m), ``share_within_<c>_pct`` (residents whose walk is ≤ good_m),
-    ``score_<c>`` and
-    ``access_score`` (0–100, population-weighted), ``n_origins`` and ``origin``.
+    """Access of each unit's residents: the measures of :func:`point_access` at every resident
+    origin, averaged with the residents as weights, ``m_u = Σ_o pop_o · m_o / Σ_o pop_o``.
 
-    ``origins`` (see :mod:`quartier.population`) defaults to the cells of
-    ``cfg.population_raster``; without a raster, each unit's representative point is its only
-    origin.
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        Polygons with ``unit_id``, in the POIs' metric CRS.
+    pois : geopandas.GeoDataFrame
+        Points with ``category`` and optionally ``weight`` (see :func:`point_access`).
+    access : AccessConfig or dict
+        The ``[access]`` section (see :func:`point_access`); ``population_raster`` gives the
+        origins when ``origins`` is not given.
+    origins : pandas.DataFrame, optional
+        Resident origins with ``x``, ``y`` (m), ``pop`` (residents), ``unit`` (position of the
+        unit in ``units``) and ``origin`` (kind), as :mod:`quartier.io.population` builds them.
+        Without origins and raster each unit's representative point is its only origin (said
+        in ``origin`` and ``access_notes``; the shares stay missing).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``units``: ``unit_id``; per category ``dist_<c>_m`` (mean estimated walk,
+        m), ``luftlinie_<c>_m`` (straight line, m), ``share_within_<c>_pct`` (residents whose
+        walk is at most ``good_m``, %), ``score_<c>`` (0–100); ``access_score`` (0–100),
+        ``n_origins``, ``origin`` and ``access_notes``.
+
+    Examples
+    --------
+    >>> from quartier.testing import tiny_city, tiny_pois
+    >>> city = tiny_city()
+    >>> access = {"categories": {"kita": {"label": "Kita", "good_m": 300, "limit_m": 1000}}}
+    >>> out = access_units(city, tiny_pois(), access)
+    >>> out[["unit_id", "dist_kita_m", "access_score", "origin"]].round(1).head(3)
+      unit_id  dist_kita_m  access_score              origin
+    0     T01          0.0         100.0  Repräsentativpunkt
+    1     T02        650.0          50.0  Repräsentativpunkt
+    2     T03          0.0         100.0  Repräsentativpunkt
     """
+    cfg = as_section(access, AccessConfig, "access_units")
+    pois = checked_pois(pois, "access_units")
+    require_columns(units, ["unit_id"], "access_units", "unit id")
     if origins is None:
         if cfg.population_raster is None:
             rep = units.geometry.representative_point()

@@ -88,13 +88,6 @@ def _grow(members: np.ndarray, adj: csr_matrix, pop: np.ndarray, order: np.ndarr
     return regions
 
 
-def _connected(members: list[int], adj: csr_matrix) -> bool:
-    if len(members) <= 1:
-        return True
-    sub = adj[members][:, members]
-    return connected_components(sub, directed=False)[0] == 1
-
-
 def _merge_small(regions: list[list[int]], adj: csr_matrix, pop: np.ndarray, min_res: float,
                  max_res: float) -> list[list[int]]:
     """Pieces under ``min_res`` join an adjacent region that can hold them."""

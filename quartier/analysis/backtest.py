@@ -39,6 +39,7 @@ import scipy.stats
 from sklearn.metrics import roc_auc_score
 
 from quartier.analysis.dynamics import residual_change, sign_flip_share
+from quartier.analysis.hotspots import hot_spots
 from quartier.analysis.indicators import classify, zscore
 from quartier.analysis.monitor import interpolate
 from quartier.errors import InputDataError
@@ -154,7 +155,6 @@ def mss_backtest(units: gpd.GeoDataFrame, status_2021: pd.Series, status_index_2
     weights : mapping
         Priority weights ``status, dynamics, hotspot, rule`` (default 1, 0.5, 0.5, 0.25).
     """
-    from quartier.analysis.hotspots import hot_spots
 
     w = {"status": 1.0, "dynamics": 0.5, "hotspot": 0.5, "rule": 0.25, **(weights or {})}
     v19 = mss2019.reindex(units["unit_id"]).set_axis(units.index)
@@ -169,8 +169,8 @@ def mss_backtest(units: gpd.GeoDataFrame, status_2021: pd.Series, status_index_2
         resid[d] = pd.Series(r, index=units.index[both])
         slopes[d] = b
     dyn_adj = _index(resid, both)
-    spots = hot_spots(units.assign(status_2019=status), "status_2019", both, permutations, 0.05,
-                      seed)
+    spots = hot_spots(units.assign(status_2019=status), "status_2019", valid=both,
+                      permutations=permutations, fdr=0.05, seed=seed)
     hot = spots["hotspot"].eq(HotSpot.HOT).astype(float)
     s1 = v19["s1"].where(both)
     rules = (v19["s4"].ge(40.0) & both).astype(float) + \

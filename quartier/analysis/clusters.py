@@ -28,6 +28,7 @@ SAMPLE_CAP = 8000
 #: Above this many units, contiguous Ward regions are not computed (quadratic time).
 REGIONS_CAP = 20_000
 
+
 @dataclass
 class ClusterResult:
     """Exploratory clustering: labels per method, the chosen k, quality and stability."""
@@ -37,6 +38,7 @@ class ClusterResult:
     names: dict[int, str]
     metrics: dict[str, float] = field(default_factory=dict)
     selection: pd.DataFrame = field(default_factory=pd.DataFrame)
+
 
 def cluster_profile(z: pd.DataFrame, labels: pd.Series, labels_map: dict[str, str], top: int = 2
                     ) -> tuple[pd.DataFrame, dict[int, str]]:
@@ -53,6 +55,7 @@ def cluster_profile(z: pd.DataFrame, labels: pd.Series, labels_map: dict[str, st
         names[int(c)] = "; ".join(parts) or "nahe am Mittel"
     return prof, names
 
+
 def _ward_labels(xs: np.ndarray, sample: np.ndarray, k: int) -> np.ndarray:
     """Ward clustering; beyond the sample, each unit joins the cluster with the nearest centroid."""
     fitted = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(xs[sample]).labels_
@@ -61,8 +64,10 @@ def _ward_labels(xs: np.ndarray, sample: np.ndarray, k: int) -> np.ndarray:
     centroids = np.vstack([xs[sample][fitted == c].mean(axis=0) for c in range(k)])
     return _nearest(xs, centroids)
 
+
 def _nearest(xs: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return ((xs[:, None, :] - centroids[None]) ** 2).sum(axis=2).argmin(axis=1)
+
 
 def explore_clusters(
     units: gpd.GeoDataFrame, cfg: FlagConfig, labels_map: dict[str, str], n_bootstrap: int = 20,
@@ -87,6 +92,7 @@ def explore_clusters(
     # for this 2-core machine's cores (measured); the fits are small (a sample of 8,000)
     with threadpool_limits(1):
         return _explore_clusters(units, cfg, labels_map, n_bootstrap, adjacency)
+
 
 def _explore_clusters(
     units: gpd.GeoDataFrame, cfg: FlagConfig, labels_map: dict[str, str], n_bootstrap: int,
@@ -171,6 +177,7 @@ def _explore_clusters(
                           f"(seed {cfg.seed})" if sampled else "alle Einheiten"),
                "regions": regions}
     return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)
+
 
 def compare_with_classes(
     clusters: pd.Series, classes: pd.Series, features: pd.DataFrame, deprivation_columns: list[str],

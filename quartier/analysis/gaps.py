@@ -34,10 +34,10 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -48,25 +48,11 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import from_bounds
 
-from quartier.config import GapsConfig, QuartierConfig
-from quartier.errors import InputDataError
-from quartier.io.crs import check_distances_preserved
-from quartier.io.vector import osm_tag, read_osm_layer, read_vector
+from quartier.config import GapsConfig, as_section
+from quartier.errors import InputDataError, require_columns
+from quartier.io.gapdata import GapInputs
 
 GAP_COLUMNS = ["gap_id", "gap_type", "area_m2", "frontage_m", "rule", "confidence"]
-
-
-@dataclass
-class GapInputs:
-    """Everything detection reads, in one metric CRS."""
-
-    buildings: gpd.GeoDataFrame
-    streets: gpd.GeoDataFrame
-    barriers: gpd.GeoSeries
-    excluded: gpd.GeoSeries
-    area: shapely.Geometry
-    parcels: gpd.GeoDataFrame | None = None
-    green_raster: Path | None = None
 
 
 def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
@@ -77,86 +63,6 @@ def stable_id(geoms: np.ndarray, prefix: str = "G") -> np.ndarray:
     area = shapely.area(geoms)
     keys = [f"{x:.0f}|{y:.0f}|{a:.0f}" for (x, y), a in zip(xy, area, strict=True)]
     return np.array([prefix + hashlib.sha1(k.encode()).hexdigest()[:10] for k in keys])
-
-
-def _read(path: Path, layer: str | None, crs: str) -> gpd.GeoDataFrame:
-    return read_vector(path, "gaps section of the config", layer, on_invalid="fix")[0].to_crs(crs)
-
-
-def _osm(path: Path, layer: str) -> gpd.GeoDataFrame:
-    return read_osm_layer(path, layer, "gaps.osm")
-
-
-def read_gap_inputs(cfg: QuartierConfig) -> GapInputs:
-    """Read buildings, streets, barriers, excluded land use and the study area for detection."""
-    g = cfg.gaps
-    if g is None:
-        raise InputDataError("the config has no [gaps] section")
-    crs = g.crs or cfg.city.crs
-    if g.osm is not None:
-        path = cfg.resolve(g.osm)
-        if not path.exists():
-            raise InputDataError(f"{path}: OSM file not found (gaps.osm)")
-
-        mp = _osm(path, "multipolygons").to_crs(crs)
-        buildings = mp[mp["building"].notna()][["building", "geometry"]]
-        lines = _osm(path, "lines").to_crs(crs)
-        streets = lines[lines["highway"].notna()].rename(columns={"highway": "cls"})
-        rail = osm_tag(lines, "railway").isin(["rail", "light_rail", "tram", "subway"])
-        water_lines = lines["waterway"].isin(["river", "canal"]) if "waterway" in lines else False
-        barriers = lines.geometry[rail.fillna(False) | water_lines]
-        classes = pd.concat([mp.get("landuse"), mp.get("leisure"), osm_tag(mp, "natural"),
-                             osm_tag(mp, "amenity")], axis=1)
-        # squares and pedestrian areas are mapped as highway areas
-        square = mp["highway"].notna() if "highway" in mp else osm_tag(mp, "highway").notna()
-        excluded = mp.geometry[(classes.isin(g.exclude_classes).any(axis=1) | square)
-                               & mp["building"].isna()]
-    else:
-        if g.buildings is None or g.streets is None:
-            raise InputDataError("gaps needs either osm = … or both buildings and streets")
-        buildings = _read(cfg.resolve(g.buildings), g.buildings_layer, crs)
-        streets = _read(cfg.resolve(g.streets), g.streets_layer, crs)
-        if g.street_class_column not in streets:
-            raise InputDataError(f"{g.streets}: column {g.street_class_column!r} not found; "
-                                 f"available: {', '.join(streets.columns)}")
-        streets = streets.rename(columns={g.street_class_column: "cls"})
-        barriers = gpd.GeoSeries(pd.concat([_read(cfg.resolve(p), None, crs).geometry
-                                            for p in g.barriers]) if g.barriers else [], crs=crs)
-        excluded = gpd.GeoSeries([], crs=crs)
-        if g.landuse is not None:
-            lu = _read(cfg.resolve(g.landuse), None, crs)
-            excluded = lu.geometry[lu[g.landuse_class_column].isin(g.exclude_classes)]
-        # water/rail areas among the barriers are excluded as a whole, not only their edges
-        areas = barriers[barriers.geom_type.isin(["Polygon", "MultiPolygon"])]
-        excluded = gpd.GeoSeries(pd.concat([excluded, areas]), crs=crs)
-    buildings = buildings[buildings.geometry.notna() & ~buildings.geometry.is_empty]
-    not_area = ~buildings.geom_type.isin(["Polygon", "MultiPolygon"])
-    if not_area.all() and len(buildings):
-        kinds = ", ".join(sorted(set(buildings.geom_type)))
-        raise InputDataError(f"gaps: the buildings are {kinds}, not footprints (polygons): a gap "
-                             "is found between footprints; give the building polygons (ALKIS, OSM)")
-    buildings = buildings[~not_area]
-    if buildings.empty:
-        raise InputDataError("gaps: no building footprints found")
-    # gaps.crs may differ from city.crs: it must preserve distances where the buildings are
-    check_distances_preserved(crs, tuple(buildings.to_crs(4326).total_bounds),
-                              cfg.city.max_scale_error_pct, "gaps.crs" if g.crs else "city.crs")
-    invalid = ~buildings.geometry.is_valid
-    if invalid.any():
-        buildings = buildings.copy()
-        buildings.loc[invalid, "geometry"] = shapely.make_valid(buildings.geometry[invalid].values)
-        buildings = buildings[buildings.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if g.area is not None:
-        area = _read(cfg.resolve(g.area), None, crs).geometry.union_all()
-        if area is None or area.is_empty or area.area == 0:
-            raise InputDataError(f"{g.area}: the study area (gaps.area) holds no polygon")
-    else:
-        area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(
-            buildings.geometry.values)))
-    parcels = _read(cfg.resolve(g.parcels), None, crs) if g.parcels else None
-    green = cfg.resolve(g.green_raster) if g.green_raster else None
-    return GapInputs(buildings=buildings.reset_index(drop=True), streets=streets, barriers=barriers,
-                     excluded=excluded, area=area, parcels=parcels, green_raster=green)
 
 
 def main_buildings(buildings: gpd.GeoDataFrame, min_m2: float) -> gpd.GeoSeries:
@@ -478,6 +384,22 @@ def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     return _finish(out[keep])
 
 
+def _check_gap_inputs(inp: GapInputs) -> None:
+    require_columns(inp.streets, ["cls"], "detect_gaps: streets",
+                    "street class (e.g. OSM highway, renamed to 'cls')")
+    layers = {"buildings": inp.buildings, "streets": inp.streets}
+    if inp.parcels is not None:
+        layers["parcels"] = inp.parcels
+    crs = {name: layer.crs for name, layer in layers.items()}
+    if len({str(c) for c in crs.values()}) > 1:
+        raise InputDataError(f"detect_gaps: the layers are in different CRSs ({crs}); "
+                             "reproject them to the city's metric CRS first")
+    first = next(iter(crs.values()))
+    if first is None or not first.is_projected:
+        raise InputDataError(f"detect_gaps: the layers are in {first}, not a metric CRS; "
+                             "reproject them (e.g. EPSG:25832 or 25833) first")
+
+
 def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = out.copy()
     out.insert(0, "gap_id", stable_id(out.geometry.values))
@@ -485,12 +407,51 @@ def _finish(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.sort_values("gap_id").reset_index(drop=True)
 
 
-def detect_gaps(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | None = None,
-                threads: int | None = None) -> gpd.GeoDataFrame:
-    """Candidates with ``gap_id``, ``gap_type``, ``area_m2``, ``frontage_m``, ``rule``,
-    ``confidence``: from parcels where given, else from street blocks (``timings``, ``threads``:
-    see :func:`detect_blocks`; ``threads`` defaults to ``gaps.threads``, else the machine's
-    cores, at most 4)."""
+def detect_gaps(inputs: GapInputs, gaps: GapsConfig | Mapping[str, Any], *,
+                timings: dict[str, float] | None = None, threads: int | None = None
+                ) -> gpd.GeoDataFrame:
+    """Gap candidates from parcels where given, else from street blocks (see the module
+    docstring for the rules P1–P3 and B1–B2 and the confidence formula).
+
+    Parameters
+    ----------
+    inputs : GapInputs
+        Buildings (polygons), streets (lines with ``cls``, the street class such as OSM's
+        ``highway``), barriers, excluded land, the study area and optionally parcels and a
+        green raster, all in one metric CRS (:func:`quartier.io.gapdata.read_gap_inputs` reads
+        them from the ``[gaps]`` files).
+    gaps : GapsConfig or dict
+        The ``[gaps]`` section: the thresholds of the rules (m, m²).
+    timings : dict, optional
+        Filled with the seconds each step of the blocks method took.
+    threads : int, optional
+        Threads for cutting the street blocks; default ``gaps.threads``, else the machine's
+        cores, at most 4.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per candidate, sorted by ``gap_id`` (a stable hash of the geometry):
+        ``gap_type`` (Baulücke, untergenutzt, Brachfläche), ``area_m2``, ``frontage_m``,
+        ``rule`` (which rule and measures), ``confidence`` (0–1) and the measures.
+
+    Raises
+    ------
+    InputDataError
+        If ``streets`` lacks ``cls``, the layers' CRSs differ or are not metric.
+
+    Examples
+    --------
+    Nine blocks, each with one 20 m gap between its third and fourth house:
+
+    >>> from quartier.testing import tiny_blocks
+    >>> found = detect_gaps(tiny_blocks(), {})
+    >>> found["gap_type"].value_counts().to_dict(), round(float(found["area_m2"].iloc[0]), 1)
+    ({'Baulücke': 9}, 324.5)
+    """
+    g = as_section(gaps, GapsConfig, "detect_gaps")
+    inp = inputs
+    _check_gap_inputs(inp)
     if inp.parcels is not None:
         return detect_parcels(inp, g)
     threads = threads or g.threads or min(os.cpu_count() or 1, 4)

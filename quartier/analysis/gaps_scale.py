@@ -12,15 +12,21 @@ result (tested on Kaiserslautern).
 
 from __future__ import annotations
 
-import dask
-import dask_geopandas
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from quartier.analysis.gaps import GAP_COLUMNS, GapInputs, detect_gaps
+try:
+    import dask
+    import dask_geopandas
+except ModuleNotFoundError as exc:  # an optional extra
+    raise ModuleNotFoundError(f"{exc.name} is missing: gap detection on a Dask cluster needs "
+                              "pip install 'quartier[dask]'", name=exc.name) from exc
+
+from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
 from quartier.config import GapsConfig
+from quartier.io.gapdata import GapInputs
 
 
 def core_tiles(bounds: tuple[float, float, float, float], tile_m: float) -> np.ndarray:

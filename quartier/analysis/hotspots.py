@@ -13,7 +13,7 @@ from scipy.sparse import csr_matrix
 
 from quartier.analysis.graph import queen_adjacency
 from quartier.analysis.localstats import getis_ord_star, local_moran
-from quartier.errors import InputDataError
+from quartier.errors import InputDataError, require_columns
 from quartier.vocab import HotSpot, Lisa, PBasis
 
 #: Above this many tested units, hot-spot labels use analytic p-values (see p_basis).
@@ -32,6 +32,7 @@ NOT_TESTABLE = HotSpot.NOT_TESTABLE
 #: Hot-spot labels from Local Moran's I quadrants (1 HH, 2 LH, 3 LL, 4 HL).
 MORAN_QUADRANTS = {1: Lisa.HIGH_HIGH, 2: Lisa.LOW_HIGH, 3: Lisa.LOW_LOW, 4: Lisa.HIGH_LOW}
 
+
 def gi_input(y: np.ndarray) -> np.ndarray:
     """``y`` standardised and shifted so that its smallest value is 1: the form in which esda's
     Getis-Ord Gi* is right.
@@ -46,6 +47,7 @@ def gi_input(y: np.ndarray) -> np.ndarray:
     sd = y.std()
     z = (y - y.mean()) / (sd if sd > 0 else 1.0)
     return z - z.min() + 1.0
+
 
 def lisa_p_norm(z: np.ndarray, rows: csr_matrix, positions: np.ndarray | None = None,
                 m2: float | None = None) -> np.ndarray:
@@ -70,6 +72,7 @@ def lisa_p_norm(z: np.ndarray, rows: csr_matrix, positions: np.ndarray | None = 
         zz = np.where(var > 0, (stat - expect) / np.sqrt(var), 0.0)
     return scipy.stats.norm.sf(np.abs(zz))
 
+
 def getis_ord_z(esda_z: np.ndarray, cardinality: np.ndarray, n: int) -> np.ndarray:
     """The Getis-Ord z of Gi* with row-standardised weights from esda's z-value.
 
@@ -81,6 +84,7 @@ def getis_ord_z(esda_z: np.ndarray, cardinality: np.ndarray, n: int) -> np.ndarr
     are scaled), so ``|z| > 1.96`` means what analysts read it to mean."""
     k1 = cardinality.astype("float64") + 1.0
     return esda_z * np.sqrt(k1 * (n - 1) / (n - k1))
+
 
 def gi_conditional_z(esda_z: np.ndarray, y: np.ndarray, cardinality: np.ndarray) -> np.ndarray:
     """z of Gi* under conditional randomisation — the null the permutations sample from: the
@@ -104,6 +108,7 @@ def gi_conditional_z(esda_z: np.ndarray, y: np.ndarray, cardinality: np.ndarray)
         z = (neighbours - k * mean_other) / np.sqrt(k * var_other * (n - 1 - k) / (n - 2))
     return np.where(np.isfinite(z), z, 0.0)
 
+
 def p_basis(n: int, mode: str) -> str:
     """Which p-values label hot spots: ``"permutation"`` (pseudo p-values) or ``"analytic"``
     (normal approximation). ``auto`` takes the analytic ones above
@@ -115,27 +120,84 @@ def p_basis(n: int, mode: str) -> str:
         return mode
     return "analytic" if n > PERMUTATION_LABELS_MAX else "permutation"
 
+
 def hot_spots(
-    units: gpd.GeoDataFrame, column: str, valid: pd.Series, permutations: int = 999,
-    fdr: float = 0.05, seed: int = 42, adjacency: csr_matrix | None = None,
-    p_mode: str = "auto",
+    units: gpd.GeoDataFrame, column: str, *, valid: pd.Series | None = None,
+    permutations: int = 999, fdr: float = 0.05, seed: int = 42,
+    adjacency: csr_matrix | None = None, p_mode: str = "auto",
 ) -> pd.DataFrame:
     """Local Moran's I and Getis-Ord Gi* on ``column``, with a false-discovery-rate cut.
 
-    Queen contiguity among the valid units (``adjacency`` of all units, or computed). Units
-    without a neighbour (islands) and unscored units are labelled, not tested. The statistics and
-    pseudo p-values are esda's (same seed, same p-values), computed by
-    :mod:`quartier.localstats` in vectorised blocks. Labels use the pseudo p-values, or above
-    :data:`PERMUTATION_LABELS_MAX` tested units the analytic ones (see :func:`p_basis`;
-    ``p_mode`` "permutation"/"analytic" forces one). Returns ``hotspot`` ("Hot Spot",
-    "Cold Spot", "–"), ``lisa`` (quadrant if significant), ``gi_z`` (analytic), ``gi_p`` and
-    ``lisa_p`` (the p-values the labels use), ``gi_p_sim``, ``lisa_p_sim`` (pseudo),
-    ``gi_p_norm``, ``lisa_p_norm`` (analytic), ``lisa_i``, ``n_neighbours``, ``p_basis``.
+    Neighbours are queen-contiguous valid units (``w_ij = 1`` if units i and j share a boundary
+    point). Getis-Ord ``G*_i = Σ_j w_ij y_j / Σ_j y_j`` (j including i) and Local Moran's
+    ``I_i = z_i Σ_j w_ij z_j / m2`` are tested by conditional randomisation: ``permutations``
+    draws of the unit's k neighbours from the other n − 1 values give the pseudo p-value
+    ``(1 + #{draws at least as extreme}) / (1 + permutations)``. Labels use the pseudo
+    p-values, or above :data:`PERMUTATION_LABELS_MAX` tested units the analytic ones (see
+    :func:`p_basis`), and a Benjamini–Hochberg false-discovery-rate cut at ``fdr``. The
+    statistics and pseudo p-values are esda's (same seed, same values), computed in vectorised
+    blocks by :mod:`quartier.analysis.localstats`.
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        The units (polygons, any CRS: only their adjacency is used).
+    column : str
+        The numeric column to test (e.g. ``status_index``).
+    valid : pandas.Series of bool, optional
+        The units to test; default: the units where ``column`` is not missing. Unscored units
+        and units without a valid neighbour (islands) are labelled, not tested.
+    permutations : int, default 999
+        Conditional randomisation draws (0: analytic p-values only).
+    fdr : float, default 0.05
+        False discovery rate of the label cut.
+    seed : int, default 42
+        Random seed of the draws (same seed, same labels).
+    adjacency : scipy.sparse.csr_matrix, optional
+        Queen adjacency of all units (n × n), if already computed.
+    p_mode : {"auto", "permutation", "analytic"}, default "auto"
+        Which p-values the labels use.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``units``: ``hotspot`` ("Hot Spot", "Cold Spot", "–", or why a unit was
+        not tested), ``lisa`` (quadrant if significant), ``gi_z`` (analytic z), ``gi_p`` and
+        ``lisa_p`` (the p-values the labels use), ``gi_p_sim``, ``lisa_p_sim`` (pseudo),
+        ``gi_p_norm``, ``lisa_p_norm`` (analytic), ``lisa_i``, ``n_neighbours``, ``p_basis``.
+
+    Raises
+    ------
+    InputDataError
+        If ``column`` is missing or has missing values among the valid units.
+
+    References
+    ----------
+    Getis, A. and Ord, J. K. (1992): The analysis of spatial association by use of distance
+    statistics. Geographical Analysis 24 (3), 189–206.
+    Anselin, L. (1995): Local indicators of spatial association — LISA. Geographical Analysis
+    27 (2), 93–115.
+
+    Examples
+    --------
+    A 6 × 6 grid of quarters whose SGB II share rises from 5 % in the south-west (T01) to the
+    north-east (T36):
+
+    >>> from quartier.testing import tiny_city
+    >>> city = tiny_city()
+    >>> spots = hot_spots(city, "share_sgb2_pct", permutations=99, seed=1)
+    >>> spots["hotspot"].value_counts().to_dict()
+    {'–': 21, 'Cold Spot': 8, 'Hot Spot': 7}
+    >>> city.loc[spots["hotspot"] == "Hot Spot", "unit_id"].tolist()
+    ['T23', 'T24', 'T29', 'T30', 'T34', 'T35', 'T36']
     """
     out = pd.DataFrame({"hotspot": HotSpot.NOT_SCORED.value, "lisa": "", "gi_z": np.nan, "gi_p": np.nan,
                         "lisa_i": np.nan, "lisa_p": np.nan, "gi_p_sim": np.nan,
                         "lisa_p_sim": np.nan, "gi_p_norm": np.nan, "lisa_p_norm": np.nan,
                         "n_neighbours": 0, "p_basis": ""}, index=units.index)
+    require_columns(units, [column], "units", "hot spots")
+    if valid is None:
+        valid = units[column].notna()
     mask = valid.to_numpy(dtype=bool)
     y = units.loc[valid, column].to_numpy(dtype="float64")
     if not np.isfinite(y).all():
@@ -165,6 +227,7 @@ def hot_spots(
     for column, values in spots.items():
         out.loc[index, column] = values
     return out
+
 
 def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
                  cardinality: np.ndarray, lisa_i: np.ndarray, lisa_p_sim: np.ndarray,
@@ -207,6 +270,7 @@ def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
             "gi_p": np.where(testable, gi_p, np.nan), "gi_p_sim": gi_p_sim,
             "gi_p_norm": gi_norm, "lisa_i": lisa_i, "lisa_p": np.where(testable, lisa_p, np.nan),
             "lisa_p_sim": lisa_p_sim, "lisa_p_norm": lisa_norm, "p_basis": why}
+
 
 def hotspot_labels(gi_z: np.ndarray, gi_p: np.ndarray, quadrant: np.ndarray, lisa_p: np.ndarray,
                    fdr: float, neighbours_z: np.ndarray | None = None

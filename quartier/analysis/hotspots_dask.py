@@ -246,34 +246,3 @@ def hot_spots_distributed(
     for name, value in spots.items():
         out[name][tested] = value
     return pd.DataFrame(out, index=cells.index)
-
-
-def generated_cells(n: int, seed: int = 0, cell_m: float = 100.0) -> gpd.GeoDataFrame:
-    """GENERATED test data: ``n`` square cells of ``cell_m`` metres in EPSG:3035 with a
-    spatially smooth ``value`` and holes with islands, for tests and benchmarks at any scale.
-
-    A square grid (row by row from the south-west corner at x 4,000 km, y 2,800 km, the first
-    ``n`` cells kept, so the last row is ragged) with, in about half of the 4 × 4 km blocks, a
-    round hole of 1.5 to 5 cells' radius whose centre cell is kept: an island without queen
-    neighbours. ``value = sin(x / 7 km) + cos(y / 5 km) + 0.5 sin((x + y) / 2.3 km) + ε``,
-    ``ε ~ N(0, 0.6²)`` (x, y in metres from the corner), seeded: clusters of a few kilometres.
-    """
-    rng = np.random.default_rng(seed)
-    block = 40  # cells per hole block side
-    side = int(np.ceil(np.sqrt(n / 0.97))) + 2  # holes take about 2 % of the cells
-    blocks = -(-side // block)
-    centre = rng.integers(block // 8, block - block // 8, size=(blocks, blocks, 2))
-    radius = np.where(rng.random((blocks, blocks)) < 0.5, rng.uniform(1.5, 5.0, (blocks, blocks)), 0.0)
-    iy, ix = np.divmod(np.arange(side * side), side)
-    bx, by = ix // block, iy // block
-    dist = np.hypot(ix - bx * block - centre[by, bx, 0], iy - by * block - centre[by, bx, 1])
-    keep = np.flatnonzero((dist == 0) | (dist > radius[by, bx]))[:n]
-    if len(keep) < n:
-        raise ValueError(f"generated_cells: grid too small for {n} cells")
-    x, y = ix[keep] * cell_m, iy[keep] * cell_m
-    value = (np.sin(x / 7000) + np.cos(y / 5000) + 0.5 * np.sin((x + y) / 2300)
-             + rng.normal(0, 0.6, n))
-    x0, y0 = 4_000_000.0, 2_800_000.0
-    return gpd.GeoDataFrame({"cell_id": keep, "value": value},
-                            geometry=shapely.box(x0 + x, y0 + y, x0 + x + cell_m, y0 + y + cell_m),
-                            crs="EPSG:3035")

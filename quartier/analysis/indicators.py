@@ -15,10 +15,13 @@ the population standard deviation (``ddof=0``); the sample SD misses them by up 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from quartier.config import IndexConfig, IndicatorRef
+from quartier.config import IndexConfig, IndicatorRef, as_section
 from quartier.errors import InputDataError, rows_preview
 from quartier.vocab import change_label, series_change_label
 
@@ -222,14 +225,75 @@ def index_notes(cfg: IndexConfig, population_column: str | None) -> str:
 
 
 def compute_index(
-    units: pd.DataFrame, cfg: IndexConfig, population_column: str | None
+    units: pd.DataFrame, index: IndexConfig | Mapping[str, Any], *,
+    population_column: str | None = None, series: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Status and dynamics index with classes, for every unit (unscored units keep NaN).
+    """Status and dynamics index with classes, by the MSS method (module docstring).
 
-    Returns a DataFrame (same index as ``units``) with ``valid``, ``invalid_reason``, the z-values
-    ``z_<indicator>``, ``status_sum``, ``status_index``, ``status_class``, ``status_class_n``
-    (1 = best), and the same for dynamics plus ``status_dynamics`` (MSS code, e.g. "4-").
+    For the scored units (at least ``min_population`` residents, not excluded, no missing
+    indicator, no outlier), each indicator is z-standardised, the weighted signed z-values are
+    summed and the sum is standardised again::
+
+        z_ik = (x_ik − mean_k) / sd_k          S_i = Σ_k w_k · sign_k · z_ik
+        index_i = (S_i − mean(S)) / sd(S)
+
+    and classified by thresholds in SD (default: hoch < −1 ≤ mittel ≤ +1 < niedrig ≤ +1.5 <
+    sehr niedrig). ``sd`` is the population SD (``ddof = 0``), with which Berlin's published
+    MSS 2021 z-values are reproduced exactly.
+
+    Parameters
+    ----------
+    units : DataFrame
+        One row per unit with the index indicators as columns (shares in %, or any unit: the
+        z-standardisation removes it), ``unit_id`` for ``exclude`` rules.
+    index : IndexConfig or dict
+        The ``[index]`` section: ``status`` (and ``dynamics``) indicators with weight and sign,
+        thresholds and labels, ``min_population``, ``exclude``, ``outlier_max_abs_z``, ``ddof``.
+        An indicator with ``base`` is ``column − base`` (percentage points), added here when
+        the units lack it.
+    population_column : str, optional
+        Residents per unit, for ``min_population``; without it every unit counts as large
+        enough (said in ``notes``).
+    series : DataFrame, optional
+        The long monitoring table (:func:`quartier.analysis.monitor.build_monitoring`), for
+        indicators given as the change of a series between two years.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``units``: ``valid``, ``invalid_reason``, ``notes``, the z-values
+        ``z_<indicator>``, ``status_sum``, ``status_index`` (SD units), ``status_class``,
+        ``status_class_n`` (1 = best); with dynamics the same for ``dynamics_*`` and
+        ``status_dynamics`` (MSS code such as ``"4-"``). Unscored units keep NaN.
+
+    Raises
+    ------
+    InputDataError
+        An indicator column is missing (naming it and the columns there are).
+
+    References
+    ----------
+    Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen Berlin (2021): *Monitoring Soziale
+    Stadtentwicklung 2021*, method chapter (status and dynamics index, classes in SD units).
+
+    Examples
+    --------
+    >>> from quartier import compute_index
+    >>> from quartier.testing import tiny_city
+    >>> units = tiny_city()
+    >>> out = compute_index(units, {"status": [{"column": "share_sgb2_pct"},
+    ...                                        {"column": "share_unemployed_pct"}],
+    ...                             "dynamics": [{"column": "share_sgb2_pct",
+    ...                                           "base": "share_sgb2_2y_pct"}]},
+    ...                     population_column="residents")
+    >>> int(out["valid"].sum())   # the south-west unit has 120 residents
+    35
+    >>> out.loc[35, ["status_class", "dynamics_class"]].tolist()   # the north-east corner
+    ['sehr niedrig', 'negativ']
     """
+    cfg = as_section(index, IndexConfig, "compute_index")
+    if any(r.name not in units for r in [*cfg.status, *cfg.dynamics]):
+        units, _ = add_changes(units, cfg, {}, series)
     valid, reason = screen_units(units, cfg, population_column)
     z, total, status = composite_index(units, cfg.status, valid, cfg.ddof)
     out = pd.DataFrame({"valid": valid, "invalid_reason": reason,

@@ -21,7 +21,6 @@ inside it; an old unit's value is split over its pieces in proportion to their r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,141 +33,14 @@ import shapely
 from rasterio.features import rasterize
 
 from quartier import vocab
-from quartier.config import DEFAULT_NA_CODES, MonitorConfig, MonitorTarget, QuartierConfig, SeriesConfig
-from quartier.errors import InputDataError, rows_preview
-from quartier.io.names import normalise_ids, normalise_name
+from quartier.config import MonitorTarget, SeriesConfig
+from quartier.errors import InputDataError, require_columns, rows_preview
+from quartier.io.names import normalise_name
 from quartier.io.numbers import parse_numbers
-from quartier.io.readers import Header, check_field_counts, check_file, read_csv_text
-from quartier.io.tables import check_range, footnote_keys, require_columns, year_of, year_value
-from quartier.io.vector import read_vector
-from quartier.io.xlsx import read_xlsx
+from quartier.io.readers import read_csv_text
 from quartier.vocab import Market, TargetState
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
-
-
-def _read_table(s: SeriesConfig, path: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """A series file's cells as text and their line numbers (CSV or xlsx, with its header)."""
-    keys = [s.key] if isinstance(s.key, str) else list(s.key)
-    used = [*keys, *[c for c in (s.year_column, s.variable_column, s.count_column) if c]]
-    used += [s.value_column] if s.layout == "long" else []
-    header = Header(row=s.header_row, skip_after=s.skip_after_header)
-    if s.format == "xlsx" or path.suffix.lower() == ".xlsx":
-        raw = read_xlsx(path, s.sheet, s.decimal, used, keys, header)
-    else:
-        raw = read_csv_text(path, s.sep, s.encoding, used, keys, header)
-        check_field_counts(raw, str(path), footnote_keys(raw.df, keys))
-    return raw.df, raw.line
-
-
-def _json_years(path: Path, s: SeriesConfig) -> pd.DataFrame:
-    check_file(path, f"monitor.series {s.indicator!r}")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        years = doc["data"].items()
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise InputDataError(f"{path}: expected JSON with data.<year>.<indicator> records "
-                             f"({type(exc).__name__}: {exc})") from None
-    key = s.key if isinstance(s.key, str) else s.key[0]
-    frames = []
-    for year, by_ind in years:
-        if not isinstance(by_ind, dict) or s.value_column not in by_ind:
-            continue
-        rec = pd.DataFrame(by_ind[s.value_column])
-        if key not in rec or "value" not in rec:
-            raise InputDataError(f"{path}: data.{year}.{s.value_column}: records lack {key!r} or "
-                                 "'value'")
-        frames.append(pd.DataFrame({key: rec[key].astype(str), "_year": year,
-                                    "_value": rec["value"].astype(str)}))
-    if not frames:
-        raise InputDataError(f"{path}: indicator {s.value_column!r} occurs in no year")
-    return pd.concat(frames, ignore_index=True)
-
-
-def read_series(cfg: QuartierConfig, s: SeriesConfig) -> pd.DataFrame:
-    """One series as long rows: ``key, year, value, count, line`` (value NaN where missing).
-
-    Shapes: a long table (year column, value column; with ``variable_column`` the rows of one
-    ``variable``), a wide-by-year table (a column per year or date), one file per year, or
-    Leipzig-style JSON.
-    """
-    keys = [s.key] if isinstance(s.key, str) else list(s.key)
-    line = None
-    if s.format == "json":
-        df = _json_years(cfg.resolve(s.path), s)
-        year, raw, source = df["_year"], df["_value"], str(cfg.resolve(s.path))
-    elif s.path is not None:
-        path = cfg.resolve(s.path)
-        check_file(path, f"monitor.series {s.indicator!r}")
-        df, line = _read_table(s, path)
-        source = str(path)
-        if s.variable_column:
-            require_columns(df, [s.variable_column], source, "variable_column")
-            keep = df[s.variable_column] == s.variable
-            if not keep.any():
-                raise InputDataError(f"{path}: no rows with {s.variable_column} = {s.variable!r}; "
-                                     f"it holds {rows_preview(sorted(set(df[s.variable_column])), 12)}")
-            df, line = df[keep], line[keep]
-        if s.layout == "wide_years":
-            columns = {c: year_of(c) for c in df.columns if year_of(c) and c not in keys}
-            if not columns:
-                raise InputDataError(f"{path}: layout = 'wide_years', but no column header names a "
-                                     f"year; columns: {', '.join(df.columns)}")
-            df = df.assign(_line=line).melt(id_vars=[*keys, "_line"], value_vars=list(columns),
-                                            var_name="_column", value_name="_value")
-            line = df.pop("_line")
-            year, raw = df["_column"].map(columns), df["_value"]
-        else:
-            require_columns(df, [*keys, s.value_column], source, "series")
-            if not s.year_column:
-                raise InputDataError(f"{path}: a long series needs year_column (or layout = "
-                                     f"'wide_years'); columns: {', '.join(df.columns)}")
-            require_columns(df, [s.year_column], source, "year_column")
-            year = df[s.year_column].map(lambda v: year_value(v) or v)
-            raw = df[s.value_column]
-    else:
-        parts, lines = [], []
-        for y, p in s.files.items():
-            path = cfg.resolve(p)
-            check_file(path, f"monitor.series {s.indicator!r} files")
-            part, part_line = _read_table(s, path)
-            require_columns(part, [*keys, s.value_column], str(path), "series")
-            parts.append(part.assign(_year=y, _file=path.name))
-            lines.append(part_line)
-        df = pd.concat(parts, ignore_index=True)
-        # messages name the file and its own line: "y2020.csv line 7"
-        line = pd.Series([f"{f} line {n}" for f, n in zip(df["_file"], pd.concat(lines), strict=True)],
-                         index=df.index)
-        year, raw, source = df["_year"], df[s.value_column], f"monitor.series {s.indicator!r}"
-    if line is None:
-        line = pd.Series(np.arange(len(df)) + 2, index=df.index)
-    key = df[keys[0]].astype("string").str.strip()
-    for k in keys[1:]:
-        key = key + df[k].astype("string").str.strip()
-    if s.join == "id":
-        key, _ = normalise_ids(key, s.id_width, source, "+".join(keys))
-    else:
-        key = key.map(normalise_name)
-    na = set(DEFAULT_NA_CODES) | set(s.na_values)
-    value, _ = parse_numbers(raw, s.decimal, s.thousands, na, source, s.value_column, line)
-    check_range(value, s.unit, s.indicator, source, s.value_column, line)
-    year_text = year.astype("string").str.strip()
-    bad_year = ~year_text.str.fullmatch(r"(19|20)[0-9]{2}").fillna(False)
-    if bad_year.any():
-        raise InputDataError(f"{source}: lines {rows_preview(line[bad_year])} hold no year "
-                             f"({rows_preview(year_text[bad_year].fillna('').unique(), 4)}); a year "
-                             "is four digits like 2023 (or a date like 31.12.2023)")
-    out = pd.DataFrame({"key": key.to_numpy(), "year": year_text.astype(int).to_numpy(),
-                        "value": value.to_numpy(), "line": line.to_numpy()})
-    if s.count_column:
-        out["count"] = parse_numbers(df[s.count_column], s.decimal, s.thousands, na, source,
-                                     s.count_column, line)[0].to_numpy()
-    dup = out.duplicated(["key", "year"], keep=False)
-    if dup.any():
-        raise InputDataError(f"{source}: {s.indicator}: unit and year occur twice in lines "
-                             f"{rows_preview(out.loc[dup, 'line'])}; each unit may have one row "
-                             "per year")
-    return out
 
 
 def _quality(series: pd.DataFrame, s: SeriesConfig) -> tuple[pd.Series, pd.Series]:
@@ -227,58 +99,74 @@ def interpolate(values: pd.Series, pieces: pd.DataFrame, kind: str) -> pd.Series
     return out
 
 
-def read_old_units(cfg: QuartierConfig, m: MonitorConfig) -> gpd.GeoDataFrame:
-    o = m.old_units
-    gdf = read_vector(cfg.resolve(o.path), "monitor.old_units", o.layer)[0].to_crs(cfg.city.crs)
-    ids, _ = normalise_ids(gdf[o.id_column], o.id_width, str(o.path), o.id_column)
-    return gpd.GeoDataFrame({"old_id": ids}, geometry=gdf.geometry.values, crs=gdf.crs)
+def build_monitoring(
+    units: gpd.GeoDataFrame, series: Sequence[tuple[SeriesConfig, pd.DataFrame]], *,
+    old_units: gpd.GeoDataFrame | None = None, weight_raster: Path | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """All series in long form on the current ``units``, and notes (coverage, interpolation
+    from the previous unit version).
 
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The current units in a metric CRS, with ``unit_id`` and ``unit_name``.
+    series : sequence of (SeriesConfig, DataFrame)
+        Each series' section and its rows as :func:`quartier.io.series.read_series` returns
+        them (``key``, ``year``, ``value``, optionally ``count``).
+    old_units : GeoDataFrame, optional
+        The previous unit version (``old_id``, geometry; metric CRS), needed by series with
+        ``boundary = "old"``: their values are carried over by areal interpolation.
+    weight_raster : Path, optional
+        Population raster weighting the interpolation (pieces without it: by area).
 
-def build_monitoring(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """All series in long form on the current units, and notes (coverage, interpolation)."""
-    m = cfg.monitor
+    Returns
+    -------
+    long : DataFrame
+        ``unit_id, year, indicator, value, unit, source, quality_flag``, every unit × year of
+        every series (missing values stay empty, ``quality_flag`` says why).
+    notes : list of str
+        Keys not among the units, unit-years without a row, years with too few cases.
+    """
+    require_columns(units, ["unit_id", "unit_name"], "build_monitoring", "units")
     notes: list[str] = []
     pieces = None
     rows = []
     normalised = units["unit_name"].map(normalise_name)
     name_of = dict(zip(normalised, units["unit_id"], strict=True))
-    for s in m.series:
+    for s, given in series:
         if s.join == "name" and normalised.duplicated().any():
             raise InputDataError(
                 f"monitor.series {s.indicator!r}: unit names "
                 f"{rows_preview(sorted(set(units.loc[normalised.duplicated(keep=False), 'unit_name'])))} "
                 "occur more than once; join this series on ids")
-        series = read_series(cfg, s)
-        value, flag = _quality(series, s)
-        series = series.assign(value=value, quality_flag=flag)
+        value, flag = _quality(given, s)
+        cur = given.assign(value=value, quality_flag=flag)
         if s.join == "name":
-            series["key"] = series["key"].map(name_of).fillna("?" + series["key"])
+            cur["key"] = cur["key"].map(name_of).fillna("?" + cur["key"])
         if s.boundary == "old":
-            if m.old_units is None:
+            if old_units is None:
                 raise InputDataError(f"series {s.indicator!r} is on old units: set monitor.old_units")
             if pieces is None:
-                old = read_old_units(cfg, m)
-                pieces = piece_weights(old, units, cfg.resolve(m.weight_raster)
-                                       if m.weight_raster else None)
+                pieces = piece_weights(old_units.to_crs(units.crs), units, weight_raster)
             known = set(pieces["old_id"])
-            orphan = sorted(set(series["key"]) - known)
+            orphan = sorted(set(cur["key"]) - known)
             if orphan:
                 notes.append(vocab.note("monitor.orphan", indicator=s.label or s.indicator,
                                         n=len(orphan), ids=rows_preview(orphan)))
             parts = []
-            for year, grp in series.groupby("year"):
+            for year, grp in cur.groupby("year"):
                 est = interpolate(grp.set_index("key")["value"], pieces, s.kind)
                 parts.append(pd.DataFrame({"key": est.index, "year": year, "value": est.to_numpy(),
                                            "quality_flag": f"interpoliert aus {len(grp)} alten "
                                            "Einheiten (bevölkerungsgewichtet)"}))
-            series = pd.concat(parts, ignore_index=True)
-        unknown = sorted(set(series["key"]) - set(units["unit_id"]))
+            cur = pd.concat(parts, ignore_index=True)
+        unknown = sorted(set(cur["key"]) - set(units["unit_id"]))
         if unknown:
             notes.append(vocab.note("monitor.unknown", indicator=s.label or s.indicator,
                                     n=len(unknown), ids=rows_preview(unknown)))
-        years = sorted(series["year"].unique())
+        years = sorted(cur["year"].unique())
         grid = pd.MultiIndex.from_product([units["unit_id"], years], names=["key", "year"])
-        full = series.set_index(["key", "year"]).reindex(grid)
+        full = cur.set_index(["key", "year"]).reindex(grid)
         absent = full["quality_flag"].isna()
         full.loc[absent, "quality_flag"] = "Jahr fehlt für diese Einheit"
         if absent.any():

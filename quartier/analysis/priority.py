@@ -22,6 +22,7 @@ from quartier.vocab import HotSpot
 def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
+
 def screen_single_facilities(
     units: pd.DataFrame, index: pd.DataFrame, population_column: str | None, cfg: FlagConfig,
     labels: dict[str, str],
@@ -47,10 +48,12 @@ def screen_single_facilities(
         out = out.mask(extreme, out.where(out.eq(""), out + "; ") + text)
     return out
 
+
 def _num(values: pd.Series, digits: int) -> pd.Series:
     """German number text ("1,5") of every value; "" where missing."""
     text = values.map(lambda v: _fmt(v, digits), na_action="ignore")
     return text.astype("string").fillna("")
+
 
 def _join(parts: list[pd.Series]) -> pd.Series:
     """Join the non-empty texts of each row with "; "."""
@@ -58,6 +61,7 @@ def _join(parts: list[pd.Series]) -> pd.Series:
     for part in parts[1:]:
         out = out + ("; " + part).where(part.ne("") & out.ne(""), part)
     return out
+
 
 def reasons_text(table: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
     """The reasons of every unit in words, built column-wise (a row-wise apply takes 10 s on a
@@ -90,6 +94,7 @@ def reasons_text(table: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
     scored = _join(parts)
     return scored.where(table["valid"].astype(bool),
                         "nicht bewertet: " + text("invalid_reason"))
+
 
 def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
              status_labels: list[str], dynamics_labels: list[str] | None = None) -> pd.DataFrame:
@@ -141,6 +146,7 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
     reasons = reasons_text(table, labels)
     return pd.DataFrame({"priority_score": score, "priority_rank": rank, "flagged": flagged,
                          "flag_reason": why, "reasons": reasons})
+
 
 def index_warnings(units: gpd.GeoDataFrame, columns: list[str], units_of: dict[str, str],
                    labels: dict[str, str], population: str | None) -> list[str]:

@@ -361,7 +361,6 @@ def rank_robustness(
         raise ValueError(f"unknown choices {unknown}; use {VARY_ALL}")
     ids = np.asarray(ids, dtype=str)
     n = len(ids)
-    ks = status.values.shape[1]
     if n < 3:
         raise InputDataError("robustness: fewer than 3 scored units")
     status_default = (np.asarray(status.default, dtype="float64") if status.default is not None
@@ -369,10 +368,58 @@ def rank_robustness(
     # tie order: higher default status index, then the id; stable sorts keep it for equal scores
     _, id_rank = np.unique(ids, return_inverse=True)
     order = np.lexsort((id_rank, -status_default))
-    notes: list[str] = []
     skipped: list[tuple[str, str]] = []
+    lay = _layout(status, dynamics, hotspot, rules, flag, order, ddof, vary, skipped)
+    # the default and the one-at-a-time alternatives
+    r0, f0 = _evaluate(lay.design, _default_spec(weights))
+    r0, f0 = r0[0], f0[0]
+    top_n = int(f0.sum())
+    spec, factors = _draw_choices(lay, weights, ranges, vary, draws, seed, skipped)
+    acc = _run_draws(lay.design, spec, factors, draws, n, top_n, block)
+    units, first_r, first_f, total_r, total_f = _per_unit(acc, factors, draws, order, r0, f0)
+    choices = _choices_table(lay.design, acc.keys, factors, weights, ranges, skipped, r0, f0,
+                             top_n, first_r, first_f, total_r, total_f)
+    draws_table = pd.DataFrame({
+        "draw": np.arange(1, draws + 1), "w_status": spec["ws"], "w_dynamics": spec["wd"],
+        "w_hotspot": spec["wh"], "w_rule": spec["wr"],
+        "left_out": np.asarray(lay.level_names, dtype=object)[spec["leave"]],
+        "normalisation": np.asarray(NORMALISATIONS, dtype=object)[spec["norm"]],
+        "dynamics_on": spec["dyn"] if lay.dyn_comps else False, "hotspot_on": spec["hot"],
+        "dynamics_measure": (np.asarray(lay.measures, dtype=object)[spec["meas"]]
+                             if lay.dyn_comps else "")})
+    varied = [FACTOR_LABELS[k] for k in acc.keys]
+    notes = [f"Robustheit der Rangfolge: {_count(draws)} Varianten (seed {seed}); variiert: "
+             + (", ".join(varied) if varied else "nichts (alle Wahlen fest)")
+             + f"; Rangintervall = 5.–95. Perzentil; Liste = die ersten {top_n} Ränge"]
+    notes += [f"Robustheit: {FACTOR_LABELS[k]} {why}" if why.startswith("Bereich") else
+              f"Robustheit: {FACTOR_LABELS[k]} übersprungen ({why})" for k, why in skipped]
+    if acc.keys and total_r == 0:
+        notes.append("Robustheit: die Ränge ändern sich in keiner Variante; Anteile an der "
+                     "Rangvarianz nicht definiert (leer)")
+    return RobustnessResult(units=units, choices=choices, draws=draws_table, notes=notes,
+                            top_n=top_n, n_draws=draws, seed=seed)
 
-    # leave-out levels: none, each status indicator, each dynamics indicator (not a lone one)
+
+@dataclass
+class _Layout:
+    """The design matrix of the variants and what it was built from."""
+
+    design: _Design
+    levels: list[tuple[str, int]]
+    level_names: list[str]
+    dyn_comps: list[Composite]
+    measures: list[str]
+    hot: np.ndarray
+    rule_count: np.ndarray
+
+
+def _layout(status: Composite, dynamics: Sequence[tuple[str, Composite]], hotspot: np.ndarray,
+            rules: np.ndarray, flag: FlagRule, order: np.ndarray, ddof: int,
+            vary: Collection[str], skipped: list[tuple[str, str]]) -> _Layout:
+    """Leave-out levels (none, each status indicator, each dynamics indicator — not a lone
+    one) and the rows of every variant component, in the tie order."""
+    n = len(order)
+    ks = status.values.shape[1]
     dyn_comps = [c for _, c in dynamics]
     measures = [m for m, _ in dynamics]
     kd = dyn_comps[0].values.shape[1] if dyn_comps else 0
@@ -390,7 +437,6 @@ def rank_robustness(
     if ks == 1 and "leave_out" in vary:
         skipped.append(("leave_out", "der Status-Index hat nur einen Indikator: er wird nicht "
                         "weggelassen"))
-
     s_var = _variants(status, order, s_leaves, ddof)
     s_codes = class_codes(s_var, status.thresholds)
     n_status_classes = len(status.thresholds) + 1
@@ -403,7 +449,7 @@ def rank_robustness(
     hot = np.asarray(hotspot, dtype=bool)[order]
     rule_count = np.asarray(rules, dtype="float64")[order]
     rows += [hot.astype("float64")[None, :], rule_count[None, :]]
-    d = _Design(
+    design = _Design(
         F=np.ascontiguousarray(np.vstack(rows)), n_status_leave=len(s_leaves),
         n_dyn_leave=len(d_leaves), n_measures=len(dyn_comps), status_pos=status_pos,
         dyn_pos=dyn_pos, flag_s=np.isin(s_codes, flag.status_codes),
@@ -413,129 +459,169 @@ def rank_robustness(
         else np.zeros(n, dtype=bool),
         top_pct_n=int(np.ceil(n * flag.top_pct / 100)) if flag.top_pct is not None else None,
         attention=flag.attention)
+    return _Layout(design, levels, level_names, dyn_comps, measures, hot, rule_count)
 
-    # the default and the one-at-a-time alternatives
-    r0, f0 = _evaluate(d, _default_spec(weights))
-    r0, f0 = r0[0], f0[0]
-    top_n = int(f0.sum())
 
-    # which choices vary, and the draws
-    factors: dict[str, tuple[np.ndarray, int, list[str]]] = {}   # key → (level per draw, L, names)
+#: Config weight → column of the variant spec.
+_W_COLUMNS = {"status": "ws", "dynamics": "wd", "hotspot": "wh", "rule": "wr"}
+
+
+def _weight_skip(w: str, lo: float, hi: float, lay: _Layout) -> str:
+    """Why a weight does not vary ('' when it does)."""
+    if w == "dynamics" and not lay.dyn_comps:
+        return "keine Dynamik-Indikatoren"
+    if w == "hotspot" and not lay.hot.any():
+        return "kein Hot Spot unter den bewerteten Einheiten"
+    if w == "rule" and not (lay.rule_count > 0).any():
+        return "keine Grenzwertregel getroffen"
+    if hi == lo:
+        return f"Bereich {_num(lo)}–{_num(hi)}: fest"
+    return ""
+
+
+def _draw_choices(lay: _Layout, weights: Mapping[str, float],
+                  ranges: Mapping[str, tuple[float, float]], vary: Collection[str], draws: int,
+                  seed: int, skipped: list[tuple[str, str]]
+                  ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, int, list[str]]]]:
+    """The variant spec per draw and the factors (key → level per draw, levels, names). The
+    random stream is drawn in one fixed order whatever varies: a seed gives the same draws."""
+    factors: dict[str, tuple[np.ndarray, int, list[str]]] = {}
     rng = np.random.default_rng(seed)
     spec = _default_spec(weights, draws)
-    w_columns = {"status": "ws", "dynamics": "wd", "hotspot": "wh", "rule": "wr"}
     for w in WEIGHTS:
         lo, hi = ranges[w]
         values = rng.uniform(lo, hi, draws)     # drawn always: a seed gives the same stream
         if "weights" not in vary:
             continue
-        if w == "dynamics" and not dyn_comps:
-            skipped.append((f"weight_{w}", "keine Dynamik-Indikatoren"))
+        why = _weight_skip(w, lo, hi, lay)
+        if why:
+            skipped.append((f"weight_{w}", why))
             continue
-        if w == "hotspot" and not hot.any():
-            skipped.append((f"weight_{w}", "kein Hot Spot unter den bewerteten Einheiten"))
-            continue
-        if w == "rule" and not (rule_count > 0).any():
-            skipped.append((f"weight_{w}", "keine Grenzwertregel getroffen"))
-            continue
-        if hi == lo:
-            skipped.append((f"weight_{w}", f"Bereich {_num(lo)}–{_num(hi)}: fest"))
-            continue
-        spec[w_columns[w]] = values
+        spec[_W_COLUMNS[w]] = values
         lev = np.minimum(((values - lo) / (hi - lo) * WEIGHT_BINS).astype(np.intp), WEIGHT_BINS - 1)
         factors[f"weight_{w}"] = (lev, WEIGHT_BINS, [])
-    leave = rng.integers(0, len(levels), draws)
+    leave = rng.integers(0, len(lay.levels), draws)
     norm = rng.integers(0, len(NORMALISATIONS), draws)
     dyn_on = rng.random(draws) < 0.5
     hot_on = rng.random(draws) < 0.5
-    meas = rng.integers(0, max(len(dyn_comps), 1), draws)
-    if "leave_out" in vary and len(levels) > 1:
+    meas = rng.integers(0, max(len(lay.dyn_comps), 1), draws)
+    if "leave_out" in vary and len(lay.levels) > 1:
         spec["leave"] = leave
-        factors["leave_out"] = (leave, len(levels), level_names)
+        factors["leave_out"] = (leave, len(lay.levels), lay.level_names)
     if "normalisation" in vary:
         spec["norm"] = norm
         factors["normalisation"] = (norm, len(NORMALISATIONS),
                                     [NORMALISATION_LABELS[h] for h in NORMALISATIONS])
-    if "dynamics" in vary:
-        if dyn_comps:
-            spec["dyn"] = dyn_on
-            factors["dynamics"] = (dyn_on.astype(np.intp), 2, ["aus", "an"])
-        else:
-            skipped.append(("dynamics", "keine Dynamik-Indikatoren"))
-    if "hotspot" in vary:
-        if hot.any():
-            spec["hot"] = hot_on
-            factors["hotspot"] = (hot_on.astype(np.intp), 2, ["aus", "an"])
-        else:
-            skipped.append(("hotspot", "kein Hot Spot unter den bewerteten Einheiten"))
+    _switch("dynamics", vary, bool(lay.dyn_comps), dyn_on, "keine Dynamik-Indikatoren",
+            "dyn", spec, factors, skipped)
+    _switch("hotspot", vary, bool(lay.hot.any()), hot_on,
+            "kein Hot Spot unter den bewerteten Einheiten", "hot", spec, factors, skipped)
     if "dynamics_measure" in vary:
-        if len(dyn_comps) > 1:
+        if len(lay.dyn_comps) > 1:
             spec["meas"] = meas
-            factors["dynamics_measure"] = (meas, 2, [MEASURE_LABELS[m] for m in measures])
+            factors["dynamics_measure"] = (meas, 2, [MEASURE_LABELS[m] for m in lay.measures])
         else:
-            skipped.append(("dynamics_measure", "keine Dynamik-Indikatoren" if not dyn_comps else
-                            "Ausgangsniveau der Dynamik unbekannt (index.dynamics_levels): "
+            skipped.append(("dynamics_measure", "keine Dynamik-Indikatoren" if not lay.dyn_comps
+                            else "Ausgangsniveau der Dynamik unbekannt (index.dynamics_levels): "
                             "nur Prozentpunkte"))
+    return spec, factors
 
-    # the draws, block by block
+
+def _switch(key: str, vary: Collection[str], possible: bool, on: np.ndarray, why_not: str,
+            column: str, spec: dict[str, np.ndarray],
+            factors: dict[str, tuple[np.ndarray, int, list[str]]],
+            skipped: list[tuple[str, str]]) -> None:
+    """An on/off choice: varied where it varies and is possible, else skipped with its reason."""
+    if key not in vary:
+        return
+    if not possible:
+        skipped.append((key, why_not))
+        return
+    spec[column] = on
+    factors[key] = (on.astype(np.intp), 2, ["aus", "an"])
+
+
+@dataclass
+class _Draws:
+    """Sums over the draws (per unit) and per factor level."""
+
+    store: np.ndarray
+    flag_count: np.ndarray
+    top_count: np.ndarray
+    sum_r: np.ndarray
+    sum_r2: np.ndarray
+    keys: list[str]
+    widths: list[int]
+    offsets: np.ndarray
+    cond_r: np.ndarray
+    cond_f: np.ndarray
+    level_count: np.ndarray
+
+
+def _run_draws(d: _Design, spec: dict[str, np.ndarray],
+               factors: dict[str, tuple[np.ndarray, int, list[str]]], draws: int, n: int,
+               top_n: int, block: int | None) -> _Draws:
+    """Rank every variant, block by block of draws (memory stays bounded)."""
     if block is None:
         block = int(np.clip(BLOCK_ELEMENTS // n, 8, 512))
     rank_dtype = np.uint16 if n < np.iinfo(np.uint16).max else np.uint32
-    store = np.empty((draws, n), dtype=rank_dtype)
-    flag_count = np.zeros(n)
-    top_count = np.zeros(n)
-    sum_r = np.zeros(n)
-    sum_r2 = np.zeros(n)
     keys = list(factors)
     widths = [factors[k][1] for k in keys]
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
-    cond_r = np.zeros((int(offsets[-1]), n))
-    cond_f = np.zeros((int(offsets[-1]), n))
-    level_count = np.zeros(int(offsets[-1]))
+    levels = int(offsets[-1])
+    acc = _Draws(np.empty((draws, n), dtype=rank_dtype), np.zeros(n), np.zeros(n), np.zeros(n),
+                 np.zeros(n), keys, widths, offsets, np.zeros((levels, n)), np.zeros((levels, n)),
+                 np.zeros(levels))
     for b0 in range(0, draws, block):
         b1 = min(b0 + block, draws)
-        part = {k: v[b0:b1] for k, v in spec.items()}
-        ranks, flagged = _evaluate(d, part)
-        store[b0:b1] = ranks
-        flag_count += flagged.sum(axis=0)
-        top_count += (ranks <= top_n).sum(axis=0)
+        ranks, flagged = _evaluate(d, {k: v[b0:b1] for k, v in spec.items()})
+        acc.store[b0:b1] = ranks
+        acc.flag_count += flagged.sum(axis=0)
+        acc.top_count += (ranks <= top_n).sum(axis=0)
         rf = ranks.astype("float64")
-        sum_r += rf.sum(axis=0)
-        sum_r2 += (rf * rf).sum(axis=0)
+        acc.sum_r += rf.sum(axis=0)
+        acc.sum_r2 += (rf * rf).sum(axis=0)
         if keys:
-            onehot = np.zeros((int(offsets[-1]), b1 - b0))
+            onehot = np.zeros((levels, b1 - b0))
             for k, off in zip(keys, offsets[:-1], strict=True):
                 onehot[off + factors[k][0][b0:b1], np.arange(b1 - b0)] = 1.0
-            cond_r += onehot @ rf
-            cond_f += onehot @ flagged.astype("float64")
-            level_count += onehot.sum(axis=1)
+            acc.cond_r += onehot @ rf
+            acc.cond_f += onehot @ flagged.astype("float64")
+            acc.level_count += onehot.sum(axis=1)
+    return acc
 
-    # per unit: percentiles of the ranks, shares, the choice the rank depends on most
+
+def _per_unit(acc: _Draws, factors: dict[str, tuple[np.ndarray, int, list[str]]], draws: int,
+              order: np.ndarray, r0: np.ndarray, f0: np.ndarray
+              ) -> tuple[pd.DataFrame, dict, dict, float, float]:
+    """Per unit: percentiles of the ranks, shares flagged and in the list, the choice its rank
+    and its flag depend on most (first-order variance shares: Σ_levels p_l (E[r|l] − E[r])²)."""
+    n = len(order)
     qs = np.empty((n, 3))
     step = max(1, BLOCK_ELEMENTS // max(draws, 1))
     for u0 in range(0, n, step):
-        qs[u0:u0 + step] = np.quantile(store[:, u0:u0 + step], [0.05, 0.5, 0.95], axis=0,
+        qs[u0:u0 + step] = np.quantile(acc.store[:, u0:u0 + step], [0.05, 0.5, 0.95], axis=0,
                                        method="inverted_cdf").T
-    mean_r = sum_r / draws
-    var_r = np.maximum(sum_r2 / draws - mean_r ** 2, 0.0)
-    p_flag = flag_count / draws
+    mean_r = acc.sum_r / draws
+    var_r = np.maximum(acc.sum_r2 / draws - mean_r ** 2, 0.0)
+    p_flag = acc.flag_count / draws
     var_f = p_flag * (1 - p_flag)
     first_r, first_f = {}, {}
-    for k, off, width in zip(keys, offsets[:-1], widths, strict=True):
-        cnt = level_count[off:off + width]
+    for k, off, width in zip(acc.keys, acc.offsets[:-1], acc.widths, strict=True):
+        cnt = acc.level_count[off:off + width]
         seen = cnt > 0
         share = cnt[seen] / draws
-        mr = cond_r[off:off + width][seen] / cnt[seen][:, None]
-        mf = cond_f[off:off + width][seen] / cnt[seen][:, None]
+        mr = acc.cond_r[off:off + width][seen] / cnt[seen][:, None]
+        mf = acc.cond_f[off:off + width][seen] / cnt[seen][:, None]
         first_r[k] = ((mr - mean_r[None, :]) ** 2 * share[:, None]).sum(axis=0)
         first_f[k] = ((mf - p_flag[None, :]) ** 2 * share[:, None]).sum(axis=0)
     main = np.full(n, "", dtype=object)
     flag_main = np.full(n, "", dtype=object)
-    if keys:
-        names = np.asarray([FACTOR_LABELS[k] for k in keys], dtype=object)
-        best = np.column_stack([first_r[k] for k in keys]).argmax(axis=1)
+    if acc.keys:
+        names = np.asarray([FACTOR_LABELS[k] for k in acc.keys], dtype=object)
+        best = np.column_stack([first_r[k] for k in acc.keys]).argmax(axis=1)
         main[var_r > 0] = names[best[var_r > 0]]
-        best = np.column_stack([first_f[k] for k in keys]).argmax(axis=1)
+        best = np.column_stack([first_f[k] for k in acc.keys]).argmax(axis=1)
         flag_main[var_f > 0] = names[best[var_f > 0]]
     back = np.empty(n, dtype=np.intp)
     back[order] = np.arange(n)
@@ -544,11 +630,18 @@ def rank_robustness(
         "rank_p05": pd.array(qs[back, 0].astype(np.int64), "Int64"),
         "rank_p95": pd.array(qs[back, 2].astype(np.int64), "Int64"),
         "flagged_default": f0[back], "flagged_share_pct": 100 * p_flag[back],
-        "top_share_pct": 100 * top_count[back] / draws, "rank_main_choice": main[back],
+        "top_share_pct": 100 * acc.top_count[back] / draws, "rank_main_choice": main[back],
         "flag_main_choice": flag_main[back]})
+    return units, first_r, first_f, float(var_r.sum()), float(var_f.sum())
 
-    # per choice: one at a time, and the first-order shares
-    total_r, total_f = var_r.sum(), var_f.sum()
+
+def _choices_table(d: _Design, keys: list[str],
+                   factors: dict[str, tuple[np.ndarray, int, list[str]]],
+                   weights: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
+                   skipped: list[tuple[str, str]], r0: np.ndarray, f0: np.ndarray, top_n: int,
+                   first_r: dict, first_f: dict, total_r: float, total_f: float) -> pd.DataFrame:
+    """Per choice: each alternative one at a time against the default, and its first-order
+    shares of the rank and flag variance (%)."""
     share_r = {k: 100 * first_r[k].sum() / total_r if total_r > 0 else np.nan for k in keys}
     share_f = {k: 100 * first_f[k].sum() / total_f if total_f > 0 else np.nan for k in keys}
     alternatives = _alternatives(keys, factors, weights, ranges)
@@ -580,26 +673,7 @@ def rank_robustness(
         "rank_change_max", "first_order_rank_pct", "first_order_flag_pct", "note"])
     for c in ("flag_added", "flag_removed", "list_changed", "rank_change_max"):
         choices[c] = choices[c].astype("Int64")
-
-    draws_table = pd.DataFrame({
-        "draw": np.arange(1, draws + 1), "w_status": spec["ws"], "w_dynamics": spec["wd"],
-        "w_hotspot": spec["wh"], "w_rule": spec["wr"],
-        "left_out": np.asarray(level_names, dtype=object)[spec["leave"]],
-        "normalisation": np.asarray(NORMALISATIONS, dtype=object)[spec["norm"]],
-        "dynamics_on": spec["dyn"] if dyn_comps else False, "hotspot_on": spec["hot"],
-        "dynamics_measure": (np.asarray(measures, dtype=object)[spec["meas"]] if dyn_comps
-                             else "")})
-    varied = [FACTOR_LABELS[k] for k in keys]
-    notes.append(f"Robustheit der Rangfolge: {_count(draws)} Varianten (seed {seed}); variiert: "
-                 + (", ".join(varied) if varied else "nichts (alle Wahlen fest)")
-                 + f"; Rangintervall = 5.–95. Perzentil; Liste = die ersten {top_n} Ränge")
-    notes += [f"Robustheit: {FACTOR_LABELS[k]} {why}" if why.startswith("Bereich") else
-              f"Robustheit: {FACTOR_LABELS[k]} übersprungen ({why})" for k, why in skipped]
-    if keys and total_r == 0:
-        notes.append("Robustheit: die Ränge ändern sich in keiner Variante; Anteile an der "
-                     "Rangvarianz nicht definiert (leer)")
-    return RobustnessResult(units=units, choices=choices, draws=draws_table, notes=notes,
-                            top_n=top_n, n_draws=draws, seed=seed)
+    return choices
 
 
 def _num(value: float, digits: int = 3) -> str:

@@ -27,6 +27,7 @@ def threshold_limit(values: pd.Series, rule: ThresholdRule) -> float:
         return float(values.mean() + sign * rule.value * values.std(ddof=0))
     return float(values.quantile(rule.value))
 
+
 def apply_thresholds(
     units: pd.DataFrame, rules: list[ThresholdRule], labels: dict[str, str]
 ) -> pd.DataFrame:
@@ -54,6 +55,7 @@ def apply_thresholds(
     out["rule_count"] = out.filter(like="rule_").sum(axis=1).astype(int) if rules else 0
     out["rule_flags"] = texts
     return out
+
 
 def evaluate_targets(units: pd.DataFrame, targets: list[Target], labels: dict[str, str]) -> pd.DataFrame:
     """Monitoring matrix: per unit and target, *Ziel erreicht / unterschritten / überschritten*.

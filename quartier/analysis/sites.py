@@ -37,16 +37,9 @@ from scipy.spatial import cKDTree
 
 from quartier import vocab
 from quartier.analysis.access import point_access
-from quartier.config import AccessConfig, QuartierConfig, SitesConfig
+from quartier.config import AccessConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
-from quartier.io.numbers import parse_numbers
-from quartier.io.readers import check_file, read_csv_text
-from quartier.io.vector import read_vector
-from quartier.io.xlsx import cell_text
 from quartier.vocab import GONE_STATES
-
-SITE_COLUMNS = ["site_id", "selected", "capacity", "places", "score", "score_access",
-                "penalty_status", "penalty_shelter", "unit_id", "reasons"]
 
 
 @dataclass
@@ -68,58 +61,6 @@ def capacity_from_area(area_m2: np.ndarray, s: SitesConfig) -> np.ndarray:
     """Places on a gap: ``area · GFZ / m² per place``, capped at ``max_places_per_site``."""
     return np.minimum(np.floor(area_m2 * s.floor_area_ratio / s.m2_per_place),
                       s.max_places_per_site).astype(int)
-
-
-def read_site_file(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """User sites with ``site_id``, ``name``, ``capacity`` in the city's CRS; checks duplicates,
-    capacity 0 and missing coordinates (dropped with a warning)."""
-    s = cfg.sites
-    path = cfg.resolve(s.file)
-    check_file(path, "sites.file")
-    warnings = []
-    if path.suffix.lower() == ".csv":
-        used = [c for c in (s.x, s.y, s.id_column, s.capacity_column) if c]
-        raw = read_csv_text(path, None, "auto", used)
-        df, line = raw.df, raw.line
-        for col in (s.x, s.y, s.id_column, s.capacity_column):
-            if col is None or col not in df:
-                raise InputDataError(f"{path}: column {col!r} not found; available: "
-                                     f"{', '.join(df.columns)} (sites.x/y/id_column/capacity_column)")
-        xs, _ = parse_numbers(df[s.x], s.decimal, None, {""}, str(path), s.x, line)
-        ys, _ = parse_numbers(df[s.y], s.decimal, None, {""}, str(path), s.y, line)
-        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=s.crs or 4326)
-    else:
-        gdf, _ = read_vector(path, "sites.file", crs=s.crs, crs_key="sites.crs")
-        line = pd.Series(np.arange(len(gdf)) + 1, index=gdf.index)
-    missing = ~np.isfinite(gdf.geometry.bounds.to_numpy()).all(axis=1)
-    if missing.any():
-        warnings.append(vocab.note("sites.no_coordinates", file=path.name, n=int(missing.sum()),
-                                   ids=rows_preview(gdf.loc[missing, s.id_column])))
-        gdf = gdf[~missing]
-    dup = gdf[s.id_column][gdf[s.id_column].duplicated(keep=False)]
-    if len(dup):
-        raise InputDataError(f"{path}: duplicate site ids {rows_preview(sorted(set(dup)))} in "
-                             f"column {s.id_column!r}; each site needs its own id")
-    text = gdf[s.capacity_column].map(lambda v: cell_text(v, s.decimal), na_action="ignore")
-    cap, _ = parse_numbers(text, s.decimal, s.thousands, set(), str(path), s.capacity_column,
-                           line[gdf.index])
-    bad = cap.isna() | (cap < 0) | (cap != cap.round())
-    if bad.any():
-        raise InputDataError(f"{path}: column {s.capacity_column!r}: the capacity is a whole number "
-                             f"of places ≥ 0; sites {rows_preview(gdf.loc[bad, s.id_column])} hold "
-                             f"{rows_preview(gdf.loc[bad, s.capacity_column], 4)}")
-    zero = cap == 0
-    if zero.any():
-        warnings.append(vocab.note("sites.zero_capacity", file=path.name, n=int(zero.sum()),
-                                   ids=rows_preview(gdf.loc[zero, s.id_column])))
-    out = gpd.GeoDataFrame({
-        "site_id": gdf[s.id_column].astype(str).to_numpy(),
-        "name": (gdf[s.name_column].astype(str) if s.name_column and s.name_column in gdf
-                 else gdf[s.id_column].astype(str)).to_numpy(),
-        "capacity": np.minimum(cap, s.max_places_per_site).astype(int).to_numpy(),
-        "source": "illustrativ (Beispiel)" if s.illustrative else path.name,
-    }, geometry=gdf.geometry.to_crs(cfg.city.crs).to_numpy(), crs=cfg.city.crs)
-    return out, warnings
 
 
 def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFrame:

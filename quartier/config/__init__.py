@@ -37,16 +37,16 @@ from quartier.config.data import (
     TableConfig,
     UnitsConfig,
 )
-from quartier.config.model import QuartierConfig, load_config, parse_config
+from quartier.config.model import QuartierConfig, as_section, load_config, parse_config
 from quartier.config.report import KeyFigureConfig, PlaceNamesConfig, ReportConfig
 
 __all__ = [
     "DEFAULT_NA_CODES", "AccessCategory", "AccessConfig", "AreasConfig", "CityConfig", "ColumnSpec",
     "DeriveSpec", "ExcludeRule", "FlagConfig", "GapsConfig", "GridConfig", "GridUnitsConfig",
-    "IndexConfig", "IndicatorRef", "KeyFigureConfig", "MapConfig", "MonitorConfig",
-    "MonitorTarget", "OldUnitsConfig",
-    "PlaceNamesConfig", "PoiLayer", "PopulationConfig", "PriorityConfig", "QuartierConfig",
-    "ReportConfig", "SeriesConfig",
-    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "flag_class_problem",
+    "IndexConfig", "IndicatorRef", "KeyFigureConfig", "MapConfig", "MonitorConfig", "MonitorTarget",
+    "OldUnitsConfig", "PlaceNamesConfig", "PoiLayer", "PopulationConfig", "PriorityConfig",
+    "QuartierConfig", "ReportConfig", "SeriesConfig",
+    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "as_section",
+    "flag_class_problem",
     "load_config", "parse_config",
 ]

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from quartier.config.base import _NAME, _check_crs, _check_metric_crs, _Strict
+from quartier.config.base import _NAME, FileUse, _check_crs, _check_metric_crs, _Strict
 
 
 class IndicatorRef(_Strict):
@@ -41,9 +41,11 @@ class IndicatorRef(_Strict):
             return f"{self.series}_{self.base_year}_{self.year}_diff"
         return f"{self.column}_minus_{self.base}" if self.base else self.column
 
+
 class ExcludeRule(_Strict):
     id: str
     reason: str
+
 
 class IndexConfig(_Strict):
     """Composite index in the manner of Berlin's Monitoring Soziale Stadtentwicklung."""
@@ -94,6 +96,7 @@ class IndexConfig(_Strict):
                 raise ValueError(f"{kind}_thresholds must be ascending")
         return self
 
+
 class ThresholdRule(_Strict):
     """A Grenzwert: absolute (value >= 25) or relative (mean + k*SD, top decile)."""
 
@@ -102,11 +105,13 @@ class ThresholdRule(_Strict):
     value: float
     direction: Literal["above", "below"] = "above"
 
+
 class Target(_Strict):
     column: str
     target: float
     tolerance: float = 0.0
     better: Literal["lower", "higher"] = "lower"
+
 
 class FlagConfig(_Strict):
     thresholds: list[ThresholdRule] = Field(default_factory=list)
@@ -124,6 +129,7 @@ class FlagConfig(_Strict):
         1000, description="units below this many inhabitants are screened for single facilities"
     )
     single_facility_min_abs_z: float = Field(2.5, description="|z| at or above this is extreme")
+
 
 class PriorityConfig(_Strict):
     """``priority_score = w_status · status_index + w_dynamics · dynamics_index
@@ -174,6 +180,7 @@ class PriorityConfig(_Strict):
         w = getattr(self, f"{name}_weight")
         return (float(given[0]), float(given[1])) if given is not None else (0.5 * w, 1.5 * w)
 
+
 class AreasConfig(_Strict):
     """Action areas: contiguous groups of flagged units (region growing over Queen contiguity)."""
 
@@ -193,6 +200,7 @@ class AreasConfig(_Strict):
             raise ValueError("max_residents must be at least min_residents")
         return self
 
+
 class AccessCategory(_Strict):
     """Distance decay of one category: full score up to good_m, none beyond limit_m (metres)."""
 
@@ -206,6 +214,7 @@ class AccessCategory(_Strict):
         if self.limit_m < self.good_m:
             raise ValueError("limit_m must be at least good_m")
         return self
+
 
 class AccessConfig(_Strict):
     categories: dict[str, AccessCategory]
@@ -227,6 +236,18 @@ class AccessConfig(_Strict):
                                       "the detour factor on")
     network_layer: str | None = None
     network_highway_column: str = Field("highway", description="lines files: the highway class")
+
+    def files(self) -> list[FileUse]:
+        """The population raster and the street network of the access measures."""
+        out = []
+        if self.population_raster:
+            out.append(FileUse("access.population_raster", self.population_raster, "raster"))
+        if self.network_path:
+            osm = any(str(self.network_path).endswith(e) for e in (".osm", ".osm.gz", ".pbf"))
+            out.append(FileUse("access.network_path", self.network_path, "file" if osm else "vector",
+                               self.network_layer, () if osm else (self.network_highway_column,)))
+        return out
+
 
 class GapsConfig(_Strict):
     """Building-gap detection (Baulückenkataster). Limits in metres and square metres."""
@@ -290,6 +311,25 @@ class GapsConfig(_Strict):
     def _metric(cls, value: str | None) -> str | None:
         return _check_metric_crs(value)
 
+    def files(self) -> list[FileUse]:
+        """Every input of the gap detection and how it is read."""
+        out = [FileUse("gaps.osm", self.osm, "file")] if self.osm else []
+        for key, path, layer, cols in (("gaps.buildings", self.buildings, self.buildings_layer, ()),
+                                       ("gaps.streets", self.streets, self.streets_layer,
+                                        (self.street_class_column,)),
+                                       ("gaps.landuse", self.landuse, None,
+                                        (self.landuse_class_column,)),
+                                       ("gaps.area", self.area, None, ()),
+                                       ("gaps.parcels", self.parcels, None,
+                                        (self.parcels_id_column,) if self.parcels_id_column else ())):
+            if path is not None:
+                out.append(FileUse(key, path, "vector", layer, cols))
+        out += [FileUse(f"gaps.barriers[{i}]", p, "vector") for i, p in enumerate(self.barriers)]
+        if self.green_raster:
+            out.append(FileUse("gaps.green_raster", self.green_raster, "raster"))
+        return out
+
+
 class SitesConfig(_Strict):
     """Siting housing for refugees: candidates, score and the decentralised selection."""
 
@@ -330,6 +370,16 @@ class SitesConfig(_Strict):
     def _known_crs(cls, value: str | None) -> str | None:
         return _check_crs(value)
 
+    def files(self) -> list[FileUse]:
+        """Exclusion layers and existing shelters (the site file is checked by reading it)."""
+        out = [FileUse(f"sites.exclude_layers[{i}]", p, "vector", None,
+                       (self.exclude_column,) if self.exclude_column else ())
+               for i, p in enumerate(self.exclude_layers)]
+        if self.shelters:
+            out.append(FileUse("sites.shelters", self.shelters, "vector"))
+        return out
+
+
 class MapConfig(_Strict):
     indicator: str = Field(description="column shown as choropleth by `quartier run`")
 
@@ -341,6 +391,7 @@ class MapConfig(_Strict):
         return value
     scheme: str = "NaturalBreaks"
     k: int = Field(5, ge=2, le=9)
+
 
 def flag_class_problem(classes: list[str] | None, labels: list[str] | None) -> str | None:
     """What is wrong with ``priority.flag_classes``: a name that is no status class (a case slip

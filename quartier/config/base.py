@@ -4,6 +4,8 @@ missing-value codes of German official statistics."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import pyproj
 from pydantic import BaseModel, ConfigDict
@@ -16,8 +18,10 @@ DEFAULT_NA_CODES: tuple[str, ...] = (
 #: Names quartier gives columns: identifiers (letters of any script, digits, '_').
 _NAME = re.compile(r"^[^\W\d]\w*$")
 
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
 
 def _check_crs(value: str | None) -> str | None:
     if value in (None, ""):
@@ -27,6 +31,7 @@ def _check_crs(value: str | None) -> str | None:
     except pyproj.exceptions.CRSError as exc:
         raise ValueError(f"unknown CRS {value!r} ({exc}); use an EPSG code like 'EPSG:25833'") from exc
     return value
+
 
 def _check_metric_crs(value: str | None) -> str | None:
     """A projected CRS in metres (how much it distorts distances is checked at the city's
@@ -42,6 +47,7 @@ def _check_metric_crs(value: str | None) -> str | None:
         )
     return value
 
+
 def _check_number_format(sep: str | None, decimal: str, thousands: str | None) -> None:
     if decimal not in (".", ","):
         raise ValueError(f"decimal = {decimal!r}: use '.' or ','")
@@ -52,3 +58,15 @@ def _check_number_format(sep: str | None, decimal: str, thousands: str | None) -
                          "could not be read")
     if sep is not None and (len(sep) != 1 or sep in "\"\r\n"):
         raise ValueError(f"sep = {sep!r}: one character, e.g. ';', ',' or '\\t'")
+
+
+@dataclass(frozen=True)
+class FileUse:
+    """A file a config section names and how it will be read: ``check`` opens each one before a
+    run (a section declares its files once; a new file key needs no other edit)."""
+
+    key: str                      # the config key, e.g. "pois[0] (kita)"
+    path: Path
+    kind: str                     # "vector" (with columns), "raster", "csv" (columns), "file"
+    layer: str | None = None
+    columns: tuple[str, ...] = ()

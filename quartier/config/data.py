@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from quartier.config.base import _NAME, _check_crs, _check_metric_crs, _check_number_format, _Strict
+from quartier.config.base import _NAME, FileUse, _check_crs, _check_metric_crs, _check_number_format, _Strict
 
 
 class CityConfig(_Strict):
@@ -26,6 +26,7 @@ class CityConfig(_Strict):
     @classmethod
     def _metric(cls, value: str) -> str:
         return _check_metric_crs(value)
+
 
 class GridUnitsConfig(_Strict):
     """Census grid cells as the units (Zensus 2011/2022 1 km or 100 m, INSPIRE grid): one row
@@ -71,6 +72,7 @@ class GridUnitsConfig(_Strict):
             raise ValueError(f"bbox {list(value)} must be [xmin, ymin, xmax, ymax] with "
                              "xmin < xmax and ymin < ymax")
         return value
+
 
 class UnitsConfig(_Strict):
     """The spatial units (Planungsräume, statistische Bezirke, Ortsteile), or census grid cells."""
@@ -123,6 +125,7 @@ class UnitsConfig(_Strict):
                                  "or grid = { path = … } for census grid cells")
         return self
 
+
 class ColumnSpec(_Strict):
     name: str = Field(description="column name in quartier, with unit, e.g. share_sgb2_pct")
     label: str | None = Field(None, description="human label used in reasons and maps")
@@ -150,6 +153,7 @@ class ColumnSpec(_Strict):
         lo = self.min if self.min is not None else (0.0 if share else -np.inf)
         hi = self.max if self.max is not None else (100.0 if share else np.inf)
         return lo, hi
+
 
 class TableConfig(_Strict):
     """An indicator table joined to the units."""
@@ -239,6 +243,7 @@ class TableConfig(_Strict):
                 raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
 
+
 class DeriveSpec(_Strict):
     """A column computed from loaded columns, declaratively (no code is evaluated):
 
@@ -275,6 +280,7 @@ class DeriveSpec(_Strict):
                     else f"at least {need[0]} columns")
             raise ValueError(f"kind = {self.kind!r} takes {what}, got {self.columns}")
         return self
+
 
 class PoiLayer(_Strict):
     """One source of points of interest mapped to one category."""
@@ -317,6 +323,15 @@ class PoiLayer(_Strict):
         if self.format == "csv" and not (self.x and self.y):
             raise ValueError("format 'csv' needs x and y (the coordinate columns)")
         return self
+
+    def files(self, key: str) -> list[FileUse]:
+        """The file of this layer and how it is read."""
+        kind = {"vector": "vector", "raster": "raster", "csv": "csv"}.get(self.format, "file")
+        cols = (self.name_column, self.filter_column) if kind == "vector" else (
+            (self.x, self.y, self.name_column, self.filter_column) if kind == "csv" else ())
+        return [FileUse(f"{key} ({self.category})", self.path, kind, self.layer,
+                        tuple(c for c in cols if c))]
+
 
 class SeriesConfig(_Strict):
     """One indicator over several years: a long table with a year column, one file per year,
@@ -370,11 +385,13 @@ class SeriesConfig(_Strict):
             raise ValueError("give either path (with year_column or json) or files = {year = path}")
         return self
 
+
 class OldUnitsConfig(_Strict):
     path: Path
     layer: str | None = None
     id_column: str
     id_width: int | None = None
+
 
 class MonitorTarget(_Strict):
     """A target per indicator: ``measure`` of each unit and year against ``target``. Changes are
@@ -386,6 +403,7 @@ class MonitorTarget(_Strict):
     better: Literal["lower", "higher"] = "lower"
     label: str = ""
 
+
 class MonitorConfig(_Strict):
     series: list[SeriesConfig]
     old_units: OldUnitsConfig | None = None
@@ -396,6 +414,23 @@ class MonitorConfig(_Strict):
     zensus_grid: Path | None = Field(None, description="CSV x,y (EPSG:3035 centres), Einwohner, "
                                      "Leerstandsquote: vacancy per unit")
     targets: list[MonitorTarget] = Field(default_factory=list)
+
+    def files(self) -> list[FileUse]:
+        """Rasters, old units, Milieuschutz areas and the census grid of the monitoring (the
+        series are checked by reading them)."""
+        out = []
+        if self.weight_raster:
+            out.append(FileUse("monitor.weight_raster", self.weight_raster, "raster"))
+        if self.old_units:
+            out.append(FileUse("monitor.old_units", self.old_units.path, "vector",
+                               self.old_units.layer, (self.old_units.id_column,)))
+        if self.milieuschutz:
+            out.append(FileUse("monitor.milieuschutz", self.milieuschutz, "vector"))
+        if self.zensus_grid:
+            out.append(FileUse("monitor.zensus_grid", self.zensus_grid, "csv", None,
+                               ("x", "y", "Einwohner", "Leerstandsquote")))
+        return out
+
 
 class GridConfig(_Strict):
     """A census grid (Zensus 2011/2022 1 km or 100 m, as downloaded): one row per cell."""
@@ -418,6 +453,7 @@ class GridConfig(_Strict):
     @classmethod
     def _known_crs(cls, value: str) -> str:
         return _check_crs(value)
+
 
 class PopulationConfig(_Strict):
     """Residents where the tables have no population count: from a raster or a census grid.

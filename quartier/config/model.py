@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -24,7 +25,7 @@ from quartier.config.analysis import (
     SitesConfig,
     flag_class_problem,
 )
-from quartier.config.base import _Strict
+from quartier.config.base import FileUse, _Strict
 from quartier.config.data import (
     CityConfig,
     DeriveSpec,
@@ -37,6 +38,8 @@ from quartier.config.data import (
 from quartier.config.report import ReportConfig
 from quartier.errors import ConfigError
 from quartier.vocab import change_label, series_change_label
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
 
 
 class QuartierConfig(_Strict):
@@ -135,7 +138,8 @@ class QuartierConfig(_Strict):
         return self
 
     def resolve(self, path: Path) -> Path:
-        """Absolute path of a file named in the config (relative to the config's folder)."""
+        """Absolute path of a file named in the config (paths are made absolute when the config
+        is parsed; a path set later in code is taken relative to the config's folder)."""
         return path if path.is_absolute() else (self.base_dir / path).resolve()
 
     def labels(self) -> dict[str, str]:
@@ -164,6 +168,17 @@ class QuartierConfig(_Strict):
         out.update({d.name: d.unit for d in self.derive})
         return out
 
+    def files(self) -> list[FileUse]:
+        """Every further file the config names (POIs, rasters, network, gap inputs, site
+        layers, monitoring files) and how it will be read; units and tables are checked by
+        loading them."""
+        out = [f for i, layer in enumerate(self.pois) for f in layer.files(f"pois[{i}]")]
+        for section in (self.access, self.gaps, self.sites, self.monitor):
+            if section is not None:
+                out += section.files()
+        return out
+
+
 def _section_model(loc: tuple) -> type[BaseModel] | None:
     """The pydantic model of the section that holds the key at ``loc`` (list indices and dict
     keys followed through)."""
@@ -188,6 +203,7 @@ def _section_model(loc: tuple) -> type[BaseModel] | None:
             model = args[-1]
     return model
 
+
 def _unknown_key_hint(loc: tuple) -> str:
     model = _section_model(loc)
     if model is None:
@@ -197,7 +213,8 @@ def _unknown_key_hint(loc: tuple) -> str:
     return ("unknown key" + (f" — did you mean {close[0]!r}?" if close else ".")
             + f" Valid keys here: {', '.join(valid)}")
 
-def _format_errors(exc: ValidationError, source: Path) -> str:
+
+def _format_errors(exc: ValidationError, source: Path | str) -> str:
     lines = [f"{source}: the config has {exc.error_count()} problem(s):"]
     for err in exc.errors():
         loc = ""
@@ -211,12 +228,78 @@ def _format_errors(exc: ValidationError, source: Path) -> str:
         lines.append(f"  - {loc or '(top level)'}: {hint}")
     return "\n".join(lines)
 
+
 def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> QuartierConfig:
-    """Validate a config given as a dict (already parsed TOML)."""
+    """Validate a config given as a dict (already parsed TOML). Every file path in it is made
+    absolute against ``base_dir`` (the config's folder) here, once: a section handed to a
+    reader opens the right file whatever the working directory."""
     try:
-        return QuartierConfig.model_validate({**data, "base_dir": base_dir})
+        cfg = QuartierConfig.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source or base_dir)) from None
+    return _with_absolute_paths(cfg, Path(base_dir).resolve())
+
+
+def as_section(value: SectionT | Mapping[str, Any], model: type[SectionT], where: str) -> SectionT:
+    """A config section for the functions a notebook calls.
+
+    Parameters
+    ----------
+    value : section model or mapping
+        The section model itself (returned unchanged), or a mapping with the keys the TOML
+        section has (validated; relative paths resolved against the working directory).
+    model : type
+        The section's pydantic model, e.g. :class:`~quartier.config.AccessConfig`.
+    where : str
+        The caller, named in the error.
+
+    Returns
+    -------
+    section model
+        An instance of ``model``.
+
+    Raises
+    ------
+    ConfigError
+        If the mapping has an unknown, missing or invalid key (each named).
+
+    Examples
+    --------
+    >>> from quartier.config import GapsConfig
+    >>> as_section({"min_frontage_m": 8}, GapsConfig, "example").min_frontage_m
+    8.0
+    """
+    if isinstance(value, model):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            section = model.model_validate(dict(value))
+        except ValidationError as exc:
+            raise ConfigError(_format_errors(exc, where)) from None
+        return _with_absolute_paths(section, Path.cwd())
+    raise TypeError(f"{where}: expected {model.__name__} or a dict of its keys, "
+                    f"got {type(value).__name__}")
+
+
+def _absolute(value: object, base: Path) -> object:
+    if isinstance(value, Path):
+        return value if value.is_absolute() else (base / value).resolve()
+    if isinstance(value, BaseModel):
+        return _with_absolute_paths(value, base)
+    if isinstance(value, list):
+        return [_absolute(v, base) for v in value]
+    if isinstance(value, dict):
+        return {k: _absolute(v, base) for k, v in value.items()}
+    return value
+
+
+def _with_absolute_paths(model: SectionT, base: Path) -> SectionT:
+    """The model with every Path field (in sections, lists and dicts) absolute; validators are
+    not run again (the values are the validated ones)."""
+    update = {name: _absolute(getattr(model, name), base) for name in type(model).model_fields
+              if name != "base_dir"}
+    return model.model_copy(update=update)
+
 
 def load_config(path: str | Path) -> QuartierConfig:
     """Read and validate a city config (TOML).
@@ -225,6 +308,24 @@ def load_config(path: str | Path) -> QuartierConfig:
     ----------
     path : str or Path
         The TOML file; relative paths inside it are resolved against its folder.
+
+    Returns
+    -------
+    QuartierConfig
+        The validated config, every file path absolute.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not UTF-8, not TOML, or a key is unknown, missing or invalid
+        (every problem named with its key path).
+
+    Examples
+    --------
+    >>> from quartier.paths import BERLIN_CONFIG
+    >>> cfg = load_config(BERLIN_CONFIG)
+    >>> cfg.city.name, cfg.city.crs, len(cfg.index.status)
+    ('Berlin', 'EPSG:25833', 3)
     """
     path = Path(path)
     if path.is_dir():

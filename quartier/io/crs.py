@@ -12,6 +12,7 @@ from quartier.errors import InputDataError
 #: Geographic margin (degrees) around the target CRS's area of use accepted by the bounds check.
 BOUNDS_MARGIN_DEG = 3.0
 
+
 def check_bounds(gdf: gpd.GeoDataFrame, target_crs: str, source: str,
                  hint: str = " Check the file's CRS (units.crs) or the city's crs.") -> None:
     """Fail when the units do not lie where the target CRS is meant to be used; ``hint`` says
@@ -39,6 +40,7 @@ def check_bounds(gdf: gpd.GeoDataFrame, target_crs: str, source: str,
         msg += hint
     raise InputDataError(msg)
 
+
 def scale_error_pct(crs: str | pyproj.CRS, lonlat_bounds: tuple[float, float, float, float]) -> float:
     """Largest distance distortion (%) of a projected CRS over an area: ``|k − 1|`` of the
     meridional and parallel scale factors ``k`` at the corners and centre of the bounds."""
@@ -49,6 +51,7 @@ def scale_error_pct(crs: str | pyproj.CRS, lonlat_bounds: tuple[float, float, fl
     f = proj.get_factors(lon, lat)
     err = np.maximum(np.abs(np.asarray(f.meridional_scale) - 1), np.abs(np.asarray(f.parallel_scale) - 1))
     return float(np.nanmax(err) * 100) if np.isfinite(err).any() else float("inf")
+
 
 def check_distances_preserved(crs: str, lonlat_bounds: tuple[float, float, float, float],
                               limit_pct: float, what: str) -> None:

@@ -22,7 +22,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from quartier.config import DEFAULT_NA_CODES, QuartierConfig
+from quartier.config import DEFAULT_NA_CODES, GridUnitsConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
 from quartier.io.numbers import parse_numbers
@@ -143,7 +143,7 @@ def _on_centres(values: np.ndarray, size: float, source: str, column: str, line:
     return np.rint(steps) * size + size / 2
 
 
-def read_cells(path: Path, what: str, sep: str | None = None, decimal: str = ".",
+def read_cells(path: Path, what: str, sep: str | None = None,
                used: list[str] | None = None) -> RawTable:
     """A grid file (parquet or CSV) with native number columns for parquet, text for CSV."""
     check_file(path, what)
@@ -161,17 +161,18 @@ def epsg_of(crs: str) -> int:
     return code
 
 
-def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
+def grid_units(g: GridUnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
+               ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Square cells of ``[units] grid`` as units, in the city's CRS.
 
     Cells are kept where ``populated`` is a number above 0 (missing codes ``-1``/``-9`` are
     not), their centre lies in ``bbox`` and in ``clip``. ``unit_id`` is the canonical INSPIRE
     id, ``unit_name`` e.g. ``1-km-Zelle N2684 E4334`` (corner in km, or in 100 m for 100 m
-    cells). Returns the units and notes saying how many cells each filter left out."""
-    g = cfg.units.grid
-    path = cfg.resolve(g.path)
+    cells). ``crs`` is the city's metric CRS; ``max_scale_error_pct`` the distortion it may
+    have at the cells. Returns the units and notes saying how many cells each filter left out."""
+    path = g.path
     source = str(path)
-    raw = read_cells(path, "units.grid.path", g.sep, g.decimal,
+    raw = read_cells(path, "units.grid.path", g.sep,
                      [c for c in (g.x, g.y, g.id_column, g.populated) if c])
     df, line = raw.df, raw.line
     if df.empty:
@@ -202,7 +203,7 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                      f"{list(g.bbox)} left out")
         keep &= inside
     if g.clip is not None:
-        shapes, _ = read_vector(cfg.resolve(g.clip), "units.grid.clip", crs=g.clip_crs,
+        shapes, _ = read_vector(g.clip, "units.grid.clip", crs=g.clip_crs,
                                 crs_key="units.grid.clip_crs")
         area = shapely.union_all(shapes.to_crs(g.crs).geometry.values)
         inside = shapely.contains_xy(area, cx, cy)
@@ -225,17 +226,16 @@ def grid_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                              crs=g.crs)
     check_bounds(units, g.crs, source, f" The centres are not in units.grid.crs ({g.crs}): "
                  "check that key, and that x/y are metres of that CRS (not km or degrees)")
-    check_distances_preserved(cfg.city.crs, tuple(units.to_crs(4326).total_bounds),
-                              cfg.city.max_scale_error_pct, "city.crs")
+    check_distances_preserved(crs, tuple(units.to_crs(4326).total_bounds), max_scale_error_pct,
+                              "city.crs")
     notes.append(f"{len(units):,} cells are the units (id: INSPIRE {ids[0]})")
-    return units.to_crs(cfg.city.crs), notes
+    return units.to_crs(crs), notes
 
 
-def table_cell_keys(df: pd.DataFrame, line: pd.Series, keys: list[str], cfg: QuartierConfig,
-                    source: str, decimal: str) -> pd.Series:
+def table_cell_keys(df: pd.DataFrame, line: pd.Series, keys: list[str],
+                    g: GridUnitsConfig | None, source: str, decimal: str) -> pd.Series:
     """The canonical cell ids of a grid-keyed table's rows: ``key = ["x", "y"]`` (centres) or
-    ``key = "Gitter_ID_1km"`` (an INSPIRE id in any spelling)."""
-    g = cfg.units.grid if cfg.units is not None else None
+    ``key = "Gitter_ID_1km"`` (an INSPIRE id in any spelling); ``g`` is ``[units.grid]``."""
     if g is None:
         raise InputDataError(f"{source}: join = 'grid' needs census cells as units "
                              "([units] grid = { path = … })")

@@ -14,6 +14,7 @@ UNIT_NAMES = "__unit_name"
 #: Unmatched table keys for which the join report looks up the closest unit names.
 MAX_SUGGESTED = 200
 
+
 @dataclass
 class TableReport:
     """What happened when one table was read and joined."""
@@ -40,6 +41,7 @@ class TableReport:
         """Keys only in the table, each with the closest unit names: "Sankt Paul (→ St. Pauli?)"."""
         return [f"{k} (→ {', '.join(self.suggestions[k])}?)" if self.suggestions.get(k) else k
                 for k in self.only_in_table]
+
 
 @dataclass
 class JoinReport:

@@ -21,6 +21,7 @@ _CODE_PREFIX = re.compile(r"^[0-9]+\s+(?=[^\W\d_])")
 #: Footnote marks after a name ("Harburg¹", "Neuwerk*").
 _NAME_MARKS = re.compile(r"(?<=\w)[¹²³⁴⁵⁶⁷⁸⁹⁰°*†‡]+$")
 
+
 @functools.lru_cache(maxsize=1 << 16)  # long tables repeat each name once per year and variable
 def normalise_name(name: str) -> str:
     """Key for joining on names: case, umlauts (ö = oe), ß/ss, 'Sankt'/'St.', hyphens, spaces,
@@ -33,6 +34,7 @@ def normalise_name(name: str) -> str:
         text = text.replace(a, b)
     text = _SANKT.sub("st", _CODE_PREFIX.sub("", text))
     return re.sub(r"[\W_]+", "", text)
+
 
 def normalise_ids(
     values: pd.Series, width: int | None, source: str, column: str

@@ -14,6 +14,7 @@ from quartier.errors import InputDataError, rows_preview
 #: The sign of a number: plus, hyphen-minus, the minus sign U+2212 or an en dash U+2013.
 SIGN = "[+\\-\u2212\u2013]"
 
+
 def number_pattern(decimal: str, thousands: str | None) -> re.Pattern:
     """The grammar of a number in a table with this decimal mark and thousands separator.
 
@@ -30,6 +31,7 @@ def number_pattern(decimal: str, thousands: str | None) -> re.Pattern:
     integer = rf"(?:[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+|[0-9]+)"
     return re.compile(rf"^(?:{SIGN}\s*)?(?:{integer}(?:{d}[0-9]+)?|{d}[0-9]+)(?:[eE][+\-]?[0-9]+)?"
                       r"(?:\s?%)?$")
+
 
 def parse_numbers(
     raw: pd.Series, decimal: str, thousands: str | None, na_codes: set[str], source: str,
@@ -93,6 +95,7 @@ def parse_numbers(
             "infinity); check the file")
     return values, codes
 
+
 def _numeric_codes(na_codes: set[str]) -> dict[str, float]:
     """The missing-value codes that are numbers ("-1", "-9"), with their value."""
     numbers = {}
@@ -102,6 +105,7 @@ def _numeric_codes(na_codes: set[str]) -> dict[str, float]:
         except ValueError:
             continue
     return numbers
+
 
 def _numeric_column(raw: pd.Series, na_codes: set[str], source: str, column: str,
                     line: pd.Series) -> tuple[pd.Series, dict[str, int]]:

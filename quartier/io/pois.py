@@ -9,6 +9,7 @@ city, empty categories. The same facility found in two sources is counted once
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -24,10 +25,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from quartier import vocab
-from quartier.config import PoiLayer, QuartierConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.config import PoiLayer
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.readers import read_csv_text
-from quartier.io.tables import require_columns
 from quartier.io.vector import match_tags, read_osm_layer, read_vector
 
 #: POIs further than this outside the city are dropped; closer ones still serve border residents.
@@ -73,8 +73,8 @@ def _raster_patches(path, layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDa
                             geometry=gpd.points_from_xy(x, y), crs=crs)
 
 
-def _read_raw(cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    path = cfg.resolve(layer.path)
+def _read_raw(layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    path = layer.path
     if not path.exists():
         raise InputDataError(f"{path}: POI file not found (pois category {layer.category!r})")
     what = f"pois category {layer.category!r}"
@@ -159,14 +159,15 @@ def distance_to_city(points: gpd.GeoSeries, city: shapely.STRtree) -> pd.Series:
 
 
 def read_poi_layer(
-    cfg: QuartierConfig, layer: PoiLayer, units: gpd.GeoDataFrame, city: shapely.STRtree,
-    report: PoiReport,
+    layer: PoiLayer, units: gpd.GeoDataFrame, city: shapely.STRtree, report: PoiReport, *,
+    dedup_m: float = 50.0, labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """One layer as points in the city's CRS with ``category``, ``name``, ``source``, ``rank``,
-    ``weight``; problems go to ``report``."""
-    raw = _read_raw(cfg, layer, units)
-    labels = {k: v.label for k, v in cfg.access.categories.items()} if cfg.access else {}
-    label = f"{vocab.category(layer.category, labels)} ({layer.path.name})"
+    """One layer as points in the units' CRS (the city's) with ``category``, ``name``,
+    ``source``, ``rank``, ``weight``; points of one facility within ``dedup_m`` metres merged
+    where the layer says so; problems go to ``report``."""
+    raw = _read_raw(layer, units)
+    crs = units.crs
+    label = f"{vocab.category(layer.category, labels or {})} ({layer.path.name})"
     if not len(raw):
         report.warnings.append(vocab.note("pois.empty", label=label))
     row = {"category": layer.category, "file": layer.path.name, "source": layer.source,
@@ -190,8 +191,8 @@ def read_poi_layer(
     if raw.crs is not None and raw.crs.is_geographic and len(raw):
         xy = shapely.get_coordinates(raw.geometry.values)
         flipped = gpd.GeoSeries(gpd.points_from_xy(xy[:, 1], xy[:, 0]), crs=raw.crs)
-        outside = distance_to_city(raw.geometry.to_crs(cfg.city.crs), city) > BORDER_M
-        inside_flipped = distance_to_city(flipped.to_crs(cfg.city.crs), city) <= BORDER_M
+        outside = distance_to_city(raw.geometry.to_crs(crs), city) > BORDER_M
+        inside_flipped = distance_to_city(flipped.to_crs(crs), city) <= BORDER_M
         fix = outside.to_numpy() & inside_flipped.to_numpy()
         swapped = int(fix.sum())
         if swapped:
@@ -199,7 +200,7 @@ def read_poi_layer(
             report.warnings.append(vocab.note("pois.swapped", label=label, n=swapped))
     row["swapped_fixed"] = swapped
 
-    pts = raw.geometry.to_crs(cfg.city.crs)
+    pts = raw.geometry.to_crs(crs)
     # raster cells are already limited to the border zone; only their inside flag is needed
     dist = (pd.Series(np.where(raw["_inside"], 0.0, 1.0), index=raw.index) if "_inside" in raw
             else distance_to_city(pts, city))
@@ -215,10 +216,10 @@ def read_poi_layer(
             else pd.Series(pd.NA, index=raw.index, dtype="string"))
     out = gpd.GeoDataFrame({"category": layer.category, "name": name[keep].to_numpy(),
                             "source": layer.source or layer.path.name, "rank": layer.rank,
-                            "weight": layer.weight}, geometry=pts[keep].to_numpy(), crs=cfg.city.crs)
+                            "weight": layer.weight}, geometry=pts[keep].to_numpy(), crs=crs)
     if layer.merge_within and len(out):
         before = len(out)
-        out = merge_close(out, cfg.access.dedup_m if cfg.access else 50.0)
+        out = merge_close(out, dedup_m)
         row["merged"] = before - len(out)
     row["kept"] = len(out)
     report.rows.append(row)
@@ -260,22 +261,38 @@ def deduplicate(pois: gpd.GeoDataFrame, within_m: float) -> tuple[gpd.GeoDataFra
     return pois[keep].reset_index(drop=True), dropped
 
 
-def load_pois(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, PoiReport]:
-    """All configured POI layers, deduplicated, in the city's CRS."""
+def load_pois(layers: list[PoiLayer], units: gpd.GeoDataFrame, *, dedup_m: float = 50.0,
+              categories: list[str] | None = None, labels: Mapping[str, str] | None = None
+              ) -> tuple[gpd.GeoDataFrame, PoiReport]:
+    """All POI layers, deduplicated, in the units' CRS (the city's).
+
+    Parameters
+    ----------
+    layers : list of PoiLayer
+        The ``[[pois]]`` layers (files, formats, categories, OSM tags).
+    units : GeoDataFrame
+        The units in the city's metric CRS: points more than 2 km outside them are dropped.
+    dedup_m : float
+        The same facility from two sources within this distance (m) is counted once.
+    categories : list of str, optional
+        The categories the access measures: one without any POI is said in the report.
+    labels : mapping of str to str, optional
+        Category → label for the report's notes (default: the vocabulary's).
+    """
     report = PoiReport()
-    if not cfg.pois:
+    if not layers:
         raise InputDataError("the config has no [[pois]] layers")
     city = shapely.STRtree(units.geometry.values)
-    layers = [read_poi_layer(cfg, layer, units, city, report) for layer in cfg.pois]
-    pois = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs=cfg.city.crs)
-    dedup_m = cfg.access.dedup_m if cfg.access else 50.0
+    labels = dict(labels or {})
+    read = [read_poi_layer(layer, units, city, report, dedup_m=dedup_m, labels=labels)
+            for layer in layers]
+    pois = gpd.GeoDataFrame(pd.concat(read, ignore_index=True), crs=units.crs)
     pois, dropped = deduplicate(pois, dedup_m)
-    labels = {k: v.label for k, v in cfg.access.categories.items()} if cfg.access else {}
     for c, n in dropped.items():
         report.warnings.append(vocab.note("pois.dedup", label=vocab.category(c, labels), n=int(n),
                                           d=int(dedup_m) if float(dedup_m).is_integer()
                                           else float(dedup_m)))
-    wanted = set(cfg.access.categories) if cfg.access else set()
+    wanted = set(categories or [])
     for c in sorted(wanted - set(pois["category"])):
         report.warnings.append(vocab.note("pois.no_pois", label=vocab.category(c, labels)))
     return pois, report

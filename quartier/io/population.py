@@ -30,12 +30,12 @@ import shapely
 from rasterio.features import rasterize
 
 from quartier import vocab
-from quartier.config import DEFAULT_NA_CODES, GridConfig, QuartierConfig
+from quartier.config import DEFAULT_NA_CODES, GridConfig, PopulationConfig
 from quartier.errors import InputDataError, rows_preview
+from quartier.io.grid import cell_centres, read_cells
+from quartier.io.numbers import parse_numbers
 from quartier.io.readers import check_file
 from quartier.vocab import Origin
-
-ORIGIN_COLUMNS = ["x", "y", "pop", "unit", "origin"]
 
 
 @dataclass
@@ -109,10 +109,8 @@ def read_grid(grid: GridConfig, path: Path) -> pd.DataFrame:
     :func:`quartier.io.grid.cell_centres`). Missing-value codes (``-1``, ``-9``, "–") and cells
     without residents are left out.
     """
-    from quartier.io.grid import cell_centres, read_cells
-    from quartier.io.numbers import parse_numbers
 
-    raw = read_cells(path, "population.grid.path", grid.sep, grid.decimal,
+    raw = read_cells(path, "population.grid.path", grid.sep,
                      [c for c in (grid.value, grid.x, grid.y, grid.id_column) if c])
     df, line = raw.df, raw.line
     if grid.value not in df:
@@ -144,18 +142,17 @@ def grid_origins(cells: pd.DataFrame, crs: str, units: gpd.GeoDataFrame) -> pd.D
     return with_representative_points(origins, units)
 
 
-def residents(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> Residents:
-    """The residents of the config's ``[population]`` (or ``access.population_raster``) as
-    origins on ``units``."""
-    p = cfg.population
+def residents(p: PopulationConfig | None, units: gpd.GeoDataFrame, *,
+              raster: Path | None = None) -> Residents:
+    """The residents of ``[population]`` as origins on ``units``; without it, those of a
+    population raster (``access.population_raster``)."""
     if p is None or (p.raster is None and p.grid is None):
-        raster = cfg.access.population_raster if cfg.access else None
         if raster is None:
             raise InputDataError("no population source: set [population] raster or grid")
-        return Residents(raster_origins(cfg.resolve(raster), units), "Bevölkerungsraster", [])
+        return Residents(raster_origins(raster, units), "Bevölkerungsraster", [])
     notes = []
     if p.grid is not None:
-        path = cfg.resolve(p.grid.path)
+        path = p.grid.path
         cells = read_grid(p.grid, path)
         origins = grid_origins(cells, p.grid.crs, units)
         size = f"{cells['cell_m'].iloc[0]:g} m" if len(cells) else "?"
@@ -164,7 +161,7 @@ def residents(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> Residents:
         notes.append(vocab.note("population.grid", file=path.name, n=len(cells), size=size,
                                 inside=int(round(inside))))
         return Residents(origins, source, notes)
-    origins = raster_origins(cfg.resolve(p.raster), units)
+    origins = raster_origins(p.raster, units)
     if p.raster_values == "relative":
         cells = origins["origin"] == Origin.RASTER_CELL
         factor = p.total / origins.loc[cells, "pop"].sum()
@@ -174,11 +171,12 @@ def residents(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> Residents:
     return Residents(origins, f"Bevölkerungsraster ({Path(p.raster).name})", notes)
 
 
-def add_population(units: gpd.GeoDataFrame, cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """The units with the estimated residents in ``population.column``, and notes for the join
-    report (units where the source shows nobody are listed)."""
-    res = residents(cfg, units)
-    column = cfg.population.column
+def add_population(units: gpd.GeoDataFrame, p: PopulationConfig
+                   ) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The units with the estimated residents of ``[population]`` in its ``column``, and notes
+    for the join report (units where the source shows nobody are listed)."""
+    res = residents(p, units)
+    column = p.column
     units = units.assign(**{column: res.per_unit(len(units)).round(1)})
     empty = units.loc[units[column] == 0, "unit_id"]
     notes = [*res.notes, vocab.note("population.column", column=column, source=res.source)]

@@ -40,6 +40,7 @@ class RawTable:
     #: xlsx only: the lines of the cells shown as percent (0.055 for 5,5 %), per column
     percent: dict[str, set[int]] = field(default_factory=dict)
 
+
 def check_file(path: Path, what: str) -> None:
     """The path names a readable, non-empty file; else a clear error (``what``: its config key)."""
     if not path.exists():
@@ -54,6 +55,7 @@ def check_file(path: Path, what: str) -> None:
         raise InputDataError(f"{path}: cannot be read ({exc.strerror}) ({what})") from None
     if size == 0:
         raise InputDataError(f"{path}: the file is empty ({what})")
+
 
 def decode_text(path: Path, encoding: str = "auto") -> tuple[str, str | None]:
     """A text file's content and a note when a fallback encoding was used.
@@ -87,6 +89,7 @@ def decode_text(path: Path, encoding: str = "auto") -> tuple[str, str | None]:
     except UnicodeDecodeError:
         return raw.decode("latin-1"), "not UTF-8 nor cp1252: read as latin-1"
 
+
 def header_names(cells: list[object], source: str, used: list[str]) -> tuple[list[str], list[str]]:
     """Column names from a header row: stripped text; empty ones become ``Spalte <n>``.
 
@@ -114,6 +117,7 @@ def header_names(cells: list[object], source: str, used: list[str]) -> tuple[lis
                      f"copies renamed '{n} (2)', …")
     return names, notes
 
+
 @dataclass(frozen=True)
 class Header:
     """Where the header of a table is: ``row`` (1-based; None: the first row after ``skiprows``,
@@ -127,8 +131,10 @@ class Header:
     #: the file has no header row: the columns are named "Spalte 1", "Spalte 2", …
     absent: bool = False
 
+
 def is_blank(row: list[object]) -> bool:
     return all(v is None or str(v).strip() == "" for v in row)
+
 
 def _find_header(rows: list[list[object]], header: Header, keys: list[str], source: str
                  ) -> tuple[int, list[str]]:
@@ -149,6 +155,7 @@ def _find_header(rows: list[list[object]], header: Header, keys: list[str], sour
             return i, [f"header found in row {i + 1}: {i - start} title/blank row(s) above it skipped"]
     return start, []
 
+
 def header_cells(rows: list[list[object]], h: int, n_rows: int, width: int) -> list[object]:
     """The header's labels; with two header rows 'top sub', a top cell spanning to the right."""
     top = list(rows[h]) + [None] * (width - len(rows[h]))
@@ -163,6 +170,7 @@ def header_cells(rows: list[list[object]], h: int, n_rows: int, width: int) -> l
         current = t if t is not None else (current if b is not None else None)
         names.append(" ".join(p for p in dict.fromkeys([current, b]) if p) or None)
     return names
+
 
 def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys: list[str],
                     header: Header = Header()) -> RawTable:
@@ -201,6 +209,7 @@ def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys
 #: Separators a statistics office's CSV may use, in the order they are preferred on a tie.
 SEPARATORS = (";", ",", "\t", "|")
 
+
 def sniff_sep(text: str) -> str:
     """The separator that splits the first lines into the same, largest number of columns."""
     lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
@@ -210,6 +219,7 @@ def sniff_sep(text: str) -> str:
         return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(SEPARATORS)).delimiter
     except csv.Error:
         return max(SEPARATORS, key=lambda s: lines[0].count(s))
+
 
 def csv_rows(path: Path, sep: str | None, encoding: str, skiprows: int = 0
              ) -> tuple[list[list[str]], str, str, str | None]:
@@ -229,6 +239,7 @@ def csv_rows(path: Path, sep: str | None, encoding: str, skiprows: int = 0
                              f"sep={sep!r} ({exc}); a line break or quote inside a value must "
                              "be enclosed in double quotes") from None
     return rows, sep, text, note
+
 
 def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
                   keys: list[str] | None = None, header: Header = Header()) -> RawTable:
@@ -250,6 +261,7 @@ def read_csv_text(path: Path, sep: str | None, encoding: str, used: list[str],
     if note:
         table.notes.insert(0, note)
     return table
+
 
 def check_field_counts(table: RawTable, source: str, skip: pd.Series | None = None) -> None:
     """Every data row of a delimited text file has as many fields as its header: a row with more
@@ -284,6 +296,7 @@ def check_field_counts(table: RawTable, source: str, skip: pd.Series | None = No
                      f"lines {rows_preview(lines)} have {rows_preview(counts)} fields")
             raise InputDataError(f"{source}: {which}, the header has {width}: {hint}. If such a "
                                  "line is a footnote, drop it with drop_rows = [line]")
+
 
 def read_json_records(path: Path, year: str, key: str, indicators: list[str]) -> RawTable:
     """Leipzig's statistics API: ``{"data": {year: {indicator: [{"value": v, key: name}, …]}}}``."""
@@ -321,6 +334,7 @@ def read_json_records(path: Path, year: str, key: str, indicators: list[str]) ->
         series[indicator] = frame.set_index(key)["value"]
     df = pd.DataFrame(series).rename_axis(key).reset_index().astype("string").fillna("")
     return RawTable(df=df, line=pd.Series(np.arange(len(df)) + 1, index=df.index))
+
 
 def read_parquet_table(path: Path, what: str) -> RawTable:
     """A parquet table (census grids are published so). Number columns stay numbers (no text

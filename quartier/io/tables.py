@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from quartier.config import DEFAULT_NA_CODES, ColumnSpec, QuartierConfig, TableConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.config import DEFAULT_NA_CODES, ColumnSpec, GridUnitsConfig, TableConfig
+from quartier.errors import InputDataError, require_columns, rows_preview
+from quartier.io.grid import table_cell_keys
 from quartier.io.joinreport import UNIT_NAMES, TableReport
 from quartier.io.names import normalise_ids, normalise_name
 from quartier.io.numbers import default_aggregate, number_pattern, parse_numbers
@@ -32,13 +33,6 @@ _NUMERIC_KEY = re.compile(r"^\d+(\.0)?$")
 _FOOTNOTE = re.compile(r"^(\*|\(|[\d¹²³⁴⁵⁶⁷⁸⁹⁰]+\)|[¹²³⁴⁵⁶⁷⁸⁹⁰°†‡]|quelle|anm|hinweis|stand|"
                        r"fußnote|fussnote|zeichenerkl|erläuterung)")
 
-def require_columns(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputDataError(
-            f"{source}: {what} column(s) {', '.join(map(repr, missing))} not found. "
-            f"Available columns: {', '.join(map(str, df.columns))}"
-        )
 
 def table_format(path: Path, t: TableConfig) -> str:
     """The configured format, or for ``auto`` the one the file's suffix says."""
@@ -56,6 +50,7 @@ def table_format(path: Path, t: TableConfig) -> str:
     if suffix == ".xls":
         raise InputDataError(f"{path}: old .xls workbooks are not read; save it as .xlsx")
     return "csv"
+
 
 def read_raw_table(path: Path, t: TableConfig, keys: list[str]) -> RawTable:
     """The table's cells as text, whatever the file's format and header layout."""
@@ -88,15 +83,18 @@ _YEAR_VALUE = re.compile(r"^((?:19|20)[0-9]{2})(?:\.0)?$|^[0-9]{1,2}\.[0-9]{1,2}
 #: Joins the columns that together name a long table's variable ("Arbeitslose | insgesamt").
 VARIABLE_JOIN = " | "
 
+
 def join_columns(df: pd.DataFrame, columns: list[str], sep: str = "") -> pd.Series:
     """The text of several columns joined per row (vectorised; missing cells as '')."""
     parts = [df[c].astype("string").fillna("") for c in columns]
     return parts[0].str.cat(parts[1:], sep=sep) if len(parts) > 1 else parts[0]
 
+
 def variable_columns(t: TableConfig) -> list[str]:
     """The column(s) naming the variable of a long or wide-by-year table."""
     v = t.variable_column
     return [] if v is None else [v] if isinstance(v, str) else list(v)
+
 
 def year_value(cell: object) -> str | None:
     """The year of a cell of a year column: 2023, 2023.0 (a spreadsheet number), 31.12.2023 or
@@ -104,10 +102,12 @@ def year_value(cell: object) -> str | None:
     m = _YEAR_VALUE.match(str(cell).strip())
     return next((g for g in m.groups() if g), None) if m else None
 
+
 def year_of(header: str) -> str | None:
     """The year a column header names ('31.12.2020' → '2020'), or None."""
     found = _YEAR.findall(str(header))
     return found[-1] if len(set(found)) == 1 else None
+
 
 def filter_year(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str
                 ) -> tuple[pd.DataFrame, pd.Series, str]:
@@ -123,6 +123,7 @@ def filter_year(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str
         raise InputDataError(f"{source}: no rows for year {t.year!r} in {t.year_column!r}; "
                              f"years: {rows_preview(available)}")
     return df[keep], line[keep], f"year {t.year} read ({int(keep.sum())} of {len(df)} rows)"
+
 
 def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], source: str
             ) -> tuple[pd.DataFrame, pd.Series, dict[str, pd.Series], list[str]]:
@@ -192,6 +193,7 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
     return (out.astype("string"), pd.Series(first.loc[order].to_numpy(), index=out.index),
             cell_line, notes)
 
+
 def value_source(columns: list[str], t: TableConfig, column: str) -> str:
     """The file's column that holds the values of ``column``: itself in a wide table, the value
     column of a long one, the column of the year in a wide-by-year one."""
@@ -200,6 +202,7 @@ def value_source(columns: list[str], t: TableConfig, column: str) -> str:
     if t.layout == "wide_years":
         return next((c for c in columns if c == t.year or year_of(c) == str(t.year)[-4:]), column)
     return column
+
 
 def check_shares(values: pd.Series, shown_percent: pd.Series, spec: ColumnSpec, source: str,
                  column: str, line: pd.Series, notes: list[str]) -> None:
@@ -237,6 +240,7 @@ def check_shares(values: pd.Series, shown_percent: pd.Series, spec: ColumnSpec, 
                 "(0.055 for 5,5 %) would be read as 0.055 %. Set scale = 100 for this column if "
                 "the values are fractions, or max = 1 if the shares really are all below 1 %")
 
+
 def check_range(values: pd.Series, spec: ColumnSpec | str, name: str, source: str, column: str,
                 line: pd.Series) -> None:
     """Values outside the column's valid range are an error: a share (unit '%') outside 0–100,
@@ -250,6 +254,7 @@ def check_range(values: pd.Series, spec: ColumnSpec | str, name: str, source: st
             f"{source}: column {column!r} is {what} and must lie in {lo:g}…{hi:g}, but lines "
             f"{rows_preview(line[out])} hold {rows_preview(values[out].unique(), 4)}. Fix the file, "
             "or set min/max (or the unit) of this column in the config if the values are right")
+
 
 def drop_file_rows(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str,
                    report: TableReport) -> pd.Series:
@@ -274,6 +279,7 @@ def drop_file_rows(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: st
         drop |= hit
     return drop
 
+
 def drop_keys(key: pd.Series, join_key: pd.Series, line: pd.Series, t: TableConfig,
               report: TableReport) -> pd.Series:
     """Rows dropped by their key: ``drop_keys`` (totals whose key no unit has; the keys are kept
@@ -295,6 +301,7 @@ def drop_keys(key: pd.Series, join_key: pd.Series, line: pd.Series, t: TableConf
             report.notes.append(f"{int(hit.sum())} row(s) dropped by {rule}: {rows_preview(rows)}")
         drop |= hit
     return drop
+
 
 def footnote_rows(df: pd.DataFrame, key: pd.Series, line: pd.Series, t: TableConfig,
                   report: TableReport) -> pd.Series:
@@ -326,6 +333,7 @@ def footnote_rows(df: pd.DataFrame, key: pd.Series, line: pd.Series, t: TableCon
                                 f"skipped — check them: lines {rows_preview(line[keyless])}")
     return footnote
 
+
 def footnote_keys(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Rows whose key is empty or reads like a footnote ("Quelle: …", "* …")."""
     if not all(k in df.columns for k in keys):
@@ -333,99 +341,39 @@ def footnote_keys(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     key = df[keys].astype("string").fillna("").agg("".join, axis=1).str.strip()
     return key.eq("") | key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
 
-def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, TableReport]:
-    """Read one indicator table: a ``key`` column (normalised) plus the configured columns."""
-    path = cfg.resolve(t.path)
-    source = str(path)
+
+def read_table(t: TableConfig, *, grid: GridUnitsConfig | None = None
+               ) -> tuple[pd.DataFrame, TableReport]:
+    """Read one indicator table into one row per key with the configured columns as numbers.
+
+    Parameters
+    ----------
+    t : TableConfig
+        The ``[[tables]]`` block: file, format, header, layout, key, number format, columns.
+    grid : GridUnitsConfig, optional
+        ``[units.grid]`` where the units are census cells (``join = "grid"``).
+
+    Returns
+    -------
+    table : DataFrame
+        ``key`` (normalised), ``key_text``, ``line`` and one column per configured indicator
+        (floats; NaN where missing).
+    report : TableReport
+        Notes on what was read, dropped, repaired and left missing.
+    """
+    source = str(t.path)
     report = TableReport(name=t.name, path=source)
-    check_file(path, f"tables {t.name!r} path")
+    check_file(t.path, f"tables {t.name!r} path")
     keys = [t.key] if isinstance(t.key, str) else list(t.key)
-    raw = read_raw_table(path, t, keys)
-    df, line = raw.df, raw.line
-    percent, raw_columns = raw.percent, raw.df.columns
+    raw = read_raw_table(t.path, t, keys)
     report.notes += raw.notes
-    if df.empty:
-        raise InputDataError(f"{source}: the table has a header but no data rows")
-    drop = drop_file_rows(df, line, t, source, report)
-    df, line = df[~drop], line[~drop]
-    if t.year_column:
-        df, line, note = filter_year(df, line, t, source)
-        report.notes.append(note)
-    check_field_counts(replace(raw, df=df, line=line), source, footnote_keys(df, keys))
-    if t.layout != "wide":
-        df, line, cell_line, notes = reshape(df, line, t, keys, source)
-        report.notes += notes
-    else:
-        cell_line = {}
-
-    # every missing column at once: a wrong key and a wrong indicator are one message
-    missing = {what: [c for c in cols if c not in df.columns] for what, cols in (
-        ("key", keys), ("indicator", list(t.columns)),
-        ("note", [t.note_column] if t.note_column else []))}
-    if any(missing.values()):
-        raise InputDataError(
-            f"{source}: " + " and ".join(f"{what} column(s) {', '.join(map(repr, cols))}"
-                                         for what, cols in missing.items() if cols)
-            + f" not found. Available columns: {', '.join(map(str, df.columns))}")
-    if t.join == "grid":
-        from quartier.io.grid import table_cell_keys
-
-        # cells are keyed by numbers or ids that must all parse: no footnote rows to skip
-        key = table_cell_keys(df, line, keys, cfg, source, t.decimal)
-    else:
-        key = df[keys[0]].astype("string").fillna("").str.strip()
-        for part in keys[1:]:
-            key = key + df[part].astype("string").fillna("").str.strip()
-        footnote = footnote_rows(df, key, line, t, report)
-        if footnote.all():
-            raise InputDataError(
-                f"{source}: no row of table {t.name!r} matches a unit: every row was skipped as "
-                f"a footnote or blank row — key {'+'.join(keys)!r} is empty (or footnote text) in "
-                f"lines {rows_preview(line)}. Check key (the column that holds the units' ids or "
-                "names) and header_row")
-        df, key, line = df[~footnote], key[~footnote], line[~footnote]
-
-    if t.join == "id":
-        key, padded = normalise_ids(key, t.id_width, source, "+".join(keys))
-        if padded:
-            report.notes.append(f"{padded} ids had lost leading zeros: zero-padded to {t.id_width}")
-    join_key = key.map(normalise_name) if t.join == "name" else key
-    drop = drop_keys(key, join_key, line, t, report)
-    df, key, join_key, line = df[~drop], key[~drop], join_key[~drop], line[~drop]
-
-    na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
-    if t.join == "grid":
-        # a census grid's codes (-1 no data, -9 suppressed) hold for its attribute files too
-        na_codes |= set(cfg.units.grid.na_values)
+    df, line, cell_line = _table_rows(raw, t, keys, source, report)
+    df, key, join_key, line = _table_keys(df, line, t, keys, grid, source, report)
     out = pd.DataFrame({"key": join_key.to_numpy(), "key_text": key.to_numpy(),
                         "line": line.to_numpy()})
-    code_columns: dict[str, list[str]] = {}
-    na_codes -= set(t.zero_values)
-    for column, spec in t.columns.items():
-        raw = df[column]
-        if not pd.api.types.is_numeric_dtype(raw):
-            raw = raw.astype("string").str.strip()
-            if t.footnote_marks:
-                raw = strip_marks(raw, t.footnote_marks, column, report)
-        zero = (raw.astype("string").isin(t.zero_values) if t.zero_values
-                else pd.Series(False, index=raw.index))
-        if zero.any():
-            report.notes.append(f"{column}: {int(zero.sum())} × {sorted(set(raw[zero]))} read as 0 "
-                                "(zero_values)")
-        where = cell_line[column].loc[df.index] if column in cell_line else line
-        values, codes = parse_numbers(raw.mask(zero, "0") if zero.any() else raw, t.decimal,
-                                      t.thousands, na_codes, source, column, where)
-        shown = where.isin(percent.get(value_source(list(raw_columns), t, column), ()))
-        check_shares(values, shown & values.notna(), spec, source, column, where, report.notes)
-        if spec.scale != 1:
-            values = values * spec.scale
-            report.notes.append(f"{column}: values × {spec.scale:g} (scale)")
-        check_range(values, spec, spec.name, source, column, where)
-        out[spec.name] = values.to_numpy()
-        for code, n in codes.items():
-            code_columns.setdefault(f"{code!r} ×{n}", []).append(column)
-    for code, columns in code_columns.items():
-        report.notes.append(f"missing code {code} in {', '.join(columns)}")
+    values = _table_values(df, line, cell_line, raw, t, grid, source, report)
+    for name, v in values.items():
+        out[name] = v.to_numpy()
     if t.note_column:
         out[f"{t.name}_note"] = df[t.note_column].astype("string").to_numpy()
     if t.unit_names:
@@ -433,7 +381,6 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
         out[UNIT_NAMES] = df[t.unit_names].astype("string").str.strip().to_numpy()
     if t.aliases:
         out = apply_aliases(out, t, report)
-
     dup = out["key"].duplicated(keep=False)
     if dup.any():
         raise InputDataError(
@@ -446,6 +393,110 @@ def read_table(cfg: QuartierConfig, t: TableConfig) -> tuple[pd.DataFrame, Table
     report.rows = len(out)
     return out, report
 
+
+def _table_rows(raw: RawTable, t: TableConfig, keys: list[str], source: str,
+                report: TableReport) -> tuple[pd.DataFrame, pd.Series, dict[str, pd.Series]]:
+    """The data rows of the configured year, one per key and variable (long and wide-by-year
+    tables reshaped), with the line of every row and cell; every missing column named at once."""
+    df, line = raw.df, raw.line
+    if df.empty:
+        raise InputDataError(f"{source}: the table has a header but no data rows")
+    drop = drop_file_rows(df, line, t, source, report)
+    df, line = df[~drop], line[~drop]
+    if t.year_column:
+        df, line, note = filter_year(df, line, t, source)
+        report.notes.append(note)
+    check_field_counts(replace(raw, df=df, line=line), source, footnote_keys(df, keys))
+    cell_line: dict[str, pd.Series] = {}
+    if t.layout != "wide":
+        df, line, cell_line, notes = reshape(df, line, t, keys, source)
+        report.notes += notes
+    # every missing column at once: a wrong key and a wrong indicator are one message
+    missing = {what: [c for c in cols if c not in df.columns] for what, cols in (
+        ("key", keys), ("indicator", list(t.columns)),
+        ("note", [t.note_column] if t.note_column else []))}
+    if any(missing.values()):
+        raise InputDataError(
+            f"{source}: " + " and ".join(f"{what} column(s) {', '.join(map(repr, cols))}"
+                                         for what, cols in missing.items() if cols)
+            + f" not found. Available columns: {', '.join(map(str, df.columns))}")
+    return df, line, cell_line
+
+
+def _table_keys(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str],
+                grid: GridUnitsConfig | None, source: str, report: TableReport
+                ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """The rows that are data (footnotes skipped, totals dropped) with their key as written and
+    as joined (ids zero-padded, names normalised, census cells as INSPIRE ids)."""
+    if t.join == "grid":
+        # cells are keyed by numbers or ids that must all parse: no footnote rows to skip
+        key = table_cell_keys(df, line, keys, grid, source, t.decimal)
+    else:
+        key = df[keys[0]].astype("string").fillna("").str.strip()
+        for part in keys[1:]:
+            key = key + df[part].astype("string").fillna("").str.strip()
+        footnote = footnote_rows(df, key, line, t, report)
+        if footnote.all():
+            raise InputDataError(
+                f"{source}: no row of table {t.name!r} matches a unit: every row was skipped as "
+                f"a footnote or blank row — key {'+'.join(keys)!r} is empty (or footnote text) in "
+                f"lines {rows_preview(line)}. Check key (the column that holds the units' ids or "
+                "names) and header_row")
+        df, key, line = df[~footnote], key[~footnote], line[~footnote]
+    if t.join == "id":
+        key, padded = normalise_ids(key, t.id_width, source, "+".join(keys))
+        if padded:
+            report.notes.append(f"{padded} ids had lost leading zeros: zero-padded to {t.id_width}")
+    join_key = key.map(normalise_name) if t.join == "name" else key
+    drop = drop_keys(key, join_key, line, t, report)
+    return df[~drop], key[~drop], join_key[~drop], line[~drop]
+
+
+def _table_values(df: pd.DataFrame, line: pd.Series, cell_line: dict[str, pd.Series],
+                  raw: RawTable, t: TableConfig, grid: GridUnitsConfig | None, source: str,
+                  report: TableReport) -> dict[str, pd.Series]:
+    """Each configured column as numbers (quartier's name → values), with the shares checked
+    and the missing-value codes counted per column."""
+    na_codes = set(DEFAULT_NA_CODES) | set(t.na_values)
+    if t.join == "grid" and grid is not None:
+        # a census grid's codes (-1 no data, -9 suppressed) hold for its attribute files too
+        na_codes |= set(grid.na_values)
+    na_codes -= set(t.zero_values)
+    out: dict[str, pd.Series] = {}
+    code_columns: dict[str, list[str]] = {}
+    for column, spec in t.columns.items():
+        where = cell_line[column].loc[df.index] if column in cell_line else line
+        values, codes = _column_values(df[column], t, column, na_codes, source, where, report)
+        shown = where.isin(raw.percent.get(value_source(list(raw.df.columns), t, column), ()))
+        check_shares(values, shown & values.notna(), spec, source, column, where, report.notes)
+        if spec.scale != 1:
+            values = values * spec.scale
+            report.notes.append(f"{column}: values × {spec.scale:g} (scale)")
+        check_range(values, spec, spec.name, source, column, where)
+        out[spec.name] = values
+        for code, n in codes.items():
+            code_columns.setdefault(f"{code!r} ×{n}", []).append(column)
+    for code, columns in code_columns.items():
+        report.notes.append(f"missing code {code} in {', '.join(columns)}")
+    return out
+
+
+def _column_values(raw: pd.Series, t: TableConfig, column: str, na_codes: set[str], source: str,
+                   where: pd.Series, report: TableReport) -> tuple[pd.Series, dict[str, int]]:
+    """One column's cells as numbers: footnote marks removed, zero codes read as 0."""
+    if not pd.api.types.is_numeric_dtype(raw):
+        raw = raw.astype("string").str.strip()
+        if t.footnote_marks:
+            raw = strip_marks(raw, t.footnote_marks, column, report)
+    zero = (raw.astype("string").isin(t.zero_values) if t.zero_values
+            else pd.Series(False, index=raw.index))
+    if zero.any():
+        report.notes.append(f"{column}: {int(zero.sum())} × {sorted(set(raw[zero]))} read as 0 "
+                            "(zero_values)")
+    return parse_numbers(raw.mask(zero, "0") if zero.any() else raw, t.decimal, t.thousands,
+                         na_codes, source, column, where)
+
+
 def strip_marks(raw: pd.Series, marks: list[str], column: str, report: TableReport) -> pd.Series:
     """Footnote marks after a number ('3,4¹', '857°') removed, the number kept (said per
     column); a mark alone ('*' for a suppressed cell) is left for the missing-value codes."""
@@ -456,6 +507,7 @@ def strip_marks(raw: pd.Series, marks: list[str], column: str, report: TableRepo
         report.notes.append(f"{column}: footnote marks removed from {int(changed.sum())} value(s) "
                             f"({rows_preview(raw[changed].unique(), 3)}), the numbers kept")
     return stripped
+
 
 def apply_aliases(table: pd.DataFrame, t: TableConfig, report: TableReport) -> pd.DataFrame:
     """Rename table keys to unit keys (``aliases``); a row whose alias is a list covers several

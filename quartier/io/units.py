@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from quartier.config import QuartierConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.config import UnitsConfig
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
+from quartier.io.grid import grid_units
 from quartier.io.names import normalise_ids
-from quartier.io.tables import require_columns
 from quartier.io.vector import read_vector
 
 
@@ -23,6 +23,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
+
 def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     """Make invalid geometries valid, keeping polygonal parts only. Returns the count repaired."""
     invalid = ~gdf.geometry.is_valid
@@ -32,6 +33,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     gdf = gdf.copy()
     gdf.loc[invalid, gdf.geometry.name] = [_polygonal(g) for g in fixed]
     return gdf, int(invalid.sum())
+
 
 def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
                 ) -> tuple[gpd.GeoDataFrame, str | None]:
@@ -63,20 +65,30 @@ def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
         f"{len(parts)} features merged into {n_ids} unit(s) by units.merge_parts (parts of one "
         f"unit: {rows_preview(sorted(set(parts['unit_id'])))})")
 
-def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
+
+def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
+               ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read the spatial units in the city's metric CRS.
 
-    Returns a GeoDataFrame with ``unit_id``, ``unit_name``, optionally ``unit_group``, the
-    geometry, and a list of notes (repairs, padded ids, dropped features).
-    """
-    u = cfg.units
-    if u is None:
-        raise InputDataError("the config has no [units] section: this job needs spatial units")
-    if u.grid is not None:
-        from quartier.io.grid import grid_units
+    Parameters
+    ----------
+    u : UnitsConfig
+        The ``[units]`` section: the boundary file and its columns, or census grid cells.
+    crs : str
+        The city's metric CRS (``city.crs``, e.g. "EPSG:25833").
+    max_scale_error_pct : float
+        The largest distance distortion (%) of ``crs`` accepted at the units.
 
-        return grid_units(cfg)
-    path = cfg.resolve(u.path)
+    Returns
+    -------
+    units : GeoDataFrame
+        ``unit_id``, ``unit_name``, optionally ``unit_group``/``unit_group_id``, the geometry.
+    notes : list of str
+        Repairs, padded ids, dropped or merged features.
+    """
+    if u.grid is not None:
+        return grid_units(u.grid, crs=crs, max_scale_error_pct=max_scale_error_pct)
+    path = u.path
     source = str(path)
     gdf, notes = read_vector(path, "units.path", u.layer, u.encoding, crs=u.crs, crs_key="units.crs",
                              on_invalid="fix")
@@ -86,6 +98,40 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
                                          u.dissolve_by, u.dissolve_name_column) if c]]
     require_columns(gdf, wanted, source, "units")
 
+    gdf = _unit_ids(gdf, u, wanted, source, notes)
+    gdf = _areas_only(gdf, u, source, notes)
+    gdf, repaired = repair_geometries(gdf)
+    if repaired:
+        notes.append(f"{repaired} invalid geometries repaired (polygonal parts kept)")
+    lost = gdf.geometry.is_empty
+    if lost.any():
+        raise InputDataError(
+            f"{source}: unit(s) {rows_preview(gdf.loc[lost, 'unit_id'])} have no polygonal area "
+            "after repair; fix them in the source file"
+        )
+    check_bounds(gdf, crs, source)
+    check_distances_preserved(crs, tuple(gdf.to_crs(4326).total_bounds), max_scale_error_pct,
+                              "city.crs")
+    gdf = gdf.to_crs(crs)
+
+    names = gdf[u.name_column] if u.name_column else gdf["unit_id"]
+    out = {"unit_id": gdf["unit_id"], "unit_name": names.astype("string")}
+    if u.group_column:
+        out["unit_group"] = gdf[u.group_column].astype("string")
+    if u.group_id_column:
+        out["unit_group_id"] = normalise_ids(gdf[u.group_id_column], u.group_id_width, source,
+                                             u.group_id_column)[0]
+    if u.dissolve_by:
+        out["dissolve_id"] = normalise_ids(gdf[u.dissolve_by], None, source, u.dissolve_by)[0]
+        out["dissolve_name"] = gdf[u.dissolve_name_column or u.dissolve_by].astype("string")
+    result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs)
+    return result.reset_index(drop=True), notes
+
+
+def _unit_ids(gdf: gpd.GeoDataFrame, u: UnitsConfig, wanted: list[str], source: str,
+              notes: list[str]) -> gpd.GeoDataFrame:
+    """``unit_id`` from the id column: zero-padded, features dropped or merged as configured,
+    unique and never empty."""
     ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
     if padded:
         notes.append(f"{padded} unit ids zero-padded to {u.id_width} digits")
@@ -109,6 +155,13 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
         rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
         raise InputDataError(f"{source}: column {u.id_column!r} is empty in features {rows_preview(rows)}")
 
+    return gdf
+
+
+def _areas_only(gdf: gpd.GeoDataFrame, u: UnitsConfig, source: str, notes: list[str]
+                ) -> gpd.GeoDataFrame:
+    """The units' geometries as areas (axes swapped where configured; polygons of a collection
+    kept): a point, a line or an empty geometry is an error naming the units."""
     if u.swap_axes:
         gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
         notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
@@ -133,29 +186,4 @@ def read_units(cfg: QuartierConfig) -> tuple[gpd.GeoDataFrame, list[str]]:
             f"{source}: {int(empty.sum())} unit(s) have no geometry: "
             f"{rows_preview(gdf.loc[empty, 'unit_id'])}; fix or drop them (units.drop_ids)"
         )
-    gdf, repaired = repair_geometries(gdf)
-    if repaired:
-        notes.append(f"{repaired} invalid geometries repaired (polygonal parts kept)")
-    lost = gdf.geometry.is_empty
-    if lost.any():
-        raise InputDataError(
-            f"{source}: unit(s) {rows_preview(gdf.loc[lost, 'unit_id'])} have no polygonal area "
-            "after repair; fix them in the source file"
-        )
-    check_bounds(gdf, cfg.city.crs, source)
-    check_distances_preserved(cfg.city.crs, tuple(gdf.to_crs(4326).total_bounds),
-                              cfg.city.max_scale_error_pct, "city.crs")
-    gdf = gdf.to_crs(cfg.city.crs)
-
-    names = gdf[u.name_column] if u.name_column else gdf["unit_id"]
-    out = {"unit_id": gdf["unit_id"], "unit_name": names.astype("string")}
-    if u.group_column:
-        out["unit_group"] = gdf[u.group_column].astype("string")
-    if u.group_id_column:
-        out["unit_group_id"] = normalise_ids(gdf[u.group_id_column], u.group_id_width, source,
-                                             u.group_id_column)[0]
-    if u.dissolve_by:
-        out["dissolve_id"] = normalise_ids(gdf[u.dissolve_by], None, source, u.dissolve_by)[0]
-        out["dissolve_name"] = gdf[u.dissolve_name_column or u.dissolve_by].astype("string")
-    result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs)
-    return result.reset_index(drop=True), notes
+    return gdf

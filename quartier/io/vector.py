@@ -29,6 +29,7 @@ def read_attributes(path: Path, what: str, layer: str | None, encoding: str, dec
     return RawTable(df=df.reset_index(drop=True), line=pd.Series(np.arange(len(df)) + 1),
                     notes=notes + more)
 
+
 def read_vector(path: Path, what: str, layer: str | None = None, encoding: str = "auto",
                 crs: str | None = None, crs_key: str = "crs", **kwargs
                 ) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -82,6 +83,7 @@ def read_vector(path: Path, what: str, layer: str | None = None, encoding: str =
                              "config (e.g. 'EPSG:25832', or 'EPSG:4326' for lon/lat)")
     return gdf, notes
 
+
 def _has_c1(df: pd.DataFrame) -> bool:
     for c in df.columns:
         if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
@@ -89,11 +91,13 @@ def _has_c1(df: pd.DataFrame) -> bool:
                 return True
     return False
 
+
 def _layers(path: Path) -> list:
     try:
         return list(pyogrio.list_layers(path))
     except (pyogrio.errors.DataSourceError, ValueError):
         return []
+
 
 def read_osm_layer(path: Path, layer: str, what: str, **kwargs) -> gpd.GeoDataFrame:
     """One layer (points, lines, multipolygons) of an OSM XML/PBF file, gzip allowed."""
@@ -108,6 +112,7 @@ def read_osm_layer(path: Path, layer: str, what: str, **kwargs) -> gpd.GeoDataFr
         raise InputDataError(f"{path}: cannot be read as OpenStreetMap data ({what}): "
                              f"{str(exc).splitlines()[0][:300]}") from None
 
+
 def osm_tag(df: pd.DataFrame, key: str) -> pd.Series:
     """A tag's value from its own column or from GDAL's ``other_tags`` hstore text."""
     if key in df.columns:
@@ -116,6 +121,7 @@ def osm_tag(df: pd.DataFrame, key: str) -> pd.Series:
         return pd.Series(pd.NA, index=df.index, dtype="string")
     pattern = rf'"{re.escape(key)}"=>"([^"]*)"'
     return df["other_tags"].astype("string").str.extract(pattern, expand=False)
+
 
 def match_tags(df: pd.DataFrame, tags: dict[str, list[str]]) -> pd.Series:
     hit = pd.Series(False, index=df.index)

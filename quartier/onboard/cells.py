@@ -235,57 +235,85 @@ def detect_numbers(df: pd.DataFrame, native: pd.DataFrame, shares: set[str]) -> 
             parts.append((c, t))
     if not parts:
         return NumberFormat(".", None, "the values are stored as numbers in the file")
-    comma_dec = point_dec = dot3 = comma3 = small_whole = 0
-    dot3_share = 0
+    ev = _evidence(parts, shares)
+    if ev.comma_dec or ev.point_dec:
+        return _decimal_mark(ev)
+    if ev.dot3:
+        return _dotted_groups(ev)
+    if ev.comma3:
+        return NumberFormat(".", ",", f"{ev.comma3} numbers carry a comma before three digits")
+    return NumberFormat(",", None, f"{ev.n} numbers, all whole")
+
+
+@dataclass
+class _Evidence:
+    """Counts of number spellings in the text cells of a table."""
+
+    n: int = 0
+    comma_dec: int = 0         # 12,5
+    point_dec: int = 0         # 12.5, 12.34, 0.390
+    dot3: int = 0              # 1.374 (thousands or decimals)
+    dot3_share: int = 0        # … in a share column
+    comma3: int = 0            # 1,374 (thousands in English)
+    small_whole: int = 0       # 999 beside 1.374: counts below 1000 carry no dot
+
+
+def _evidence(parts: list[tuple[str, pd.Series]], shares: set[str]) -> _Evidence:
+    ev = _Evidence(n=sum(len(t) for _, t in parts))
     for c, t in parts:
-        comma_dec += int(t.str.fullmatch(r".*\d,\d{1,2}%?|.*\d,\d{4,}%?|.*\d\.\d{3},\d+%?")
-                         .fillna(False).sum())
+        ev.comma_dec += int(t.str.fullmatch(r".*\d,\d{1,2}%?|.*\d,\d{4,}%?|.*\d\.\d{3},\d+%?")
+                            .fillna(False).sum())
         dots = t.str.fullmatch(r"[+\-\u2212]?\s*\d+\.(\d{1,2}|\d{4,})%?").fillna(False)
         if not _mostly_whole(t):
-            point_dec += int(dots.sum())
+            ev.point_dec += int(dots.sum())
         # "0.390": no group of thousands starts with 0, so the dot is a decimal point
-        point_dec += int(t.str.fullmatch(r"[+\-\u2212]?\s*0\.\d+%?").fillna(False).sum())
+        ev.point_dec += int(t.str.fullmatch(r"[+\-\u2212]?\s*0\.\d+%?").fillna(False).sum())
         grouped = t.str.fullmatch(r"[+\-\u2212]?\s*[1-9]\d{0,2}(\.\d{3})+%?").fillna(False)
-        dot3 += int(grouped.sum())
+        ev.dot3 += int(grouped.sum())
         if c in shares:
-            dot3_share += int(grouped.sum())
+            ev.dot3_share += int(grouped.sum())
         elif grouped.any():   # counts below 1000 without a dot; 0 says nothing
-            small_whole += int(t.str.fullmatch(r"[+\-\u2212]?[1-9]\d{0,2}").fillna(False).sum())
-        comma3 += int(t.str.fullmatch(r"[+\-\u2212]?\s*[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
-                      .fillna(False).sum())
-    n = sum(len(t) for _, t in parts)
-    if comma_dec and not point_dec:
-        return NumberFormat(",", "." if dot3 else None,
-                            f"{comma_dec} of {n} numbers use a decimal comma"
-                            + (f", {dot3} a dot before groups of three digits (thousands)"
-                               if dot3 else ""))
-    if point_dec and not comma_dec:
-        if comma3:
-            return NumberFormat(".", ",", f"{point_dec} of {n} numbers use a decimal point, "
-                                f"{comma3} a comma before groups of three digits (thousands)")
-        return NumberFormat(".", None, f"{point_dec} of {n} numbers use a decimal point, none "
-                            "a decimal comma")
-    if comma_dec and point_dec:
-        mark = "," if comma_dec >= point_dec else "."
-        return NumberFormat(mark, None, f"{comma_dec} numbers use a decimal comma and "
-                            f"{point_dec} a decimal point", "unsure",
-                            f"the numbers use both a decimal comma ({comma_dec}) and a decimal "
-                            f"point ({point_dec}): set decimal (and thousands) for this table")
-    if dot3:
-        if dot3_share and dot3_share == dot3:
-            return NumberFormat(".", None, f"{dot3} share values like 4.226 would exceed 100 % "
-                                "if the dot separated thousands: it is a decimal point")
-        if small_whole:
-            return NumberFormat(",", ".", f"{dot3} counts carry a dot before three digits "
-                                f"(1.374) while {small_whole} smaller ones do not: thousands")
-        return NumberFormat(",", ".", f"{dot3} numbers like 1.234 could be thousands (1234) "
-                            "or decimals (1,234)", "unsure",
-                            "every dotted number has exactly three digits after the dot "
-                            "(1.234): is the dot a thousands separator (thousands = '.') or "
-                            "the decimal mark (decimal = '.')?")
-    if comma3:
-        return NumberFormat(".", ",", f"{comma3} numbers carry a comma before three digits")
-    return NumberFormat(",", None, f"{n} numbers, all whole")
+            ev.small_whole += int(t.str.fullmatch(r"[+\-\u2212]?[1-9]\d{0,2}").fillna(False).sum())
+        ev.comma3 += int(t.str.fullmatch(r"[+\-\u2212]?\s*[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
+                         .fillna(False).sum())
+    return ev
+
+
+def _decimal_mark(ev: _Evidence) -> NumberFormat:
+    """A decimal comma or point that cannot be a thousands separator was seen."""
+    if ev.comma_dec and not ev.point_dec:
+        return NumberFormat(",", "." if ev.dot3 else None,
+                            f"{ev.comma_dec} of {ev.n} numbers use a decimal comma"
+                            + (f", {ev.dot3} a dot before groups of three digits (thousands)"
+                               if ev.dot3 else ""))
+    if not ev.comma_dec:
+        if ev.comma3:
+            return NumberFormat(".", ",", f"{ev.point_dec} of {ev.n} numbers use a decimal "
+                                f"point, {ev.comma3} a comma before groups of three digits "
+                                "(thousands)")
+        return NumberFormat(".", None, f"{ev.point_dec} of {ev.n} numbers use a decimal point, "
+                            "none a decimal comma")
+    mark = "," if ev.comma_dec >= ev.point_dec else "."
+    return NumberFormat(mark, None, f"{ev.comma_dec} numbers use a decimal comma and "
+                        f"{ev.point_dec} a decimal point", "unsure",
+                        f"the numbers use both a decimal comma ({ev.comma_dec}) and a decimal "
+                        f"point ({ev.point_dec}): set decimal (and thousands) for this table")
+
+
+def _dotted_groups(ev: _Evidence) -> NumberFormat:
+    """Only dots before exactly three digits: shares, smaller counts without a dot, or a
+    question for the user."""
+    if ev.dot3_share and ev.dot3_share == ev.dot3:
+        return NumberFormat(".", None, f"{ev.dot3} share values like 4.226 would exceed 100 % "
+                            "if the dot separated thousands: it is a decimal point")
+    if ev.small_whole:
+        return NumberFormat(",", ".", f"{ev.dot3} counts carry a dot before three digits "
+                            f"(1.374) while {ev.small_whole} smaller ones do not: thousands")
+    return NumberFormat(",", ".", f"{ev.dot3} numbers like 1.234 could be thousands (1234) "
+                        "or decimals (1,234)", "unsure",
+                        "every dotted number has exactly three digits after the dot "
+                        "(1.234): is the dot a thousands separator (thousands = '.') or "
+                        "the decimal mark (decimal = '.')?")
 
 
 def parses(text: pd.Series, fmt: NumberFormat) -> pd.Series:

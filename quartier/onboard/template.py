@@ -19,6 +19,7 @@ def toml_value(value: object) -> str:
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
 
+
 def template() -> str:
     """Every section and key of the config, commented, with its description and default."""
     out = ["# quartier city config — every key, commented. Paths are relative to this file.",

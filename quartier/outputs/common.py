@@ -85,12 +85,18 @@ flex-wrap:wrap;gap:1.2em}.charts figure{margin:0;max-width:100%}svg{max-width:10
 vertical-align:-1px;border:1px solid #888}.flag{background:#fde0dd;border-left:4px solid #a50f15;
 padding:.4em .8em}.nav{display:flex;flex-wrap:wrap;gap:.3em 1.2em;font-size:.92em;margin:.2em 0 .8em}
 .toc{columns:2;font-size:.95em}.toc li{break-inside:avoid}.sub{color:#555}
+
+
 @media (max-width:700px){body{padding:.8em .8em 2em;font-size:14px}h1{font-size:1.35em}
 .toc{columns:1}table{font-size:12px}th,td{padding:3px 4px}}
+
+
 @media print{body{max-width:none;padding:0;font-size:10.5pt}a{color:#222;text-decoration:none}
 .noprint{display:none!important}h2{break-after:avoid}tr,figure,.kpi{break-inside:avoid}
 .tablewrap{overflow:visible}table{font-size:8.5pt}.pagebreak{break-before:page}
 .chip,.kpi,.flag,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+
+
 @page{size:A4;margin:14mm 12mm}"""
 
 

@@ -44,6 +44,8 @@ PROFILE_CSS = DOC_CSS + CHART_CSS + """
 .reasons li{margin:.1em 0}.bar{white-space:nowrap}.history{display:flex;flex-wrap:wrap;gap:.8em}
 .history svg{width:330px}.kpis{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}
 .idx-filter{width:100%;max-width:420px;padding:.5em;font-size:1em;margin:.5em 0}
+
+
 @media (max-width:700px){.grid{grid-template-columns:1fr}.history svg{width:100%}}
 @media print{body{font-size:8.4pt;line-height:1.28}h1{font-size:15pt;margin:0}.sub{margin:.1em 0}
 h2{font-size:9.6pt;margin:.55em 0 .2em;border-bottom-width:1px}.nav{display:none}
@@ -56,6 +58,8 @@ repeat(3,1fr);gap:3mm}.history svg{width:100%;height:auto}.chart figcaption{font
 1em}.flag{padding:.15em .5em;margin:.3em 0}.reasons{font-size:7.8pt}.reasons li{margin:0}
 .chip,.kpi,.flag,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 svg.bar{width:110px}}
+
+
 @page{size:A4;margin:10mm 11mm}"""
 
 #: Lengths a scale bar may have (m): the one closest to a quarter of the map's width.

@@ -28,6 +28,8 @@ REPORT_CSS = DOC_CSS + CHART_CSS + """
 .links a{display:inline-block;padding:.45em .9em;border:1px solid #0b5394;border-radius:5px;
 text-decoration:none;font-weight:600}.appendix{border-top:3px solid #999;margin-top:3em}
 td.reasons{font-size:.92em;min-width:22em}.ok{color:#2b8a3e}.bad{color:#a50f15}
+
+
 @media print{.titlepage{break-after:page;border:0}.links{display:none}.appendix{break-before:page;
 border:0;margin-top:0}td.reasons{min-width:0}}"""
 

@@ -16,9 +16,12 @@ import pyogrio
 import rasterio
 
 from quartier.config import QuartierConfig
+from quartier.config.base import FileUse
 from quartier.errors import QuartierError
 from quartier.io.joinreport import JoinReport
 from quartier.io.readers import check_file, read_csv_text
+from quartier.io.series import read_series
+from quartier.io.sitefile import read_site_file
 from quartier.io.tables import read_table
 from quartier.pipeline.load import load_city
 
@@ -92,80 +95,34 @@ def _attempt(problems: list[str], action: Callable[[], object]) -> None:
 
 
 def file_problems(cfg: QuartierConfig) -> list[str]:
-    """Open every further file of the config: POIs, rasters, network, gaps inputs, sites,
-    monitoring series; check the columns each will be read by."""
+    """Open every further file of the config (each section declares its files: POIs, rasters,
+    network, gaps inputs, site layers, monitoring files) and check the columns each will be
+    read by; read the site file and the monitoring series whole."""
     problems: list[str] = []
-    r = cfg.resolve
-    for i, layer in enumerate(cfg.pois):
-        key = f"pois[{i}] ({layer.category})"
-        path = r(layer.path)
-        if layer.format == "vector":
-            problems += _vector_columns(path, key, layer.layer, [layer.name_column,
-                                                                 layer.filter_column])
-        elif layer.format == "raster":
-            problems += _raster(path, key)
-        elif layer.format == "csv":
-            used = [c for c in (layer.x, layer.y, layer.name_column, layer.filter_column) if c]
-            _attempt(problems, lambda p=path, u=used, k=key: _csv_columns(p, u, k))
-        else:
-            _attempt(problems, lambda p=path, k=key: check_file(p, k))
+    for use in cfg.files():
+        problems += _file_problem(use)
     if cfg.access is not None:
-        if cfg.access.population_raster:
-            problems += _raster(r(cfg.access.population_raster), "access.population_raster")
-        if cfg.access.network_path:
-            net = r(cfg.access.network_path)
-            if any(str(net).endswith(e) for e in (".osm", ".osm.gz", ".pbf")):
-                _attempt(problems, lambda: check_file(net, "access.network_path"))
-            else:
-                problems += _vector_columns(net, "access.network_path", cfg.access.network_layer,
-                                            [cfg.access.network_highway_column])
         missing = [c for c in cfg.access.categories if c not in {p.category for p in cfg.pois}]
         if missing:
             problems.append(f"access.categories {missing} have no [[pois]] layer")
-    g = cfg.gaps
-    if g is not None:
-        if g.osm:
-            _attempt(problems, lambda: check_file(r(g.osm), "gaps.osm"))
-        for key, path, layer, cols in (("gaps.buildings", g.buildings, g.buildings_layer, []),
-                                       ("gaps.streets", g.streets, g.streets_layer,
-                                        [g.street_class_column]),
-                                       ("gaps.landuse", g.landuse, None, [g.landuse_class_column]),
-                                       ("gaps.area", g.area, None, []),
-                                       ("gaps.parcels", g.parcels, None, [g.parcels_id_column])):
-            if path is not None:
-                problems += _vector_columns(r(path), key, layer, cols)
-        for i, path in enumerate(g.barriers):
-            problems += _vector_columns(r(path), f"gaps.barriers[{i}]", None, [])
-        if g.green_raster:
-            problems += _raster(r(g.green_raster), "gaps.green_raster")
-    s = cfg.sites
-    if s is not None:
-        if s.file is not None:
-            from quartier.analysis.sites import read_site_file
+    if cfg.sites is not None and cfg.sites.file is not None:
+        _attempt(problems, lambda: read_site_file(cfg.sites, crs=cfg.city.crs))
+    for series in cfg.monitor.series if cfg.monitor is not None else []:
+        _attempt(problems, lambda se=series: read_series(se))
+    return problems
 
-            _attempt(problems, lambda: read_site_file(cfg))
-        for i, path in enumerate(s.exclude_layers):
-            problems += _vector_columns(r(path), f"sites.exclude_layers[{i}]", None,
-                                        [s.exclude_column])
-        if s.shelters:
-            problems += _vector_columns(r(s.shelters), "sites.shelters", None, [])
-    m = cfg.monitor
-    if m is not None:
-        from quartier.analysis.monitor import read_series
 
-        for series in m.series:
-            _attempt(problems, lambda se=series: read_series(cfg, se))
-        if m.weight_raster:
-            problems += _raster(r(m.weight_raster), "monitor.weight_raster")
-        if m.old_units:
-            problems += _vector_columns(r(m.old_units.path), "monitor.old_units", m.old_units.layer,
-                                        [m.old_units.id_column])
-        if m.milieuschutz:
-            problems += _vector_columns(r(m.milieuschutz), "monitor.milieuschutz", None, [])
-        if m.zensus_grid:
-            _attempt(problems, lambda: _csv_columns(r(m.zensus_grid), ["x", "y", "Einwohner",
-                                                                        "Leerstandsquote"],
-                                                    "monitor.zensus_grid"))
+def _file_problem(use: FileUse) -> list[str]:
+    """The problems a file has for the way it will be read."""
+    if use.kind == "vector":
+        return _vector_columns(use.path, use.key, use.layer, list(use.columns))
+    if use.kind == "raster":
+        return _raster(use.path, use.key)
+    problems: list[str] = []
+    if use.kind == "csv":
+        _attempt(problems, lambda: _csv_columns(use.path, list(use.columns), use.key))
+    else:
+        _attempt(problems, lambda: check_file(use.path, use.key))
     return problems
 
 
@@ -234,7 +191,8 @@ def check(cfg: QuartierConfig, progress: Callable[[str], None] | None = None
             # the units cannot be read: the tables can still be read on their own
             problems.append(str(exc))
             for t in cfg.tables:
-                _attempt(problems, lambda t=t: read_table(cfg, t))
+                _attempt(problems, lambda t=t: read_table(
+                    t, grid=cfg.units.grid if cfg.units is not None else None))
         # a table that failed is one problem: its columns are not reported again as missing
         joined = {t.name for t in report.tables}
         promised = {spec.name for t in cfg.tables if t.name not in joined

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from quartier.analysis import monitor as monitor_mod
-from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps, read_gap_inputs
+from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
+from quartier.analysis.indicators import compute_index
 from quartier.analysis.sites import SitesResult
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
+from quartier.io.gapdata import read_gap_inputs
 from quartier.io.outputs import (
     atomic_write,
     prepare_out_dir,
@@ -37,6 +38,7 @@ from quartier.pipeline.steps import (
     compute_monitor,
     compute_robustness,
     flag_with_access,
+    monitoring_series,
     profile_context,
     read_cadastre,
     select_profiles,
@@ -56,6 +58,7 @@ def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], N
     files = write_access(result, units, out)
     return RunResult(units=units, report=report, files=files), result
 
+
 def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
           ) -> RunResult:
     """Load, flag and propose the action areas: DIR/areas.csv (+ .xlsx, .gpkg) and
@@ -69,6 +72,7 @@ def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], No
     flags = compute_flags(cfg, units, say)
     files = write_flags(flags, out) + write_areas(flags.areas, flags, units, cfg, out)
     return RunResult(units=units, report=report, flags=flags, files=files)
+
 
 def robustness(cfg: QuartierConfig, out_dir: str | Path,
                progress: Callable[[str], None] | None = None) -> RunResult:
@@ -88,6 +92,7 @@ def robustness(cfg: QuartierConfig, out_dir: str | Path,
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
                      robustness=rob)
 
+
 def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
          ) -> RunResult:
     """Load, compute the index, flag and rank the units; write priority.csv and friends."""
@@ -100,6 +105,7 @@ def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], Non
     if acc is not None:
         files += write_access(acc, units, out)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
+
 
 def run(
     cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None,
@@ -133,7 +139,7 @@ def run(
         files += more
     mon = None
     if cfg.monitor is not None:
-        status = flags.table.sort_index()["status_class"] if flags is not None else None
+        status = flags.table["status_class"] if flags is not None else None
         mon = compute_monitor(cfg, units, status, say)
         files += write_monitor(mon, out)
     say("drawing the maps")
@@ -144,6 +150,7 @@ def run(
                              rob))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
                      sites=site_result, gaps=gap_result, monitor=mon, robustness=rob)
+
 
 def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | None = None,
              every: bool = False, store: str | Path | None = None, pdf: bool = False,
@@ -162,7 +169,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     series = None
     if cfg.monitor is not None:
         say("time series for the history")
-        series, _ = monitor_mod.build_monitoring(cfg, units)
+        series, _ = monitoring_series(cfg.monitor, units)
     cadastre = read_cadastre(store) if store else None
     ctx = profile_context(cfg, units, flags, acc, cadastre, None, series)
     positions = select_profiles(units, ctx.table, unit_ids, every)
@@ -176,6 +183,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
         files += profiles_mod.print_pdf(files)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
 
+
 def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = None,
          progress: Callable[[str], None] | None = None) -> GapsResult:
     """Detect gap candidates, write DIR/gaps.gpkg (layer ``candidates``) and record the run in
@@ -183,7 +191,8 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
     say = progress or (lambda _msg: None)
     out = prepare_out_dir(out_dir)
     say("reading buildings, streets and land use")
-    inputs = read_gap_inputs(cfg)
+    inputs = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
     say(f"detecting gaps among {len(inputs.buildings):,} buildings")
     candidates = detect_gaps(inputs, cfg.gaps)
     store_path = Path(store) if store else out / "review.sqlite"
@@ -200,6 +209,7 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
             con.close()
     return GapsResult(candidates=candidates, sync=sync, store=store_path,
                       files=[out / "gaps.gpkg"])
+
 
 def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Path | None = None,
           progress: Callable[[str], None] | None = None) -> tuple[RunResult, SitesResult]:
@@ -223,6 +233,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files + more,
                      sites=result, gaps=gap_result), result
 
+
 def monitor(cfg: QuartierConfig, out_dir: str | Path,
             progress: Callable[[str], None] | None = None) -> tuple[RunResult, MonitorResult]:
     """Load the units, build the series and evaluate the targets: DIR/monitoring.csv, targets.csv."""
@@ -232,9 +243,8 @@ def monitor(cfg: QuartierConfig, out_dir: str | Path,
     require_loaded_columns(cfg, units)
     status = None
     if cfg.index is not None:
-        from quartier.analysis.indicators import compute_index
 
-        status = compute_index(units, cfg.index, cfg.population_column)["status_class"]
+        status = compute_index(units, cfg.index, population_column=cfg.population_column)["status_class"]
     result = compute_monitor(cfg, units, status, say)
     files = write_monitor(result, out)
     return RunResult(units=units, report=report, files=files), result

@@ -50,11 +50,13 @@ from quartier.errors import InputDataError
 class FlagResult:
     """Everything `quartier flag` produces."""
 
+    #: one row per unit, in the units' order (the rank is the column ``priority_rank``)
     table: gpd.GeoDataFrame
     clusters: ClusterResult | None
     targets: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     areas: AreasResult | None = None   # where the config has [areas]
+
 
 def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | None
                 ) -> pd.DataFrame | None:
@@ -76,6 +78,7 @@ def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | No
         else:
             return None
     return out
+
 
 def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
                     series: pd.DataFrame | None, labels: dict[str, str] | None = None
@@ -135,19 +138,42 @@ def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
                                   + dyn_n.map(signs).astype("string")).where(idx["valid"])
     return idx, notes
 
+
 def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFrame | None = None
                ) -> FlagResult:
-    """Index, thresholds, clusters, hot spots, screening and priority for every unit.
+    """Index, thresholds, clusters, hot spots, screening and priority for every unit: the
+    steps of ``quartier flag``, without writing a file.
 
-    ``series`` is the long monitoring table, needed when an index indicator is the change of a
-    series between two years. Returns a GeoDataFrame with the contract columns of
-    ``priority.csv`` first (:data:`PRIORITY_COLUMNS`), then the details (indicator values,
-    z-values, cluster names, Gi*, LISA, screening).
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        The units with their indicator columns, as :func:`~quartier.pipeline.load.load_city`
+        returns them.
+    cfg : QuartierConfig
+        The city's config (its ``[index]``, ``[flag]``, ``[priority]``, ``[clusters]`` and
+        ``[areas]`` sections are used).
+    series : pandas.DataFrame, optional
+        The long monitoring table (``unit_id``, ``indicator``, ``year``, ``value``), needed
+        when an index indicator is the change of a series between two years.
+
+    Returns
+    -------
+    FlagResult
+        ``table``: one row per unit in the units' order, the contract columns of
+        ``priority.csv`` first (:data:`PRIORITY_COLUMNS`: rank, index, classes, flag and its
+        reasons), then the details (indicator values, z-values, cluster names, Gi*, LISA,
+        screening); ``clusters``, ``targets``, ``notes`` (every fallback in words) and
+        ``areas``.
+
+    Raises
+    ------
+    InputDataError
+        If the config has no ``[index]`` or a column it names is missing.
     """
     if cfg.index is None:
         raise InputDataError("the config has no [index] section: nothing to flag")
     units, labels = add_changes(units, cfg.index, cfg.labels(), series)
-    idx = compute_index(units, cfg.index, cfg.population_column)
+    idx = compute_index(units, cfg.index, population_column=cfg.population_column)
     idx, dynamics_notes = adjust_dynamics(units, idx, cfg.index, series, labels)
     if "dynamics_index" not in idx:
         idx["dynamics_index"] = np.nan
@@ -158,9 +184,9 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
                             cfg.population_column)
     # one contiguity graph for hot spots and contiguous regions
     adjacency = queen_adjacency(units.geometry.values)
-    spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index", idx["valid"],
-                      cfg.flag.permutations, cfg.flag.fdr, cfg.flag.seed, adjacency,
-                      cfg.flag.hotspot_p)
+    spots = hot_spots(units.assign(status_index=idx["status_index"]), "status_index",
+                      valid=idx["valid"], permutations=cfg.flag.permutations, fdr=cfg.flag.fdr,
+                      seed=cfg.flag.seed, adjacency=adjacency, p_mode=cfg.flag.hotspot_p)
     tested = spots["p_basis"].str.startswith("analytisch").fillna(False)
     if tested.any():
         notes.append(f"Hot Spots und LISA nach analytischen p-Werten (Normalapproximation, "
@@ -202,5 +228,4 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     if cfg.population_column is None:
         notes.append("Screening auf Einzeleinrichtungen nicht möglich: keine Einwohnerspalte "
                       "(population_column)")
-    return FlagResult(table=gdf.sort_values("priority_rank", na_position="last"), clusters=clusters,
-                      targets=targets, notes=notes)
+    return FlagResult(table=gdf, clusters=clusters, targets=targets, notes=notes)

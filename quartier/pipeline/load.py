@@ -14,11 +14,13 @@ import geopandas as gpd
 import pandas as pd
 
 from quartier.analysis.derive import derive_columns, formula
+from quartier.analysis.indicators import aggregate
 from quartier.config import QuartierConfig
-from quartier.errors import ConfigError, InputDataError, rows_preview
+from quartier.errors import ConfigError, InputDataError, QuartierError, rows_preview
 from quartier.io.join import join_table, units_are_cells
 from quartier.io.joinreport import JoinReport, TableReport
 from quartier.io.numbers import default_aggregate
+from quartier.io.population import add_population
 from quartier.io.quality import density_outliers
 from quartier.io.tables import read_table
 from quartier.io.units import read_units
@@ -28,8 +30,6 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
     """Merge the units by ``units.dissolve_by`` into the analysis units, aggregating the joined
     columns upward (counts summed, shares and rates weighted by population; see
     :func:`quartier.analysis.indicators.aggregate`). The merged units get the dissolve value as id."""
-    from quartier.analysis.indicators import aggregate
-
     u = cfg.units
     specs = {spec.name: (spec, t) for t in cfg.tables if t.level != "merged"
              for spec in t.columns.values()}
@@ -93,6 +93,7 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
     report.n_units = len(merged)
     return merged.reset_index(drop=True)
 
+
 def load_city(
     cfg: QuartierConfig, progress: Callable[[str], None] | None = None,
     problems: list[str] | None = None,
@@ -115,8 +116,6 @@ def load_city(
         One row per unit in ``cfg.city.crs`` (metres).
     report : JoinReport
     """
-    from quartier.errors import QuartierError
-
     say = progress or (lambda _msg: None)
     if cfg.decide:
         raise ConfigError(
@@ -126,58 +125,74 @@ def load_city(
     if cfg.units is None:
         raise InputDataError("the config has no [units] section: this job needs spatial units")
     say(f"reading units {cfg.units.path or cfg.units.grid.path}")
-    units, notes = read_units(cfg)
+    units, notes = read_units(cfg.units, crs=cfg.city.crs,
+                              max_scale_error_pct=cfg.city.max_scale_error_pct)
     if cfg.population is not None:
-        from quartier.io.population import add_population
-
         say("residents from the population source")
-        units, more = add_population(units, cfg)
+        units, more = add_population(units, cfg.population)
         notes += more
     report = JoinReport(n_units=len(units), unit_notes=notes)
+    units = _join_tables(units, cfg, report, say, problems)
+    if cfg.derive:
+        say("computing the derived columns ([[derive]])")
+        units, derived = derive_columns(units, cfg.derive)
+        for spec, n, derive_notes in derived:
+            report.tables.append(TableReport(
+                name=spec.name, path="[[derive]]", rows=len(units), matched=n,
+                notes=[f"{spec.kind}: {formula(spec)}", *derive_notes]))
+    _check_population(units, cfg.population_column, report, problems)
+    return units, report
+
+
+def _join_tables(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport,
+                 say: Callable[[str], None], problems: list[str] | None) -> gpd.GeoDataFrame:
+    """Every table at its level: the units', their coarser areas', then (after merging the
+    units by ``dissolve_by``) the merged units'. With ``problems`` a failing table is collected
+    and left out."""
     for level in ("unit", "group", "merged"):
         if level == "merged" and cfg.units.dissolve_by:
             say(f"merging units by {cfg.units.dissolve_by}")
             try:
                 units = dissolve(units, cfg, report)
             except QuartierError as exc:
-                if problems is None:
-                    raise
-                problems.append(str(exc))
+                _collect(exc, problems)
                 break
-        for t in cfg.tables:
-            if t.level != level:
-                continue
+        for t in (t for t in cfg.tables if t.level == level):
             say(f"reading table {t.name} ({t.path})")
             try:
-                table, table_report = read_table(cfg, t)
+                table, table_report = read_table(t, grid=cfg.units.grid)
                 units = join_table(units, table, table_report, t)
             except QuartierError as exc:
-                if problems is None:
-                    raise
-                problems.append(str(exc))
+                _collect(exc, problems)
                 continue
             report.tables.append(table_report)
-    if cfg.derive:
-        say("computing the derived columns ([[derive]])")
-        units, derived = derive_columns(units, cfg.derive)
-        for spec, n, notes in derived:
-            report.tables.append(TableReport(
-                name=spec.name, path="[[derive]]", rows=len(units), matched=n,
-                notes=[f"{spec.kind}: {formula(spec)}", *notes]))
-    if cfg.population_column and cfg.population_column in units.columns and \
-            not units_are_cells(units):
-        bad = density_outliers(units[cfg.population_column], units.geometry.area,
-                               units["unit_name"])
-        if bad:
-            report.unit_notes.append(
-                f"population_column {cfg.population_column!r}: implausible density in "
-                f"{rows_preview(bad, 4)} — a data error in the file? Areas, sites and the "
-                "minimum-population rule use these residents")
-    if cfg.population_column and cfg.population_column not in units.columns:
-        missing = InputDataError(
-            f"population_column {cfg.population_column!r} is not a column of any table; "
-            f"available: {', '.join(c for c in units.columns if c != 'geometry')}"
-        )
-        if problems is None:   # `check` names it among the columns no table provides
-            raise missing
-    return units, report
+    return units
+
+
+def _collect(exc: QuartierError, problems: list[str] | None) -> None:
+    """``check`` collects every problem; a run stops at the first."""
+    if problems is None:
+        raise exc
+    problems.append(str(exc))
+
+
+def _check_population(units: gpd.GeoDataFrame, column: str | None, report: JoinReport,
+                      problems: list[str] | None) -> None:
+    """The population column exists (``check`` names it among the columns no table provides)
+    and no unit has residents no quarter can have."""
+    if not column:
+        return
+    if column not in units.columns:
+        if problems is None:
+            raise InputDataError(
+                f"population_column {column!r} is not a column of any table; "
+                f"available: {', '.join(c for c in units.columns if c != 'geometry')}")
+        return
+    if units_are_cells(units):
+        return
+    bad = density_outliers(units[column], units.geometry.area, units["unit_name"])
+    if bad:
+        report.unit_notes.append(
+            f"population_column {column!r}: implausible density in {rows_preview(bad, 4)} — a "
+            "data error in the file? Areas, sites and the minimum-population rule use these "
+            "residents")

@@ -44,8 +44,8 @@ from quartier.vocab import HotSpot, TargetState
 
 
 def write_flags(result: FlagResult, out: Path) -> list[Path]:
-    """priority.csv/.xlsx/.gpkg (contract columns first), clusters and targets tables."""
-    table = result.table
+    """priority.csv/.xlsx/.gpkg (contract columns first, by rank), clusters and targets tables."""
+    table = result.table.sort_values("priority_rank", na_position="last", kind="stable")
     files = write_table(table, out / "priority.csv")
     files.append(write_gpkg(table, out / "priority.gpkg", "priority"))
     if result.clusters is not None:
@@ -58,6 +58,7 @@ def write_flags(result: FlagResult, out: Path) -> list[Path]:
         files += write_table(result.targets, out / "targets_snapshot.csv")
     return files
 
+
 def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> list[Path]:
     files = write_table(result.table, out / "access_units.csv")
     files += write_table(result.report.to_frame(), out / "poi_report.csv")
@@ -67,6 +68,7 @@ def write_access(result: AccessResult, units: gpd.GeoDataFrame, out: Path) -> li
         gpd.GeoDataFrame(result.table, geometry=units.geometry, crs=units.crs),
         out / "access.gpkg", "access_units"))
     return files
+
 
 def write_areas(result: areas_mod.AreasResult, flags: FlagResult, units: gpd.GeoDataFrame,
                 cfg: QuartierConfig, out: Path) -> list[Path]:
@@ -78,6 +80,7 @@ def write_areas(result: areas_mod.AreasResult, flags: FlagResult, units: gpd.Geo
                          out / "areas_validation.csv")
     return files
 
+
 def write_robustness(rob: robustness_mod.RobustnessResult, flags: FlagResult, out: Path
                      ) -> list[Path]:
     """robustness.csv (per unit, with the sentence of the profiles), robustness_choices.csv
@@ -86,6 +89,7 @@ def write_robustness(rob: robustness_mod.RobustnessResult, flags: FlagResult, ou
     return (write_table(per_unit, out / "robustness.csv")
             + write_table(rob.choices, out / "robustness_choices.csv")
             + write_table(rob.draws, out / "robustness_draws.csv"))
+
 
 def page_words(cfg: QuartierConfig) -> PageWords:
     """The words of the run's pages, from the config."""
@@ -197,7 +201,7 @@ def _draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult |
         if cfg.map.indicator not in units.columns:
             raise ConfigError(f"map.indicator {cfg.map.indicator!r} is not a loaded column")
         indicator = (cfg.map.indicator, words.labels.get(cfg.map.indicator, cfg.map.indicator))
-    table = flags.table.sort_index() if flags else None
+    table = flags.table if flags else None
     profiled = profile_positions(units, table) if flags else []
     extra = unit_extra(cfg, units, profiled)
     areas = flags.areas.areas if flags is not None and flags.areas else None
@@ -231,6 +235,7 @@ def _draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult |
         name = safe_filename(f"map_{indicator[0]}.html", "map.indicator")
         files.append(maps.save(single, out / name, f"{words.title}: {indicator[1]}"))
     return files
+
 
 def complete_profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame,
                              ctx: profiles_mod.ProfileContext, positions: list[int],
@@ -292,7 +297,7 @@ class _Run:
 
     @property
     def table(self) -> pd.DataFrame:
-        return self.flags.table.sort_index()
+        return self.flags.table
 
     def name_of(self, pos: int) -> str:
         return str(self.extra["name"].iloc[pos]) if "name" in self.extra else \
@@ -307,7 +312,7 @@ def draw_report(cfg: QuartierConfig, units: gpd.GeoDataFrame, join: JoinReport,
     words, the method, the priority list by district, action areas, robustness, distributions,
     access, gaps, sites, time series and targets, notes; the join tables in an appendix."""
     with vocab.use_language(cfg.city.language):
-        table = flags.table.sort_index() if flags is not None else None
+        table = flags.table if flags is not None else None
         profiled = profile_positions(units, table) if flags is not None else []
         extra = unit_extra(cfg, units, profiled)
         areas = flags.areas.areas if flags is not None and flags.areas is not None else None
@@ -752,6 +757,7 @@ def _validation(run: _Run) -> report_mod.Section | None:
                                              "max": vocab.persons,
                                              "compactness": lambda x: vocab.num(x, 2)}),
                               appendix=True)
+
 
 
 def write_monitor(result: MonitorResult, out: Path) -> list[Path]:

@@ -29,6 +29,7 @@ class AccessResult:
     key_label: str | None = None
     key_within_m: float | None = None
 
+
 @dataclass
 class RunResult:
     units: gpd.GeoDataFrame
@@ -41,12 +42,14 @@ class RunResult:
     monitor: MonitorResult | None = None
     robustness: robustness_mod.RobustnessResult | None = None
 
+
 @dataclass
 class GapsResult:
     candidates: gpd.GeoDataFrame
     sync: review.SyncReport
     store: Path
     files: list[Path]
+
 
 @dataclass
 class MonitorResult:

@@ -17,15 +17,17 @@ from quartier.analysis import areas as areas_mod
 from quartier.analysis import monitor as monitor_mod
 from quartier.analysis import network as network_mod
 from quartier.analysis import robustness as robustness_mod
-from quartier.analysis.sites import SitesResult, read_site_file, score_sites, select_sites, sites_from_gaps
-from quartier.config import QuartierConfig
-from quartier.errors import ConfigError
+from quartier.analysis.sites import SitesResult, score_sites, select_sites, sites_from_gaps
+from quartier.config import MonitorConfig, QuartierConfig
+from quartier.errors import ConfigError, InputDataError
 from quartier.io import population as population_mod
 from quartier.io.outputs import (
     write_gpkg,
     write_table,
 )
 from quartier.io.pois import load_pois
+from quartier.io.series import read_monitor_series
+from quartier.io.sitefile import read_site_file
 from quartier.io.vector import read_vector
 from quartier.outputs import profiles as profiles_mod
 from quartier.pipeline.flag import FlagResult, flag_units
@@ -41,16 +43,18 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
     if cfg.access is None:
         raise ConfigError("the config has no [access] section")
     say("reading POI layers")
-    pois, poi_report = load_pois(cfg, units)
+    pois, poi_report = load_pois(cfg.pois, units, dedup_m=cfg.access.dedup_m,
+                                 categories=list(cfg.access.categories),
+                                 labels={k: v.label for k, v in cfg.access.categories.items()})
     origins = None
     if cfg.access.population_raster is not None:
         say("residents from the population raster")
         origins = population_mod.raster_origins(cfg.resolve(cfg.access.population_raster), units)
     elif cfg.population is not None:
         say("residents from the population source")
-        origins = population_mod.residents(cfg, units).origins
+        origins = population_mod.residents(cfg.population, units).origins
     say("nearest distances per category")
-    table = access_mod.access_units(units, pois, cfg.access, origins)
+    table = access_mod.access_units(units, pois, cfg.access, origins=origins)
     detour = None
     if cfg.access.network_path is not None:
         say("walking network: calibrating the detour factor")
@@ -85,6 +89,14 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
 
 ACCESS_PREFIXES = ("dist_", "share_within_", "access_score")
 
+
+def monitoring_series(m: MonitorConfig, units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The series of ``[monitor]`` read and carried onto the current units (long form, notes)."""
+    series, old_units = read_monitor_series(m, crs=units.crs)
+    return monitor_mod.build_monitoring(units, series, old_units=old_units,
+                                        weight_raster=m.weight_raster)
+
+
 def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
                   ) -> FlagResult:
     """Index, flag and priority (with the monitoring series where the dynamics use them), and
@@ -94,15 +106,16 @@ def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[s
         if cfg.monitor is None:
             raise ConfigError("an index indicator uses a series, but the config has no [monitor]")
         say("time series for the dynamics")
-        series, _ = monitor_mod.build_monitoring(cfg, units)
+        series, _ = monitoring_series(cfg.monitor, units)
     say(f"index, thresholds, clusters, hot spots ({cfg.flag.permutations} permutations)")
     flags = flag_units(units, cfg, series)
     if cfg.areas is not None:
         say("action areas (region growing over the contiguity graph)")
-        flags.areas = areas_mod.build_areas(units, flags.table.sort_index(),
+        flags.areas = areas_mod.build_areas(units, flags.table,
                                             units[cfg.population_column], cfg.areas, cfg.labels())
         flags.table = flags.table.join(flags.areas.membership[["area_id", "area_role"]])
     return flags
+
 
 def compute_robustness(cfg: QuartierConfig, flags: FlagResult, say: Callable[[str], None]
                        ) -> robustness_mod.RobustnessResult:
@@ -126,6 +139,7 @@ def compute_robustness(cfg: QuartierConfig, flags: FlagResult, say: Callable[[st
     flags.notes += rob.notes
     return rob
 
+
 def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[str], None]
                      ) -> tuple[FlagResult, AccessResult | None]:
     """Flag the units; where the config has [access], the priority list gains the access columns."""
@@ -136,12 +150,13 @@ def flag_with_access(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable
         flags.table = flags.table.join(acc.table[cols])
     return flags, acc
 
+
 def profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
                     acc: AccessResult | None = None, cadastre: gpd.GeoDataFrame | None = None,
                     sites: gpd.GeoDataFrame | None = None, series: pd.DataFrame | None = None
                     ) -> profiles_mod.ProfileContext:
     """What the quarter profiles draw on, from the results of a run."""
-    table = flags.table.sort_index()
+    table = flags.table
     if cfg.population_column:
         table = table.assign(_residents=units[cfg.population_column])
     labels = cfg.labels()
@@ -156,6 +171,7 @@ def profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRes
 #: `run` writes profiles of at most this many flagged units (the highest priority first).
 MAX_RUN_PROFILES = 500
 
+
 def select_profiles(units: gpd.GeoDataFrame, table: pd.DataFrame, unit_ids: list[str] | None,
                     every: bool) -> list[int]:
     """Row positions of the units to profile: the ids given, every unit, or the flagged ones."""
@@ -168,6 +184,7 @@ def select_profiles(units: gpd.GeoDataFrame, table: pd.DataFrame, unit_ids: list
         return list(range(len(units)))
     return [int(i) for i in np.flatnonzero(table["flagged"].fillna(False).to_numpy(dtype=bool))]
 
+
 def read_cadastre(store: str | Path) -> gpd.GeoDataFrame:
     """The candidates with their current decisions, read without changing the store."""
     con = review.open_store(store, readonly=True)
@@ -176,15 +193,30 @@ def read_cadastre(store: str | Path) -> gpd.GeoDataFrame:
     finally:
         con.close()
 
+
 def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
     s = cfg.sites
     parts = []
     for path in s.exclude_layers:
-        layer = read_vector(cfg.resolve(path), "sites.exclude_layers")[0].to_crs(cfg.city.crs)
+        layer = read_vector(path, "sites.exclude_layers")[0].to_crs(cfg.city.crs)
         if s.exclude_column:
             layer = layer[layer[s.exclude_column].isin(s.exclude_values)]
         parts.append(layer.geometry.union_all())
     return shapely.union_all(parts) if parts else None
+
+
+def _shelters(cfg: QuartierConfig) -> gpd.GeoDataFrame | None:
+    """Existing shelters (``sites.shelters``) as points in the city's CRS: sites near them are
+    penalised, so that new places are not piled up where people are housed already."""
+    if cfg.sites.shelters is None:
+        return None
+    layer = read_vector(cfg.sites.shelters, "sites.shelters")[0].to_crs(cfg.city.crs)
+    layer = layer[~(layer.geometry.isna() | layer.geometry.is_empty)]
+    if layer.empty:
+        raise InputDataError(f"{cfg.sites.shelters}: the shelter file holds no geometry "
+                             "(sites.shelters)")
+    return layer.set_geometry(layer.geometry.representative_point())
+
 
 def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
                      acc: AccessResult, people: int, out: Path, gap_result: GapsResult | None,
@@ -198,7 +230,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
         else:
             frames.append(sites_from_gaps(read_cadastre(gap_result.store), cfg.sites))
     if cfg.sites.file is not None:
-        user, w = read_site_file(cfg)
+        user, w = read_site_file(cfg.sites, crs=cfg.city.crs)
         frames.append(user)
         warnings += w
     if not frames:
@@ -208,8 +240,13 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
     if len(dup):
         raise ConfigError(f"site ids occur twice across the sources: {sorted(set(dup))[:8]}")
     say(f"scoring {len(candidates)} candidate sites")
-    status = flags.table.sort_index()["status_class"].astype(object)
-    scored, w = score_sites(candidates, units, status, acc.pois, cfg.access, cfg.sites, None,
+    status = flags.table["status_class"].astype(object)
+    shelters = _shelters(cfg)
+    if shelters is not None:
+        warnings.append(f"{len(shelters)} existing shelter(s) from {cfg.sites.shelters.name}: "
+                        f"sites within {cfg.sites.shelter_radius_m:g} m lose "
+                        f"{cfg.sites.shelter_penalty:g} points")
+    scored, w = score_sites(candidates, units, status, acc.pois, cfg.access, cfg.sites, shelters,
                             _exclusion(cfg))
     warnings += w
     say(f"selecting sites for {people} people (HiGHS)")
@@ -225,6 +262,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
     files.append(write_gpkg(result.table, out / "sites.gpkg", "sites"))
     return result, files
 
+
 def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Series | None,
                     say: Callable[[str], None]) -> MonitorResult:
     """Series on the current units, targets, and the housing signals where rents are given."""
@@ -232,7 +270,7 @@ def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Ser
     if m is None:
         raise ConfigError("the config has no [monitor] section")
     say("time series (boundary changes interpolated)")
-    long, notes = monitor_mod.build_monitoring(cfg, units)
+    long, notes = monitoring_series(m, units)
     targets = monitor_mod.evaluate(long, m.targets)
     signals, city_rent = None, None
     if m.rent_indicator:

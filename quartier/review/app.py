@@ -140,13 +140,16 @@ def read_context(cfg: QuartierConfig | None, crs: str) -> Context:
     if cfg.units is not None:
         from quartier.io.units import read_units
 
-        ctx.units = read_units(cfg)[0][["unit_id", "unit_name", "geometry"]].to_crs(crs)
+        units, _ = read_units(cfg.units, crs=cfg.city.crs,
+                              max_scale_error_pct=cfg.city.max_scale_error_pct)
+        ctx.units = units[["unit_id", "unit_name", "geometry"]].to_crs(crs)
     else:
         ctx.notes.append("die Konfiguration hat keine [units]: Kandidaten ohne Einheit")
     if cfg.gaps is not None:
-        from quartier.analysis.gaps import read_gap_inputs
+        from quartier.io.gapdata import read_gap_inputs
 
-        inputs = read_gap_inputs(cfg)
+        inputs = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
+                    max_scale_error_pct=cfg.city.max_scale_error_pct)
         ctx.buildings = inputs.buildings.geometry.to_crs(crs).reset_index(drop=True)
         ctx.streets = inputs.streets.geometry.to_crs(crs).reset_index(drop=True)
     else:

@@ -466,6 +466,8 @@ def known_columns() -> list[str]:
 #: Notes in the output tables and the report: key → (de, en). Placeholders are formatted by
 #: :func:`note`: numbers for the language.
 NOTES: dict[str, tuple[str, str]] = tables.NOTES
+
+
 def note(key: str, lang: str | None = None, **values: object) -> str:
     """The note ``key`` in the language, numbers among ``values`` formatted for it (counts as
     ``1.234``, other floats with :func:`smart`)."""
