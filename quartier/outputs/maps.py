@@ -359,6 +359,8 @@ class MapData:
         self.unit_info: dict | None = None
         self.raster: UnitRaster | None = None
         self.finished: str | None = None   # the name of the script element, once added
+        #: column → label, for raw names in the analysis' reasons
+        self.labels: Mapping[str, str] = {}
 
     def add(self, layer: _Layer) -> _Layer:
         if any(x.key == layer.key for x in self.layers):
@@ -622,7 +624,8 @@ def _unit_info(data: MapData, units: gpd.GeoDataFrame, flags: pd.DataFrame | Non
         flag = flags.get("flagged", pd.Series(False, index=flags.index)).fillna(False)
         why = flags.get("flag_reason", pd.Series("", index=flags.index))
         area = flags.get("area_id", pd.Series(None, index=flags.index))
-        info["reasons"] = [[_fmt(r) for r in str(reasons.iloc[p]).split("; ") if r]
+        info["reasons"] = [[_fmt(vocab.relabel(r, data.labels))
+                            for r in str(reasons.iloc[p]).split("; ") if r]
                            if pd.notna(reasons.iloc[p]) else [] for p in keep]
         info["flag"] = [_fmt(why.iloc[p]) if bool(flag.iloc[p]) and pd.notna(why.iloc[p])
                         else ("" if not bool(flag.iloc[p]) else "✓") for p in keep]
@@ -853,6 +856,7 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
     with vocab.use_language(language):
         fmap = new_map(units, words, language)
         data = _data(fmap)
+        data.labels = labels
         web = data.units
         figs = _figures(flags, access, housing, extra, words, 0)
         _unit_info(data, web, flags, figs, extra)

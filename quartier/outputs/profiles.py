@@ -403,7 +403,8 @@ def unit_page(ctx: ProfileContext, pos: int, prep: _Prepared | None = None) -> s
     figures = [(vocab.text("map.residents"), vocab.persons(prep.residents[pos]))]
     if "status_class" in r:
         figures.append((w.index_name or vocab.text("map.status"),
-                        f"{vocab.state(r.get('status_class'))} ({vocab.num(r.get('status_index'), 2)})"))
+                        f"{vocab.state(r.get('status_class'))} ({vocab.num(r.get('status_index'), 2)})"
+                        if pd.notna(r.get("status_class")) else vocab.text("label.not_scored")))
     if pd.notna(r.get("dynamics_class")):
         figures.append((w.dynamics_name or vocab.text("map.dynamics"),
                         f"{r.get('dynamics_class')} ({vocab.num(r.get('dynamics_index'), 2)})"))
@@ -413,7 +414,8 @@ def unit_page(ctx: ProfileContext, pos: int, prep: _Prepared | None = None) -> s
     if ctx.access is not None:
         figures.append((vocab.column("access_score"),
                         vocab.num(ctx.access["access_score"].iloc[pos], 0)))
-    reasons = [x for x in str(r.get("reasons", "") or "").split("; ") if x]
+    reasons = [vocab.relabel(x, w.labels) for x in str(r.get("reasons", "") or "").split("; ")
+               if x]
     robust = robustness_sentence(rank, r.get("rank_p05"), r.get("rank_p95"),
                                  r.get("flagged_share_pct"))
     inside, layers = _inside(prep, u.geometry)
@@ -556,7 +558,7 @@ def write_profiles(ctx: ProfileContext, positions: list[int], out_dir: str | Pat
         for _, area in ctx.areas.iterrows():
             name = prep.area_pages[str(area["area_id"])]
             files.append(write_text(area_page(ctx, area, prep), out / name))
-            area_entries.append((vocab.text("map.areas"), name, area["area_id"], area["area_name"],
+            area_entries.append((vocab.column("area_id"), name, area["area_id"], area["area_name"],
                                  area["district"], None, None, ""))
         entries = area_entries + entries   # what a council decides on comes first
     files.insert(0, write_text(index_page(prep, entries), out / "index.html"))

@@ -466,7 +466,8 @@ def _notes(run: _Run) -> report_mod.Section | None:
         return None
     return report_mod.Section("hinweise", vocab.text("report.notes"),
                               _p(vocab.text("report.notes_lead"), "note") + "<ul>"
-                              + "".join(f"<li>{html_text(n)}</li>" for n in notes) + "</ul>")
+                              + "".join(f"<li>{html_text(vocab.relabel(n, run.words.labels))}</li>"
+                                      for n in notes) + "</ul>")
 
 
 def _top(run: _Run) -> report_mod.Section | None:

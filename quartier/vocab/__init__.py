@@ -200,7 +200,7 @@ _STATE_LABELS: dict[str, dict[str, str]] = {
 def state(value: object, lang: str | None = None) -> str:
     """The label of a state value ("Ziel überschritten" → "über dem Ziel"); any other
     value (a class label from the config, a missing value) as it is."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "–"
     return _STATE_LABELS[_lang(lang)].get(value, str(value))  # type: ignore[call-overload]
 
@@ -408,6 +408,24 @@ def category(key: str, labels: Mapping[str, str] | None = None, lang: str | None
     if labels and labels.get(key):
         return labels[key]
     return _CATEGORIES[_lang(lang)].get(key, key.replace("_", " ").capitalize())
+
+
+#: A raw column name in a text: lower case words joined by underscores (``s1_arbeitslosigkeit_pct``).
+_RAW_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def relabel(text: object, labels: Mapping[str, str] | None = None, lang: str | None = None) -> str:
+    """A text from the analysis (a reason, a note) with every raw column name replaced by its
+    label: the config's, else quartier's; an unknown name stays as it is."""
+    if _missing(text):
+        return ""
+    table = _COLUMNS[_lang(lang)]
+
+    def label(m: re.Match[str]) -> str:
+        key = m.group(0)
+        return (labels or {}).get(key) or table.get(key) or key
+
+    return _RAW_NAME.sub(label, str(text))
 
 
 # ---------------------------------------------------------------------------------------- columns
