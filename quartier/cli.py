@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from quartier import onboard, pipeline
+from quartier import onboard, pipeline, vocab
 from quartier.analysis.robustness import ROBUST_PCT, robust_groups
 from quartier.config import load_config
 from quartier.errors import INTERRUPTED, ConfigError, QuartierError
@@ -22,6 +22,7 @@ from quartier.io.joinreport import JoinReport
 from quartier.io.outputs import write_text
 from quartier.pipeline import check as check_mod
 from quartier.review import store as review
+from quartier.vocab import OriginSource
 
 app = typer.Typer(help="quartier: small-area housing and social monitoring", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -279,16 +280,16 @@ def print_access(result: pipeline.AccessResult) -> None:
         "median_dist_m": [t[f"dist_{c}_m"].median() for c in cats],
         "median_share_within_pct": [t[f"share_within_{c}_pct"].median() for c in cats],
     })
-    measured = ("residents' straight-line distance" if (t["origin"] != "Repräsentativpunkt").all()
+    measured = ("residents' straight-line distance" if (t["origin"] != OriginSource.POINT).all()
                 else "straight-line distance from one point per unit where no residents are known")
     print_frame(summary, f"Access of {len(t)} units ({measured}; walking = × detour factor)")
     if result.detour is not None:
         print_frame(result.detour[["category", "n_pois", "network_median_m", "straight_median_m",
                                    "detour_median", "n_origins"]],
                     "Detour factor measured on the street network")
-    if result.city_share_supermarkt_500m_pct is not None:
-        console.print(f"residents within 500 m walking of a supermarket: "
-                      f"{result.city_share_supermarkt_500m_pct:.1f} %")
+    if result.key_share_pct is not None:
+        say_plain(vocab.text("figure.key_access", dist=vocab.metres(result.key_within_m),
+                             category=result.key_label) + ": " + vocab.pct(result.key_share_pct))
 
 
 @app.command()
@@ -441,7 +442,7 @@ def print_sites(result) -> None:
         say_plain("binding constraints: " + "; ".join(result.binding[:12]))
     cols = ["site_id", "name", "places", "capacity", "score", "unit_id", "reasons"]
     print_frame(chosen[cols], "selected sites", 40)
-    runners = t[~t["selected"] & t["reasons"].str.startswith("nicht ausgewählt")]
+    runners = t[~t["selected"] & t["reasons"].str.startswith(vocab.note("sites.not_selected"))]
     print_frame(runners[cols].head(5), "runner-up sites", 5)
 
 

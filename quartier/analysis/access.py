@@ -31,6 +31,7 @@ from scipy.spatial import cKDTree
 from quartier.config import AccessCategory, AccessConfig, as_section
 from quartier.errors import InputDataError, require_columns
 from quartier.io.population import raster_origins
+from quartier.vocab import Origin, OriginSource
 
 
 def decay(walk_m: np.ndarray, good_m: float, limit_m: float) -> np.ndarray:
@@ -228,7 +229,7 @@ def access_units(
         if cfg.population_raster is None:
             rep = units.geometry.representative_point()
             origins = pd.DataFrame({"x": rep.x.to_numpy(), "y": rep.y.to_numpy(), "pop": 1.0,
-                                    "unit": np.arange(len(units)), "origin": "Repräsentativpunkt"})
+                                    "unit": np.arange(len(units)), "origin": Origin.POINT.value})
         else:
             origins = raster_origins(cfg.population_raster, units)
     xy = origins[["x", "y"]].to_numpy()
@@ -241,7 +242,7 @@ def access_units(
         return np.bincount(unit, weights=pop * values, minlength=n) / pop_unit
 
     # a unit measured from its representative point has no known residents: shares stay missing
-    from_point = np.isin(np.arange(n), unit[origins["origin"].to_numpy() == "Repräsentativpunkt"])
+    from_point = np.isin(np.arange(n), unit[origins["origin"].to_numpy() == Origin.POINT])
     out = {"unit_id": units["unit_id"].to_numpy()}
     total, weights = np.zeros(len(xy)), 0.0
     empty = empty_categories(pois, cfg)
@@ -260,12 +261,12 @@ def access_units(
         weights += spec.weight
     out["access_score"] = 100 * wmean(total / weights) if weights else np.full(n, np.nan)
     out["n_origins"] = np.bincount(unit, minlength=n)
-    source = {"Rasterzelle": "Bevölkerungsraster", "Gitterzelle": "Zensus-Gitter"}
-    kinds = set(origins["origin"]) - {"Repräsentativpunkt"}
-    out["origin"] = np.where(from_point, "Repräsentativpunkt",
-                             source.get(next(iter(kinds), ""), "Bevölkerungsraster"))
+    source = {Origin.RASTER_CELL: OriginSource.RASTER, Origin.GRID_CELL: OriginSource.GRID}
+    kinds = set(origins["origin"]) - {Origin.POINT}
+    out["origin"] = np.where(from_point, OriginSource.POINT.value,
+                             source.get(next(iter(kinds), ""), OriginSource.RASTER).value)
     why = ("keine Bevölkerungsquelle (access.population_raster, [population])"
-           if (origins["origin"] == "Repräsentativpunkt").all() else
+           if (origins["origin"] == Origin.POINT).all() else
            "keine Einwohner in der Bevölkerungsquelle")
     point_note = np.where(from_point, f"{why}: gemessen vom Repräsentativpunkt der Einheit, "
                           "Anteil der Einwohner unbekannt", "")

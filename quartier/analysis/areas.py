@@ -36,6 +36,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from quartier import vocab
 from quartier.analysis.graph import queen_adjacency
 from quartier.config import AreasConfig
 from quartier.errors import InputDataError
@@ -175,8 +176,7 @@ def build_areas(units: gpd.GeoDataFrame, flags: pd.DataFrame, population: pd.Ser
     pop_series = population.reindex(units.index).astype("float64")
     notes = []
     if pop_series.isna().any():
-        notes.append(f"{int(pop_series.isna().sum())} unit(s) without a population count: counted "
-                     "with 0 residents in the area bounds")
+        notes.append(vocab.note("areas.no_population", n=int(pop_series.isna().sum())))
     pop = pop_series.fillna(0).to_numpy()
     adj = queen_adjacency(units.geometry.values, rook=True)
     is_gap = gap_closers(adj, flagged, cfg.gap_min_flagged_share)
@@ -209,14 +209,14 @@ def build_areas(units: gpd.GeoDataFrame, flags: pd.DataFrame, population: pd.Ser
     regions = [r for r in regions if pop[r].sum() >= cfg.min_residents]
     if small:
         left = sorted(units["unit_id"].iloc[u] for r in small for u in r if flagged[u])
-        notes.append(f"{len(small)} group(s) of flagged units under {cfg.min_residents:,.0f} "
-                     f"residents are no area: {', '.join(left[:20])}"
-                     + (f" … (+{len(left) - 20})" if len(left) > 20 else ""))
+        notes.append(vocab.note("areas.small", n=len(small), min=int(cfg.min_residents),
+                                ids=", ".join(left[:20])
+                                + (f" … (+{len(left) - 20})" if len(left) > 20 else "")))
     regions.sort(key=lambda r: np.nanmean(np.where(np.isfinite(score[r]), score[r], np.nan)),
                  reverse=True)
     if cfg.max_areas is not None and len(regions) > cfg.max_areas:
-        notes.append(f"{len(regions) - cfg.max_areas} further area(s) beyond max_areas = "
-                     f"{cfg.max_areas} left out (lower mean priority)")
+        notes.append(vocab.note("areas.beyond_max", n=len(regions) - cfg.max_areas,
+                                max=cfg.max_areas))
         regions = regions[:cfg.max_areas]
     areas = _describe(units, flags, regions, flagged, is_gap, pop, labels)
     membership = pd.DataFrame({"unit_id": units["unit_id"].to_numpy(), "area_id": pd.NA,
@@ -284,7 +284,7 @@ def validation(result: AreasResult, flags: pd.DataFrame, units: gpd.GeoDataFrame
         res = frame["residents"]
         comp = polsby_popper(frame.geometry.values) if len(frame) else np.array([])
         rows.append({"method": name, "areas": len(frame),
-                     f"units '{cls}' inside": f"{len(ids & target)} of {len(target)}",
+                     f"units '{cls}' inside": f"{len(ids & target)} / {len(target)}",
                      "residents": float(res.sum()),
                      "residents per area (median)": float(res.median()) if len(res) else np.nan,
                      "residents per area (max)": float(res.max()) if len(res) else np.nan,

@@ -43,6 +43,7 @@ from quartier.analysis.hotspots import hot_spots
 from quartier.analysis.indicators import classify, zscore
 from quartier.analysis.monitor import interpolate
 from quartier.errors import InputDataError
+from quartier.vocab import HotSpot
 
 #: MSS 2019 columns (file of shares, old Planungsräume) → the 2021 names.
 MSS2019_COLUMNS = {"s1_percentage_unemployed": "s1", "s3_percentage_transfer_payments_recipients": "s3",
@@ -170,7 +171,7 @@ def mss_backtest(units: gpd.GeoDataFrame, status_2021: pd.Series, status_index_2
     dyn_adj = _index(resid, both)
     spots = hot_spots(units.assign(status_2019=status), "status_2019", valid=both,
                       permutations=permutations, fdr=0.05, seed=seed)
-    hot = spots["hotspot"].eq("Hot Spot").astype(float)
+    hot = spots["hotspot"].eq(HotSpot.HOT).astype(float)
     s1 = v19["s1"].where(both)
     rules = (v19["s4"].ge(40.0) & both).astype(float) + \
         (s1.ge(s1.mean() + 1.5 * s1.std(ddof=0)) & both).astype(float)

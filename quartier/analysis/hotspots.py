@@ -14,6 +14,7 @@ from scipy.sparse import csr_matrix
 from quartier.analysis.graph import queen_adjacency
 from quartier.analysis.localstats import getis_ord_star, local_moran
 from quartier.errors import InputDataError, require_columns
+from quartier.vocab import HotSpot, Lisa, PBasis
 
 #: Above this many tested units, hot-spot labels use analytic p-values (see p_basis).
 PERMUTATION_LABELS_MAX = 10_000
@@ -26,10 +27,10 @@ MIN_HOTSPOT_UNITS = 10
 MIN_NULL_SETS = 99
 
 #: The hot-spot label of a unit that cannot be tested (p_basis says why).
-NOT_TESTABLE = "kein Test möglich"
+NOT_TESTABLE = HotSpot.NOT_TESTABLE
 
 #: Hot-spot labels from Local Moran's I quadrants (1 HH, 2 LH, 3 LL, 4 HL).
-MORAN_QUADRANTS = {1: "Hoch-Hoch", 2: "Niedrig-Hoch", 3: "Niedrig-Niedrig", 4: "Hoch-Niedrig"}
+MORAN_QUADRANTS = {1: Lisa.HIGH_HIGH, 2: Lisa.LOW_HIGH, 3: Lisa.LOW_LOW, 4: Lisa.HIGH_LOW}
 
 
 def gi_input(y: np.ndarray) -> np.ndarray:
@@ -190,7 +191,7 @@ def hot_spots(
     >>> city.loc[spots["hotspot"] == "Hot Spot", "unit_id"].tolist()
     ['T23', 'T24', 'T29', 'T30', 'T34', 'T35', 'T36']
     """
-    out = pd.DataFrame({"hotspot": "nicht bewertet", "lisa": "", "gi_z": np.nan, "gi_p": np.nan,
+    out = pd.DataFrame({"hotspot": HotSpot.NOT_SCORED.value, "lisa": "", "gi_z": np.nan, "gi_p": np.nan,
                         "lisa_i": np.nan, "lisa_p": np.nan, "gi_p_sim": np.nan,
                         "lisa_p_sim": np.nan, "gi_p_norm": np.nan, "lisa_p_norm": np.nan,
                         "n_neighbours": 0, "p_basis": ""}, index=units.index)
@@ -255,7 +256,7 @@ def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
         hot[testable], names[testable] = hotspot_labels(
             gi_z[testable], gi_p[testable], quadrant[testable], lisa_p[testable], fdr,
             None if direction is None else direction[testable])
-    label = "Permutation" if basis == "permutation" else "analytisch (Normalapproximation)"
+    label = (PBasis.PERMUTATION if basis == "permutation" else PBasis.ANALYTIC).value
     why = np.full(n, label, dtype=object)
     if not testable.all():
         small = f"nur {n} Einheiten mit Nachbarn (mindestens {MIN_HOTSPOT_UNITS})"
@@ -282,6 +283,7 @@ def hotspot_labels(gi_z: np.ndarray, gi_p: np.ndarray, quadrant: np.ndarray, lis
     if neighbours_z is not None:
         sig_gi = sig_gi & (np.sign(neighbours_z) == np.sign(gi_z))
     sig_lisa = lisa_p <= esda.fdr(lisa_p, fdr)
-    hot = np.where(sig_gi & (gi_z > 0), "Hot Spot", np.where(sig_gi & (gi_z < 0), "Cold Spot", "–"))
+    hot = np.where(sig_gi & (gi_z > 0), HotSpot.HOT.value,
+                   np.where(sig_gi & (gi_z < 0), HotSpot.COLD.value, HotSpot.NONE.value))
     names = np.where(sig_lisa, pd.Series(quadrant).map(MORAN_QUADRANTS).to_numpy(dtype=object), "")
     return hot, names

@@ -51,6 +51,7 @@ from quartier.analysis.localstats import (
     permutation_ids,
 )
 from quartier.errors import InputDataError
+from quartier.vocab import HotSpot
 
 #: Columns of :func:`hot_spots_distributed`, as :func:`quartier.analysis.hotspots.hot_spots`.
 HOT_SPOT_COLUMNS = ["hotspot", "lisa", "gi_z", "gi_p", "lisa_i", "lisa_p", "gi_p_sim", "lisa_p_sim",
@@ -214,7 +215,7 @@ def hot_spots_distributed(
     y = cells[column].to_numpy(dtype="float64")[rows]
     if not np.isfinite(y).all():
         raise InputDataError(f"hot spots: {column!r} has missing values among valid units")
-    out = {"hotspot": np.full(len(cells), "nicht bewertet", dtype=object),
+    out = {"hotspot": np.full(len(cells), HotSpot.NOT_SCORED.value, dtype=object),
            "lisa": np.full(len(cells), "", dtype=object),
            **{c: np.full(len(cells), np.nan) for c in HOT_SPOT_COLUMNS[2:10]},
            "n_neighbours": np.zeros(len(cells), dtype=np.int64),

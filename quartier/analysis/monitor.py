@@ -32,11 +32,13 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 
+from quartier import vocab
 from quartier.config import MonitorTarget, SeriesConfig
 from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.names import normalise_name
 from quartier.io.numbers import parse_numbers
 from quartier.io.readers import read_csv_text
+from quartier.vocab import Market, TargetState
 
 LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "quality_flag"]
 
@@ -149,8 +151,8 @@ def build_monitoring(
             known = set(pieces["old_id"])
             orphan = sorted(set(cur["key"]) - known)
             if orphan:
-                notes.append(f"{s.indicator}: {len(orphan)} id(s) exist only in the table, not "
-                             f"in the old units: {rows_preview(orphan)} (kept out, reported)")
+                notes.append(vocab.note("monitor.orphan", indicator=s.label or s.indicator,
+                                        n=len(orphan), ids=rows_preview(orphan)))
             parts = []
             for year, grp in cur.groupby("year"):
                 est = interpolate(grp.set_index("key")["value"], pieces, s.kind)
@@ -160,22 +162,24 @@ def build_monitoring(
             cur = pd.concat(parts, ignore_index=True)
         unknown = sorted(set(cur["key"]) - set(units["unit_id"]))
         if unknown:
-            notes.append(f"{s.indicator}: {len(unknown)} key(s) not among the units: "
-                         f"{rows_preview(unknown)} (reported, not used)")
+            notes.append(vocab.note("monitor.unknown", indicator=s.label or s.indicator,
+                                    n=len(unknown), ids=rows_preview(unknown)))
         years = sorted(cur["year"].unique())
         grid = pd.MultiIndex.from_product([units["unit_id"], years], names=["key", "year"])
         full = cur.set_index(["key", "year"]).reindex(grid)
         absent = full["quality_flag"].isna()
         full.loc[absent, "quality_flag"] = "Jahr fehlt für diese Einheit"
         if absent.any():
-            notes.append(f"{s.indicator}: {int(absent.sum())} unit-year(s) without a row "
-                         "(kept empty)")
+            notes.append(vocab.note("monitor.absent", indicator=s.label or s.indicator,
+                                    n=int(absent.sum())))
         full = full.reset_index()
         few = full["quality_flag"].astype(str).str.startswith("zu wenige")
         if few.any():
             per_year = full[few].groupby("year").size()
-            notes.append(f"{s.indicator}: too few cases (n < {s.min_count:g}) per year: "
-                         + ", ".join(f"{y}: {n}" for y, n in per_year.items()))
+            notes.append(vocab.note("monitor.too_few", indicator=s.label or s.indicator,
+                                    min=f"{s.min_count:g}",
+                                    years=", ".join(f"{y}: {vocab.count(n)}"
+                                                    for y, n in per_year.items())))
         rows.append(pd.DataFrame({"unit_id": full["key"], "year": full["year"],
                                   "indicator": s.indicator, "value": full["value"],
                                   "unit": s.unit, "source": s.source,
@@ -237,8 +241,10 @@ def zensus_vacancy(units: gpd.GeoDataFrame, grid_csv: Path) -> pd.Series:
 
 
 def housing_signals(units: gpd.GeoDataFrame, long: pd.DataFrame, rent: str,
-                    status: pd.Series | None) -> pd.DataFrame:
-    """Rent level and change over 1, 3, 10 years; market tightness; displacement pressure."""
+                    status: pd.Series | None, low_classes: Sequence[str] = ()) -> pd.DataFrame:
+    """Rent level and change over 1, 3, 10 years; market tightness; displacement pressure where
+    the rent rose most in a unit whose status class is one of ``low_classes`` (the config's
+    lowest classes: the class names are the config's, not quartier's)."""
     t = wide(long, rent).reindex(units["unit_id"])
     last = t.columns.max()
     out = pd.DataFrame({"unit_id": units["unit_id"].to_numpy(),
@@ -250,13 +256,14 @@ def housing_signals(units: gpd.GeoDataFrame, long: pd.DataFrame, rent: str,
     change_hi = out["rent_change_3y_pct"] > out["rent_change_3y_pct"].median()
     known = out["rent_eur_m2"].notna() & out["rent_change_3y_pct"].notna()
     out["market"] = np.select([known & level_hi & change_hi, known & ~level_hi & ~change_hi,
-                               known], ["angespannt", "entspannt", "mittel"], "keine Daten")
+                               known], [Market.TIGHT.value, Market.RELAXED.value, Market.MIDDLE.value],
+                              Market.NO_DATA.value)
     q75 = out["rent_change_3y_pct"].quantile(0.75)
-    low_status = status.isin(["niedrig", "sehr niedrig"]) if status is not None else False
+    low_status = status.isin(list(low_classes)) if status is not None else False
     out["displacement_pressure"] = (out["rent_change_3y_pct"] >= q75) & low_status
     out["signal_rule"] = (f"Markt: Miete {last} und 3-J.-Änderung vs. Stadtmedian; "
                           f"Verdrängungsdruck: 3-J.-Änderung ≥ {q75:.1f} % (oberes Quartil) und "
-                          "Status niedrig/sehr niedrig")
+                          f"Status {'/'.join(low_classes) or '–'}")
     return out
 
 
@@ -281,9 +288,9 @@ def evaluate(long: pd.DataFrame, targets: list[MonitorTarget]) -> pd.DataFrame:
         stacked = meas.stack(future_stack=True).rename("measure").reset_index()
         stacked.columns = ["unit_id", "year", "measure"]
         ok = stacked["measure"] <= t.target if t.better == "lower" else stacked["measure"] >= t.target
-        bad = "Ziel überschritten" if t.better == "lower" else "Ziel unterschritten"
-        stacked["status"] = np.where(stacked["measure"].isna(), "keine Daten",
-                                     np.where(ok, "Ziel erreicht", bad))
+        bad = TargetState.ABOVE if t.better == "lower" else TargetState.BELOW
+        stacked["status"] = np.where(stacked["measure"].isna(), TargetState.NO_DATA.value,
+                                     np.where(ok, TargetState.MET.value, bad.value))
         stacked["indicator"] = t.indicator
         stacked["target"] = f"{t.measure} {'≤' if t.better == 'lower' else '≥'} {t.target:g}"
         stacked["label"] = t.label or t.indicator

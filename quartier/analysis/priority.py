@@ -16,6 +16,7 @@ from quartier.config import (
 )
 from quartier.errors import ConfigError, rows_preview
 from quartier.io.quality import repeated_values
+from quartier.vocab import HotSpot
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -84,7 +85,7 @@ def reasons_text(table: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
                       + _num(table["dynamics_index"], 2) + ")").where(
                           table["dynamics_class"].notna(), ""))
     if "hotspot" in table:
-        spot = table["hotspot"].isin(["Hot Spot", "Cold Spot"])
+        spot = table["hotspot"].isin([HotSpot.HOT, HotSpot.COLD])
         parts.append((text("hotspot") + " (Gi*, " + text("n_neighbours") + " Nachbarn)").where(
             spot, ""))
     rules = text("rule_flags")
@@ -109,7 +110,7 @@ def priority(table: pd.DataFrame, labels: dict[str, str], p: PriorityConfig,
     """
     dyn = table["dynamics_index"].fillna(0) if "dynamics_index" in table else 0.0
     score = (p.status_weight * table["status_index"] + p.dynamics_weight * dyn
-             + p.hotspot_weight * table["hotspot"].eq("Hot Spot")
+             + p.hotspot_weight * table["hotspot"].eq(HotSpot.HOT)
              + p.rule_weight * table["rule_count"])
     score = score.where(table["valid"])
     order = pd.DataFrame({"s": score, "i": table["status_index"], "u": table["unit_id"]})

@@ -69,7 +69,9 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from quartier import vocab
 from quartier.errors import InputDataError
+from quartier.vocab import HotSpot
 
 #: The choices that can vary (``[priority] robustness_vary``).
 VARY_ALL = ("weights", "leave_out", "normalisation", "dynamics", "hotspot", "dynamics_measure")
@@ -765,7 +767,7 @@ def robustness_of_table(
     codes = tuple(i for i, lab in enumerate(status_labels) if lab in set(flag_classes))
     result = rank_robustness(
         status=comp(s_cols, [w for _, w in status], status_thresholds, "status_index"),
-        dynamics=dyn_list, hotspot=sub["hotspot"].eq("Hot Spot").to_numpy(dtype=bool),
+        dynamics=dyn_list, hotspot=sub["hotspot"].eq(HotSpot.HOT).to_numpy(dtype=bool),
         rules=sub["rule_count"].to_numpy(dtype="float64"),
         ids=sub["unit_id"].astype(str).to_numpy(), weights=weights, ranges=ranges,
         flag=FlagRule(status_codes=codes, attention=flag_attention, min_rules=flag_min_rules,
@@ -785,18 +787,18 @@ def sentence(rank: float | None, p05: float | None, p95: float | None,
     if rank is None or p05 is None or p95 is None or flagged_share is None \
             or any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
         return ""
-    where = (f"in 90 % der Varianten zwischen {int(p05)} und {int(p95)}" if p05 != p95
-             else "in 90 % der Varianten unverändert")
-    return (f"Rang {int(rank)}, {where}; in {_pct(float(flagged_share))} % der Varianten "
-            "gekennzeichnet")
+    where = (vocab.text("robustness.between", lo=int(p05), hi=int(p95)) if p05 != p95
+             else vocab.text("robustness.unchanged"))
+    return vocab.text("robustness.sentence", rank=int(rank), where=where,
+                      share=_pct(float(flagged_share)))
 
 
 def _pct(value: float) -> str:
     """A share in % for text: whole numbers, but never "100" or "0" for a share just short of it."""
     if 0 < value < 1:
-        return "unter 1"
+        return vocab.text("robustness.below_1")
     if 99 < value < 100:
-        return "über 99"
+        return vocab.text("robustness.above_99")
     return f"{value:.0f}"
 
 

@@ -12,6 +12,7 @@ from quartier.config import (
     ThresholdRule,
 )
 from quartier.errors import InputDataError
+from quartier.vocab import TargetState
 
 
 def threshold_limit(values: pd.Series, rule: ThresholdRule) -> float:
@@ -69,13 +70,13 @@ def evaluate_targets(units: pd.DataFrame, targets: list[Target], labels: dict[st
             raise InputDataError(f"flag.targets: column {t.column!r} is not loaded")
         v = units[t.column].astype("float64")
         status = np.select([v < t.target - t.tolerance, v > t.target + t.tolerance],
-                           ["Ziel unterschritten", "Ziel überschritten"], "Ziel erreicht")
-        status = pd.Series(status, index=units.index).where(v.notna(), "keine Daten")
-        good = "Ziel unterschritten" if t.better == "lower" else "Ziel überschritten"
+                           [TargetState.BELOW.value, TargetState.ABOVE.value], TargetState.MET.value)
+        status = pd.Series(status, index=units.index).where(v.notna(), TargetState.NO_DATA.value)
+        good = TargetState.BELOW if t.better == "lower" else TargetState.ABOVE
         rows.append(pd.DataFrame({
             "unit_id": units["unit_id"], "indicator": t.column,
             "label": labels.get(t.column, t.column), "value": v, "target": t.target,
             "tolerance": t.tolerance, "status": status,
-            "on_track": status.isin(["Ziel erreicht", good]) & v.notna(),
+            "on_track": status.isin([TargetState.MET, good]) & v.notna(),
         }))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

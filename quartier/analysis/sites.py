@@ -36,9 +36,11 @@ from scipy.sparse import coo_matrix, vstack
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from quartier import vocab
 from quartier.analysis.access import point_access
 from quartier.config import AccessConfig, SitesConfig
 from quartier.errors import InputDataError, rows_preview
+from quartier.vocab import GONE_STATES
 
 
 @dataclass
@@ -67,7 +69,7 @@ def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFr
     # an orphaned candidate is gone; a replaced one lives on in its successor (one plot, one site)
     sel = cadastre[cadastre["status"].isin(s.gap_statuses)
                    & ~cadastre.get("state", pd.Series("", index=cadastre.index)).isin(
-                       ["verwaist", "ersetzt"])]
+                       list(GONE_STATES))]
     return gpd.GeoDataFrame({
         "site_id": sel["gap_id"].to_numpy(),
         "name": (sel["gap_type"] + " " + sel["gap_id"]).to_numpy(),
@@ -91,14 +93,16 @@ def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Ser
                               None)
     outside = unit_pos < 0
     if outside.any():
-        warnings.append(f"{int(outside.sum())} site(s) outside the city are not eligible: "
-                        f"{rows_preview(out.loc[outside, 'site_id'])}")
+        warnings.append(vocab.note("sites.outside", n=int(outside.sum()),
+                                   ids=rows_preview(out.loc[outside, "site_id"])))
     acc = point_access(out, pois, access_cfg, counts=False)
     out["score_access"] = acc["access_score"].round(1).to_numpy()
     cats = [c for c in acc.columns if c.startswith("dist_")]
+    labels = {k: v.label for k, v in access_cfg.categories.items()}
     out["nearest_pois"] = acc[cats].apply(
-        lambda r: ", ".join(f"{c[5:-2]} {v:.0f} m Fußweg" for c, v in r.items() if np.isfinite(v)),
-        axis=1)
+        lambda r: ", ".join(vocab.note("sites.nearest", label=vocab.category(c[5:-2], labels),
+                                       dist=vocab.metres(v))
+                            for c, v in r.items() if np.isfinite(v)), axis=1)
     cls = pd.Series(None, index=out.index, dtype=object)
     if status is not None:
         cls = pd.Series(np.where(unit_pos >= 0, status.to_numpy()[np.maximum(unit_pos, 0)], None),
@@ -202,8 +206,8 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
     status = "optimal"
     if housed < people:
         status = "Teilplan"
-        warnings.append(f"{people} people cannot be housed under the caps: the best plan houses "
-                        f"{housed}, shortfall {people - housed}. Add sites or relax the caps")
+        warnings.append(vocab.note("sites.shortfall", people=int(people), housed=int(housed),
+                                   short=int(people - housed)))
     # stage 2: best score for that many people; a tiny cost per opened site breaks ties
     res = milp(-np.r_[score, np.zeros(n)] + np.r_[np.zeros(n), 1e-3 * np.ones(n)],
                integrality=integrality, bounds=bounds,
@@ -232,32 +236,34 @@ def _reasons(table: gpd.GeoDataFrame, s: SitesConfig, cand: gpd.GeoDataFrame, op
     tree = cKDTree(shapely.get_coordinates(chosen.geometry.values)) if len(chosen) else None
     texts = []
     for row in table.itertuples():
-        parts = [f"Score {row.score:.0f} (Erreichbarkeit {row.score_access:.0f}"
-                 + (f", −{row.penalty_status:.0f} Status {row.status_class}" if row.penalty_status
-                    else "")
-                 + (f", −{row.penalty_shelter:.0f} Unterkunft in der Nähe" if row.penalty_shelter
-                    else "") + ")"]
+        parts = [vocab.note("sites.score", score=f"{row.score:.0f}",
+                            access=f"{row.score_access:.0f}")
+                 + (vocab.note("sites.penalty_status", p=f"{row.penalty_status:.0f}",
+                               cls=row.status_class) if row.penalty_status else "")
+                 + (vocab.note("sites.penalty_shelter", p=f"{row.penalty_shelter:.0f}")
+                    if row.penalty_shelter else "") + ")"]
         if row.selected:
-            parts.insert(0, f"ausgewählt: {row.places} Plätze von {row.capacity}")
-            parts.append(f"nächste Einrichtungen: {row.nearest_pois}")
+            parts.insert(0, vocab.note("sites.selected", places=f"{row.places}",
+                                       capacity=f"{row.capacity}"))
+            parts.append(vocab.note("sites.nearest_list", list=row.nearest_pois))
         elif row.unit_id is None:
-            parts.insert(0, "nicht wählbar: außerhalb der Stadt")
+            parts.insert(0, vocab.note("sites.not_eligible_outside"))
         elif row.excluded:
-            parts.insert(0, "nicht wählbar: in einer Ausschlussfläche")
+            parts.insert(0, vocab.note("sites.not_eligible_excluded"))
         elif row.population_unknown:
-            parts.insert(0, "nicht wählbar: Einwohnerzahl des Quartiers fehlt, die Quartierskappe "
-                         "ist nicht prüfbar")
+            parts.insert(0, vocab.note("sites.not_eligible_population"))
         elif row.capacity < s.min_places:
-            parts.insert(0, f"nicht wählbar: Kapazität {row.capacity} < {s.min_places}")
+            parts.insert(0, vocab.note("sites.not_eligible_small", capacity=f"{row.capacity}",
+                                       min=f"{s.min_places}"))
         else:
-            why = "nicht ausgewählt"
+            why = vocab.note("sites.not_selected")
             if tree is not None:
                 d, i = tree.query(shapely.get_coordinates(row.geometry)[0])
                 if d < s.min_distance_m:
-                    why += (f": Mindestabstand {s.min_distance_m:.0f} m zu "
-                            f"{chosen['site_id'].iloc[i]} ({d:.0f} m)")
+                    why += vocab.note("sites.min_distance", min=f"{s.min_distance_m:.0f}",
+                                      other=chosen["site_id"].iloc[i], d=f"{d:.0f}")
                 else:
-                    why += ": andere Standorte mit höherem Score oder Quartiers-/Bezirkskappe"
+                    why += vocab.note("sites.others_better")
             parts.insert(0, why)
         texts.append("; ".join(parts))
     table["reasons"] = texts

@@ -44,12 +44,14 @@ from quartier.config.model import (
     parse_config,
     required,
 )
+from quartier.config.report import KeyFigureConfig, PlaceNamesConfig, ReportConfig
 
 __all__ = [
     "DEFAULT_NA_CODES", "AccessCategory", "AccessConfig", "AreasConfig", "CityConfig", "ColumnSpec",
     "DeriveSpec", "ExcludeRule", "FlagConfig", "GapsConfig", "GridConfig", "GridUnitsConfig",
-    "IndexConfig", "IndicatorRef", "MapConfig", "MonitorConfig", "MonitorTarget", "OldUnitsConfig",
-    "PoiLayer", "PopulationConfig", "PriorityConfig", "QuartierConfig", "SeriesConfig",
+    "IndexConfig", "IndicatorRef", "KeyFigureConfig", "MapConfig", "MonitorConfig", "MonitorTarget",
+    "OldUnitsConfig", "PlaceNamesConfig", "PoiLayer", "PopulationConfig", "PriorityConfig",
+    "QuartierConfig", "ReportConfig", "SeriesConfig",
     "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "as_section", "required",
     "flag_class_problem",
     "load_config", "parse_config",

@@ -266,6 +266,8 @@ class GapsConfig(_Strict):
     streets: Path | None = None
     streets_layer: str | None = None
     street_class_column: str = "highway"
+    street_name_column: str | None = Field("name", description="street names, for the nearest "
+                                           "street of a candidate in the review app")
     barriers: list[Path] = Field(default_factory=list, description="rail/water lines or areas "
                                  "that also bound blocks")
     landuse: Path | None = None

@@ -346,6 +346,7 @@ class SeriesConfig(_Strict):
     or Leipzig-style JSON (data.<year>.<indicator>)."""
 
     indicator: str = Field(description="name in monitoring.csv, with unit, e.g. miete_eur_m2")
+    label: str = Field("", description="how the pages name it, e.g. Angebotsmiete (Median)")
     unit: str = ""
     source: str = ""
     path: Path | None = None

@@ -35,6 +35,7 @@ from quartier.config.data import (
     TableConfig,
     UnitsConfig,
 )
+from quartier.config.report import ReportConfig
 from quartier.errors import ConfigError
 from quartier.vocab import change_label, series_change_label
 
@@ -61,6 +62,7 @@ class QuartierConfig(_Strict):
     gaps: GapsConfig | None = None
     sites: SitesConfig | None = None
     monitor: MonitorConfig | None = None
+    report: ReportConfig = ReportConfig()
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
 
     @model_validator(mode="before")
@@ -104,6 +106,15 @@ class QuartierConfig(_Strict):
         if self.sites is not None and not self.population_column:
             raise ValueError("[sites] caps the places by the residents of each quarter: set "
                              "population_column (or [population])")
+        return self
+
+    @model_validator(mode="after")
+    def _key_figure_category(self) -> QuartierConfig:
+        key = self.report.key_access
+        if key is not None and self.access is not None and key.category not in self.access.categories:
+            known = ", ".join(self.access.categories)
+            raise ValueError(f"report.key_access.category {key.category!r} is not an "
+                             f"[access.categories] key (the config has: {known})")
         return self
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ city, empty categories. The same facility found in two sources is counted once
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from quartier import vocab
 from quartier.config import PoiLayer
 from quartier.errors import ConfigError, InputDataError, require_columns, rows_preview
 from quartier.io.readers import read_csv_text
@@ -160,17 +162,16 @@ def distance_to_city(points: gpd.GeoSeries, city: shapely.STRtree) -> pd.Series:
 
 def read_poi_layer(
     layer: PoiLayer, units: gpd.GeoDataFrame, city: shapely.STRtree, report: PoiReport, *,
-    dedup_m: float = 50.0,
+    dedup_m: float = 50.0, labels: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """One layer as points in the units' CRS (the city's) with ``category``, ``name``,
     ``source``, ``rank``, ``weight``; points of one facility within ``dedup_m`` metres merged
     where the layer says so; problems go to ``report``."""
     raw = _read_raw(layer, units)
     crs = units.crs
-    label = f"{layer.category} ({layer.path.name})"
+    label = f"{vocab.category(layer.category, labels or {})} ({layer.path.name})"
     if not len(raw):
-        report.warnings.append(f"{label}: no elements in the file (an empty answer): the layer "
-                               "adds no POIs")
+        report.warnings.append(vocab.note("pois.empty", label=label))
     row = {"category": layer.category, "file": layer.path.name, "source": layer.source,
            "read": len(raw)}
     if layer.filter_column:
@@ -181,8 +182,8 @@ def read_poi_layer(
     no_coords = geom.isna() | geom.is_empty | ~np.isfinite(geom.bounds.to_numpy()).all(axis=1)
     row["no_coordinates"] = int(no_coords.sum())
     if no_coords.any():
-        report.warnings.append(f"{label}: {int(no_coords.sum())} row(s) without usable coordinates "
-                               "(empty, or not a number such as '13.380.000') dropped")
+        report.warnings.append(vocab.note("pois.no_coordinates", label=label,
+                                          n=int(no_coords.sum())))
     raw = raw[~no_coords]
     # areas (OSM polygons) and multipoints become one point each
     pts = raw.geometry.where(raw.geom_type == "Point", raw.geometry.representative_point())
@@ -198,7 +199,7 @@ def read_poi_layer(
         swapped = int(fix.sum())
         if swapped:
             raw = raw.set_geometry(np.where(fix, flipped.values, raw.geometry.values))
-            report.warnings.append(f"{label}: {swapped} point(s) had lat/lon swapped; corrected")
+            report.warnings.append(vocab.note("pois.swapped", label=label, n=swapped))
     row["swapped_fixed"] = swapped
 
     pts = raw.geometry.to_crs(crs)
@@ -210,8 +211,8 @@ def read_poi_layer(
     row["outside_kept"] = int(outside.sum())
     row["outside_dropped"] = int(far.sum())
     if far.any():
-        report.warnings.append(f"{label}: {int(far.sum())} point(s) more than {BORDER_M:g} m "
-                               "outside the city dropped")
+        report.warnings.append(vocab.note("pois.far", label=label, n=int(far.sum()),
+                                          d=int(BORDER_M)))
     keep = ~far
     name = (raw[layer.name_column].astype("string") if layer.name_column and layer.name_column in raw
             else pd.Series(pd.NA, index=raw.index, dtype="string"))
@@ -263,7 +264,8 @@ def deduplicate(pois: gpd.GeoDataFrame, within_m: float) -> tuple[gpd.GeoDataFra
 
 
 def load_pois(layers: list[PoiLayer], units: gpd.GeoDataFrame, *, dedup_m: float = 50.0,
-              categories: list[str] | None = None) -> tuple[gpd.GeoDataFrame, PoiReport]:
+              categories: list[str] | None = None, labels: Mapping[str, str] | None = None
+              ) -> tuple[gpd.GeoDataFrame, PoiReport]:
     """All POI layers, deduplicated, in the units' CRS (the city's).
 
     Parameters
@@ -276,18 +278,23 @@ def load_pois(layers: list[PoiLayer], units: gpd.GeoDataFrame, *, dedup_m: float
         The same facility from two sources within this distance (m) is counted once.
     categories : list of str, optional
         The categories the access measures: one without any POI is said in the report.
+    labels : mapping of str to str, optional
+        Category → label for the report's notes (default: the vocabulary's).
     """
     report = PoiReport()
     if not layers:
         raise InputDataError("the config has no [[pois]] layers")
     city = shapely.STRtree(units.geometry.values)
-    read = [read_poi_layer(layer, units, city, report, dedup_m=dedup_m) for layer in layers]
+    labels = dict(labels or {})
+    read = [read_poi_layer(layer, units, city, report, dedup_m=dedup_m, labels=labels)
+            for layer in layers]
     pois = gpd.GeoDataFrame(pd.concat(read, ignore_index=True), crs=units.crs)
     pois, dropped = deduplicate(pois, dedup_m)
     for c, n in dropped.items():
-        report.warnings.append(f"{c}: {n} point(s) found in two sources (within {dedup_m:g} m) "
-                               "counted once")
+        report.warnings.append(vocab.note("pois.dedup", label=vocab.category(c, labels), n=int(n),
+                                          d=int(dedup_m) if float(dedup_m).is_integer()
+                                          else float(dedup_m)))
     wanted = set(categories or [])
     for c in sorted(wanted - set(pois["category"])):
-        report.warnings.append(f"category {c!r} has no POIs: its distances stay empty")
+        report.warnings.append(vocab.note("pois.no_pois", label=vocab.category(c, labels)))
     return pois, report

@@ -29,11 +29,13 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 
+from quartier import vocab
 from quartier.config import DEFAULT_NA_CODES, GridConfig, PopulationConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.grid import cell_centres, read_cells
 from quartier.io.numbers import parse_numbers
 from quartier.io.readers import check_file
+from quartier.vocab import Origin
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Residents:
 
     def per_unit(self, n_units: int) -> np.ndarray:
         """Residents per unit (row position); 0 where the source shows nobody living there."""
-        o = self.origins[self.origins["origin"] != "Repräsentativpunkt"]
+        o = self.origins[self.origins["origin"] != Origin.POINT]
         return np.bincount(o["unit"], weights=o["pop"], minlength=n_units)
 
 
@@ -83,7 +85,7 @@ def raster_origins(raster_path: str | Path, units: gpd.GeoDataFrame) -> pd.DataF
         pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=rcrs).to_crs(units.crs)
         x, y = pts.x.to_numpy(), pts.y.to_numpy()
     cells = pd.DataFrame({"x": x, "y": y, "pop": values[rows, cols], "unit": unit_of_cell[rows, cols],
-                          "origin": "Rasterzelle"})
+                          "origin": Origin.RASTER_CELL.value})
     return with_representative_points(cells, units)
 
 
@@ -95,7 +97,7 @@ def with_representative_points(origins: pd.DataFrame, units: gpd.GeoDataFrame) -
         return origins.reset_index(drop=True)
     rep = units.geometry.iloc[empty].representative_point()
     extra = pd.DataFrame({"x": rep.x.to_numpy(), "y": rep.y.to_numpy(), "pop": 1.0, "unit": empty,
-                          "origin": "Repräsentativpunkt"})
+                          "origin": Origin.POINT.value})
     return pd.concat([origins, extra], ignore_index=True)
 
 
@@ -136,7 +138,7 @@ def grid_origins(cells: pd.DataFrame, crs: str, units: gpd.GeoDataFrame) -> pd.D
     pts = shapely.point_on_surface(pieces[keep])
     origins = pd.DataFrame({"x": shapely.get_x(pts), "y": shapely.get_y(pts),
                             "pop": cells["pop"].to_numpy()[ci[keep]] * share[keep],
-                            "unit": ui[keep], "origin": "Gitterzelle"})
+                            "unit": ui[keep], "origin": Origin.GRID_CELL.value})
     return with_representative_points(origins, units)
 
 
@@ -155,9 +157,9 @@ def residents(p: PopulationConfig | None, units: gpd.GeoDataFrame, *,
         origins = grid_origins(cells, p.grid.crs, units)
         size = f"{cells['cell_m'].iloc[0]:g} m" if len(cells) else "?"
         source = f"Zensus-Gitter ({path.name}, {size}, flächenanteilig)"
-        inside = origins.loc[origins["origin"] == "Gitterzelle", "pop"].sum()
-        notes.append(f"residents from the census grid {path.name} ({len(cells):,} populated "
-                     f"{size} cells): {inside:,.0f} inside the units, split by area share")
+        inside = origins.loc[origins["origin"] == Origin.GRID_CELL, "pop"].sum()
+        notes.append(vocab.note("population.grid", file=path.name, n=len(cells), size=size,
+                                inside=int(round(inside))))
         return Residents(origins, source, notes)
     raster_file = p.raster
     if raster_file is None:   # excluded above: no grid, so a raster
@@ -166,11 +168,11 @@ def residents(p: PopulationConfig | None, units: gpd.GeoDataFrame, *,
     if p.raster_values == "relative":
         if p.total is None:   # excluded by PopulationConfig._one_source
             raise InputDataError("population.raster_values = 'relative' needs population.total")
-        cells = origins["origin"] == "Rasterzelle"
+        cells = origins["origin"] == Origin.RASTER_CELL
         factor = p.total / origins.loc[cells, "pop"].sum()
         origins.loc[cells, "pop"] *= factor
-        notes.append(f"raster {raster_file.name} is a relative surface: scaled to "
-                     f"population.total = {p.total:,.0f} residents (× {factor:.4f})")
+        notes.append(vocab.note("population.relative", file=raster_file.name,
+                                total=int(round(p.total)), factor=f"{factor:.4f}"))
     return Residents(origins, f"Bevölkerungsraster ({raster_file.name})", notes)
 
 
@@ -182,8 +184,8 @@ def add_population(units: gpd.GeoDataFrame, p: PopulationConfig
     column = p.column
     units = units.assign(**{column: res.per_unit(len(units)).round(1)})
     empty = units.loc[units[column] == 0, "unit_id"]
-    notes = [*res.notes, f"{column}: residents per unit from {res.source}"]
+    notes = [*res.notes, vocab.note("population.column", column=column, source=res.source)]
     if len(empty):
-        notes.append(f"{len(empty)} unit(s) without residents in the population source "
-                     f"({column} = 0): {rows_preview(empty)}")
+        notes.append(vocab.note("population.empty", n=len(empty), column=column,
+                                ids=rows_preview(empty)))
     return units, notes

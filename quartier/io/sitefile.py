@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier import vocab
 from quartier.config import SitesConfig
 from quartier.errors import ConfigError, InputDataError, rows_preview
 from quartier.io.numbers import parse_numbers
@@ -42,8 +43,8 @@ def read_site_file(s: SitesConfig, *, crs: str) -> tuple[gpd.GeoDataFrame, list[
         line = pd.Series(np.arange(len(gdf)) + 1, index=gdf.index)
     missing = ~np.isfinite(gdf.geometry.bounds.to_numpy()).all(axis=1)
     if missing.any():
-        warnings.append(f"{path.name}: {int(missing.sum())} site(s) without coordinates dropped: "
-                        f"{rows_preview(gdf.loc[missing, s.id_column])}")
+        warnings.append(vocab.note("sites.no_coordinates", file=path.name, n=int(missing.sum()),
+                                   ids=rows_preview(gdf.loc[missing, s.id_column])))
         gdf = gdf[~missing]
     dup = gdf[s.id_column][gdf[s.id_column].duplicated(keep=False)]
     if len(dup):
@@ -59,8 +60,8 @@ def read_site_file(s: SitesConfig, *, crs: str) -> tuple[gpd.GeoDataFrame, list[
                              f"{rows_preview(gdf.loc[bad, s.capacity_column], 4)}")
     zero = cap == 0
     if zero.any():
-        warnings.append(f"{path.name}: {int(zero.sum())} site(s) with capacity 0 are not "
-                        f"eligible: {rows_preview(gdf.loc[zero, s.id_column])}")
+        warnings.append(vocab.note("sites.zero_capacity", file=path.name, n=int(zero.sum()),
+                                   ids=rows_preview(gdf.loc[zero, s.id_column])))
     out = gpd.GeoDataFrame({
         "site_id": gdf[s.id_column].astype(str).to_numpy(),
         "name": (gdf[s.name_column].astype(str) if s.name_column and s.name_column in gdf

@@ -1,24 +1,44 @@
-"""Interactive Folium maps (WGS84 only here; all analysis stays in the metric CRS).
+"""Interactive maps (WGS84 only here; all analysis stays in the metric CRS).
 
-* Every value taken from the data is HTML-escaped before it reaches the page, so a unit named
-  ``<script>…</script>`` shows as text in tooltips, popups and legends.
-* Leaflet, Leaflet.markercluster and jQuery are inlined from ``quartier/static`` (BSD-2 / MIT),
-  so a map opens without a CDN; only the background tiles need a network.
-* Geometries are simplified by :data:`SIMPLIFY_M` and drawn on a canvas (``prefer_canvas``);
-  POIs go through ``FastMarkerCluster`` (one data array, not one JS object per marker).
-* A polygon layer of more than :data:`MAX_VECTOR_UNITS` units (the 214 633 cells of the
-  Zensus 1 km grid) would be hundreds of MB of GeoJSON: it is drawn as one PNG image instead
-  (:func:`raster_overlay`), flagged outlines as one dissolved line (:func:`dissolved_outline`),
-  and the legend says so; the values stay in the CSV tables.
+A map is a folium page with quartier's own script (``static/map.js``, ``static/map.css``): one
+payload of escaped values draws the layers, the popups and the search and keeps the legend in
+step with what is shown. What a planner gets:
+
+* a **title** with the reference date and the date it was made, the **sources**, and a print
+  layout (A4 landscape, title, legend and sources on the page);
+* **one popup per unit** — its key figures, the reasons it is flagged, links to its profile and
+  its action area — from every theme; flagged units and action areas are outlines on top that do
+  not catch the click;
+* a **search** by name or number (``/``);
+* a **layer panel**: one theme at a time (status, indicator, access, rent, clusters, hot spots),
+  outlines, facilities (one symbol and colour per category), gaps and sites; collapsed on a
+  phone;
+* a **legend** of the visible layers only (collapsible), every colour ramp saying which end is
+  good; good never in the red of "sehr niedrig".
+
+Safety: every value from the data is escaped by :func:`quartier.io.escape.html_text` before it
+reaches the payload (the script writes only those strings as HTML), and folium's second Jinja2
+pass finds no template syntax in it. Leaflet, Leaflet.markercluster and the script are inlined
+from ``quartier/static`` (BSD-2 / MIT): a map opens without a CDN; only the background tiles
+need a network.
+
+A polygon layer of more than :data:`MAX_VECTOR_UNITS` units (the 214 633 cells of the Zensus
+1 km grid) would be hundreds of MB of GeoJSON: it is drawn as one PNG image instead
+(:func:`raster_overlay`), flagged outlines as one dissolved line (:func:`dissolved_outline`), off
+when the map opens above :data:`FLAGGED_SHOWN_MAX`; the legend says so; the values stay in the
+CSV tables.
 """
 
 from __future__ import annotations
 
 import base64
+import html
+import json
 import re
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import folium
@@ -31,33 +51,49 @@ import rasterio.features
 import rasterio.transform
 import shapely
 from branca.element import MacroElement
-from folium.plugins import FastMarkerCluster
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
 
+from quartier import vocab
 from quartier.io.escape import html_text as _fmt
 from quartier.io.outputs import write_text
+from quartier.vocab import HotSpot
 
 STATIC = Path(__file__).parent.parent / "static"   # shared with the review app
-#: ColorBrewer YlOrRd (9 classes); subsampled for fewer classes.
+#: ColorBrewer YlOrRd (9 classes): a ramp whose high end is bad (dark red).
 YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c",
           "#fc4e2a", "#e31a1c", "#bd0026", "#800026"]
-NO_DATA_COLOUR = "#bdbdbd"
-STATUS_COLOURS = {"hoch": "#1a9850", "mittel": "#fee08b", "niedrig": "#fc8d59",
-                  "sehr niedrig": "#d73027"}
-HOTSPOT_COLOURS = {"Hot Spot": "#b2182b", "Cold Spot": "#2166ac"}
-REVIEW_COLOURS = {"offen": "#ff7f00", "bestätigt": "#33a02c", "verworfen": "#444444",
-                  "mobilisierbar": "#1f78b4", "in Planung": "#6a3d9a"}
+#: ColorBrewer YlGn: a ramp whose high end is good (dark green), never red.
+YLGN = ["#ffffe5", "#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443",
+        "#006837", "#004529"]
+#: ColorBrewer Purples: a ramp without a valuation.
+PURPLES = ["#fcfbfd", "#efedf5", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3",
+           "#54278f", "#3f007d"]
+NO_DATA_COLOUR = vocab.NO_DATA_COLOUR
+#: Berlin's status classes (the default labels) in their colours; others by :func:`vocab.class_colours`.
+STATUS_COLOURS = vocab.class_colours(["hoch", "mittel", "niedrig", "sehr niedrig"])
+HOTSPOT_COLOURS = {str(k): v for k, v in vocab.HOTSPOT_COLOURS.items()}
+REVIEW_COLOURS = {str(k): v for k, v in vocab.REVIEW_COLOURS.items()}
 CLUSTER_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                    "#666666", "#1f78b4"]
+#: One colour per facility category (Okabe–Ito and Tableau, none of them the status red).
+POI_COLOURS = ["#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#8c564b", "#7f7f7f",
+               "#bcbd22", "#17becf", "#9467bd", "#393b79", "#637939"]
+AREA_COLOUR = vocab.AREA_COLOUR
 #: Simplification tolerance (m) before reprojecting to WGS84; invisible at city zoom levels.
 SIMPLIFY_M = 5.0
-#: Most units a polygon layer draws as GeoJSON (one feature with a tooltip per unit). Above it the
-#: layer is a PNG image: 20 000 simplified polygons are ~10 MB of HTML and still pan smoothly on
-#: a canvas, the 214 633 cells of Germany's 1 km grid would be ~100 MB and freeze the browser.
+#: Most units a polygon layer draws as vector shapes. Above it the layer is a PNG image: 20 000
+#: simplified polygons are ~10 MB of HTML and still pan smoothly on a canvas, the 214 633 cells
+#: of Germany's 1 km grid would be ~100 MB and freeze the browser.
 MAX_VECTOR_UNITS = 20_000
+#: Most flagged units whose outlines the map shows when it opens (more: the layer starts off,
+#: the legend says so — 13 110 outlines make Germany a black blob).
+FLAGGED_SHOWN_MAX = 2_000
+#: Most units of a large (raster) map the search knows (the highest priority first).
+MAX_SEARCH_UNITS = 5_000
 #: Longest side (pixels) of a raster layer: ≤ 4096 × 4096 px, a few MB of PNG at most.
 MAX_RASTER_PX = 4096
 #: Pixels along the side of a median unit: with 2, every cell of a grid that Web Mercator turns
@@ -67,38 +103,21 @@ PX_PER_UNIT = 2
 #: as its FisherJenksSampled does: NaturalBreaks' k-means takes seconds per 100 000 values (tens of
 #: seconds on a busy machine), and breaks from 10 000 of them differ from the full ones by ~1 %.
 CLASSIFY_SAMPLE = 10_000
-
-TEXT = {
-    "de": {"status": "Status-Index", "priority": "Gekennzeichnete Quartiere",
-           "clusters": "Cluster (explorativ)", "hotspots": "Hot Spots (Gi*)",
-           "access": "Erreichbarkeit (0–100)", "gaps": "Baulücken nach Prüfstatus",
-           "sites": "Standorte Unterbringung", "no_data": "keine Daten / nicht bewertet",
-           "reasons": "Gründe", "flag": "gekennzeichnet wegen", "name": "Name", "id": "Nr.",
-           "rank": "Priorität", "selected": "ausgewählt", "not_selected": "nicht ausgewählt",
-           "poi": "Einrichtungen", "rent": "Angebotsmiete: Änderung 3 Jahre (%)",
-           "areas": "Aktionsräume", "units": "Raumeinheiten",
-           "raster": "{n} Einheiten: als Rasterbild gezeichnet (über {limit}), keine Tooltips",
-           "outline": "{n} Einheiten: als gemeinsame Umrisslinie gezeichnet (über {limit}), "
-                      "keine Tooltips",
-           "values_in": "Werte in {file}", "values_in_run": "Werte in den CSV-Tabellen des Laufs",
-           "outline_row": "Umriss"},
-    "en": {"status": "Status index", "priority": "Flagged quarters",
-           "clusters": "Clusters (exploratory)", "hotspots": "Hot spots (Gi*)",
-           "access": "Accessibility (0–100)", "gaps": "Building gaps by review status",
-           "sites": "Housing sites", "no_data": "no data / not scored", "reasons": "Reasons",
-           "flag": "flagged for", "name": "Name", "id": "No.", "rank": "Priority",
-           "selected": "selected", "not_selected": "not selected", "poi": "Facilities",
-           "rent": "Offer rent: 3-year change (%)", "areas": "Action areas", "units": "Units",
-           "raster": "{n} units: drawn as a raster image (over {limit}), no tooltips",
-           "outline": "{n} units: drawn as one dissolved outline (over {limit}), no tooltips",
-           "values_in": "values in {file}", "values_in_run": "values in the run's CSV tables",
-           "outline_row": "outline"},
-}
+#: Categories that are not drawn as facilities (green spaces are areas, not points).
+POI_SKIP = ("gruenflaeche",)
 
 
-def _palette(k: int) -> list[str]:
-    idx = np.linspace(0, len(YLORRD) - 1, k).round().astype(int)
-    return [YLORRD[i] for i in idx]
+def _palette(k: int, ramp: list[str] = YLORRD) -> list[str]:
+    idx = np.linspace(0, len(ramp) - 1, k).round().astype(int)
+    return [ramp[i] for i in idx]
+
+
+def _t(key: str, **values: object) -> str:
+    """A vocabulary text, escaped for the page (values are formatted by the caller)."""
+    return _fmt(vocab.text(key, **values))
+
+
+# ---------------------------------------------------------------------------------- geometry
 
 
 def web_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -111,36 +130,61 @@ def web_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return simple.to_crs(4326)
 
 
-def to_web(gdf: gpd.GeoDataFrame, columns: list[str], simplify: bool = True) -> gpd.GeoDataFrame:
-    """Simplified WGS84 copy with the given columns, every value escaped text."""
-    web = gdf[[*dict.fromkeys(columns), gdf.geometry.name]].copy()
-    web = web_geometry(web) if simplify else web.to_crs(4326)
-    for col in dict.fromkeys(columns):
-        web[col] = [_fmt(v) for v in web[col]]
-    return web
+def _geojson(geoms: gpd.GeoSeries, properties: list[dict] | None = None) -> dict:
+    """A FeatureCollection (coordinates rounded to ~0.1 m) with the given properties."""
+    rounded = shapely.set_precision(geoms.values, 1e-6, mode="pointwise")
+    feats = []
+    for k, g in enumerate(rounded):
+        if g is None or g.is_empty:
+            continue
+        feats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
+                      "properties": properties[k] if properties is not None else {"_i": k}})
+    return {"type": "FeatureCollection", "features": feats}
 
 
-def legend_html(title: str, bins: list[str], colours: list[str], note: str | None = None) -> str:
-    """One legend section: the title, a swatch per class and an optional note (all escaped)."""
-    rows = "".join(
-        f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
-        f'margin-right:6px;border:1px solid #999;vertical-align:middle"></span>{_fmt(b)}</div>'
-        for b, c in zip(bins, colours, strict=True))
-    if note:
-        rows += f'<div class="quartier-legend-note" style="font-style:italic">{_fmt(note)}</div>'
-    return f'<div class="quartier-legend-section"><b>{_fmt(title)}</b>{rows}</div>'
+def _bbox(geoms: gpd.GeoSeries) -> list[list[float]]:
+    b = geoms.bounds.to_numpy()
+    return [[round(float(v), 5) for v in row] if np.isfinite(row).all() else None for row in b]
+
+
+# ------------------------------------------------------------------------------ classification
+
+
+def classify(values: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Upper class bounds and each value's class (0-based) by a mapclassify scheme.
+
+    Of more than :data:`CLASSIFY_SAMPLE` values the breaks come from a seeded random sample
+    (the same on every run) that holds the minimum and maximum; every value is then classed by
+    them with mapclassify's rule (class i: bounds[i-1] < value ≤ bounds[i]).
+    """
+    sample = values
+    if len(values) > CLASSIFY_SAMPLE:
+        picked = np.random.default_rng(0).choice(values, CLASSIFY_SAMPLE - 2, replace=False)
+        sample = np.concatenate([picked, [values.min(), values.max()]])
+    # one thread: NaturalBreaks' k-means on 1-D values gains nothing from OpenMP, and its spinning
+    # threads on a busy machine turned 0.3 s into 25 s
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore")   # "not enough unique values": fewer classes, said below
+        classifier = mapclassify.classify(sample, scheme=scheme, k=k)
+    if sample is values:
+        return classifier.bins, classifier.yb
+    return classifier.bins, np.searchsorted(classifier.bins, values, side="left")
 
 
 def large_note(n: int, language: str = "de", values_in: str | None = None,
                outline: bool = False) -> str:
-    """The legend's note on a layer of ``n`` units drawn without one feature per unit, e.g.
-    "214 633 Einheiten: als Rasterbild gezeichnet (über 20 000), keine Tooltips — Werte in
+    """The legend's note on a layer of ``n`` units drawn without one shape per unit, e.g.
+    "214.633 Einheiten: als Rasterbild gezeichnet (über 20.000), keine Tooltips — Werte in
     priority.csv" (``values_in``: the output table that holds the values)."""
-    t = TEXT[language]
-    text = t["outline" if outline else "raster"].format(n=_fmt(float(n)),
-                                                        limit=_fmt(float(MAX_VECTOR_UNITS)))
-    where = t["values_in"].format(file=values_in) if values_in else t["values_in_run"]
+    with vocab.use_language(language):
+        text = vocab.text("map.outline" if outline else "map.raster", n=vocab.count(n),
+                          limit=vocab.count(MAX_VECTOR_UNITS))
+        where = (vocab.text("map.values_in", file=values_in) if values_in
+                 else vocab.text("map.values_in_run"))
     return f"{text} — {where}"
+
+
+# ---------------------------------------------------------------------------------- rasters
 
 
 def _rgba(colour: str, opacity: float) -> tuple[int, int, int, int]:
@@ -222,7 +266,7 @@ def raster_overlay(raster: UnitRaster, colours: Sequence[str | None],
     opacity : float or sequence of float
         Fill opacity in [0, 1], one for all units or one per unit.
     name : str
-        Layer name in the layer control (escaped here).
+        Layer name (escaped here).
 
     Returns
     -------
@@ -247,7 +291,7 @@ def raster_overlay(raster: UnitRaster, colours: Sequence[str | None],
     png = _png(per_unit[raster.index], palette)
     return folium.raster_layers.ImageOverlay(
         "data:image/png;base64," + base64.b64encode(png).decode("ascii"), bounds=raster.bounds,
-        name=_fmt(name), show=show, pixelated=True)
+        name=_fmt(name), show=show, pixelated=True, control=False)
 
 
 def dissolved_outline(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -255,14 +299,6 @@ def dissolved_outline(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     simplified by :data:`SIMPLIFY_M` (m in EPSG:3857): a block of flagged cells is one ring."""
     union = gpd.GeoSeries([gdf.geometry.union_all()], crs=gdf.crs).to_crs(3857)
     return gpd.GeoDataFrame(geometry=union.simplify(SIMPLIFY_M), crs=3857).to_crs(4326)
-
-
-class MetricScale(MacroElement):
-    """Leaflet's scale bar in metres and kilometres only (folium's shows miles as well)."""
-
-    _template = Template("""{% macro script(this, kwargs) %}
-        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
-    {% endmacro %}""")
 
 
 def core_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray:
@@ -279,196 +315,506 @@ def core_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return web[core].total_bounds if core.any() else web.total_bounds
 
 
-def new_map(gdf: gpd.GeoDataFrame) -> folium.Map:
+# -------------------------------------------------------------------------------- the payload
+
+
+@dataclass
+class MapWords:
+    """What the map says around the numbers (from the config's ``[city]`` and ``[report]``)."""
+
+    title: str = "quartier"
+    city: str = ""
+    data_date: str | None = None
+    units: str | None = None            # "Planungsräume"; default vocab "Quartiere"
+    unit: str | None = None
+    group: str | None = None            # "Bezirk"
+    sources: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)   # report, profiles
+    index_name: str | None = None
+    status_labels: list[str] | None = None
+    illustrative_sites: bool = False
+    made: date = field(default_factory=date.today)
+
+
+@dataclass
+class _Layer:
+    key: str
+    name: str
+    group: str                     # theme, outline, pois, gaps, base
+    show: bool
+    legend: dict | None = None
+    spec: dict = field(default_factory=dict)    # what the script needs to draw it
+    folium_layer: object | None = None          # drawn by folium (rasters, large outlines)
+
+
+class MapData:
+    """Everything the script of one map draws: units, layers, words (escaped strings only)."""
+
+    def __init__(self, units: gpd.GeoDataFrame, words: MapWords, language: str) -> None:
+        self.units = units              # WGS84, simplified
+        self.words = words
+        self.language = language
+        self.large = len(units) > MAX_VECTOR_UNITS
+        self.layers: list[_Layer] = []
+        self.unit_info: dict | None = None
+        self.raster: UnitRaster | None = None
+        self.finished: str | None = None   # the name of the script element, once added
+        #: column → label, for raw names in the analysis' reasons
+        self.labels: Mapping[str, str] = {}
+
+    def add(self, layer: _Layer) -> _Layer:
+        if any(x.key == layer.key for x in self.layers):
+            layer.key = f"{layer.key}_{len(self.layers)}"
+        self.layers.append(layer)
+        return layer
+
+    def payload(self) -> dict:
+        w = self.words
+        with vocab.use_language(self.language):
+            subtitle = [vocab.text("map.data_date", date=w.data_date)] if w.data_date else []
+            subtitle.append(vocab.text("map.created", date=vocab.long_date(w.made)))
+            texts = vocab.texts("map.")
+        units = None
+        if self.unit_info is not None:
+            units = self.unit_info
+        return {
+            "lang": self.language,
+            # quartier's own texts: HTML-escaped, their {placeholders} kept for the script
+            "t": {k: html.escape(v) for k, v in texts.items()},
+            "title": _fmt(w.title), "subtitle": _fmt(" · ".join(subtitle)),
+            "sources": [_fmt(s) for s in w.sources],
+            "links": {k: v for k, v in w.links.items() if _SAFE_LINK.match(v)},
+            "units": units,
+            "layers": [{"key": x.key, "name": _fmt(x.name), "group": x.group, "show": x.show,
+                        "legend": x.legend, "folium": x.folium_layer is not None, **x.spec}
+                       for x in self.layers],
+            "colours": {"no_data": NO_DATA_COLOUR, "area": AREA_COLOUR},
+        }
+
+
+_SAFE_LINK = re.compile(r"^[\w./-]+\.html$")
+
+
+def _data(fmap: folium.Map) -> MapData:
+    data = getattr(fmap, "_quartier", None)
+    if data is None:
+        raise ValueError("not a quartier map: make it with new_map(), combined_map() or "
+                         "choropleth()")
+    return data
+
+
+def new_map(gdf: gpd.GeoDataFrame, words: MapWords | None = None, language: str = "de"
+            ) -> folium.Map:
+    """An empty map framed on the units (``gdf`` in WGS84 or a metric CRS)."""
     minx, miny, maxx, maxy = core_bounds(gdf)
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11,
-                      tiles="OpenStreetMap", prefer_canvas=True, control_scale=False)
-    MetricScale().add_to(fmap)
+                      tiles="OpenStreetMap", prefer_canvas=True, control_scale=False,
+                      zoom_control=False)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap._quartier_legends = []
+    fmap._quartier = MapData(web_geometry(gdf), words or MapWords(), language)
     return fmap
 
 
-def _add_legend(fmap: folium.Map, section: str) -> None:
-    if not hasattr(fmap, "_quartier_legends"):
-        fmap._quartier_legends = []
-    fmap._quartier_legends.append(section)
+# ------------------------------------------------------------------------------------ legends
 
 
-def _popup_fields(tooltip: dict[str, str]) -> folium.GeoJsonTooltip:
-    # Leaflet renders aliases and layer names as HTML: escape them like the values
-    return folium.GeoJsonTooltip(fields=list(tooltip),
-                                 aliases=[_fmt(a) for a in tooltip.values()], sticky=True)
+def legend(title: str, rows: list[tuple[str, str]], *, shape: str = "fill", note: str | None = None,
+           ends: tuple[str, str] | None = None) -> dict:
+    """A legend section: title, (colour, label) rows, how the swatch looks (fill, line, dot),
+    an optional note and the words at the two ends of a ramp (first row, last row). Every text
+    escaped here."""
+    out = {"title": _fmt(title), "rows": [[c, _fmt(lab)] for c, lab in rows], "shape": shape}
+    if note:
+        out["note"] = _fmt(note)
+    if ends:
+        out["ends"] = [_fmt(ends[0]), _fmt(ends[1])]
+    return out
 
 
-def classify(values: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Upper class bounds and each value's class (0-based) by a mapclassify scheme.
+def _ramp_words(better: str | None) -> tuple[tuple[str, str] | None, str | None]:
+    """The words at the ends of a ramp whose ``better`` end is "low" or "high" (None: no
+    valuation, said in a note)."""
+    if better == "low":
+        return (vocab.text("map.better"), vocab.text("map.worse")), None
+    if better == "high":
+        return (vocab.text("map.worse"), vocab.text("map.better")), None
+    return None, vocab.text("map.no_valuation")
 
-    Of more than :data:`CLASSIFY_SAMPLE` values the breaks come from a seeded random sample
-    (the same on every run) that holds the minimum and maximum; every value is then classed by
-    them with mapclassify's rule (class i: bounds[i-1] < value ≤ bounds[i]).
-    """
-    sample = values
-    if len(values) > CLASSIFY_SAMPLE:
-        picked = np.random.default_rng(0).choice(values, CLASSIFY_SAMPLE - 2, replace=False)
-        sample = np.concatenate([picked, [values.min(), values.max()]])
-    # one thread: NaturalBreaks' k-means on 1-D values gains nothing from OpenMP, and its spinning
-    # threads on a busy machine turned 0.3 s into 25 s
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore")   # "not enough unique values": fewer classes, said below
-        classifier = mapclassify.classify(sample, scheme=scheme, k=k)
-    if sample is values:
-        return classifier.bins, classifier.yb
-    return classifier.bins, np.searchsorted(classifier.bins, values, side="left")
+
+def ramp_for(better: str | None) -> list[str]:
+    """The colour ramp of a numeric layer: red at the bad end only (better low → YlOrRd,
+    better high → YlGn, no valuation → Purples)."""
+    return {"low": YLORRD, "high": YLGN}.get(better or "", PURPLES)
+
+
+# ------------------------------------------------------------------------------------- themes
+
+
+def _theme(data: MapData, key: str, name: str, colours: list[str | None], values: list[str],
+           legend_spec: dict, show: bool, opacity: float = 0.7, values_in: str | None = None,
+           fmap: folium.Map | None = None) -> _Layer:
+    """A theme layer: one fill colour per unit (None: no data). Vector units carry the colour
+    index and the shown value per unit to the script; a large map gets one image."""
+    layer = _Layer(key, name, "theme", show, legend_spec)
+    if data.large:
+        data.raster = data.raster or unit_raster(data.units)
+        overlay = raster_overlay(data.raster, colours, opacity, name, show)
+        overlay.add_to(fmap)
+        layer.folium_layer = overlay
+        legend_spec["note"] = _fmt(large_note(len(data.units), data.language, values_in))
+    else:
+        palette = list(dict.fromkeys(c for c in colours if c is not None))
+        index = {c: i for i, c in enumerate(palette)}
+        layer.spec = {"palette": palette, "op": opacity,
+                      "cls": [index[c] if c is not None else -1 for c in colours],
+                      "val": values}
+    return data.add(layer)
 
 
 def choropleth(units: gpd.GeoDataFrame, column: str, label: str | None = None,
                scheme: str = "NaturalBreaks", k: int = 5, tooltip: dict[str, str] | None = None,
                fmap: folium.Map | None = None, show: bool = True, language: str = "de",
-               values_in: str | None = None, raster: UnitRaster | None = None) -> folium.Map:
-    """A choropleth of one numeric column with mapclassify classes, a legend and tooltips;
-    above :data:`MAX_VECTOR_UNITS` units a PNG overlay without tooltips (see
-    :func:`raster_overlay`), missing values transparent, the legend saying so.
+               values_in: str | None = None, raster: UnitRaster | None = None,
+               better: str | None = None, key: str | None = None,
+               digits: int | None = None, unit: str | None = None) -> folium.Map:
+    """A theme of one numeric column in mapclassify classes, with its legend; above
+    :data:`MAX_VECTOR_UNITS` units a PNG overlay (see :func:`raster_overlay`), missing values
+    transparent, the legend saying so.
 
     Parameters
     ----------
     units : GeoDataFrame
-        Units in a metric CRS with ``unit_id`` and ``unit_name``.
+        Units in a metric CRS with ``unit_id`` and ``unit_name`` (the rows of ``fmap``'s units
+        when given).
     column : str
         Numeric column; NaN is drawn grey (left transparent in a raster layer).
     scheme : str
         Any mapclassify classifier name (NaturalBreaks, Quantiles, EqualInterval, …).
+    better : "low", "high" or None
+        Which end is good: the ramp (:func:`ramp_for`) and the legend's words follow it; None:
+        a ramp without valuation.
     language : str
-        Language of the legend's note on a raster layer (``de`` or ``en``).
+        Language of the legend (``de`` or ``en``).
     values_in : str, optional
-        The output table named in that note as holding the values (e.g. ``units.csv``).
+        The output table named in a raster layer's note as holding the values.
     raster : UnitRaster, optional
-        The units already burnt by :func:`unit_raster` (same rows, same order): one burn shared
-        by the layers of a map.
+        The units already burnt by :func:`unit_raster` (same rows, same order).
+    tooltip : dict, optional
+        Unused (the popup shows every figure of the unit); kept for callers of the old API.
     """
+    del tooltip
     label = label or column
+    own = fmap is None
+    if own:
+        fmap = new_map(units, language=language)
+        _unit_info(_data(fmap), units, None, {}, None)
+    data = _data(fmap)
+    if raster is not None:
+        data.raster = raster
     values = units[column].astype("float64")
     present = values.dropna()
     k = max(2, min(k, present.nunique()))
     upper, classes = classify(present.to_numpy(), scheme, k)
     # with ties mapclassify may keep k but return fewer bins: the bins are the classes
-    colours = _palette(len(upper))
+    colours = _palette(len(upper), ramp_for(better))
     cls = pd.Series(-1, index=units.index)
     cls[present.index] = classes
-    fmap = fmap or new_map(units)
-    large = len(units) > MAX_VECTOR_UNITS
-    if large:
-        raster_overlay(raster or unit_raster(units), [colours[c] if c >= 0 else None for c in cls],
-                       0.7, label, show).add_to(fmap)
-    else:
-        tooltip = tooltip or {"unit_id": "Nr.", "unit_name": "Name", column: label}
-        web = to_web(units, list(tooltip))
-        web["_fill"] = [colours[c] if c >= 0 else NO_DATA_COLOUR for c in cls]
-        folium.GeoJson(web, name=_fmt(label), show=show,
-                       style_function=lambda f: {"fillColor": f["properties"]["_fill"],
-                                                 "color": "#555", "weight": 0.4, "fillOpacity": 0.7},
-                       highlight_function=lambda f: {"weight": 2, "color": "#000"},
-                       tooltip=_popup_fields(tooltip)).add_to(fmap)
-    lower = [present.min(), *upper[:-1]]
-    bins = [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in zip(lower, upper, strict=True)]
-    if values.isna().any():
-        # in the image a missing value is no colour at all, not a grey one
-        bins, colours = [*bins, "keine Daten"], [*colours, "transparent" if large else NO_DATA_COLOUR]
-    _add_legend(fmap, legend_html(label, bins, colours,
-                                  large_note(len(units), language, values_in) if large else None))
+    digits = digits if digits is not None else max(auto_digits_of(present), 0)
+    with vocab.use_language(language):
+        lower = [present.min(), *upper[:-1]]
+        rows = [(c, f"{vocab.num(lo, digits)} – {vocab.num(hi, digits)}")
+                for c, lo, hi in zip(colours, lower, upper, strict=True)]
+        if values.isna().any():
+            rows.append(("transparent" if data.large else NO_DATA_COLOUR,
+                         vocab.text("label.no_data")))
+        ends, note = _ramp_words(better)
+        shown = [_fmt(vocab.num(v, digits, unit=unit)) for v in values]
+    fill = [colours[c] if c >= 0 else None for c in cls]
+    if not data.large:
+        fill = [f if f is not None else NO_DATA_COLOUR for f in fill]
+    spec = legend(label, rows, note=note, ends=ends)
+    _theme(data, key or f"ch_{column}", label, fill, shown, spec, show, values_in=values_in,
+           fmap=fmap)
+    if own:
+        finish(fmap)
     return fmap
 
 
-def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], name: str,
-                tooltip: dict[str, str], popup: str | None, fmap: folium.Map, show: bool = True,
-                legend: bool = True, opacity: float = 0.7, no_data: str = "keine Daten",
-                language: str = "de", values_in: str | None = None,
-                raster: UnitRaster | None = None) -> None:
-    """Polygons coloured by a category; missing/other categories grey (or transparent).
+def attach_units(fmap: folium.Map, units: gpd.GeoDataFrame, extra: pd.DataFrame | None = None
+                 ) -> None:
+    """Give a map made by :func:`new_map` its units' popups and search (name, district,
+    residents, profile of ``extra``)."""
+    data = _data(fmap)
+    with vocab.use_language(data.language):
+        figs = _figures(None, None, None, extra, data.words, 0)
+        _unit_info(data, data.units, None, figs, extra)
 
-    Above :data:`MAX_VECTOR_UNITS` units one PNG overlay without tooltips or popups (see
-    :func:`raster_overlay`), units without a coloured category transparent and the legend
-    saying so (``language``, ``values_in``, ``raster``: as in :func:`choropleth`).
-    """
+
+def auto_digits_of(values: pd.Series) -> int:
+    """Digits for the class bounds of a column: 0 for large or whole values, 1 from 1, else 2."""
+    if values.empty:
+        return 0
+    span = float(values.abs().median())
+    if (values.round(0) == values).all() or span >= 100:
+        return 0
+    return 1 if span >= 1 else 2
+
+
+def categorical(gdf: gpd.GeoDataFrame, column: str, colours: dict[str, str], name: str,
+                fmap: folium.Map, show: bool = True, legend_rows: bool = True,
+                opacity: float = 0.7, no_data: str | None = None, language: str = "de",
+                values_in: str | None = None, key: str | None = None,
+                labels: Mapping[str, str] | None = None, note: str | None = None,
+                extra_rows: list[tuple[str, str]] | None = None) -> None:
+    """A theme of a category per unit; units without one of ``colours`` grey (or transparent
+    in a raster layer). ``labels``: how a category reads in the legend and the popup."""
+    data = _data(fmap)
     raw = gdf[column].astype(object).where(gdf[column].notna(), None)
-    large = len(gdf) > MAX_VECTOR_UNITS
-    if large:
-        raster_overlay(raster or unit_raster(gdf), [colours.get(v) for v in raw], opacity, name,
-                       show).add_to(fmap)
+    labels = labels or {}
+    with vocab.use_language(language):
+        no_data = no_data or vocab.text("map.no_data")
+        shown = [labels.get(v, vocab.state(v)) if v is not None else "–" for v in raw]
+    shown = [_fmt(s) for s in shown]
+    fill = [colours.get(v) for v in raw]
+    if not data.large:
+        fill = [f if f is not None else NO_DATA_COLOUR for f in fill]
+    rows: list[tuple[str, str]] = []
+    if legend_rows:
+        rows = [(colours[k], labels.get(k, vocab.state(k, language))) for k in colours
+                if (raw == k).any()]
+        rows += extra_rows or []
+        if (~raw.isin(list(colours))).any():
+            rows.append(("transparent" if data.large else NO_DATA_COLOUR, no_data))
+    spec = legend(name, rows, note=note)
+    _theme(data, key or f"cat_{column}", name, fill, shown, spec, show, opacity, values_in, fmap)
+
+
+# ------------------------------------------------------------------------------- unit popups
+
+
+def _unit_info(data: MapData, units: gpd.GeoDataFrame, flags: pd.DataFrame | None,
+               facts: Mapping[str, pd.Series], extra: pd.DataFrame | None) -> None:
+    """Per unit what its popup and the search show: id, name, district, bounds, figures,
+    reasons, flag, action area and profile (escaped strings; numbers formatted)."""
+    web = data.units
+    n = len(web)
+    keep = np.arange(n)
+    if data.large:
+        # the search of a large map knows the units of the priority list (no popup shapes)
+        if flags is not None and "priority_rank" in flags:
+            rank = flags["priority_rank"].to_numpy(dtype="float64", na_value=np.inf)
+            keep = np.argsort(rank, kind="stable")[:MAX_SEARCH_UNITS]
+            keep = keep[np.isfinite(rank[keep])]
+        else:
+            keep = keep[:0]
+    extra = extra if extra is not None else pd.DataFrame(index=web.index)
+    names = extra["name"] if "name" in extra else web["unit_name"]
+    groups = extra["group"] if "group" in extra else pd.Series(None, index=web.index)
+    profiles = extra["profile"] if "profile" in extra else pd.Series(None, index=web.index)
+    fig_labels = list(facts)
+    rows = []
+    for pos in keep:
+        rows.append([_fmt(web["unit_id"].iloc[pos]), _fmt(names.iloc[pos]),
+                     _fmt(groups.iloc[pos]) if pd.notna(groups.iloc[pos]) else "",
+                     [facts[k].iloc[pos] for k in fig_labels]])
+    info = {"pos": [int(p) for p in keep], "rows": rows,
+            "fig": [_fmt(k) for k in fig_labels], "bbox": [_bbox(web.geometry.iloc[keep])][0]}
+    if flags is not None:
+        reasons = flags["reasons"] if "reasons" in flags else pd.Series("", index=flags.index)
+        flag = flags.get("flagged", pd.Series(False, index=flags.index)).fillna(False)
+        why = flags.get("flag_reason", pd.Series("", index=flags.index))
+        area = flags.get("area_id", pd.Series(None, index=flags.index))
+        info["reasons"] = [[_fmt(vocab.relabel(r, data.labels))
+                            for r in str(reasons.iloc[p]).split("; ") if r]
+                           if pd.notna(reasons.iloc[p]) else [] for p in keep]
+        info["flag"] = [_fmt(why.iloc[p]) if bool(flag.iloc[p]) and pd.notna(why.iloc[p])
+                        else ("" if not bool(flag.iloc[p]) else "✓") for p in keep]
+        info["area"] = [_fmt(area.iloc[p]) if pd.notna(area.iloc[p]) else "" for p in keep]
+    info["profile"] = [p if isinstance(p, str) and _SAFE_LINK.match(p) else ""
+                       for p in profiles.iloc[keep]]
+    if not data.large:
+        info["geo"] = _geojson(web.geometry)
+    data.unit_info = info
+
+
+def _figures(flags: pd.DataFrame | None, access: pd.DataFrame | None,
+             housing: pd.DataFrame | None, extra: pd.DataFrame | None, words: MapWords,
+             n_index: int) -> dict[str, pd.Series]:
+    """The key figures of every unit's popup: label → formatted value per unit (row order)."""
+    out: dict[str, pd.Series] = {}
+
+    def put(label: str, values: pd.Series) -> None:
+        out[label] = values.astype(object).where(values.notna(), "–").map(
+            lambda v: v if isinstance(v, str) else _fmt(v))
+
+    index_name = words.index_name or vocab.text("map.status")
+    if flags is not None:
+        n_scored = int(flags["priority_rank"].notna().sum()) if "priority_rank" in flags else 0
+        if "status_class" in flags:
+            put(index_name, pd.Series([
+                "–" if pd.isna(c) else f"{c} ({vocab.num(v, 2)})"
+                for c, v in zip(flags["status_class"], flags.get("status_index", np.nan),
+                                strict=True)], index=flags.index))
+        if "dynamics_class" in flags and flags["dynamics_class"].notna().any():
+            put(vocab.text("map.dynamics"), pd.Series([
+                "–" if pd.isna(c) else f"{c} ({vocab.num(v, 2)})"
+                for c, v in zip(flags["dynamics_class"], flags.get("dynamics_index", np.nan),
+                                strict=True)], index=flags.index))
+        if "priority_rank" in flags:
+            put(vocab.text("map.priority"), flags["priority_rank"].map(
+                lambda r: vocab.text("map.rank", rank=vocab.count(r), n=vocab.count(n_scored))
+                if pd.notna(r) else vocab.text("label.not_scored")))
+        if "hotspot" in flags:
+            put(vocab.column("hotspot"), flags["hotspot"].map(lambda v: vocab.state(v)))
+    if extra is not None and "residents" in extra:
+        put(vocab.text("map.residents"), extra["residents"].map(vocab.persons))
+    if access is not None and "access_score" in access:
+        put(vocab.column("access_score"), access["access_score"].map(lambda v: vocab.num(v, 0)))
+    if housing is not None and "rent_eur_m2" in housing:
+        put(vocab.text("map.rent_level"), pd.Series([
+            "–" if pd.isna(r) else vocab.euro_m2(r) + (
+                f" ({vocab.pct(c, 1, sign=True)} / 3 J.)" if pd.notna(c) and vocab.language() == "de"
+                else f" ({vocab.pct(c, 1, sign=True)} / 3 y)" if pd.notna(c) else "")
+            for r, c in zip(housing["rent_eur_m2"], housing.get("rent_change_3y_pct", np.nan),
+                            strict=True)], index=housing.index))
+    return out
+
+
+# ------------------------------------------------------------------------------ other layers
+
+
+def _outline_flagged(data: MapData, fmap: folium.Map, marked: gpd.GeoDataFrame, words: MapWords,
+                     language: str) -> None:
+    units_word = words.units or vocab.text("label.units")
+    name = f"{vocab.text('map.flagged', units=units_word)} ({vocab.count(len(marked))})"
+    show = len(marked) <= FLAGGED_SHOWN_MAX
+    note = None if show else vocab.text("map.flagged_off", n=vocab.count(len(marked)),
+                                        limit=vocab.count(FLAGGED_SHOWN_MAX))
+    layer = _Layer("flagged", name, "outline", show)
+    if len(marked) > MAX_VECTOR_UNITS or data.large:
+        # one line around each block of flagged units: a fraction of their vertices
+        outline = folium.GeoJson(dissolved_outline(marked), name=_fmt(name), show=show,
+                                 control=False,
+                                 style=folium.utilities.JsCode("quartier.flaggedStyle"),
+                                 interactive=False)
+        outline.add_to(fmap)
+        layer.folium_layer = outline
+        extra_note = large_note(len(marked), language, "priority.csv", outline=True)
+        note = f"{note} — {extra_note}" if note else extra_note
     else:
-        web = to_web(gdf, [*tooltip, *([popup] if popup else [])])
-        web["_fill"] = [colours.get(v, NO_DATA_COLOUR) for v in raw]
-        web["_op"] = [opacity if v in colours else (0.15 if legend else 0.0) for v in raw]
-        layer = folium.GeoJson(
-            web, name=_fmt(name), show=show,
-            style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555",
-                                      "weight": 0.4, "fillOpacity": f["properties"]["_op"]},
-            highlight_function=lambda f: {"weight": 2, "color": "#000"},
-            tooltip=_popup_fields(tooltip),
-            popup=folium.GeoJsonPopup(fields=[popup], aliases=[""], max_width=420) if popup else None)
-        layer.add_to(fmap)
-    if legend:
-        keys = [k for k in colours if (raw == k).any()]
-        _add_legend(fmap, legend_html(name, [*keys, no_data], [colours[k] for k in keys]
-                                      + ["transparent" if large else NO_DATA_COLOUR],
-                                      large_note(len(gdf), language, values_in) if large else None))
+        layer.spec = {"units": [int(i) for i in np.flatnonzero(
+            data.units.index.isin(marked.index))]}
+    layer.legend = legend(name, [(vocab.FLAG_OUTLINE_COLOUR, vocab.text("map.flagged_row"))],
+                          shape="line", note=note)
+    data.add(layer)
+
+
+def _areas_layer(data: MapData, areas: gpd.GeoDataFrame, extra_links: Mapping[str, str],
+                 group: str | None = None) -> None:
+    """Action areas as outlines (their boundaries: a click inside reaches the unit below);
+    name, residents, members and reasons in the popup of the line."""
+    web = web_geometry(areas)
+    props = []
+    for _, a in web.iterrows():
+        props.append({
+            "id": _fmt(a["area_id"]), "name": _fmt(a["area_name"]),
+            "fig": [[_fmt(group or vocab.column("district")), _fmt(a.get("district"))],
+                    [_fmt(vocab.text("map.residents")), _fmt(vocab.persons(a["residents"]))],
+                    [_fmt(vocab.column("n_members")),
+                     _fmt(vocab.text("map.members", n=vocab.count(a["n_members"]),
+                                     gap=vocab.count(a["n_gap_closers"])))],
+                    [_fmt(vocab.column("mean_status_index")),
+                     _fmt(vocab.num(a["mean_status_index"], 2))]],
+            "reasons": _fmt(a["dominant_reasons"]),
+            "profile": extra_links.get(str(a["area_id"]), "")})
+    geo = _geojson(web.geometry.boundary, props)
+    name = vocab.text("map.areas")
+    data.add(_Layer("areas", f"{name} ({vocab.count(len(areas))})", "outline", True, legend(
+        name, [(AREA_COLOUR, vocab.text("map.areas_row", n=vocab.count(len(areas))))],
+        shape="line"), {"geo": geo}))
+
+
+def _gaps_layer(data: MapData, cadastre: gpd.GeoDataFrame) -> None:
+    web = cadastre.to_crs(4326)
+    props = []
+    for _, c in web.iterrows():
+        props.append({"c": REVIEW_COLOURS.get(str(c["status"]), NO_DATA_COLOUR),
+                      "id": _fmt(c["gap_id"]),
+                      "fig": [[_fmt(vocab.column("gap_type")), _fmt(c.get("gap_type"))],
+                              [_fmt(vocab.column("area_m2")), _fmt(vocab.area_m2(c.get("area_m2")))],
+                              [_fmt(vocab.column("status")), _fmt(vocab.state(c.get("status")))],
+                              [_fmt(vocab.column("state")), _fmt(vocab.state(c.get("state")))]],
+                      "rule": _fmt(c.get("rule"))})
+    geo = _geojson(web.geometry, props)
+    name = vocab.text("map.gaps")
+    present = set(web["status"].astype(str))
+    rows = [(col, vocab.state(s)) for s, col in REVIEW_COLOURS.items() if s in present]
+    data.add(_Layer("gaps", f"{name} ({vocab.count(len(web))})", "gaps", False,
+                    legend(name, rows), {"geo": geo}))
+
+
+def _sites_layer(data: MapData, sites: gpd.GeoDataFrame, words: MapWords) -> None:
+    web = sites.to_crs(4326)
+    pts = []
+    for _, s in web.iterrows():
+        sel = bool(s.get("selected", False))
+        places = float(s.get("places", 0) or 0)
+        pts.append([round(s.geometry.y, 6), round(s.geometry.x, 6), int(sel),
+                    round(4 + 10 * np.sqrt(places / 300), 1) if sel else 3,
+                    _fmt(s.get("name")), _fmt(vocab.count(places) if sel else "–"),
+                    _fmt(s.get("reasons"))])
+    name = vocab.text("map.sites_illustrative" if words.illustrative_sites else "map.sites")
+    note = vocab.text("map.sites_note") if words.illustrative_sites else None
+    data.add(_Layer("sites", name, "gaps", False, legend(
+        name, [(vocab.SITE_COLOUR, vocab.text("map.selected")),
+               ("#bbbbbb", vocab.text("map.not_selected"))], shape="dot", note=note),
+        {"pts": pts, "colour": vocab.SITE_COLOUR, "places": _t("map.selected")}))
+
+
+def _glyphs(labels: list[str]) -> list[str]:
+    """A short, distinct symbol per category label: its first letter, or its first two."""
+    out, seen = [], set()
+    for lab in labels:
+        word = re.sub(r"[^\w]", "", lab) or "?"
+        glyph = word[0].upper()
+        if glyph in seen:
+            glyph = (word[0].upper() + word[1:2].lower()) if len(word) > 1 else glyph
+        k = 2
+        while glyph in seen:
+            glyph = f"{word[0].upper()}{k}"
+            k += 1
+        seen.add(glyph)
+        out.append(glyph)
+    return out
+
+
+def _poi_layers(data: MapData, pois: gpd.GeoDataFrame, labels: Mapping[str, str]) -> None:
+    """One layer per facility category (off when the map opens): a symbol in the category's
+    colour, clustered in bubbles of the same colour (never a traffic-light rating)."""
+    web = pois[~pois["category"].isin(POI_SKIP)].to_crs(4326)
+    cats = sorted(web["category"].unique(), key=lambda c: vocab.category(c, labels).lower())
+    glyphs = _glyphs([vocab.category(c, labels) for c in cats])
+    for i, (cat, glyph) in enumerate(zip(cats, glyphs, strict=True)):
+        grp = web[web["category"] == cat]
+        label = vocab.category(cat, labels)
+        colour = POI_COLOURS[i % len(POI_COLOURS)]
+        name = vocab.text("map.poi_count", label=label, n=vocab.count(len(grp)))
+        pts = [[round(y, 6), round(x, 6), f"{_fmt(n)} ({_fmt(src)})"]
+               for x, y, n, src in zip(grp.geometry.x, grp.geometry.y, grp["name"], grp["source"],
+                                       strict=True)]
+        data.add(_Layer(f"poi_{i}", name, "pois", False,
+                        legend(name, [(colour, label)], shape="symbol"),
+                        {"pts": pts, "colour": colour, "glyph": glyph, "label": _fmt(label)}))
 
 
 def poi_layers(pois: gpd.GeoDataFrame, labels: dict[str, str], fmap: folium.Map,
-               skip: tuple[str, ...] = ("gruenflaeche",)) -> None:
-    """One marker-cluster layer per category (hidden at start; names escaped)."""
-    web = pois[~pois["category"].isin(skip)].to_crs(4326)
-    callback = ("function (row) { var m = L.circleMarker(new L.LatLng(row[0], row[1]), "
-                "{radius: 5, color: '#08519c', fillOpacity: 0.8}); "
-                "m.bindTooltip(row[2]); return m; }")
-    for cat, grp in web.groupby("category"):
-        name = _fmt(f"{labels.get(cat, cat)} ({len(grp):,})")
-        text = [f"{_fmt(labels.get(cat, cat))}: {_fmt(n)} ({_fmt(src)})"
-                for n, src in zip(grp["name"], grp["source"], strict=True)]
-        data = [[y, x, t] for x, y, t in zip(grp.geometry.x.round(6), grp.geometry.y.round(6), text,
-                                             strict=True)]
-        layer = folium.FeatureGroup(name=name, show=False)
-        FastMarkerCluster(data, callback=callback).add_to(layer)
-        layer.add_to(fmap)
+               skip: tuple[str, ...] = POI_SKIP) -> None:
+    """One layer per facility category (hidden at start; names escaped)."""
+    del skip
+    _poi_layers(_data(fmap), pois, labels)
 
 
-AREA_COLOUR = "#6a3d9a"
-
-
-def area_layer(areas: gpd.GeoDataFrame, fmap: folium.Map, t: dict[str, str]) -> None:
-    """Action areas as thick outlines; name, residents, members and reasons in the popup."""
-    web = to_web(areas.assign(residents=areas["residents"].round(0)),
-                 ["area_id", "area_name", "residents", "n_members", "n_gap_closers",
-                  "dominant_reasons"])
-    web["popup"] = [f"<b>{a} {n}</b><br>{r} Einwohner, {m} Einheiten ({g} Lückenschluss)<br>{d}"
-                    for a, n, r, m, g, d in zip(web["area_id"], web["area_name"], web["residents"],
-                                                web["n_members"], web["n_gap_closers"],
-                                                web["dominant_reasons"], strict=True)]
-    folium.GeoJson(web, name=_fmt(f"{t['areas']} ({len(areas)})"),
-                   style_function=lambda _f: {"fill": True, "fillColor": AREA_COLOUR,
-                                              "fillOpacity": 0.08, "color": AREA_COLOUR,
-                                              "weight": 3.5},
-                   tooltip=_popup_fields({"area_id": "Nr.", "area_name": t["name"]}),
-                   popup=folium.GeoJsonPopup(fields=["popup"], aliases=[""], max_width=420),
-                   ).add_to(fmap)
-    _add_legend(fmap, legend_html(t["areas"], [f"{len(areas)} Aktionsräume"], [AREA_COLOUR]))
-
-
-def site_layer(sites: gpd.GeoDataFrame, fmap: folium.Map, t: dict[str, str]) -> None:
-    """Selected sites as circles sized by places, the others small and grey; reasons in popups."""
-    web = to_web(sites, ["site_id", "name", "places", "score", "reasons"], simplify=False)
-    group = folium.FeatureGroup(name=_fmt(t["sites"]), show=True)
-    for row, sel, places in zip(web.itertuples(), sites["selected"], sites["places"], strict=True):
-        folium.CircleMarker(
-            [row.geometry.y, row.geometry.x], radius=4 + 10 * np.sqrt(places / 300) if sel else 3,
-            color="#000" if sel else "#777", weight=1.5 if sel else 0.5,
-            fill=True, fill_color="#e7298a" if sel else "#bbbbbb", fill_opacity=0.9,
-            tooltip=f"{row.name} ({t['selected'] if sel else t['not_selected']}, {row.places})",
-            popup=folium.Popup(f"<b>{row.name}</b><br>{row.reasons}", max_width=420),
-        ).add_to(group)
-    group.add_to(fmap)
-    _add_legend(fmap, legend_html(t["sites"], [t["selected"], t["not_selected"]],
-                                  ["#e7298a", "#bbbbbb"]))
+# ------------------------------------------------------------------------------ combined map
 
 
 def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
@@ -476,92 +822,159 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
                  cadastre: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None,
                  indicator: tuple[str, str] | None = None, labels: dict[str, str] | None = None,
                  language: str = "de", housing: pd.DataFrame | None = None,
-                 index_name: str | None = None, areas: gpd.GeoDataFrame | None = None
-                 ) -> folium.Map:
-    """One map with a layer control: index, indicator, priority outlines, clusters, hot spots,
-    accessibility, POIs, gap candidates by review status and selected sites.
+                 index_name: str | None = None, areas: gpd.GeoDataFrame | None = None,
+                 *, words: MapWords | None = None, extra: pd.DataFrame | None = None,
+                 indicator_better: str | None = None,
+                 area_profiles: Mapping[str, str] | None = None) -> folium.Map:
+    """One map of a run: themes (status, indicator, clusters, hot spots, access, rent), the
+    flagged units and the action areas as outlines, facilities, gap candidates by review status
+    and sites, with the popup of every unit, the search, the panel and the legend.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The units (metric CRS) with ``unit_id`` and ``unit_name``.
+    flags : DataFrame, optional
+        The priority table in the units' row order.
+    words : MapWords, optional
+        Title, date, the units' name, sources and links (default: a plain title).
+    extra : DataFrame, optional
+        Per unit (same index): ``name`` (a better name, e.g. the Gemeinde of a grid cell),
+        ``group`` (district), ``residents``, ``profile`` (the profile page, relative to the map).
+    indicator_better : "low", "high" or None
+        Which end of the indicator is good (its ramp and legend).
+    area_profiles : mapping, optional
+        Action area id → its profile page.
 
     A layer of more than :data:`MAX_VECTOR_UNITS` units is an image (flagged units: one dissolved
-    outline), its legend naming the output table that holds the values."""
-    t = TEXT[language]
+    outline), its legend naming the output table that holds the values.
+    """
+    words = words or MapWords(index_name=index_name)
+    if index_name and not words.index_name:
+        words.index_name = index_name
     labels = labels or {}
-    units = web_geometry(units)   # every layer of the units shares one simplified WGS84 geometry
-    fmap = new_map(units)
-    base = units[["unit_id", "unit_name", "geometry"]]
-    # the units' layers share one burn; each layer's rows are the units' rows, in order
-    grid = unit_raster(units) if len(units) > MAX_VECTOR_UNITS else None
-    if flags is not None:
-        f = base.join(flags.drop(columns=["unit_id", "unit_name", "geometry"], errors="ignore"))
-        tip = {"unit_id": t["id"], "unit_name": t["name"], "status_class": "Status",
-               "dynamics_class": "Dynamik", "priority_rank": t["rank"]}
-        categorical(f, "status_class", STATUS_COLOURS, index_name or t["status"], tip, "reasons", fmap,
-                    no_data=t["no_data"], language=language, values_in="priority.csv",
-                    raster=grid)
-        marked = f[f["flagged"].fillna(False).astype(bool)] if "flagged" in f else f.iloc[:0]
-        if len(marked) > MAX_VECTOR_UNITS:
-            # one line around each block of flagged units: a fraction of their vertices
-            folium.GeoJson(dissolved_outline(marked), name=_fmt(f"{t['priority']} ({len(marked)})"),
-                           style_function=lambda _f: {"fill": False, "color": "#000", "weight": 2.5},
-                           ).add_to(fmap)
-            _add_legend(fmap, legend_html(t["priority"], [t["outline_row"]], ["transparent"],
-                                          large_note(len(marked), language, "priority.csv",
-                                                     outline=True)))
-        elif len(marked):
-            folium.GeoJson(to_web(marked, ["unit_id", "unit_name", "priority_rank", "flag_reason"]),
-                           name=_fmt(f"{t['priority']} ({len(marked)})"),
-                           style_function=lambda _f: {"fill": False, "color": "#000", "weight": 2.5},
-                           tooltip=_popup_fields({"priority_rank": t["rank"], "unit_name": t["name"],
-                                                  "flag_reason": t["flag"]}),
-                           ).add_to(fmap)
-        if "cluster_name" in f:
-            names = f["cluster"].astype(int)
-            colours = {int(c): CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)]
-                       for i, c in enumerate(sorted(set(names) - {-1}))}
-            cl = f.assign(_c=names.map(lambda c: c if c >= 0 else None))
-            categorical(cl, "_c", colours, t["clusters"],
-                        {"unit_name": t["name"], "cluster_name": "Profil"}, None, fmap, show=False,
-                        legend=False, raster=grid)
-            _add_legend(fmap, legend_html(t["clusters"], [
-                f"{c}: {f.loc[names == c, 'cluster_name'].iloc[0][:60]}" for c in colours],
-                list(colours.values()),
-                large_note(len(cl), language, "priority.csv") if len(cl) > MAX_VECTOR_UNITS else None))
-        categorical(f, "hotspot", HOTSPOT_COLOURS, t["hotspots"],
-                    {"unit_name": t["name"], "hotspot": "Gi*", "lisa": "LISA"}, None, fmap,
-                    show=False, no_data="nicht signifikant", language=language,
-                    values_in="priority.csv", raster=grid)
-    if areas is not None and len(areas):
-        area_layer(areas, fmap, t)
-    if indicator is not None:
-        # without an index the indicator is what the map opens with (never an empty map)
-        choropleth(units, indicator[0], indicator[1], fmap=fmap, show=flags is None,
-                   language=language, values_in="units.csv", raster=grid)
-    elif flags is None:
-        folium.GeoJson(to_web(base, ["unit_id", "unit_name"]), name=_fmt(t["units"]),
-                       style_function=lambda _f: {"fillOpacity": 0.05, "color": "#555",
-                                                  "weight": 1},
-                       tooltip=_popup_fields({"unit_id": t["id"], "unit_name": t["name"]}),
-                       ).add_to(fmap)
-    if access is not None:
-        a = base.join(access.drop(columns=["unit_id"], errors="ignore"))
-        choropleth(a, "access_score", t["access"], scheme="Quantiles", k=5, fmap=fmap, show=False,
-                   tooltip={"unit_name": t["name"], "access_score": t["access"]},
-                   language=language, values_in="access_units.csv", raster=grid)
-    if housing is not None and housing["rent_change_3y_pct"].notna().any():
-        h = base.join(housing.drop(columns=["unit_id"], errors="ignore"))
-        choropleth(h, "rent_change_3y_pct", t["rent"], scheme="Quantiles", k=5, fmap=fmap,
-                   show=False, tooltip={"unit_name": t["name"], "rent_eur_m2": "€/m²",
-                                        "rent_change_3y_pct": t["rent"], "market": "Markt",
-                                        "displacement_pressure": "Verdrängungsdruck"},
-                   language=language, values_in="housing_signals.csv", raster=grid)
-    if pois is not None:
-        poi_layers(pois, labels, fmap)
-    if cadastre is not None and len(cadastre):
-        categorical(cadastre, "status", REVIEW_COLOURS, t["gaps"],
-                    {"gap_id": "ID", "gap_type": "Typ", "area_m2": "m²", "status": "Status",
-                     "state": "Lauf"}, "rule", fmap, opacity=0.85, language=language,
-                    values_in="gaps.gpkg, review.sqlite")
-    if sites is not None and len(sites):
-        site_layer(sites, fmap, t)
+    with vocab.use_language(language):
+        fmap = new_map(units, words, language)
+        data = _data(fmap)
+        data.labels = labels
+        web = data.units
+        figs = _figures(flags, access, housing, extra, words, 0)
+        _unit_info(data, web, flags, figs, extra)
+        if flags is not None:
+            _flag_themes(data, fmap, web, flags, words, language)
+        if indicator is not None:
+            # without an index the indicator is what the map opens with (never an empty map)
+            choropleth(web, indicator[0], indicator[1], fmap=fmap, show=flags is None,
+                       language=language, values_in="units.csv", better=indicator_better,
+                       key="indicator")
+        if access is not None and "access_score" in access:
+            a = web[["unit_id"]].join(access[["access_score"]])
+            choropleth(a, "access_score", vocab.text("map.access"), scheme="Quantiles", k=5,
+                       fmap=fmap, show=False, language=language, values_in="access_units.csv",
+                       better="high", key="access", digits=0)
+            data.layers[-1].legend["ends"] = [_t("map.poor_access"), _t("map.good_access")]
+        if housing is not None and housing["rent_change_3y_pct"].notna().any():
+            h = web[["unit_id"]].join(housing[["rent_change_3y_pct"]])
+            choropleth(h, "rent_change_3y_pct", vocab.text("map.rent"), scheme="Quantiles", k=5,
+                       fmap=fmap, show=False, language=language, values_in="housing_signals.csv",
+                       better="low", key="rent", digits=1, unit="%")
+        if flags is None and indicator is None:
+            categorical(web.assign(_u="–"), "_u", {}, vocab.text("map.units"), fmap,
+                        legend_rows=False, opacity=0.05, key="units")
+        if flags is not None:
+            marked = web[flags["flagged"].fillna(False).astype(bool).to_numpy()] \
+                if "flagged" in flags else web.iloc[:0]
+            if len(marked):
+                _outline_flagged(data, fmap, marked, words, language)
+        if areas is not None and len(areas):
+            _areas_layer(data, areas, area_profiles or {}, words.group)
+        if pois is not None and len(pois):
+            _poi_layers(data, pois, labels)
+        if sites is not None and len(sites):
+            _sites_layer(data, sites, words)
+        if cadastre is not None and len(cadastre):
+            _gaps_layer(data, cadastre)
+    finish(fmap)
+    return fmap
+
+
+def _flag_themes(data: MapData, fmap: folium.Map, web: gpd.GeoDataFrame, flags: pd.DataFrame,
+                 words: MapWords, language: str) -> None:
+    """Status (on), clusters and hot spots (off) from the priority table."""
+    f = flags.reindex(web.index)
+    present = [c for c in (words.status_labels or []) if (f["status_class"] == c).any()]
+    labels = words.status_labels or sorted(set(f["status_class"].dropna()),
+                                           key=lambda c: list(STATUS_COLOURS).index(c)
+                                           if c in STATUS_COLOURS else 99)
+    colours = vocab.class_colours(list(labels))
+    del present
+    name = words.index_name or vocab.text("map.status")
+    categorical(f, "status_class", colours, name, fmap, language=language,
+                values_in="priority.csv", key="status",
+                note=f"{vocab.text('map.better')}: {labels[0]} · {vocab.text('map.worse')}: "
+                     f"{labels[-1]}" if len(labels) > 1 else None)
+    if "cluster_name" in f and "cluster" in f:
+        codes = f["cluster"].astype("float64")
+        valid = sorted({int(c) for c in codes.dropna() if c >= 0})
+        colours_c = {str(c): CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)] for i, c in enumerate(valid)}
+        names = {str(c): f"{c}: {str(f.loc[codes == c, 'cluster_name'].iloc[0])[:60]}"
+                 for c in valid}
+        cl = f.assign(_c=[str(int(c)) if pd.notna(c) and c >= 0 else None for c in codes])
+        categorical(cl, "_c", colours_c, vocab.text("map.clusters"), fmap, show=False,
+                    language=language, values_in="priority.csv", key="clusters", labels=names)
+    if "hotspot" in f:
+        hs = {HotSpot.HOT.value: HOTSPOT_COLOURS[HotSpot.HOT],
+              HotSpot.COLD.value: HOTSPOT_COLOURS[HotSpot.COLD]}
+        categorical(f, "hotspot", hs, vocab.text("map.hotspots"), fmap, show=False,
+                    language=language, values_in="priority.csv", key="hotspots",
+                    no_data=vocab.state(HotSpot.NONE))
+
+
+# ------------------------------------------------------------------------------------ output
+
+
+class _Shell(JSCSSMixin, MacroElement):
+    """quartier's script and style in the page's head, the call that draws everything at the
+    end. The payload is JSON of escaped strings: folium's second Jinja2 pass finds nothing."""
+
+    default_js = [("leaflet.markercluster.js", "https://cdn.jsdelivr.net/npm/leaflet.markercluster"
+                   "@1.1.0/dist/leaflet.markercluster.js")]
+    default_css = [("MarkerCluster.css", "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.1.0"
+                    "/dist/MarkerCluster.css")]
+    _template = Template("""
+        {% macro header(this, kwargs) %}<style>{{ this.css }}</style>
+<script>{{ this.js }}</script>{% endmacro %}
+        {% macro script(this, kwargs) %}
+    quartier.init({{ this._parent.get_name() }}, {{ this.registry }}, {{ this.payload }});
+        {% endmacro %}""")
+
+    def __init__(self, registry: str, payload: str) -> None:
+        super().__init__()
+        self._name = "QuartierShell"
+        self.css = (STATIC / "map.css").read_text(encoding="utf-8")
+        self.js = (STATIC / "map.js").read_text(encoding="utf-8")
+        self.registry = registry
+        self.payload = payload
+
+
+def _json(value: object) -> str:
+    """JSON for a script: no "<" (no closing tag), no template syntax (every string is escaped
+    text, and JSON's own braces never open a Jinja2 block)."""
+    return (json.dumps(value, ensure_ascii=False, allow_nan=False)
+            .replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def finish(fmap: folium.Map) -> folium.Map:
+    """Add quartier's script with the payload; again after a change (:func:`save` sets the
+    title): the previous one is replaced."""
+    data = _data(fmap)
+    if data.finished:
+        fmap._children.pop(data.finished, None)
+    registry = "{" + ", ".join(f'"{x.key}": {x.folium_layer.get_name()}' for x in data.layers
+                               if x.folium_layer is not None) + "}"
+    shell = _Shell(registry, _json(data.payload()))
+    shell.add_to(fmap)
+    data.finished = shell.get_name()
     return fmap
 
 
@@ -572,7 +985,6 @@ def _inline(html_text: str) -> str:
         "leaflet.markercluster.js": ("script", "leaflet.markercluster.js"),
         "MarkerCluster.css": ("style", "MarkerCluster.css"),
         "MarkerCluster.Default.css": ("style", "MarkerCluster.Default.css"),
-        "jquery-3.7.1.min.js": ("script", "jquery.min.js"),  # folium's popups build with $()
     }
     out = []
     for line in html_text.splitlines():
@@ -591,14 +1003,14 @@ def _inline(html_text: str) -> str:
 
 
 def save(fmap: folium.Map, path: str | Path, title: str = "quartier") -> Path:
-    """Add the legend and a layer control, inline the JS/CSS, write one self-contained HTML."""
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    sections = "".join(getattr(fmap, "_quartier_legends", []))
-    if sections:
-        fmap.get_root().html.add_child(folium.Element(
-            '<div class="quartier-legend" style="position:fixed;bottom:24px;left:12px;'
-            'z-index:9999;background:white;padding:8px 10px;border:1px solid #888;'
-            'border-radius:4px;font:12px sans-serif;max-height:60vh;overflow:auto;max-width:320px">'
-            f'{sections}</div>'))
+    """Finish the map, inline the JS/CSS, write one self-contained HTML page."""
+    data = getattr(fmap, "_quartier", None)
+    if data is not None:
+        if data.words.title == "quartier" and title != "quartier":
+            data.words.title = title
+        finish(fmap)
     fmap.get_root().header.add_child(folium.Element(f"<title>{_fmt(title)}</title>"))
-    return write_text(_inline(fmap.get_root().render()), path)
+    page = fmap.get_root().render()
+    lang = data.language if data is not None else "de"
+    page = page.replace("<html>", f'<html lang="{lang}">', 1)
+    return write_text(_inline(page), path)

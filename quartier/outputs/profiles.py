@@ -1,19 +1,21 @@
-"""Quarter profiles (*Quartiersprofile*): one printable page per unit or action area.
+"""Quarter profiles (*Quartiersprofile*): one printable page per unit and per action area.
 
-Each page is self-contained HTML in German, without JavaScript and without any file or tile from
-the network: name and district, key figures, every index indicator against the city (value, z,
-percentile bar), status and dynamics class with their history where the monitoring has several
-years, the reasons, walking distances per category, building-gap candidates and proposed sites
-inside, a small map of the unit among its neighbours drawn as SVG from the geometries, and the
-sources. ``index.html`` links all pages. :func:`print_pdf` turns pages into PDF with headless
-Chromium where it is installed.
+Each page is self-contained HTML in the config's language, without JavaScript and without any
+file or tile from the network, one A4 page in print: name and district, key figures, the flag
+and its action area, the reasons, every index indicator against the city (value, z, percentile
+bar), the history where the monitoring has several years, walking distances per category,
+building-gap candidates and proposed sites inside, and a small map of the unit among its
+neighbours in the status colours (drawn as SVG from the geometries, with a scale bar). Every page
+links the unit's action area, its neighbours, the map and the report; ``index.html`` lists all
+pages with a filter. :func:`print_pdf` turns pages into PDF with headless Chromium where it is
+installed.
 
-Every value from the data goes through :func:`quartier.escape.html_text`.
+Every value from the data goes through :func:`quartier.io.escape.html_text`. A page takes a
+few milliseconds: the neighbours, percentiles and spatial indexes are computed once per run.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import tempfile
@@ -25,28 +27,50 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from quartier import vocab
 from quartier.analysis.robustness import sentence as robustness_sentence
 from quartier.io.escape import html_text
 from quartier.io.outputs import prepare_out_dir, write_text
-from quartier.outputs.report import line_svg, table_html
+from quartier.outputs.charts import CHART_CSS, line_chart
+from quartier.outputs.common import DOC_CSS, PageWords, head, kpis, profile_file, table
 
-CSS = """body{font:13px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:900px;color:#222}
-h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .4em;border-bottom:1px solid #ccc}
-.sub{color:#555}.kpis{display:flex;flex-wrap:wrap;gap:.6em;margin:.8em 0}
-.kpi{background:#f4f4f4;border-radius:5px;padding:.4em .8em}.kpi b{display:block;font-size:1.25em}
-table{border-collapse:collapse;width:100%;font-size:12px}th,td{border:1px solid #ddd;
-padding:2px 5px;text-align:left;vertical-align:top}th{background:#f2f2f2}
-.flag{background:#fde0dd;border-left:4px solid #c51b8a;padding:.4em .8em}.grid{display:grid;
-grid-template-columns:380px 1fr;gap:1em;align-items:start}.note{color:#666;font-size:11px}
-a{color:#08519c}@media print{body{margin:0;max-width:none;font-size:11px}a{color:#222;
-text-decoration:none}.noprint{display:none}h2{break-after:avoid}table,svg{break-inside:avoid}}
-@page{size:A4;margin:14mm}"""
+#: Kept for callers of the old name.
+file_name = profile_file
+
+PROFILE_CSS = DOC_CSS + CHART_CSS + """
+.top{display:flex;flex-wrap:wrap;gap:.2em 1.2em;font-size:.9em;margin-bottom:.4em}
+.grid{display:grid;grid-template-columns:minmax(0,340px) minmax(0,1fr);gap:1.2em;align-items:start}
+.map figcaption{font-size:.82em;color:#555}.reasons{margin:.2em 0;padding-left:1.2em}
+.reasons li{margin:.1em 0}.bar{white-space:nowrap}.history{display:flex;flex-wrap:wrap;gap:.8em}
+.history svg{width:330px}.kpis{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}
+.idx-filter{width:100%;max-width:420px;padding:.5em;font-size:1em;margin:.5em 0}
+
+
+@media (max-width:700px){.grid{grid-template-columns:1fr}.history svg{width:100%}}
+@media print{body{font-size:8.4pt;line-height:1.28}h1{font-size:15pt;margin:0}.sub{margin:.1em 0}
+h2{font-size:9.6pt;margin:.55em 0 .2em;border-bottom-width:1px}.nav{display:none}
+.kpis{grid-template-columns:repeat(5,1fr);gap:.3em;margin:.35em 0}.kpi{padding:.2em .45em}
+.kpi b{font-size:10.5pt}.kpi span{font-size:7pt}table{font-size:7.4pt;margin:.15em 0 .35em}
+th,td{padding:.5px 4px}.grid{grid-template-columns:58mm 1fr;gap:4mm}.map svg{width:58mm;
+height:58mm}.map figcaption{font-size:6.8pt}.history{display:grid;grid-template-columns:
+repeat(3,1fr);gap:3mm}.history svg{width:100%;height:auto}.chart figcaption{font-size:7.4pt}
+.keys{font-size:6.6pt}.sources{font-size:6.2pt;margin:.1em 0}ul.sources{columns:2;padding-left:
+1em}.flag{padding:.15em .5em;margin:.3em 0}.reasons{font-size:7.8pt}.reasons li{margin:0}
+.chip,.kpi,.flag,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+svg.bar{width:110px}}
+
+
+@page{size:A4;margin:10mm 11mm}"""
+
+#: Lengths a scale bar may have (m): the one closest to a quarter of the map's width.
+SCALE_STEPS = (10, 20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000)
 
 
 @dataclass
 class ProfileContext:
     """Everything a page draws on: the units with their priority table and access, the labels,
-    and optional layers."""
+    and optional layers; ``words``, ``extra`` and the links from the run (see
+    :func:`quartier.pipeline.present.draw_profiles`)."""
 
     units: gpd.GeoDataFrame
     table: pd.DataFrame
@@ -61,6 +85,13 @@ class ProfileContext:
     sites: gpd.GeoDataFrame | None = None
     series: pd.DataFrame | None = None
     areas: gpd.GeoDataFrame | None = None
+    words: PageWords | None = None
+    #: per unit: name, group, residents (same index as ``units``)
+    extra: pd.DataFrame | None = None
+    #: pages of the run, relative to the profiles folder
+    links: dict[str, str] = field(default_factory=dict)
+    #: series indicator → (label, unit)
+    series_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: per indicator of ``series``: the unit × year table and the city median per year
     series_wide: dict[str, tuple[pd.DataFrame, pd.Series]] = field(init=False, default_factory=dict)
 
@@ -68,15 +99,84 @@ class ProfileContext:
         if self.series is None:
             return
         for ind, sel in self.series.groupby("indicator", sort=False):
-            table = sel.pivot_table(index="unit_id", columns="year", values="value", aggfunc="mean")
-            if table.shape[1] >= 2:
-                self.series_wide[str(ind)] = (table, table.median())
+            wide = sel.pivot_table(index="unit_id", columns="year", values="value", aggfunc="mean")
+            if wide.shape[1] >= 2:
+                self.series_wide[str(ind)] = (wide, wide.median())
 
 
-def file_name(kind: str, key: str, position: int) -> str:
-    """A page's file name: the id when it is a plain word, else the position."""
-    return (f"{kind}_{key}.html" if re.fullmatch(r"[\w-]{1,64}", str(key), re.ASCII)
-            else f"{kind}_{position:05d}.html")
+class _Prepared:
+    """What every page of a run shares, computed once: neighbours, percentiles, colours, pages."""
+
+    def __init__(self, ctx: ProfileContext, positions: list[int]) -> None:
+        self.ctx = ctx
+        units = ctx.units
+        self.words = ctx.words or PageWords(city=ctx.city, index_name=ctx.index_name,
+                                            sources=ctx.sources, labels=ctx.labels)
+        geoms = units.geometry.values
+        self.tree = shapely.STRtree(geoms)
+        left, right = self.tree.query(geoms, predicate="intersects")
+        keep = left != right
+        self.neighbours = pd.Series(right[keep]).groupby(left[keep]).agg(list).reindex(
+            range(len(units))).apply(lambda v: v if isinstance(v, list) else [])
+        self.paged = set(positions)
+        self.ids = units["unit_id"].astype(str).to_numpy()
+        extra = ctx.extra if ctx.extra is not None else pd.DataFrame(index=units.index)
+        self.names = (extra["name"] if "name" in extra else units["unit_name"]).astype(object).to_numpy()
+        group = extra["group"] if "group" in extra else units.get("unit_group")
+        self.groups = (group.astype(object).to_numpy() if group is not None
+                       else np.full(len(units), None, dtype=object))
+        self.residents = (extra["residents"].to_numpy(dtype="float64")
+                          if "residents" in extra else ctx.table.get("_residents", pd.Series(
+                              np.nan, index=units.index)).to_numpy(dtype="float64"))
+        t = ctx.table
+        labels = self.words.status_labels or sorted(t["status_class"].dropna().unique()) \
+            if "status_class" in t else []
+        self.status_colours = vocab.class_colours(list(labels)) if labels else {}
+        self.status = t["status_class"].astype(object).to_numpy() if "status_class" in t else None
+        cols = [c for c in ctx.index_columns if c in t]
+        self.values = {c: t[c].to_numpy(dtype="float64", na_value=np.nan) for c in cols}
+        self.zs = {c: (t[f"z_{c}"].to_numpy(dtype="float64", na_value=np.nan) if f"z_{c}" in t
+                       else np.full(len(t), np.nan)) for c in cols}
+        self.sorted_values = {c: np.sort(v[np.isfinite(v)]) for c, v in self.values.items()}
+        self.city_mean = {c: float(np.nanmean(v)) if np.isfinite(v).any() else np.nan
+                          for c, v in self.values.items()}
+        # the units' outlines simplified once (2 m: finer than a pixel of any profile map)
+        self.simple = shapely.simplify(geoms, 2.0)
+        self.row_of = {u: k for k, u in enumerate(self.ids)}
+        self.history = {}
+        for ind, (wide, city) in ctx.series_wide.items():
+            rows = np.array([self.row_of.get(str(u), -1) for u in wide.index])
+            self.history[ind] = (wide.columns.to_numpy(), wide.to_numpy(dtype="float64"),
+                                 {str(u): k for k, u in enumerate(wide.index)}, city.to_numpy())
+            del rows
+        self.access = None
+        if ctx.access is not None:
+            a = ctx.access
+            cats = [c[5:-2] for c in a.columns if c.startswith("dist_")]
+            self.access = [(c, a[f"dist_{c}_m"].to_numpy(dtype="float64", na_value=np.nan),
+                            a[f"share_within_{c}_pct"].to_numpy(dtype="float64", na_value=np.nan)
+                            if f"share_within_{c}_pct" in a else np.full(len(a), np.nan),
+                            float(a[f"dist_{c}_m"].median())) for c in cats]
+        self.n_scored = int(t["priority_rank"].notna().sum()) if "priority_rank" in t else 0
+        self.area_pages: dict[str, str] = {}
+        self.area_names: dict[str, str] = {}
+        if ctx.areas is not None:
+            for k, (aid, name) in enumerate(zip(ctx.areas["area_id"], ctx.areas["area_name"],
+                                                strict=True)):
+                self.area_pages[str(aid)] = profile_file("aktionsraum", aid, k)
+                self.area_names[str(aid)] = str(name)
+        self.gap_tree = (shapely.STRtree(ctx.cadastre.geometry.values)
+                         if ctx.cadastre is not None and len(ctx.cadastre) else None)
+        self.site_tree = (shapely.STRtree(ctx.sites.geometry.values)
+                          if ctx.sites is not None and len(ctx.sites) else None)
+
+    def page_of(self, pos: int) -> str | None:
+        return profile_file("einheit", self.ids[pos], pos) if pos in self.paged else None
+
+    def unit_link(self, pos: int) -> str:
+        text = f"{html_text(self.names[pos])} ({html_text(self.ids[pos])})"
+        page = self.page_of(pos)
+        return f'<a href="{html_text(page)}">{text}</a>' if page else text
 
 
 def percentile_bar(pct: float, width: int = 160, height: int = 14) -> str:
@@ -84,10 +184,12 @@ def percentile_bar(pct: float, width: int = 160, height: int = 14) -> str:
     if not np.isfinite(pct):
         return "–"
     x = 2 + (width - 4) * pct / 100
-    return (f'<svg width="{width}" height="{height}" role="img"><title>{pct:.0f}. Perzentil</title>'
+    title = vocab.text("profile.percentile", p=vocab.num(pct, 0))
+    return (f'<svg class="bar" width="{width}" height="{height}" viewBox="-4 0 {width + 8} '
+            f'{height}" role="img" aria-label="{html_text(title)}"><title>{html_text(title)}</title>'
             f'<rect x="0" y="4" width="{width}" height="6" fill="#e5e5e5"/>'
             f'<line x1="{width / 2}" y1="2" x2="{width / 2}" y2="{height - 2}" stroke="#999"/>'
-            f'<circle cx="{x:.1f}" cy="7" r="5" fill="#c51b8a"/></svg>')
+            f'<circle cx="{x:.1f}" cy="7" r="5" fill="#a50f15"/></svg>')
 
 
 def _path(geom: shapely.Geometry, tx) -> str:
@@ -101,230 +203,365 @@ def _path(geom: shapely.Geometry, tx) -> str:
     return "".join(parts)
 
 
-def map_svg(focus: shapely.Geometry, units: gpd.GeoDataFrame, extra: list[tuple[gpd.GeoSeries, str]]
-            = (), size: int = 360) -> str:
-    """The focus polygon among its neighbours, drawn from the geometries (no tiles), with a
-    100 m / 1 km scale bar. ``extra``: (geometries, colour) drawn on top (gaps, sites)."""
-    x0, y0, x1, y1 = shapely.buffer(focus, max(focus.length * 0.08, 150)).bounds
-    scale = (size - 20) / max(x1 - x0, y1 - y0)
+def scale_length(span_m: float) -> int:
+    """A round scale bar length (m): the step closest to a quarter of ``span_m``."""
+    return min(SCALE_STEPS, key=lambda s: abs(s - span_m / 4))
+
+
+def map_svg(focus: shapely.Geometry, units: gpd.GeoDataFrame,
+            extra: list[tuple[gpd.GeoSeries, str]] = (), size: int = 340,
+            colours: list[str | None] | None = None, tree: shapely.STRtree | None = None,
+            simple: np.ndarray | None = None) -> str:
+    """The focus polygon among its neighbours, drawn from the geometries (no tiles), the
+    neighbours in ``colours`` (per unit, e.g. the status colours; light grey without), with a
+    round scale bar of about a quarter of the width. ``extra``: (geometries, colour) drawn on top
+    (gaps, sites)."""
+    x0, y0, x1, y1 = shapely.buffer(focus, max(focus.length * 0.06, 120)).bounds
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    x0, y0 = cx - side / 2, cy - side / 2
+    scale = (size - 20) / side
 
     def tx(xy: np.ndarray) -> np.ndarray:
         return np.c_[10 + (xy[:, 0] - x0) * scale, size - 10 - (xy[:, 1] - y0) * scale]
 
-    window = shapely.box(x0, y0, x1, y1)
-    near = units[units.intersects(window)]
+    window = shapely.box(x0, y0, x0 + side, y0 + side)
+    rows = (tree.query(window, predicate="intersects") if tree is not None
+            else np.flatnonzero(units.intersects(window).to_numpy()))
     tol = 1.0 / scale
     shapes = []
-    for geom in shapely.simplify(near.geometry.values, tol):
-        shapes.append(f'<path d="{_path(geom, tx)}" fill="#f4f4f4" stroke="#999" '
-                      'stroke-width="0.8" fill-rule="evenodd"/>')
-    shapes.append(f'<path d="{_path(shapely.simplify(focus, tol), tx)}" fill="#fcbba1" '
-                  'stroke="#a50f15" stroke-width="2" fill-rule="evenodd"/>')
+    for r in np.sort(rows):
+        geom = simple[r] if simple is not None else shapely.simplify(units.geometry.values[r], tol)
+        fill = (colours[r] if colours is not None and colours[r] else "#f2f2f2")
+        shapes.append(f'<path d="{_path(geom, tx)}" fill="{fill}" fill-opacity="0.55" '
+                      'stroke="#777" stroke-width="0.7" fill-rule="evenodd"/>')
+    shapes.append(f'<path d="{_path(shapely.simplify(focus, tol), tx)}" fill="none" '
+                  'stroke="#000" stroke-width="3" fill-rule="evenodd"/>')
     for geoms, colour in extra:
         for g in geoms.values:
             if g is None or g.is_empty:
                 continue
             if g.geom_type == "Point":
-                cx, cy = tx(np.array([[g.x, g.y]]))[0]
-                shapes.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{colour}" '
-                              'stroke="#000" stroke-width="0.5"/>')
+                px, py = tx(np.array([[g.x, g.y]]))[0]
+                shapes.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{colour}" '
+                              'stroke="#000" stroke-width="0.6"/>')
             else:
-                shapes.append(f'<path d="{_path(g, tx)}" fill="{colour}" fill-opacity="0.8" '
+                shapes.append(f'<path d="{_path(g, tx)}" fill="{colour}" fill-opacity="0.9" '
                               'stroke="#000" stroke-width="0.5"/>')
-    span = (x1 - x0)
-    bar_m = 1000 if span > 3000 else 100
+    bar_m = scale_length(side)
     bar = bar_m * scale
-    shapes.append(f'<line x1="12" y1="{size - 14}" x2="{12 + bar:.1f}" y2="{size - 14}" '
-                  f'stroke="#000" stroke-width="2"/><text x="12" y="{size - 18}" font-size="10">'
-                  f'{"1 km" if bar_m == 1000 else "100 m"}</text>')
-    return (f'<svg width="{size}" height="{size}" viewBox="0 0 {size} {size}" role="img">'
-            f'<title>Lage und Nachbarschaft</title><rect width="{size}" height="{size}" '
-            f'fill="#fff" stroke="#ccc"/>{"".join(shapes)}</svg>')
+    label = vocab.metres(bar_m) if bar_m < 1000 else vocab.num(bar_m / 1000, 0, unit="km")
+    shapes.append(f'<rect x="8" y="{size - 30}" width="{bar + 8:.1f}" height="22" fill="#fff" '
+                  f'fill-opacity="0.8"/><line x1="12" y1="{size - 13}" x2="{12 + bar:.1f}" '
+                  f'y2="{size - 13}" stroke="#000" stroke-width="3"/><text x="12" y="{size - 18}" '
+                  f'font-size="11">{html_text(label)}</text>')
+    title = vocab.text("profile.map_title")
+    return (f'<svg width="{size}" height="{size}" viewBox="0 0 {size} {size}" role="img" '
+            f'aria-label="{html_text(title)}"><title>{html_text(title)}</title>'
+            f'<rect width="{size}" height="{size}" fill="#fff" stroke="#ccc"/>'
+            f'{"".join(shapes)}</svg>')
 
 
-def _kpis(figures: dict[str, object]) -> str:
-    return '<div class="kpis">' + "".join(f'<div class="kpi">{html_text(k)}<b>{html_text(v)}</b></div>'
-                                          for k, v in figures.items()) + "</div>"
-
-
-def _indicators(ctx: ProfileContext, rows: list[int]) -> str:
+def _indicators(prep: _Prepared, rows: list[int]) -> str:
     """Each index indicator for the unit(s) against the city: value, z, percentile bar."""
-    t = ctx.table
+    ctx = prep.ctx
     out = []
-    for col in ctx.index_columns:
-        if col not in t:
-            continue
-        values = t[col].astype("float64")
-        own = values.iloc[rows]
-        value = float(own.mean())
-        z = t[f"z_{col}"].iloc[rows].mean() if f"z_{col}" in t else np.nan
-        pct = float(100 * (values.dropna() < value).mean()) if values.notna().any() else np.nan
-        out.append(f"<tr><td>{html_text(ctx.labels.get(col, col))}</td><td>{html_text(value)}</td>"
-                   f"<td>{html_text(float(values.mean()))}</td><td>{html_text(float(z))}</td>"
+    for col, values in prep.values.items():
+        own = values[rows]
+        value = float(np.nanmean(own)) if np.isfinite(own).any() else np.nan
+        zs = prep.zs[col][rows]
+        z = float(np.nanmean(zs)) if np.isfinite(zs).any() else np.nan
+        ranked = prep.sorted_values[col]
+        pct = (100 * np.searchsorted(ranked, value, side="left") / len(ranked)
+               if len(ranked) and np.isfinite(value) else np.nan)
+        label = prep.words.labels.get(col) or ctx.labels.get(col) or vocab.column(col)
+        out.append(f"<tr><td>{html_text(label)}</td><td class='num'>{html_text(vocab.smart(value))}"
+                   f"</td><td class='num'>{html_text(vocab.smart(prep.city_mean[col]))}</td>"
+                   f"<td class='num'>{html_text(vocab.num(z, 1, sign=True))}</td>"
                    f"<td>{percentile_bar(pct)}</td></tr>")
-    return ("<table><thead><tr><th>Indikator</th><th>Wert</th><th>Stadt (Mittel)</th><th>z</th>"
-            "<th>Lage in der Stadt (Punkt; Strich = Mitte)</th></tr></thead><tbody>"
-            + "".join(out) + "</tbody></table>")
+    heads = [vocab.text(k) for k in ("profile.indicator", "profile.value", "profile.city_mean",
+                                     "profile.z", "profile.position")]
+    return ("<table><thead><tr>" + "".join(
+        f"<th{' class=num' if i in (1, 2, 3) else ''}>{html_text(h)}</th>"
+        for i, h in enumerate(heads)) + "</tr></thead><tbody>" + "".join(out) + "</tbody></table>")
 
 
-def _history(ctx: ProfileContext, unit_ids: list[str]) -> str:
+def _history(prep: _Prepared, unit_ids: list[str]) -> str:
+    ctx = prep.ctx
     if ctx.series is None or ctx.series.empty:
-        return "<p class='note'>Verlauf: keine Zeitreihen konfiguriert ([monitor]).</p>"
+        return f"<p class='note'>{html_text(vocab.text('profile.no_series'))}</p>"
     charts = []
-    for ind, (table, city) in ctx.series_wide.items():
-        own = table.reindex(unit_ids).mean()
-        if own.notna().sum() < 2:
+    own_label = vocab.text("profile.this_unit" if len(unit_ids) == 1 else "profile.these_units")
+    for ind, (years, wide, row_of, city) in prep.history.items():
+        rows = [row_of[u] for u in unit_ids if u in row_of]
+        if not rows:
             continue
-        frame = pd.DataFrame({"Einheit" if len(unit_ids) == 1 else "Einheiten (Mittel)": own,
-                              "Stadt (Median)": city})
-        charts.append(line_svg(frame, ind, width=420, height=170))
-    return ("<div>" + "".join(charts) + "</div>") if charts else \
-        "<p class='note'>Verlauf: für diese Einheit liegt nur ein Jahr vor.</p>"
+        block = wide[rows]
+        counted = np.isfinite(block).sum(axis=0)
+        own = np.where(counted > 0, np.nansum(block, axis=0) / np.maximum(counted, 1), np.nan)
+        if np.isfinite(own).sum() < 2:
+            continue
+        label, unit = ctx.series_labels.get(ind, (prep.words.labels.get(ind) or vocab.column(ind), ""))
+        frame = pd.DataFrame({own_label: own, vocab.text("profile.city_median"): city},
+                             index=years)
+        charts.append(line_chart(frame, label, unit or None, width=330, height=150))
+    return ("<div class='history'>" + "".join(charts) + "</div>") if charts else \
+        f"<p class='note'>{html_text(vocab.text('profile.one_year'))}</p>"
 
 
-def _access(ctx: ProfileContext, rows: list[int]) -> str:
-    if ctx.access is None:
-        return "<p class='note'>Erreichbarkeit: nicht konfiguriert ([access]).</p>"
-    a = ctx.access.iloc[rows]
-    cats = [c[5:-2] for c in a.columns if c.startswith("dist_")]
-    frame = pd.DataFrame({
-        "Kategorie": [ctx.access_labels.get(c, c) for c in cats],
-        "Fußweg (m, geschätzt)": [float(a[f"dist_{c}_m"].mean()) for c in cats],
-        "Anteil Einwohner im Fußweg (%)": [float(a[f"share_within_{c}_pct"].mean())
-                                           if f"share_within_{c}_pct" in a else np.nan for c in cats],
-        "Stadt (Median, m)": [float(ctx.access[f"dist_{c}_m"].median()) for c in cats]})
-    return table_html(frame.round(0))
+def _access(prep: _Prepared, rows: list[int]) -> str:
+    ctx = prep.ctx
+    if prep.access is None:
+        return f"<p class='note'>{html_text(vocab.text('profile.no_access'))}</p>"
+
+    def mean(v: np.ndarray) -> float:
+        own = v[rows]
+        return float(np.nanmean(own)) if np.isfinite(own).any() else np.nan
+
+    lines = []
+    for c, dist, share, city in prep.access:
+        lines.append(
+            f"<tr><td>{html_text(vocab.category(c, ctx.access_labels))}</td>"
+            f"<td class='num'>{html_text(vocab.metres(mean(dist)))}</td>"
+            f"<td class='num'>{html_text(vocab.pct(mean(share), 0))}</td>"
+            f"<td class='num'>{html_text(vocab.metres(city))}</td></tr>")
+    heads = [vocab.text(k) for k in ("profile.category", "profile.walk", "profile.share_walk",
+                                     "profile.city_walk")]
+    return ("<table><thead><tr>" + "".join(
+        f"<th{' class=num' if i else ''}>{html_text(h)}</th>" for i, h in enumerate(heads))
+        + "</tr></thead><tbody>" + "".join(lines) + "</tbody></table>")
 
 
-def _inside(ctx: ProfileContext, geom: shapely.Geometry) -> tuple[str, list]:
-    """Gap candidates and proposed sites inside the geometry: a table and map layers."""
+def _inside(prep: _Prepared, geom: shapely.Geometry) -> tuple[str, list]:
+    """Gap candidates and proposed sites inside the geometry: tables and map layers."""
+    ctx = prep.ctx
+    if prep.gap_tree is None and prep.site_tree is None:
+        return f"<p class='note'>{html_text(vocab.text('profile.no_gaps'))}</p>", []
     parts, layers = [], []
-    if ctx.cadastre is not None and len(ctx.cadastre):
-        gaps = ctx.cadastre[ctx.cadastre.intersects(geom)]
-        layers.append((gaps.geometry, "#ff7f00"))
-        parts.append(f"<p>{len(gaps)} Kandidat(en) des Baulückenkatasters.</p>" + (
-            table_html(gaps[["gap_id", "gap_type", "area_m2", "status", "rule"]].round(0), 30)
-            if len(gaps) else ""))
-    if ctx.sites is not None and len(ctx.sites):
-        sites = ctx.sites[ctx.sites.within(geom)]
+    gap_hits = (np.sort(prep.gap_tree.query(geom, predicate="intersects"))
+                if prep.gap_tree is not None else np.array([], dtype=int))
+    site_hits = (np.sort(prep.site_tree.query(geom, predicate="contains"))
+                 if prep.site_tree is not None else np.array([], dtype=int))
+    if len(gap_hits):
+        gaps = ctx.cadastre.iloc[gap_hits]
+        for g, status in zip(gaps.geometry, gaps["status"], strict=True):
+            layers.append((gpd.GeoSeries([g]), vocab.REVIEW_COLOURS.get(status, vocab.NO_DATA_COLOUR)))
+        parts.append(f"<p>{html_text(vocab.text('profile.gaps', n=vocab.count(len(gaps))))}</p>")
+        parts.append(table(gaps[["gap_id", "gap_type", "area_m2", "status", "rule"]],
+                           prep.words, 12, formats={"area_m2": vocab.area_m2}))
+    if len(site_hits):
+        sites = ctx.sites.iloc[site_hits]
         chosen = sites[sites["selected"]] if "selected" in sites else sites
-        layers.append((chosen.geometry, "#e7298a"))
-        parts.append(f"<p>{len(chosen)} vorgeschlagene(r) Standort(e) für Unterbringung.</p>" + (
-            table_html(chosen[["site_id", "name", "places", "score", "reasons"]], 20)
-            if len(chosen) else ""))
+        if len(chosen):
+            layers.append((chosen.geometry, vocab.SITE_COLOUR))
+            note = vocab.text("profile.sites_illustrative") if prep.words.illustrative_sites else ""
+            parts.append(f"<p>{html_text(vocab.text('profile.sites', n=vocab.count(len(chosen))))} "
+                         f"<span class='note'>{html_text(note)}</span></p>")
+            parts.append(table(chosen[["site_id", "name", "places", "score"]], prep.words, 8,
+                               formats={"score": lambda v: vocab.num(v, 0)}))
     if not parts:
-        parts.append("<p class='note'>Keine Baulücken- oder Standortdaten konfiguriert.</p>")
+        parts.append(f"<p class='note'>{html_text(vocab.text('profile.none_inside'))}</p>")
     return "".join(parts), layers
 
 
-def _page(title: str, body: str, ctx: ProfileContext) -> str:
-    src = "".join(f"<li>{html_text(s)}</li>" for s in ctx.sources)
-    return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{html_text(title)}'
-            f"</title><style>{CSS}</style></head><body><p class='noprint'><a href='index.html'>"
-            f"← alle Profile</a></p>{body}<h2>Quellen</h2><ul class='note'>{src}</ul>"
-            "<p class='note'>Erstellt mit quartier aus den Daten der Konfiguration; die Karte ist "
-            "aus den Geometrien gezeichnet (ohne Kartenhintergrund).</p></body></html>")
+def _page(prep: _Prepared, title: str, body: str, nav: str = "") -> str:
+    w = prep.words
+    src = "".join(f"<li>{html_text(s)}</li>" for s in w.sources)
+    links = prep.ctx.links
+    top = [f"<a href='index.html'>{html_text(vocab.text('profile.all'))}</a>"]
+    for key in ("map", "report"):
+        if links.get(key):
+            top.append(f"<a href='{html_text(links[key])}'>{html_text(vocab.text('profile.' + key))}</a>")
+    made = vocab.text("profile.made", date=vocab.long_date(w.made))
+    if w.data_date:
+        made = vocab.text("map.data_date", date=w.data_date) + " · " + made
+    return (head(title, w.language, PROFILE_CSS) + f"<nav class='top noprint'>{''.join(top)}</nav>"
+            + nav + body + f"<h2>{html_text(vocab.text('profile.sources'))}</h2>"
+            f"<ul class='note sources'>{src}</ul><p class='note sources'>{html_text(made)}. "
+            f"{html_text(vocab.text('profile.map_note'))}</p></body></html>")
 
 
-def unit_page(ctx: ProfileContext, pos: int) -> str:
+def _flag_box(prep: _Prepared, r: pd.Series) -> str:
+    if not bool(r.get("flagged", False)):
+        return ""
+    area = r.get("area_id")
+    text = f"<b>{html_text(vocab.text('profile.flagged'))}</b>: {html_text(r.get('flag_reason', ''))}"
+    if pd.notna(area) and str(area) in prep.area_pages:
+        text += (f" — <a href='{html_text(prep.area_pages[str(area)])}'>"
+                 f"{html_text(vocab.text('profile.area', id=area, name=prep.area_names[str(area)]))}"
+                 "</a>")
+    return f"<p class='flag'>{text}</p>"
+
+
+def unit_page(ctx: ProfileContext, pos: int, prep: _Prepared | None = None) -> str:
     """The profile of one unit (row position ``pos`` of ``ctx.units``)."""
-    u = ctx.units.iloc[pos]
-    r = ctx.table.iloc[pos]
-    district = u.get("unit_group", "")
-    flagged = bool(r.get("flagged", False))
-    n_scored = int(ctx.table["priority_rank"].notna().sum()) if "priority_rank" in ctx.table else 0
-    figures = {"Einwohner": r.get("_residents", np.nan),
-               ctx.index_name: r.get("status_index", np.nan),
-               "Statusklasse": r.get("status_class", "–"),
-               "Dynamikklasse": r.get("dynamics_class", "–"),
-               "Priorität": (f"{r['priority_rank']} von {n_scored}" if pd.notna(r.get("priority_rank"))
-                             else "nicht bewertet")}
+    prep = prep or _Prepared(ctx, [pos])
+    u, r = ctx.units.iloc[pos], ctx.table.iloc[pos]
+    w = prep.words
+    name, group = prep.names[pos], prep.groups[pos]
+    rank = r.get("priority_rank")
+    figures = [(vocab.text("map.residents"), vocab.persons(prep.residents[pos]))]
+    if "status_class" in r:
+        figures.append((w.index_name or vocab.text("map.status"),
+                        f"{vocab.state(r.get('status_class'))} ({vocab.num(r.get('status_index'), 2)})"
+                        if pd.notna(r.get("status_class")) else vocab.text("label.not_scored")))
+    if pd.notna(r.get("dynamics_class")):
+        figures.append((w.dynamics_name or vocab.text("map.dynamics"),
+                        f"{r.get('dynamics_class')} ({vocab.num(r.get('dynamics_index'), 2)})"))
+    figures.append((vocab.text("map.priority"),
+                    vocab.text("map.rank", rank=vocab.count(rank), n=vocab.count(prep.n_scored))
+                    if pd.notna(rank) else vocab.text("label.not_scored")))
     if ctx.access is not None:
-        figures["Erreichbarkeit (0–100)"] = float(ctx.access["access_score"].iloc[pos])
-    flag = (f"<p class='flag'><b>gekennzeichnet</b>: {html_text(r.get('flag_reason', ''))}"
-            + (f" — Aktionsraum {html_text(r['area_id'])}" if pd.notna(r.get("area_id")) else "")
-            + "</p>") if flagged else ""
-    inside, layers = _inside(ctx, u.geometry)
-    robust = robustness_sentence(r.get("priority_rank"), r.get("rank_p05"), r.get("rank_p95"),
+        figures.append((vocab.column("access_score"),
+                        vocab.num(ctx.access["access_score"].iloc[pos], 0)))
+    reasons = [vocab.relabel(x, w.labels) for x in str(r.get("reasons", "") or "").split("; ")
+               if x]
+    robust = robustness_sentence(rank, r.get("rank_p05"), r.get("rank_p95"),
                                  r.get("flagged_share_pct"))
-    body = (f"<h1>{html_text(u['unit_name'])}</h1><p class='sub'>Nr. {html_text(u['unit_id'])}"
-            + (f" · {html_text(district)}" if district else "") + f" · {html_text(ctx.city)}</p>"
-            + flag + _kpis(figures)
-            + (f"<p>Robustheit der Rangfolge: {html_text(robust)}.</p>" if robust else "")
-            + f"<div class='grid'><div>{map_svg(u.geometry, ctx.units, layers)}</div><div>"
-            + f"<h2>Gründe</h2><p>{html_text(r.get('reasons', ''))}</p>"
+    inside, layers = _inside(prep, u.geometry)
+    colours = ([prep.status_colours.get(s) for s in prep.status] if prep.status is not None
+               else None)
+    legend = "".join(f"<span class='chip' style='background:{c}'></span>{html_text(lab)} "
+                     for lab, c in prep.status_colours.items())
+    nbrs = sorted(prep.neighbours.iloc[pos], key=lambda k: str(prep.names[k]))
+    nav = []
+    area = r.get("area_id")
+    if pd.notna(area) and str(area) in prep.area_pages:
+        nav.append(f"<span>{html_text(vocab.text('profile.in_area'))} <a href='"
+                   f"{html_text(prep.area_pages[str(area)])}'>{html_text(area)} "
+                   f"{html_text(prep.area_names[str(area)])}</a></span>")
+    if nbrs:
+        nav.append(f"<span>{html_text(vocab.text('profile.neighbours'))}: "
+                   + ", ".join(prep.unit_link(k) for k in nbrs) + "</span>")
+    sub = [f"{vocab.column('unit_id')} {u['unit_id']}"]
+    if group is not None and pd.notna(group) and str(group):
+        sub.append(str(group))
+    sub.append(ctx.city)
+    body = (f"<h1>{html_text(name)}</h1><p class='sub'>{html_text(' · '.join(sub))}</p>"
+            + f"<div class='nav'>{''.join(nav)}</div>" + _flag_box(prep, r) + kpis(figures)
+            + f"<div class='grid'><figure class='map'>"
+            f"{map_svg(u.geometry, ctx.units, layers, colours=colours, tree=prep.tree, simple=prep.simple)}"
+            f"<figcaption>{legend}</figcaption></figure><div>"
+            + f"<h2>{html_text(vocab.text('map.reasons'))}</h2>"
+            + ("<ul class='reasons'>" + "".join(f"<li>{html_text(x)}</li>" for x in reasons)
+               + "</ul>" if reasons else f"<p class='note'>{html_text(vocab.text('profile.no_reasons'))}</p>")
+            + (f"<p class='note'>{html_text(vocab.text('profile.robustness'))}: "
+               f"{html_text(robust)}.</p>" if robust else "")
             + (f"<p class='note'>{html_text(r['notes'])}</p>" if r.get("notes") else "")
             + "</div></div>"
-            + f"<h2>Indikatoren des {html_text(ctx.index_name)} im Vergleich zur Stadt</h2>"
-            + _indicators(ctx, [pos])
-            + "<h2>Verlauf</h2>" + _history(ctx, [str(u["unit_id"])])
-            + "<h2>Erreichbarkeit</h2>" + _access(ctx, [pos])
-            + "<h2>Baulücken und Standorte</h2>" + inside)
-    return _page(f"{u['unit_name']} – Quartiersprofil", body, ctx)
+            + f"<h2>{html_text(vocab.text('profile.indicators', index=w.index_name or ctx.index_name))}</h2>"
+            + _indicators(prep, [pos])
+            + f"<h2>{html_text(vocab.text('profile.history'))}</h2>" + _history(prep, [str(u['unit_id'])])
+            + f"<h2>{html_text(vocab.text('profile.access'))}</h2>" + _access(prep, [pos])
+            + f"<h2>{html_text(vocab.text('profile.gaps_sites'))}</h2>" + inside)
+    return _page(prep, vocab.text("profile.title", name=name), body)
 
 
-def area_page(ctx: ProfileContext, area: pd.Series) -> str:
-    """The profile of one action area: its members, figures over all of them."""
-    ids = area["member_ids"].split(", ")
-    rows = [int(i) for i in np.flatnonzero(ctx.units["unit_id"].isin(ids))]
+def area_page(ctx: ProfileContext, area: pd.Series, prep: _Prepared | None = None) -> str:
+    """The profile of one action area: its members (linked), figures over all of them."""
+    prep = prep or _Prepared(ctx, [])
+    w = prep.words
+    ids = str(area["member_ids"]).split(", ")
+    rows = [int(i) for i in np.flatnonzero(ctx.units["unit_id"].astype(str).isin(ids))]
     members = ctx.table.iloc[rows]
-    member_rows = pd.DataFrame({"Nr.": ctx.units["unit_id"].iloc[rows].to_numpy(),
-                                "Name": ctx.units["unit_name"].iloc[rows].to_numpy(),
-                                "Status": members["status_class"].astype(object).to_numpy(),
-                                "Rolle": members.get("area_role", pd.Series("", index=members.index)
-                                                     ).to_numpy()})
-    figures = {"Einwohner": area["residents"], "Einheiten": area["n_members"],
-               "davon Lückenschluss": area["n_gap_closers"],
-               f"{ctx.index_name} (Mittel)": area["mean_status_index"],
-               "Kompaktheit": area["compactness"]}
-    inside, layers = _inside(ctx, area.geometry)
-    body = (f"<h1>Aktionsraum {html_text(area['area_id'])}: {html_text(area['area_name'])}</h1>"
+    role = members.get("area_role", pd.Series("", index=members.index))
+    member_rows = "".join(
+        f"<tr><td>{prep.unit_link(p)}</td><td>{html_text(vocab.state(s))}</td>"
+        f"<td class='num'>{html_text(vocab.count(k) if pd.notna(k) else '–')}</td>"
+        f"<td>{html_text(x)}</td></tr>"
+        for p, s, k, x in zip(rows, members["status_class"], members.get(
+            "priority_rank", pd.Series(np.nan, index=members.index)), role, strict=True))
+    heads = [w.unit or vocab.text("label.unit"), vocab.column("status_class"),
+             vocab.column("priority_rank"), vocab.column("area_role")]
+    member_table = ("<table><thead><tr>" + "".join(f"<th>{html_text(h)}</th>" for h in heads)
+                    + f"</tr></thead><tbody>{member_rows}</tbody></table>")
+    figures = [(vocab.text("map.residents"), vocab.persons(area["residents"])),
+               (w.units or vocab.text("label.units"), vocab.count(area["n_members"])),
+               (vocab.column("n_gap_closers"), vocab.count(area["n_gap_closers"])),
+               (vocab.text("profile.mean_index", index=w.index_name or ctx.index_name),
+                vocab.num(area["mean_status_index"], 2)),
+               (vocab.column("compactness"), vocab.num(area["compactness"], 2))]
+    inside, layers = _inside(prep, area.geometry)
+    colours = ([prep.status_colours.get(s) for s in prep.status] if prep.status is not None
+               else None)
+    body = (f"<h1>{html_text(vocab.text('profile.area', id=area['area_id'], name=area['area_name']))}</h1>"
             f"<p class='sub'>{html_text(area['district'])} · {html_text(ctx.city)}</p>"
-            + _kpis(figures)
-            + f"<div class='grid'><div>{map_svg(area.geometry, ctx.units, layers)}</div><div>"
-            + f"<h2>Was überwiegt</h2><p>{html_text(area['dominant_reasons'])}</p>"
-            + "<h2>Einheiten</h2>" + table_html(member_rows, 100) + "</div></div>"
-            + f"<h2>Indikatoren des {html_text(ctx.index_name)} (Mittel der Einheiten)</h2>"
-            + _indicators(ctx, rows)
-            + "<h2>Verlauf</h2>" + _history(ctx, ids)
-            + "<h2>Erreichbarkeit</h2>" + _access(ctx, rows)
-            + "<h2>Baulücken und Standorte</h2>" + inside)
-    return _page(f"Aktionsraum {area['area_id']} – Profil", body, ctx)
+            + kpis(figures)
+            + f"<div class='grid'><figure class='map'>"
+            f"{map_svg(area.geometry, ctx.units, layers, colours=colours, tree=prep.tree, simple=prep.simple)}"
+            "</figure><div>"
+            + f"<h2>{html_text(vocab.text('profile.dominant'))}</h2>"
+            f"<p>{html_text(area['dominant_reasons'])}</p>"
+            + f"<h2>{html_text(w.units or '')}</h2>" + member_table + "</div></div>"
+            + "<h2>" + html_text(vocab.text("profile.indicators_mean",
+                                            index=w.index_name or ctx.index_name)) + "</h2>"
+            + _indicators(prep, rows)
+            + f"<h2>{html_text(vocab.text('profile.history'))}</h2>" + _history(prep, ids)
+            + f"<h2>{html_text(vocab.text('profile.access'))}</h2>" + _access(prep, rows)
+            + f"<h2>{html_text(vocab.text('profile.gaps_sites'))}</h2>" + inside)
+    return _page(prep, vocab.text("profile.area_title", id=area["area_id"]), body)
+
+
+_FILTER_JS = """document.getElementById('q-filter').addEventListener('input', function (e) {
+var q = e.target.value.toLowerCase(); var rows = document.querySelectorAll('#q-index tbody tr');
+for (var i = 0; i < rows.length; i++) rows[i].hidden = q && rows[i].textContent.toLowerCase()
+.indexOf(q) < 0; });"""
+
+
+def index_page(prep: _Prepared, entries: list[tuple]) -> str:
+    """All profiles in one table (areas first), with a filter field (a few lines of script;
+    without script the whole table stays)."""
+    w = prep.words
+    heads = [vocab.text("profile.kind"), vocab.column("unit_id"), vocab.column("unit_name"),
+             w.group or "", vocab.column("status_class"), vocab.column("priority_rank"),
+             vocab.column("area_id")]
+    rows = "".join(
+        f"<tr><td>{html_text(kind)}</td><td><a href='{html_text(page)}'>{html_text(key)}</a></td>"
+        f"<td>{html_text(label)}</td><td>{html_text(group)}</td><td>{html_text(vocab.state(cls))}</td>"
+        f"<td class='num'>{html_text(vocab.count(rank) if rank is not None and pd.notna(rank) else '–')}</td>"
+        f"<td>{html_text(area)}</td></tr>"
+        for kind, page, key, label, group, cls, rank, area in entries)
+    title = vocab.text("profile.index_title", city=w.city)
+    count = vocab.text("profile.count", n=vocab.count(len(entries)))
+    body = (f"<h1>{html_text(title)}</h1><p>{html_text(count)}</p>"
+            f"<label class='noprint'>{html_text(vocab.text('profile.filter'))}<br><input id='q-filter' "
+            f"class='idx-filter' type='search' autocomplete='off' placeholder='"
+            f"{html_text(vocab.text('profile.filter_placeholder'))}'></label>"
+            "<div class='tablewrap'><table id='q-index'><thead><tr>"
+            + "".join(f"<th>{html_text(h)}</th>" for h in heads)
+            + f"</tr></thead><tbody>{rows}</tbody></table></div><script>{_FILTER_JS}</script>")
+    page = _page(prep, title, body)
+    return page.replace(f"<a href='index.html'>{html_text(vocab.text('profile.all'))}</a>", "", 1)
 
 
 def write_profiles(ctx: ProfileContext, positions: list[int], out_dir: str | Path,
                    with_areas: bool = True) -> list[Path]:
     """One page per unit position (and per action area), and ``index.html``; returns the files."""
     out = prepare_out_dir(out_dir)
+    prep = _Prepared(ctx, positions)
     entries, files = [], []
-    if "priority_rank" in ctx.table:   # the index lists the most urgent first
-        positions = sorted(positions, key=lambda p: (pd.isna(ctx.table["priority_rank"].iloc[p]),
-                                                     ctx.table["priority_rank"].iloc[p]
-                                                     if pd.notna(ctx.table["priority_rank"].iloc[p])
-                                                     else 0))
+    rank = (ctx.table["priority_rank"].to_numpy(dtype="float64", na_value=np.inf)
+            if "priority_rank" in ctx.table else np.full(len(ctx.units), np.inf))
+    positions = sorted(positions, key=lambda p: (rank[p], str(prep.names[p])))
+    status = prep.status if prep.status is not None else np.full(len(ctx.units), None)
+    area_of = ctx.table.get("area_id", pd.Series(None, index=ctx.table.index)).to_numpy(dtype=object)
+    unit_kind = prep.words.unit or vocab.text("label.unit")
     for pos in positions:
-        u = ctx.units.iloc[pos]
-        name = file_name("einheit", u["unit_id"], pos)
-        files.append(write_text(unit_page(ctx, pos), out / name))
-        r = ctx.table.iloc[pos]
-        entries.append(("Einheit", name, u["unit_id"], u["unit_name"], r.get("status_class"),
-                        r.get("priority_rank")))
+        name = prep.page_of(pos)
+        files.append(write_text(unit_page(ctx, pos, prep), out / name))
+        entries.append((unit_kind, name, prep.ids[pos], prep.names[pos],
+                        prep.groups[pos] if prep.groups[pos] is not None else "", status[pos],
+                        rank[pos] if np.isfinite(rank[pos]) else None,
+                        area_of[pos] if pd.notna(area_of[pos]) else ""))
     if with_areas and ctx.areas is not None:
         area_entries = []
-        for k, (_, area) in enumerate(ctx.areas.iterrows()):
-            name = file_name("aktionsraum", area["area_id"], k)
-            files.append(write_text(area_page(ctx, area), out / name))
-            area_entries.append(("Aktionsraum", name, area["area_id"], area["area_name"], "", ""))
+        for _, area in ctx.areas.iterrows():
+            name = prep.area_pages[str(area["area_id"])]
+            files.append(write_text(area_page(ctx, area, prep), out / name))
+            area_entries.append((vocab.column("area_id"), name, area["area_id"], area["area_name"],
+                                 area["district"], None, None, ""))
         entries = area_entries + entries   # what a council decides on comes first
-    rows = "".join(f"<tr><td>{html_text(kind)}</td><td><a href='{name}'>{html_text(key)}</a></td>"
-                   f"<td>{html_text(label)}</td><td>{html_text(cls)}</td><td>{html_text(rank)}</td></tr>"
-                   for kind, name, key, label, cls, rank in entries)
-    index = _page(f"Quartiersprofile – {ctx.city}",
-                  f"<h1>Quartiersprofile – {html_text(ctx.city)}</h1><p>{len(entries)} Profile.</p>"
-                  "<table><thead><tr><th>Art</th><th>Nr.</th><th>Name</th><th>Status</th>"
-                  f"<th>Priorität</th></tr></thead><tbody>{rows}</tbody></table>", ctx)
-    index = index.replace("<p class='noprint'><a href='index.html'>← alle Profile</a></p>", "")
-    files.insert(0, write_text(index, out / "index.html"))
+    files.insert(0, write_text(index_page(prep, entries), out / "index.html"))
     return files
 
 

@@ -1,101 +1,109 @@
-"""A self-contained HTML report of one run: key figures, the top-20 priority quarters with their
-reasons, distributions of the index indicators (inline SVG), the join report, data sources.
+"""The report of a run (``report.html``): a document for a council committee.
 
-No JavaScript and no external file: it can be mailed to a committee as it is. Every value from
-the data is HTML-escaped.
+A title page (title, reference date, date made, purpose, key figures, links to the map and the
+profiles, contents), then the sections in words, tables and charts, then an appendix for the
+data staff (join report, unmatched keys, exploratory tables) and the sources. No JavaScript and
+no external file: it can be mailed as it is and prints on A4 (the title page on its own sheet,
+the appendix starting a new one). Every value from the data is HTML-escaped; every header and
+word comes from :mod:`quartier.vocab`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from quartier import vocab
 from quartier.io.escape import html_text
 from quartier.io.outputs import write_text
+from quartier.outputs.charts import CHART_CSS, histogram, line_chart
+from quartier.outputs.common import DOC_CSS, PageWords, head, kpis, table
 
-CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}table{border-collapse:collapse;
-width:100%;font-size:12.5px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;
-vertical-align:top}th{background:#f2f2f2}.kpi{display:inline-block;margin:0 1.2em 1em 0;padding:
-.6em 1em;background:#f6f6f6;border-radius:6px}.kpi b{display:block;font-size:1.4em}
-.charts{display:flex;flex-wrap:wrap;gap:1em}.note{color:#666;font-size:12px}"""
+REPORT_CSS = DOC_CSS + CHART_CSS + """
+.titlepage{border-bottom:3px solid #0b5394;padding-bottom:1em;margin-bottom:1em}
+.titlepage .meta{color:#444;margin:.2em 0}.links{display:flex;flex-wrap:wrap;gap:.6em;margin:.8em 0}
+.links a{display:inline-block;padding:.45em .9em;border:1px solid #0b5394;border-radius:5px;
+text-decoration:none;font-weight:600}.appendix{border-top:3px solid #999;margin-top:3em}
+td.reasons{font-size:.92em;min-width:22em}.ok{color:#2b8a3e}.bad{color:#a50f15}
+
+
+@media print{.titlepage{break-after:page;border:0}.links{display:none}.appendix{break-before:page;
+border:0;margin-top:0}td.reasons{min-width:0}}"""
+
+
+@dataclass
+class Section:
+    """One section: its anchor, title and escaped HTML; appendix sections follow the main ones."""
+
+    key: str
+    title: str
+    html: str
+    appendix: bool = False
 
 
 def table_html(df: pd.DataFrame, max_rows: int = 50) -> str:
-    head = "".join(f"<th>{html_text(c)}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html_text(v)}</td>" for v in row) + "</tr>"
-                   for row in df.head(max_rows).itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """A table with headers from the vocabulary (the report's and the profiles' tables)."""
+    return table(df, max_rows=max_rows)
 
 
 def histogram_svg(values: pd.Series, title: str, bins: int = 20, width: int = 340,
                   height: int = 170) -> str:
-    """A histogram as inline SVG (no plotting library, no script)."""
-    v = values.dropna().to_numpy(dtype=float)
-    if not len(v):
-        return ""
-    counts, edges = np.histogram(v, bins=bins)
-    top = max(counts.max(), 1)
-    pad, w = 30, (width - 40) / bins
-    bars = "".join(
-        f'<rect x="{pad + i * w:.1f}" y="{height - 25 - (c / top) * (height - 50):.1f}" '
-        f'width="{w - 1:.1f}" height="{(c / top) * (height - 50):.1f}" fill="#4a78b5">'
-        f"<title>{html_text(edges[i])} – {html_text(edges[i + 1])}: {c}</title></rect>"
-        for i, c in enumerate(counts))
-    axis = (f'<text x="{pad}" y="{height - 8}" font-size="10">{html_text(edges[0])}</text>'
-            f'<text x="{width - 10}" y="{height - 8}" font-size="10" text-anchor="end">'
-            f"{html_text(edges[-1])}</text>")
-    return (f'<svg width="{width}" height="{height}" role="img"><title>{html_text(title)}</title>'
-            f'<text x="{pad}" y="14" font-size="12" font-weight="bold">{html_text(title)}</text>'
-            f"{bars}{axis}</svg>")
+    """A histogram as inline SVG (see :func:`quartier.outputs.charts.histogram`)."""
+    return histogram(values, title, bins, width, height)
 
 
 def line_svg(series: pd.DataFrame, title: str, width: int = 520, height: int = 200) -> str:
-    """Lines of a small table (index = year, one column per line) as inline SVG."""
-    df = series.dropna(how="all")
-    if df.empty:
-        return ""
-    x = df.index.to_numpy(dtype=float)
-    lo, hi = np.nanmin(df.to_numpy()), np.nanmax(df.to_numpy())
-    hi = hi if hi > lo else lo + 1
-    pad = 40
-
-    def px(v):
-        return pad + (v - x.min()) / max(x.max() - x.min(), 1) * (width - pad - 10)
-
-    def py(v):
-        return height - 25 - (v - lo) / (hi - lo) * (height - 50)
-
-    colours = ["#4a78b5", "#d95f02", "#1b9e77", "#e7298a", "#66a61e", "#7570b3"]
-    lines, keys = [], []
-    for i, col in enumerate(df.columns[:6]):
-        pts = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, df[col], strict=True)
-                       if np.isfinite(b))
-        lines.append(f'<polyline fill="none" stroke="{colours[i]}" stroke-width="2" points="{pts}"/>')
-        keys.append(f'<text x="{width - 10}" y="{30 + 13 * i}" font-size="10" text-anchor="end" '
-                    f'fill="{colours[i]}">{html_text(col)}</text>')
-    axis = (f'<text x="{pad}" y="{height - 8}" font-size="10">{int(x.min())}</text>'
-            f'<text x="{width - 10}" y="{height - 8}" font-size="10" text-anchor="end">'
-            f'{int(x.max())}</text><text x="2" y="{py(hi) + 4:.0f}" font-size="10">{html_text(hi)}</text>'
-            f'<text x="2" y="{py(lo):.0f}" font-size="10">{html_text(lo)}</text>')
-    return (f'<svg width="{width}" height="{height}" role="img"><title>{html_text(title)}</title>'
-            f'<text x="{pad}" y="14" font-size="12" font-weight="bold">{html_text(title)}</text>'
-            f'{"".join(lines)}{"".join(keys)}{axis}</svg>')
+    """Lines of a small table as inline SVG (see :func:`quartier.outputs.charts.line_chart`)."""
+    return line_chart(series, title, width=width, height=height)
 
 
-def write_report(path: str | Path, city: str, figures: dict[str, object], sections: list[tuple[str, str]],
-                 sources: list[str]) -> Path:
-    """Assemble and write the report. ``sections`` are (title, already-escaped HTML)."""
-    kpis = "".join(f'<div class="kpi">{html_text(k)}<b>{html_text(v)}</b></div>' for k, v in figures.items())
-    body = "".join(f"<h2>{html_text(t)}</h2>{h}" for t, h in sections)
+def _title_page(words: PageWords, figures: Sequence[tuple[str, str]], sections: list[Section],
+                links: Mapping[str, str]) -> str:
+    meta = [vocab.text("report.made", date=vocab.long_date(words.made))]
+    if words.data_date:
+        meta.insert(0, vocab.text("map.data_date", date=words.data_date))
+    if words.author:
+        meta.append(words.author)
+    link_html = "".join(f"<a href='{html_text(href)}'>{html_text(vocab.text('report.link_' + k))}</a>"
+                        for k, href in links.items())
+    toc = "".join(f"<li><a href='#{s.key}'>{html_text(s.title)}</a></li>" for s in sections)
+    purpose = (f"<p class='lead'>{html_text(words.purpose)}</p>" if words.purpose else "")
+    return (f"<header class='titlepage'><p class='sub'>{html_text(vocab.text('report.kind'))}</p>"
+            f"<h1>{html_text(words.title)}</h1><p class='meta'>{html_text(' · '.join(meta))}</p>"
+            f"{purpose}<div class='links'>{link_html}</div>"
+            f"<h2>{html_text(vocab.text('report.key_figures'))}</h2>{kpis(figures)}"
+            f"<h2>{html_text(vocab.text('report.contents'))}</h2><ol class='toc'>{toc}</ol></header>")
+
+
+def write_report(path: str | Path, city: str, figures: Mapping[str, object] | Sequence[tuple],
+                 sections: Sequence[tuple[str, str] | Section], sources: list[str],
+                 words: PageWords | None = None, links: Mapping[str, str] | None = None) -> Path:
+    """Assemble and write the report. ``sections``: (title, escaped HTML) or :class:`Section`
+    (appendix sections last); ``figures``: the key figures (label, value) of the title page."""
+    words = words or PageWords(city=city, sources=sources)
+    items = [s if isinstance(s, Section) else Section(f"s{i + 1}", s[0], s[1])
+             for i, s in enumerate(sections)]
+    main = [s for s in items if not s.appendix]
+    extra = [s for s in items if s.appendix]
+    shown = [(str(k), v if isinstance(v, str) else vocab.smart(v))
+             for k, v in (figures.items() if isinstance(figures, Mapping) else figures)]
+    body = "".join(f"<section id='{s.key}'><h2>{html_text(s.title)}</h2>{s.html}</section>"
+                   for s in main)
+    if extra:
+        body += (f"<div class='appendix' id='anhang'><h1>{html_text(vocab.text('report.appendix'))}</h1>"
+                 f"<p class='note'>{html_text(vocab.text('report.appendix_lead'))}</p>"
+                 + "".join(f"<section id='{s.key}'><h2>{html_text(s.title)}</h2>{s.html}</section>"
+                           for s in extra) + "</div>")
     src = "".join(f"<li>{html_text(s)}</li>" for s in sources)
-    doc = (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>quartier – '
-           f"{html_text(city)}</title><style>{CSS}</style></head><body><h1>quartier – {html_text(city)}</h1>"
-           f"{kpis}{body}<h2>Datenquellen und Lizenzen</h2><ul>{src}</ul>"
-           '<p class="note">Erstellt mit quartier. Index: z-standardisierte Indikatoren, summiert '
-           "und erneut standardisiert (Methode des Berliner Monitorings Soziale "
-           "Stadtentwicklung). Cluster sind explorativ, der Index ist die amtliche Kennzeichnung."
-           "</p></body></html>")
+    sources_section = Section("quellen", vocab.text("report.sources"), f"<ul>{src}</ul>")
+    toc = [*main, *([Section("anhang", vocab.text("report.appendix"), "")] if extra else []),
+           sources_section]
+    doc = (head(f"{words.title} – {vocab.text('report.kind')}", words.language, REPORT_CSS)
+           + _title_page(words, shown, toc, links or {}) + body
+           + f"<section id='quellen'><h2>{html_text(sources_section.title)}</h2>"
+           f"{sources_section.html}<p class='note'>{html_text(vocab.text('report.footer'))}</p>"
+           "</section></body></html>")
     return write_text(doc, path)

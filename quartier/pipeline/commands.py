@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
 from quartier.analysis.indicators import compute_index
 from quartier.analysis.sites import SitesResult
@@ -23,7 +21,9 @@ from quartier.outputs import profiles as profiles_mod
 from quartier.pipeline.check import require_loaded_columns
 from quartier.pipeline.load import load_city
 from quartier.pipeline.present import (
+    complete_profile_context,
     draw_maps,
+    draw_profiles,
     draw_report,
     write_access,
     write_areas,
@@ -33,7 +33,6 @@ from quartier.pipeline.present import (
 )
 from quartier.pipeline.results import AccessResult, GapsResult, MonitorResult, RunResult
 from quartier.pipeline.steps import (
-    MAX_RUN_PROFILES,
     compute_access,
     compute_flags,
     compute_monitor,
@@ -148,21 +147,7 @@ def run(
     say("drawing the maps")
     files += draw_maps(cfg, units, flags, acc, gap_result, site_result, out, mon)
     if flags is not None:
-        ctx = profile_context(cfg, units, flags, acc,
-                              read_cadastre(gap_result.store) if gap_result else None,
-                              site_result.table if site_result else None,
-                              mon.long if mon is not None else None)
-        chosen = select_profiles(units, ctx.table, None, False)
-        if len(chosen) > MAX_RUN_PROFILES:
-            # a census grid flags thousands of cells: a page each would take most of the run
-            rank = ctx.table["priority_rank"].to_numpy(dtype="float64", na_value=np.inf)
-            chosen = sorted(chosen, key=lambda i: rank[i])[:MAX_RUN_PROFILES]
-            say(f"quarter profiles of the {MAX_RUN_PROFILES} highest-priority of "
-                f"{int(ctx.table['flagged'].sum()):,} flagged units (all: quartier profile CONFIG "
-                "--flagged) and the action areas")
-        else:
-            say("quarter profiles of the flagged units and the action areas")
-        files += profiles_mod.write_profiles(ctx, chosen, out / "profiles")
+        files += draw_profiles(cfg, units, flags, acc, gap_result, site_result, out, mon, say)
     files.append(draw_report(cfg, units, report, flags, acc, gap_result, site_result, out, mon,
                              rob))
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files,
@@ -190,6 +175,9 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     cadastre = read_cadastre(store) if store else None
     ctx = profile_context(cfg, units, flags, acc, cadastre, None, series)
     positions = select_profiles(units, ctx.table, unit_ids, every)
+    complete_profile_context(cfg, units, ctx, positions, {
+        key: f"../{name}" for key, name in (("map", "quartier_map.html"), ("report", "report.html"))
+        if (out / name).exists()})
     say(f"writing {len(positions)} unit profiles")
     files = profiles_mod.write_profiles(ctx, positions, out / "profiles", with_areas=not unit_ids)
     if pdf:

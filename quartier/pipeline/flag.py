@@ -81,7 +81,8 @@ def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | No
 
 
 def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
-                    series: pd.DataFrame | None) -> tuple[pd.DataFrame, list[str]]:
+                    series: pd.DataFrame | None, labels: dict[str, str] | None = None
+                    ) -> tuple[pd.DataFrame, list[str]]:
     """The residual dynamics next to the percentage points (:mod:`quartier.dynamics`), where the
     base level of every dynamics indicator is known: ``dynamics_index_adjusted``,
     ``dynamics_class_adjusted``, ``dynamics_sign_flip``; with ``dynamics_method = "residual"``
@@ -112,7 +113,8 @@ def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
     flip = np.sign(idx["dynamics_index"]) != np.sign(idx["dynamics_index_adjusted"])
     idx["dynamics_sign_flip"] = flip.where(idx["valid"]).astype("boolean")
     share = dynamics_mod.sign_flip_share(idx["dynamics_index"], idx["dynamics_index_adjusted"])
-    slopes = ", ".join(f"{r.indicator} {r.slope:+.3f}".replace(".", ",").replace("-", "−")
+    slopes = ", ".join(f"{(labels or {}).get(r.indicator, r.indicator)} "
+                       + f"{r.slope:+.3f}".replace(".", ",").replace("-", "−")
                        for r in adj.fits.itertuples())
     official = cfg.dynamics_method == "pp"
     notes = [f"Dynamik {'in Prozentpunkten (amtlich); bereinigt' if official else 'bereinigt'} um "
@@ -172,7 +174,7 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
         raise InputDataError("the config has no [index] section: nothing to flag")
     units, labels = add_changes(units, cfg.index, cfg.labels(), series)
     idx = compute_index(units, cfg.index, population_column=cfg.population_column)
-    idx, dynamics_notes = adjust_dynamics(units, idx, cfg.index, series)
+    idx, dynamics_notes = adjust_dynamics(units, idx, cfg.index, series, labels)
     if "dynamics_index" not in idx:
         idx["dynamics_index"] = np.nan
         idx["dynamics_class"] = pd.Series(pd.NA, index=idx.index, dtype="string")

@@ -22,8 +22,12 @@ class AccessResult:
     pois: gpd.GeoDataFrame
     report: PoiReport
     detour: pd.DataFrame | None
-    city_share_supermarkt_500m_pct: float | None
+    #: share (%) of residents within walking distance of ``[report] key_access`` (None without)
+    key_share_pct: float | None
     notes: list[str] = field(default_factory=list)
+    #: the key figure's category label and walking distance (m)
+    key_label: str | None = None
+    key_within_m: float | None = None
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from quartier import vocab
 from quartier.analysis import access as access_mod
 from quartier.analysis import areas as areas_mod
 from quartier.analysis import monitor as monitor_mod
@@ -44,7 +45,8 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
         raise ConfigError("the config has no [access] section")
     say("reading POI layers")
     pois, poi_report = load_pois(cfg.pois, units, dedup_m=cfg.access.dedup_m,
-                                 categories=list(cfg.access.categories))
+                                 categories=list(cfg.access.categories),
+                                 labels={k: v.label for k, v in cfg.access.categories.items()})
     origins = None
     if cfg.access.population_raster is not None:
         say("residents from the population raster")
@@ -72,14 +74,19 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
             pois.geometry.values).T)]
         detour = network_mod.compare_with_straight_line(
             graph, pool.loc[inside, ["x", "y"]].to_numpy(), near)
-    share = None
-    if origins is not None and "supermarkt" in cfg.access.categories:
-        share = access_mod.city_share_within(origins, pois, "supermarkt", 500.0,
+    share, key, within = None, cfg.report.key_access, None
+    if origins is not None and key is not None:
+        within = key.within_m or cfg.access.categories[key.category].good_m
+        share = access_mod.city_share_within(origins, pois, key.category, within,
                                              cfg.access.detour_factor)
     per_unit = table["access_notes"].str.split("; ").explode()
-    notes = [f"{n} Einheit(en): {text}" for text, n in per_unit[per_unit != ""].value_counts().items()]
+    notes = [vocab.note("access.units_note", n=int(n), text=text)
+             for text, n in per_unit[per_unit != ""].value_counts().items()]
     return AccessResult(table=table, pois=pois, report=poi_report, detour=detour,
-                        city_share_supermarkt_500m_pct=share, notes=notes)
+                        key_share_pct=share, notes=notes,
+                        key_label=vocab.category(key.category, {
+                            k: v.label for k, v in cfg.access.categories.items()})
+                        if key is not None else None, key_within_m=within)
 
 ACCESS_PREFIXES = ("dist_", "share_within_", "access_score")
 
@@ -227,8 +234,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
     frames, warnings, files = [], [], []
     if s.from_gaps:
         if gap_result is None:
-            warnings.append("sites.from_gaps = true, but the config has no [gaps] section: only "
-                            "the site file is used")
+            warnings.append(vocab.note("sites.no_gaps"))
         else:
             frames.append(sites_from_gaps(read_cadastre(gap_result.store), s))
     if s.file is not None:
@@ -276,7 +282,8 @@ def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Ser
     targets = monitor_mod.evaluate(long, m.targets)
     signals, city_rent = None, None
     if m.rent_indicator:
-        signals = monitor_mod.housing_signals(units, long, m.rent_indicator, status)
+        low = (cfg.priority.flag_classes or cfg.index.status_labels[-2:]) if cfg.index else []
+        signals = monitor_mod.housing_signals(units, long, m.rent_indicator, status, low)
         city_rent = monitor_mod.city_median_by_year(long, m.rent_indicator)
         if m.milieuschutz:
             ms = read_vector(cfg.resolve(m.milieuschutz), "monitor.milieuschutz")[0]

@@ -62,8 +62,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from quartier import vocab
 from quartier.config import QuartierConfig
 from quartier.errors import QuartierError
+from quartier.io.escape import spreadsheet_frame
 from quartier.review import store as review
 
 STATIC = Path(__file__).parents[1] / "static"   # Leaflet and the page, shared with the maps
@@ -74,8 +76,8 @@ SIMPLIFY_M = 0.5
 #: Most context features (buildings, streets) sent for one view.
 LAYER_LIMIT = 6000
 #: Colours of the statuses on the map and in the list.
-STATUS_COLOURS = {"offen": "#6c757d", "bestätigt": "#2b8a3e", "verworfen": "#c92a2a",
-                  "mobilisierbar": "#1971c2", "in Planung": "#e67700"}
+#: The status colours of the folium map (one place: :data:`quartier.vocab.REVIEW_COLOURS`).
+STATUS_COLOURS = {str(k): v for k, v in vocab.REVIEW_COLOURS.items()}
 MAX_NOTE = 4000
 #: Largest request body (bytes): a bulk decision on 20,000 candidates fits.
 MAX_BODY = 2_000_000
@@ -128,6 +130,8 @@ class Context:
     units: gpd.GeoDataFrame | None = None
     buildings: gpd.GeoSeries | None = None
     streets: gpd.GeoSeries | None = None
+    #: the streets' names (``gaps.street_name_column``), aligned with ``streets``
+    street_names: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -152,9 +156,37 @@ def read_context(cfg: QuartierConfig | None, crs: str) -> Context:
                     max_scale_error_pct=cfg.city.max_scale_error_pct)
         ctx.buildings = inputs.buildings.geometry.to_crs(crs).reset_index(drop=True)
         ctx.streets = inputs.streets.geometry.to_crs(crs).reset_index(drop=True)
+        column = cfg.gaps.street_name_column
+        if column and column in inputs.streets:
+            ctx.street_names = (inputs.streets[column].astype("string").str.strip()
+                                .replace("", pd.NA).reset_index(drop=True))
     else:
         ctx.notes.append("die Konfiguration hat kein [gaps]: keine Gebäude und Straßen")
     return ctx
+
+
+#: A street further from a candidate than this (m) is not named as its street.
+STREET_MAX_M = 150.0
+
+
+def nearest_street(geoms: gpd.GeoSeries, streets: gpd.GeoSeries | None,
+                   names: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+    """The name of the nearest named street of every candidate (within :data:`STREET_MAX_M`)
+    and its distance in metres; missing where none is near or the streets have no names."""
+    name = pd.Series(pd.NA, index=geoms.index, dtype="string")
+    dist = pd.Series(np.nan, index=geoms.index, dtype="float64")
+    if streets is None or names is None or not len(geoms):
+        return name, dist
+    named = names.notna().to_numpy()
+    if not named.any():
+        return name, dist
+    lines = gpd.GeoSeries(streets.values[named], crs=streets.crs).to_crs(geoms.crs)
+    line_names = names[named].to_numpy()
+    (left, right), d = lines.sindex.nearest(geoms.values, max_distance=STREET_MAX_M,
+                                            return_distance=True, return_all=False)
+    name.iloc[left] = line_names[right]
+    dist.iloc[left] = np.round(d, 0)
+    return name, dist
 
 
 def _geojson_geometries(geoms: gpd.GeoSeries, simplify_m: float) -> np.ndarray:
@@ -207,6 +239,8 @@ class Candidates:
                 "rule": cad["rule"], "previous_id": cad["previous_id"],
                 "unit_id": pd.Series(pd.NA, index=cad.index, dtype="string"),
                 "unit_name": pd.Series(pd.NA, index=cad.index, dtype="string")})
+            street, street_m = nearest_street(cad.geometry, self.ctx.streets, self.ctx.street_names)
+            facts["street"], facts["street_m"] = street, street_m
             units = self.ctx.units
             if units is not None and len(cad):
                 points = gpd.GeoDataFrame(geometry=cad.geometry.representative_point(), crs=cad.crs)
@@ -572,8 +606,15 @@ def create_app(store: str | Path, cfg: QuartierConfig | None = None, host: str =
 
     def export(request: Request) -> Response:
         fmt = request.path_params["fmt"]
-        if fmt not in ("gpkg", "csv", "xlsx"):
-            return JSONResponse({"error": "export as gpkg, csv or xlsx"}, status_code=404)
+        if fmt not in ("gpkg", "csv", "csv-de", "xlsx"):
+            return JSONResponse({"error": "export as gpkg, csv, csv-de or xlsx"}, status_code=404)
+        if fmt == "csv-de":  # German Excel: semicolons, decimal commas, UTF-8 with BOM
+            plain = spreadsheet_frame(pd.DataFrame(review.cadastre(current())
+                                                   .drop(columns="geometry", errors="ignore")))
+            data = plain.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n"
+                                ).encode("utf-8-sig")
+            return Response(data, media_type="text/csv; charset=utf-8", headers={
+                "content-disposition": 'attachment; filename="baulueckenkataster_excel.csv"'})
         with tempfile.TemporaryDirectory() as tmp:
             review.export(current(), tmp)
             data = (Path(tmp) / f"baulueckenkataster.{fmt}").read_bytes()

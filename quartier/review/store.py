@@ -35,11 +35,14 @@ import shapely
 
 from quartier.errors import QuartierError
 from quartier.io.outputs import prepare_out_dir, write_gpkg, write_table
+from quartier.vocab import GONE_STATES, GapState, ReviewStatus
 
-STATUSES = ("offen", "bestätigt", "verworfen", "mobilisierbar", "in Planung")
+STATUSES = tuple(s.value for s in ReviewStatus)
 #: How long a write waits for another program's write transaction to end (seconds).
 LOCK_WAIT_S = 30.0
 CHANGED_IOU = 0.5
+#: The states of candidates the latest run no longer finds, as SQL parameters.
+GONE = tuple(s.value for s in GONE_STATES)
 SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -280,11 +283,11 @@ def _current(con: sqlite3.Connection) -> pd.DataFrame:
     return pd.read_sql_query(
         """SELECT c.gap_id, c.gap_type, c.area_m2, c.frontage_m, c.rule, c.confidence, c.state,
                   c.previous_id, c.first_run, c.last_run,
-                  COALESCE(d.status, 'offen') AS status, d.reviewer, d.note,
+                  COALESCE(d.status, ?) AS status, d.reviewer, d.note,
                   d.timestamp AS decided_at, d.decision_id, c.geom
            FROM candidates c LEFT JOIN decisions d ON d.decision_id =
                 (SELECT MAX(decision_id) FROM decisions WHERE gap_id = c.gap_id)
-           ORDER BY c.gap_id""", con)
+           ORDER BY c.gap_id""", con, params=(ReviewStatus.OPEN.value,))
 
 
 def _store_name(con: sqlite3.Connection) -> str:
@@ -342,7 +345,7 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
             raise ReviewStoreError(f"{_store_name(con)}: this store holds candidates in "
                                    f"{stored.pop()}, the new run is in {crs}: use another store")
         old = pd.read_sql_query("SELECT gap_id, geom, state FROM candidates "
-                                "WHERE state != 'verwaist' AND state != 'ersetzt'", con)
+                                "WHERE state != ? AND state != ?", con, params=GONE)
         _check_same_city(con, gaps, city, old["geom"])
         if city is not None:
             con.execute("INSERT OR IGNORE INTO meta VALUES ('city', ?)", (city,))
@@ -354,7 +357,7 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
         fresh = gaps[~gaps["gap_id"].isin(set(old["gap_id"]))]
         # orphaned or replaced candidates detected again keep their row and their decisions
         inactive = {r[0] for r in con.execute("SELECT gap_id FROM candidates "
-                                              "WHERE state = 'verwaist' OR state = 'ersetzt'")}
+                                              "WHERE state = ? OR state = ?", GONE)}
         again = fresh["gap_id"].isin(inactive)
         revived, fresh = fresh.loc[again, "gap_id"].tolist(), fresh[~again]
         predecessor: dict[str, str] = {}
@@ -374,14 +377,17 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
             prev = predecessor.get(rec.gap_id)
             rows.append((rec.gap_id, rec.gap_type, float(rec.area_m2), float(rec.frontage_m),
                          rec.rule, float(rec.confidence), shapely.to_wkb(rec.geometry),
-                         "geändert" if prev else "neu", prev, run_id, run_id))
+                         GapState.CHANGED.value if prev else GapState.NEW.value, prev, run_id,
+                         run_id))
         con.executemany("INSERT INTO candidates VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        con.executemany("UPDATE candidates SET state = 'unverändert', last_run = ? WHERE gap_id = ?",
-                        [(run_id, g) for g in old.loc[unchanged, "gap_id"]])
-        con.executemany("UPDATE candidates SET state = 'wieder erkannt', last_run = ? "
-                        "WHERE gap_id = ?", [(run_id, g) for g in revived])
+        con.executemany("UPDATE candidates SET state = ?, last_run = ? WHERE gap_id = ?",
+                        [(GapState.UNCHANGED.value, run_id, g)
+                         for g in old.loc[unchanged, "gap_id"]])
+        con.executemany("UPDATE candidates SET state = ?, last_run = ? WHERE gap_id = ?",
+                        [(GapState.REVIVED.value, run_id, g) for g in revived])
         for new_id, old_id in predecessor.items():
-            con.execute("UPDATE candidates SET state = 'ersetzt' WHERE gap_id = ?", (old_id,))
+            con.execute("UPDATE candidates SET state = ? WHERE gap_id = ?",
+                        (GapState.REPLACED.value, old_id))
             last = con.execute("SELECT status, reviewer, note FROM decisions WHERE gap_id = ? "
                                "ORDER BY decision_id DESC LIMIT 1", (old_id,)).fetchone()
             if last:
@@ -390,8 +396,8 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
                             (new_id, last[0], last[1], f"übernommen von {old_id} (Kandidat "
                              f"geändert, bitte prüfen); {last[2] or ''}".strip("; "), _now()))
         orphans = [g for g in vanished["gap_id"] if g not in set(predecessor.values())]
-        con.executemany("UPDATE candidates SET state = 'verwaist' WHERE gap_id = ?",
-                        [(g,) for g in orphans])
+        con.executemany("UPDATE candidates SET state = ? WHERE gap_id = ?",
+                        [(GapState.ORPHANED.value, g) for g in orphans])
         report = SyncReport(run_id, len(fresh) - len(predecessor), int(unchanged.sum()),
                             len(predecessor), len(orphans), len(revived))
         con.execute("UPDATE runs SET n_new=?, n_unchanged=?, n_changed=?, n_orphaned=? "
@@ -454,14 +460,14 @@ def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status
             row = con.execute("SELECT state FROM candidates WHERE gap_id = ?", (gap_id,)).fetchone()
             if row is None:
                 raise ReviewStoreError(f"no candidate {gap_id!r} in this store")
-            if row[0] == "ersetzt":
+            if row[0] == GapState.REPLACED:
                 successor = con.execute("SELECT gap_id FROM candidates WHERE previous_id = ? "
                                         "ORDER BY last_run DESC LIMIT 1", (gap_id,)).fetchone()
                 raise ReviewStoreError(
                     f"{gap_id} was replaced by {successor[0] if successor else 'a new candidate'} "
                     "in a later detection run (which carries its decision); decide on that one")
             latest = latest_decision(con, gap_id)
-            latest = latest or {"decision_id": 0, "status": "offen", "reviewer": None,
+            latest = latest or {"decision_id": 0, "status": ReviewStatus.OPEN.value, "reviewer": None,
                                 "note": None, "timestamp": None}
             if seen is not None and latest["decision_id"] != seen:
                 conflicts[gap_id] = latest

@@ -6,6 +6,12 @@
   const $ = (id) => document.getElementById(id);
   const fmt = (v, digits) => (v === null || v === undefined) ? "–"
     : Number(v).toLocaleString("de-DE", {maximumFractionDigits: digits, minimumFractionDigits: 0});
+  // stored times are UTC (ISO 8601); shown in the reviewer's local time
+  function localTime(ts) {
+    if (!ts) return "–";
+    const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(ts) ? ts : ts + "Z");
+    return isNaN(d) ? ts : d.toLocaleString("de-DE", {dateStyle: "medium", timeStyle: "short"});
+  }
   function el(tag, text, attrs) {
     const e = document.createElement(tag);
     if (text !== undefined && text !== null) e.textContent = String(text);
@@ -100,7 +106,9 @@
         $("bulk-n").textContent = selected.size + " ausgewählt";
       });
       const td0 = el("td"); td0.append(box); tr.append(td0);
-      tr.append(el("td", p.gap_id), el("td", p.gap_type), el("td", fmt(p.area_m2, 0), {class: "num"}),
+      const idCell = el("td", p.gap_id);
+      if (p.street) idCell.append(el("br"), el("small", p.street));
+      tr.append(idCell, el("td", p.gap_type), el("td", fmt(p.area_m2, 0), {class: "num"}),
                 el("td", fmt(p.confidence, 2), {class: "num"}));
       const st = el("td"); const dot = el("span", null, {class: "dot"});
       dot.style.background = colour(p.status); st.append(dot, document.createTextNode(p.status));
@@ -121,7 +129,22 @@
   }
 
   // ------------------------------------------------------------------ detail and decisions
+  // an unsaved choice: a status other than the stored one, or a note typed
+  function chosenStatus() {
+    const checked = document.querySelector("#status-buttons input:checked");
+    return checked ? checked.value : (current ? current.status : null);
+  }
+  function dirty() {
+    return !!current && (chosenStatus() !== current.status || $("note").value.trim() !== "");
+  }
+  function mayLeave(nextId) {
+    if (!dirty() || (current && current.gap_id === nextId)) return true;
+    return window.confirm("Die Entscheidung für " + current.gap_id + " („" + chosenStatus()
+      + "“" + ($("note").value.trim() ? ", mit Notiz" : "") + ") ist nicht gespeichert. "
+      + "Verwerfen und zum nächsten Kandidaten wechseln?");
+  }
   async function select(gapId, pan) {
+    if (!mayLeave(gapId)) return;
     let d;
     try { d = await getJSON("/api/candidates/" + encodeURIComponent(gapId)); }
     catch (e) { say("Kandidat nicht geladen: " + e.message, "error"); return; }
@@ -141,20 +164,23 @@
     const row = $("list").querySelector("tr.current");
     if (row) row.scrollIntoView({block: "nearest"});
     renderDetail();
+    if (narrow() && pan !== "keep") showTab("detail");
   }
   function renderDetail() {
     const d = current;
     $("empty").hidden = true;
     $("card").hidden = false;
     $("d-id").textContent = d.gap_id;
-    const rows = [["Typ", d.gap_type], ["Fläche", fmt(d.area_m2, 0) + " m²"],
+    $("d-street").textContent = d.street ? d.street + (d.unit_name ? " · " + d.unit_name : "") : "";
+    const street = d.street ? d.street + (d.street_m ? " (" + fmt(d.street_m, 0) + " m)" : "") : "–";
+    const rows = [["Straße (nächste)", street], ["Typ", d.gap_type], ["Fläche", fmt(d.area_m2, 0) + " m²"],
       ["Straßenfront", fmt(d.frontage_m, 1) + " m"],
       ["Tiefe (Fläche/Front)", d.depth_m === null ? "– (keine Straßenfront)" : fmt(d.depth_m, 1) + " m"],
       ["Konfidenz", fmt(d.confidence, 2)],
       ["Einheit", d.unit_name ? d.unit_name + " (" + d.unit_id + ")" : "–"],
       ["Erkennung", d.state + (d.previous_id ? " (Vorgänger " + d.previous_id + ")" : "")],
       ["Status", d.status], ["Version", d.version],
-      ["Entschieden", d.reviewer ? d.reviewer + ", " + d.decided_at : "–"]];
+      ["Entschieden", d.reviewer ? d.reviewer + ", " + localTime(d.decided_at) : "–"]];
     const body = $("facts").tBodies[0];
     body.replaceChildren();
     for (const [k, v] of rows) { const tr = el("tr"); tr.append(el("td", k), el("td", v)); body.append(tr); }
@@ -164,7 +190,7 @@
     hist.replaceChildren();
     for (const h of d.history.slice().reverse()) {
       const tr = el("tr");
-      tr.append(el("td", h.decision_id), el("td", h.timestamp), el("td", h.status), el("td", h.reviewer),
+      tr.append(el("td", h.decision_id), el("td", localTime(h.timestamp)), el("td", h.status), el("td", h.reviewer),
                 el("td", h.note || ""));
       hist.append(tr);
     }
@@ -223,15 +249,20 @@
     const who = reviewer();
     if (!who) return;
     const status = $("bulk-status").value;
+    const note = $("bulk-note").value.trim();
+    if (!note) { say("Bitte eine Notiz zur Sammelentscheidung eintragen (warum alle diesen Status bekommen).", "error"); $("bulk-note").focus(); return; }
+    if (!window.confirm(selected.size.toLocaleString("de-DE") + " Kandidaten auf „" + status
+        + "“ setzen?\nNotiz: " + note)) return;
     const items = [...selected].map((g) => ({gap_id: g, expected_version: byId.get(g).properties.version}));
-    const r = await postJSON("/api/decisions", {items: items, status: status, reviewer: who, note: ""});
+    const r = await postJSON("/api/decisions", {items: items, status: status, reviewer: who, note: note});
     if (r.status === 200) {
       for (const d of r.data.decisions) updateFeature(d.gap_id, d.status, d.version, who);
       say(r.data.decisions.length + " Kandidaten auf „" + status + "“ gesetzt.", "ok");
       selected.clear();
+      $("bulk-note").value = "";
       $("bulk-n").textContent = "0 ausgewählt";
       applyFilters(true);
-      if (current) select(current.gap_id, false);
+      if (current) select(current.gap_id, "keep");
     } else if (r.status === 409) {
       const lines = Object.entries(r.data.conflicts || {}).map(([g, c]) => {
         updateFeature(g, c.status, c.decision_id, c.reviewer);  // so a repeated bulk sees them
@@ -242,6 +273,13 @@
     } else {
       say("Nichts gespeichert: " + (r.data.error || "HTTP " + r.status), "error");
     }
+  }
+  // ------------------------------------------------------------------ phone: list, map, details as tabs
+  function narrow() { return window.matchMedia("(max-width: 900px)").matches; }
+  function showTab(name) {
+    document.body.dataset.tab = name;
+    for (const b of document.querySelectorAll("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+    if (name === "map" && map) setTimeout(() => map.invalidateSize(), 0);
   }
   function step(delta) {
     if (!shown.length) return;
@@ -336,10 +374,20 @@
     });
     $("bulk-apply").addEventListener("click", bulk);
     $("decide").addEventListener("submit", save);
+    window.addEventListener("beforeunload", (ev) => { if (dirty()) { ev.preventDefault(); ev.returnValue = ""; } });
+    for (const b of document.querySelectorAll("#tabs button")) {
+      b.addEventListener("click", () => showTab(b.dataset.tab));
+    }
+    showTab("list");
     document.addEventListener("keydown", (ev) => {
-      const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(ev.target.tagName);
+      // a status button keeps the focus after a click: the arrow keys would move the choice to
+      // the next status (the browser's radio behaviour); here they move between candidates
+      const radio = ev.target.tagName === "INPUT" && ev.target.type === "radio";
+      const typing = !radio && ["INPUT", "TEXTAREA", "SELECT"].includes(ev.target.tagName);
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); save(); return; }
       if (typing) return;
+      if (radio && ["ArrowLeft", "ArrowRight"].includes(ev.key)) { ev.preventDefault(); return; }
+      if (radio && ["ArrowDown", "ArrowUp"].includes(ev.key)) ev.target.blur();
       if (ev.key === "ArrowDown" || ev.key === "j") { ev.preventDefault(); step(1); }
       else if (ev.key === "ArrowUp" || ev.key === "k") { ev.preventDefault(); step(-1); }
       else if (/^[1-5]$/.test(ev.key) && current) {

@@ -132,15 +132,15 @@ def test_berlin_every_unit_gets_every_category(berlin_access):
     dist = t.filter(like="dist_")
     assert dist.shape[1] == 9 and dist.notna().all().all()
     assert ((t["access_score"] >= 0) & (t["access_score"] <= 100)).all()
-    assert 40 < berlin_access.city_share_supermarkt_500m_pct < 70   # README: 52.4 %
+    assert 40 < berlin_access.key_share_pct < 70   # README: 52.4 %
 
 
 def test_berlin_sources_deduplicated_and_warned(berlin_access):
     rep = berlin_access.report
     pois = berlin_access.pois
     assert (pois["category"] == "grundschule").sum() == 486
-    assert any("kita:" in w and "counted once" in w for w in rep.warnings)
-    assert any("apotheke:" in w and "counted once" in w for w in rep.warnings)
+    assert any("Kita:" in w and "einmal gezählt" in w for w in rep.warnings)
+    assert any("Apotheke:" in w and "einmal gezählt" in w for w in rep.warnings)
     assert 732 <= (pois["category"] == "apotheke").sum() < 732 + 746
     d = berlin_access.detour
     assert d is not None and 1.2 < d["detour_median"].median() < 1.9
@@ -172,8 +172,8 @@ def test_bad_poi_input_warns_with_counts(tmp_path):
     row = rep.to_frame().iloc[0]
     assert row["no_coordinates"] == 1 and row["swapped_fixed"] == 1 and row["outside_dropped"] == 1
     text = " ".join(rep.warnings)
-    assert "1 row(s) without usable coordinates" in text and "lat/lon swapped" in text
-    assert "more than 2000 m outside" in text and "category 'arzt' has no POIs" in text
+    assert "1 Zeile(n) ohne verwendbare Koordinaten" in text and "vertauscht" in text
+    assert "mehr als 2.000 m außerhalb" in text and "Kategorie Arzt: keine Einrichtungen" in text
     swapped = shapely.get_coordinates(pois.geometry.values)[1]
     assert swapped == pytest.approx(shapely.get_coordinates(units.to_crs(CRS).geometry
                                     .representative_point().values)[1], abs=0.1)

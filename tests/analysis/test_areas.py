@@ -120,7 +120,7 @@ def test_small_groups_are_listed_not_areas():
     units = grid(5, 1)
     res = build_areas(units, flags_for(units, ["u00", "u04"]), pd.Series(1000.0, index=units.index),
                       AreasConfig(min_residents=5000, max_residents=40000))
-    assert res.areas.empty and "2 group(s) of flagged units under 5,000" in res.notes[0]
+    assert res.areas.empty and "2 Gruppe(n) gekennzeichneter Einheiten unter 5.000" in res.notes[0]
 
 
 def test_gap_closers_need_two_flagged_neighbours():
@@ -172,6 +172,6 @@ def test_berlin_validation_against_the_baseline(berlin_areas):
     v = validation(result, table, units).set_index("method")
     ours = v.loc["Aktionsräume (quartier)"]
     base = v.loc["Baseline: benachbarte gekennzeichnete Einheiten"]
-    assert ours["units 'sehr niedrig' inside"] == "49 of 49"
+    assert ours["units 'sehr niedrig' inside"] == "49 / 49"
     assert ours["residents per area (max)"] <= 40000 < base["residents per area (max)"]
     assert ours["residents"] == pytest.approx(753404)

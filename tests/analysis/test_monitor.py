@@ -26,7 +26,7 @@ def test_berlin_rents_every_year_for_542_units(berlin_monitor):
     assert rents.groupby("year")["unit_id"].nunique().eq(542).all()
     few = rents["quality_flag"].str.startswith("zu wenige")
     assert few.sum() > 0 and rents.loc[few, "value"].isna().all()  # reported, not used
-    assert any("too few cases" in n and "2024: 132" in n for n in res.notes)
+    assert any("zu wenigen Fällen" in n and "2024: 132" in n for n in res.notes)
     # README figures, computed by the tool
     assert res.city_rent[2012] == pytest.approx(6.92) and res.city_rent[2024] == pytest.approx(15.00)
 
@@ -86,8 +86,8 @@ def test_bad_series_input(tmp_path):
     assert t.loc[("002", 2020), "quality_flag"].startswith("ungültig (≤ 0)")
     assert t.loc[("003", 2021), "quality_flag"] == "Jahr fehlt für diese Einheit"
     assert np.isnan(t.loc[("004", 2020), "value"])
-    assert any("999" in n and "not among the units" in n for n in notes)
-    assert any("without a row" in n for n in notes)
+    assert any("999" in n and "gehören zu keiner Einheit" in n for n in notes)
+    assert any("ohne Zeile" in n for n in notes)
 
 
 def test_duplicate_year_rows_are_an_error(tmp_path):

@@ -76,7 +76,7 @@ def test_more_people_than_capacity_gives_shortfall_and_best_partial_plan():
     sites = site_table([("a", 100, 100, 100, 90, "00"), ("b", 2100, 100, 60, 80, "01")])
     res = select_sites(sites, units, pop, 500, cfg())
     assert res.housed == 160 and res.shortfall == 340 and res.status == "Teilplan"
-    assert any("shortfall 340" in w for w in res.warnings)
+    assert any("es fehlen 340" in w for w in res.warnings)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -132,8 +132,8 @@ def test_site_file_bad_input(tmp_path):
                                     "C,52.5,13.4,80\n", encoding="utf-8")
     sites, warnings = read_site_file(c.sites, crs=c.city.crs)
     assert sites["site_id"].tolist() == ["A", "C"]
-    assert any("without coordinates dropped: B" in w for w in warnings)
-    assert any("capacity 0 are not eligible: A" in w for w in warnings)
+    assert any("ohne Koordinaten nicht verwendet: B" in w for w in warnings)
+    assert any("Kapazität 0 kommen nicht in Frage: A" in w for w in warnings)
 
 
 def test_berlin_demo_sites(demo_run):

@@ -43,7 +43,8 @@ def test_an_empty_overpass_answer_leaves_its_category_empty_and_says_so(tmp_path
     pois, report = load_pois(cfg.pois, units, dedup_m=cfg.access.dedup_m if cfg.access else 50.0,
                              categories=list(cfg.access.categories) if cfg.access else None)
     assert pois["category"].tolist() == ["kita"]
-    assert any("'arzt' has no POIs" in w for w in report.warnings)
-    assert any("arzt.json" in w and "no elements" in w for w in report.warnings)
+    assert any("Kategorie Arzt" in w and "Entfernungen bleiben leer" in w
+               for w in report.warnings)
+    assert any("arzt.json" in w and "keine Einrichtungen" in w for w in report.warnings)
     res = compute_access(cfg, units)
     assert res.table["dist_arzt_m"].isna().all() and res.table["dist_kita_m"].notna().all()

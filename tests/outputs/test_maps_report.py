@@ -6,6 +6,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+from quartier import vocab
 from quartier.outputs import maps
 from quartier.pipeline.load import load_city
 from tests.browser import SCREENSHOTS, open_page
@@ -29,8 +30,8 @@ def test_map_opens_in_chromium_without_errors(demo_out, name):
     shot = SCREENSHOTS / name.replace(".html", ".png")
     errors, dom = open_page(out / name, shot)
     assert errors == []
-    assert 'class="quartier-legend"' in dom
-    assert "leaflet-control-layers" in dom
+    assert "quartier-legend-section" in dom   # the legend of the visible layers
+    assert "q-panel" in dom
     assert "leaflet-interactive" in dom  # polygons were drawn
     assert shot.stat().st_size > 20_000
 
@@ -46,13 +47,13 @@ def test_demo_outputs_and_report(demo_out):
     out, _ = demo_out
     assert (out / "report.html").exists() and (out / "priority.csv").exists()
     text = (out / "report.html").read_text(encoding="utf-8")
-    assert "Die 20 Quartiere mit der höchsten Priorität" in text
+    assert "Die 20 Planungsräume mit der höchsten Priorität" in text
     assert "<script" not in text  # self-contained, no JavaScript
     assert "Datenquellen und Lizenzen" in text and "OpenStreetMap" in text
     assert text.count("<svg") >= 6
     html_map = (out / "quartier_map.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr" not in html_map and "code.jquery" not in html_map
-    assert maps.TEXT["de"]["gaps"] in html_map and maps.TEXT["de"]["sites"] in html_map
+    assert vocab.text("map.gaps") in html_map and vocab.text("map.sites_illustrative") in html_map
     assert (out / "quartier_map.html").stat().st_size < 20e6
 
 
