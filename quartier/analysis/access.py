@@ -261,7 +261,8 @@ def access_units(
         weights += spec.weight
     out["access_score"] = 100 * wmean(total / weights) if weights else np.full(n, np.nan)
     out["n_origins"] = np.bincount(unit, minlength=n)
-    source = {Origin.RASTER_CELL: OriginSource.RASTER, Origin.GRID_CELL: OriginSource.GRID}
+    source: dict[str, OriginSource] = {Origin.RASTER_CELL: OriginSource.RASTER,
+                                       Origin.GRID_CELL: OriginSource.GRID}
     kinds = set(origins["origin"]) - {Origin.POINT}
     out["origin"] = np.where(from_point, OriginSource.POINT.value,
                              source.get(next(iter(kinds), ""), OriginSource.RASTER).value)

@@ -67,16 +67,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from quartier import vocab
+from quartier.analysis.composite import (
+    NORMALISATIONS,
+    Composite,
+    FlagRule,
+    class_codes,
+    composite,
+    rank_rows,
+)
 from quartier.errors import InputDataError
-from quartier.vocab import HotSpot
 
 #: The choices that can vary (``[priority] robustness_vary``).
 VARY_ALL = ("weights", "leave_out", "normalisation", "dynamics", "hotspot", "dynamics_measure")
-#: Normalisations of the indicators, in the order of the design (the first is the default).
-NORMALISATIONS = ("z", "rank", "minmax")
+#: Labels of the normalisations (:data:`~quartier.analysis.composite.NORMALISATIONS`).
 NORMALISATION_LABELS = {"z": "z-Werte", "rank": "Ränge", "minmax": "Min–Max (0–1)"}
 #: The weights of the priority score.
 WEIGHTS = ("status", "dynamics", "hotspot", "rule")
@@ -97,91 +102,6 @@ ROBUST_PCT = 95.0
 #: Columns added to priority.csv.
 UNIT_COLUMNS = ["rank_median", "rank_p05", "rank_p95", "flagged_share_pct", "top_share_pct",
                 "rank_main_choice"]
-
-
-# ------------------------------------------------------------------------------- building blocks
-
-
-def normalise(values: np.ndarray, how: str, *, ddof: int = 0) -> np.ndarray:
-    """Each column of ``values`` (units × indicators) normalised over the units.
-
-    ``z``: ``(x − mean) / sd`` (``ddof``); ``rank``: average ranks 1…n (ties share the mean
-    rank); ``minmax``: ``(x − min) / (max − min)`` in 0–1. Raises on a constant column.
-    """
-    x = np.asarray(values, dtype="float64")
-    if x.ndim != 2 or not np.isfinite(x).all():
-        raise InputDataError("robustness: indicator values must be a finite units × indicators table")
-    if (np.ptp(x, axis=0) == 0).any():
-        raise InputDataError("robustness: an indicator is constant over the scored units")
-    if how == "z":
-        return (x - x.mean(axis=0)) / x.std(axis=0, ddof=ddof)
-    if how == "rank":
-        return scipy.stats.rankdata(x, method="average", axis=0)
-    if how == "minmax":
-        lo = x.min(axis=0)
-        return (x - lo) / (x.max(axis=0) - lo)
-    raise ValueError(f"unknown normalisation {how!r}; use one of {NORMALISATIONS}")
-
-
-def standardise(total: np.ndarray, *, ddof: int = 0) -> np.ndarray:
-    """``(s − mean) / sd``: the second MSS step, so that an index is in SD units."""
-    sd = total.std(ddof=ddof)
-    if not np.isfinite(sd) or sd == 0:
-        raise InputDataError("robustness: a variant of the index is constant over the scored units")
-    return (total - total.mean()) / sd
-
-
-def composite(values: np.ndarray, weights: np.ndarray, *, how: str = "z", leave: int | None = None,
-              ddof: int = 0) -> np.ndarray:
-    """``standardise(Σ_{j ≠ leave} w_j · T(x_j))``: one variant of a composite index.
-    ``weights`` are weight · sign per indicator; summed in indicator order."""
-    t = normalise(values, how, ddof=ddof)
-    total = np.zeros(len(t))
-    for j, w in enumerate(weights):
-        if j != leave:
-            total = total + w * t[:, j]
-    return standardise(total, ddof=ddof)
-
-
-def class_codes(index: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
-    """Class numbers 0…k of an index by thresholds in SD, read as
-    :func:`quartier.analysis.indicators.classify` reads them (first class ``< t0``, then ``≤ t_k``)."""
-    code = (index >= thresholds[0]).astype(np.int8)
-    for t in thresholds[1:]:
-        code += (index > t).astype(np.int8)
-    return code
-
-
-@dataclass(frozen=True)
-class Composite:
-    """The indicators of one composite index over the scored units.
-
-    ``values``: units × indicators (raw values); ``weights``: weight · sign per indicator;
-    ``names``: labels for the choices table; ``thresholds``: the class thresholds (SD);
-    ``default``: the index as the index step computed it (z-scores, all indicators), used bit for
-    bit for the default variant (checked against the recomputation).
-    """
-
-    values: np.ndarray
-    weights: np.ndarray
-    names: Sequence[str]
-    thresholds: Sequence[float]
-    default: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class FlagRule:
-    """Which units a variant flags (see :func:`quartier.analysis.priority.priority`).
-
-    ``status_codes``: status class numbers (0 = first label) that flag; ``attention``: MSS's
-    rule (the two highest codes, or the third-highest with the worst dynamics class);
-    ``min_rules``: at least this many threshold rules; ``top_pct``: the top share of the ranks.
-    """
-
-    status_codes: tuple[int, ...]
-    attention: bool = False
-    min_rules: int | None = None
-    top_pct: float | None = None
 
 
 @dataclass
@@ -249,31 +169,6 @@ def _variants(comp: Composite, order: np.ndarray, leaves: list[int | None], ddof
 
 
 # --------------------------------------------------------------------------------- evaluation
-
-
-def rank_rows(score: np.ndarray) -> np.ndarray:
-    """Ranks (1 = highest score; int32) within each row of ``score`` (draws × units); equal
-    scores keep the order of the columns (the tie order), as a stable sort would.
-
-    An introsort of each row (3–4× faster than NumPy's stable sort of floats); in the rows that
-    hold equal scores, the runs of equal scores are put in column order by sorting the integers
-    ``run · n + column`` (runs ascending, so only the members of a run move).
-    """
-    key = -score
-    order = np.argsort(key, axis=1)
-    ordered = np.take_along_axis(key, order, axis=1)
-    step = ordered[:, 1:] != ordered[:, :-1]
-    n = score.shape[1]
-    tied = np.flatnonzero(~step.all(axis=1))
-    if len(tied):
-        run = np.zeros((len(tied), n), dtype=np.int64)
-        np.cumsum(step[tied], axis=1, out=run[:, 1:])
-        composite = run * n + order[tied]
-        composite.sort(axis=1)
-        order[tied] = composite % n
-    ranks = np.empty(order.shape, dtype=np.int32)
-    np.put_along_axis(ranks, order, np.arange(1, n + 1, dtype=np.int32)[None, :], axis=1)
-    return ranks
 
 
 def _evaluate(d: _Design, spec: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -388,7 +283,7 @@ def rank_robustness(
         "dynamics_measure": (np.asarray(lay.measures, dtype=object)[spec["meas"]]
                              if lay.dyn_comps else "")})
     varied = [FACTOR_LABELS[k] for k in acc.keys]
-    notes = [f"Robustheit der Rangfolge: {_count(draws)} Varianten (seed {seed}); variiert: "
+    notes = [f"Robustheit der Rangfolge: {vocab.count(draws)} Varianten (seed {seed}); variiert: "
              + (", ".join(varied) if varied else "nichts (alle Wahlen fest)")
              + f"; Rangintervall = 5.–95. Perzentil; Liste = die ersten {top_n} Ränge"]
     notes += [f"Robustheit: {FACTOR_LABELS[k]} {why}" if why.startswith("Bereich") else
@@ -475,7 +370,7 @@ def _weight_skip(w: str, lo: float, hi: float, lay: _Layout) -> str:
     if w == "rule" and not (lay.rule_count > 0).any():
         return "keine Grenzwertregel getroffen"
     if hi == lo:
-        return f"Bereich {_num(lo)}–{_num(hi)}: fest"
+        return f"Bereich {vocab.decimal(lo)}–{vocab.decimal(hi)}: fest"
     return ""
 
 
@@ -676,15 +571,6 @@ def _choices_table(d: _Design, keys: list[str],
     return choices
 
 
-def _num(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".").replace(".", ",") if value else "0"
-
-
-def _count(value: int) -> str:
-    """A count in German: 1.000."""
-    return f"{value:,}".replace(",", ".")
-
-
 def _alternatives(keys: list[str], factors: Mapping[str, tuple[np.ndarray, int, list[str]]],
                   weights: Mapping[str, float], ranges: Mapping[str, tuple[float, float]]
                   ) -> list[tuple[str, str, dict[str, object]]]:
@@ -696,8 +582,8 @@ def _alternatives(keys: list[str], factors: Mapping[str, tuple[np.ndarray, int, 
             w = key.removeprefix("weight_")
             for end in ranges[w]:
                 if end != weights[w]:
-                    out.append((key, f"{WEIGHT_LABELS[w]} = {_num(end)} (statt "
-                                     f"{_num(weights[w])})", {columns[w]: end}))
+                    out.append((key, f"{WEIGHT_LABELS[w]} = {vocab.decimal(end)} (statt "
+                                     f"{vocab.decimal(weights[w])})", {columns[w]: end}))
         elif key == "leave_out":
             out += [(key, f"ohne {name}", {"leave": i})
                     for i, name in enumerate(factors[key][2]) if i > 0]
@@ -710,118 +596,3 @@ def _alternatives(keys: list[str], factors: Mapping[str, tuple[np.ndarray, int, 
         elif key == "dynamics_measure":
             out.append((key, factors[key][2][1], {"meas": 1}))
     return out
-
-
-# ------------------------------------------------------------------------ from the priority table
-
-
-def robustness_of_table(
-    table: pd.DataFrame, *, status: Sequence[tuple[str, float]], status_thresholds: Sequence[float],
-    status_labels: Sequence[str], flag_classes: Sequence[str], weights: Mapping[str, float],
-    ranges: Mapping[str, tuple[float, float]], dynamics: Sequence[tuple[str, float]] = (),
-    dynamics_thresholds: Sequence[float] = (), dynamics_measure: str = "pp",
-    flag_attention: bool = False, flag_min_rules: int | None = None,
-    flag_top_pct: float | None = None, labels: Mapping[str, str] | None = None,
-    vary: Collection[str] = VARY_ALL, draws: int = 1000, seed: int = 42, ddof: int = 0,
-) -> RobustnessResult:
-    """:func:`rank_robustness` on the table of :func:`quartier.pipeline.flag.flag_units` (one row per
-    unit: ``valid``, ``unit_id``, the indicator columns, ``status_index``, ``dynamics_index``,
-    the residual columns ``resid_<indicator>`` with their index, ``hotspot``, ``rule_count``).
-
-    ``status``/``dynamics``: (column, weight · sign) of the index indicators;
-    ``dynamics_measure``: the measure of ``dynamics_index`` (``"pp"`` or ``"residual"``).
-    The result's ``units`` carry the table's index (scored units only).
-    """
-    labels = dict(labels or {})
-    valid = table["valid"].to_numpy(dtype=bool)
-    sub = table[valid]
-
-    def comp(columns: Sequence[str], w: Sequence[float], thresholds: Sequence[float],
-             default: str | None) -> Composite:
-        missing = [c for c in [*columns, *([default] if default else [])] if c not in sub]
-        if missing:
-            raise InputDataError(f"robustness: columns {missing} are not in the priority table")
-        return Composite(values=sub[list(columns)].to_numpy(dtype="float64"),
-                         weights=np.asarray(w, dtype="float64"),
-                         names=[labels.get(c, c) for c in columns], thresholds=list(thresholds),
-                         default=sub[default].to_numpy(dtype="float64") if default else None)
-
-    s_cols = [c for c, _ in status]
-    dyn_list: list[tuple[str, Composite]] = []
-    if dynamics:
-        d_cols = [c for c, _ in dynamics]
-        d_w = [w for _, w in dynamics]
-        resid = [f"resid_{c}" for c in d_cols]
-        has_resid = all(c in sub for c in resid)
-        pp = comp(d_cols, d_w, dynamics_thresholds,
-                  "dynamics_index" if dynamics_measure == "pp" else "dynamics_index_pp")
-        if has_resid:
-            adj = Composite(values=sub[resid].to_numpy(dtype="float64"), weights=np.asarray(d_w),
-                            names=pp.names, thresholds=list(dynamics_thresholds),
-                            default=sub["dynamics_index" if dynamics_measure == "residual"
-                                        else "dynamics_index_adjusted"].to_numpy(dtype="float64"))
-            dyn_list = [("pp", pp), ("residual", adj)] if dynamics_measure == "pp" else \
-                [("residual", adj), ("pp", pp)]
-        else:
-            dyn_list = [("pp", pp)]
-    codes = tuple(i for i, lab in enumerate(status_labels) if lab in set(flag_classes))
-    result = rank_robustness(
-        status=comp(s_cols, [w for _, w in status], status_thresholds, "status_index"),
-        dynamics=dyn_list, hotspot=sub["hotspot"].eq(HotSpot.HOT).to_numpy(dtype=bool),
-        rules=sub["rule_count"].to_numpy(dtype="float64"),
-        ids=sub["unit_id"].astype(str).to_numpy(), weights=weights, ranges=ranges,
-        flag=FlagRule(status_codes=codes, attention=flag_attention, min_rules=flag_min_rules,
-                      top_pct=flag_top_pct),
-        vary=vary, draws=draws, seed=seed, ddof=ddof)
-    result.units.index = sub.index
-    return result
-
-
-# ------------------------------------------------------------------------------- words and charts
-
-
-def sentence(rank: float | None, p05: float | None, p95: float | None,
-             flagged_share: float | None) -> str:
-    """The profile sentence: "Rang 3, in 90 % der Varianten zwischen 2 und 5; in 100 %
-    gekennzeichnet" ("" for an unscored unit: None, NaN or NA)."""
-    if rank is None or p05 is None or p95 is None or flagged_share is None \
-            or any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
-        return ""
-    where = (vocab.text("robustness.between", lo=int(p05), hi=int(p95)) if p05 != p95
-             else vocab.text("robustness.unchanged"))
-    return vocab.text("robustness.sentence", rank=int(rank), where=where,
-                      share=_pct(float(flagged_share)))
-
-
-def _pct(value: float) -> str:
-    """A share in % for text: whole numbers, but never "100" or "0" for a share just short of it."""
-    if 0 < value < 1:
-        return vocab.text("robustness.below_1")
-    if 99 < value < 100:
-        return vocab.text("robustness.above_99")
-    return f"{value:.0f}"
-
-
-def robust_groups(flagged: pd.Series, share: pd.Series, *, threshold: float = ROBUST_PCT
-                  ) -> dict[str, pd.Index]:
-    """The flagged units that are robust (flagged in at least ``threshold`` % of the variants)
-    and those that are not, and the unflagged units flagged in at least ``threshold`` %."""
-    f = flagged.fillna(False).astype(bool)
-    s = share.astype("float64")
-    return {"robust": f.index[f & s.ge(threshold)], "fragile": f.index[f & s.lt(threshold)],
-            "unflagged_robust": f.index[~f & s.ge(threshold)]}
-
-
-def unit_table(table: pd.DataFrame, rob: RobustnessResult) -> pd.DataFrame:
-    """robustness.csv: every unit of the priority table (unscored units with empty values),
-    by priority rank, with its interval, shares, main choice and the sentence of the profiles."""
-    t = table.sort_values("priority_rank", na_position="last")
-    out = t[["unit_id", "unit_name", "priority_rank", "flagged"]].join(
-        rob.units[[*UNIT_COLUMNS, "flag_main_choice"]], how="left")
-    out["rank_interval_width"] = (out["rank_p95"] - out["rank_p05"]).astype("Int64")
-    out["robustness"] = [sentence(*v) for v in zip(out["priority_rank"], out["rank_p05"],
-                                                   out["rank_p95"], out["flagged_share_pct"],
-                                                   strict=True)]
-    return out.reset_index(drop=True)
-
-

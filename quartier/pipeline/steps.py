@@ -18,6 +18,7 @@ from quartier.analysis import areas as areas_mod
 from quartier.analysis import monitor as monitor_mod
 from quartier.analysis import network as network_mod
 from quartier.analysis import robustness as robustness_mod
+from quartier.analysis import robustness_table
 from quartier.analysis.sites import SitesResult, score_sites, select_sites, sites_from_gaps
 from quartier.config import MonitorConfig, QuartierConfig, SitesConfig, required
 from quartier.errors import ConfigError, InputDataError
@@ -126,7 +127,7 @@ def compute_robustness(cfg: QuartierConfig, flags: FlagResult, say: Callable[[st
     notes the flag notes."""
     ix, p = required(cfg.index, "index", "the robustness of the ranking"), cfg.priority
     say(f"robustness of the ranking ({p.robustness_draws:,} variants, seed {p.robustness_seed})")
-    rob = robustness_mod.robustness_of_table(
+    rob = robustness_table.robustness_of_table(
         flags.table, status=[(r.name, r.weight * r.sign) for r in ix.status],
         status_thresholds=ix.status_thresholds, status_labels=ix.status_labels,
         flag_classes=p.flag_classes if p.flag_classes is not None else ix.status_labels[-2:],

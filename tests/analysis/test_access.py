@@ -167,7 +167,8 @@ def test_bad_poi_input_warns_with_counts(tmp_path):
     cfg = _poi_cfg(tmp_path, csv)
     loaded, _ = load_city(cfg)
     pois, rep = load_pois(cfg.pois, loaded, dedup_m=cfg.access.dedup_m,
-                          categories=list(cfg.access.categories))
+                          categories=list(cfg.access.categories),
+                          labels={k: v.label for k, v in cfg.access.categories.items()})
     assert len(pois) == 2
     row = rep.to_frame().iloc[0]
     assert row["no_coordinates"] == 1 and row["swapped_fixed"] == 1 and row["outside_dropped"] == 1

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from quartier.analysis import composite as C
 from quartier.analysis import robustness as R
+from quartier.analysis import robustness_table as T
 from quartier.errors import InputDataError
 from quartier.outputs.robustness import interval_chart_svg
 from quartier.pipeline.flag import flag_units
@@ -25,12 +27,12 @@ def hand_made(n: int = 20):
     dyn = np.zeros((n, 1))
     dyn[5, 0] = 1.0
     return dict(
-        status=R.Composite(values=status, weights=np.array([1.0]), names=["S"],
+        status=C.Composite(values=status, weights=np.array([1.0]), names=["S"],
                            thresholds=[-1.0, 1.0, 1.5]),
-        dynamics=[("pp", R.Composite(values=dyn, weights=np.array([1.0]), names=["D"],
+        dynamics=[("pp", C.Composite(values=dyn, weights=np.array([1.0]), names=["D"],
                                      thresholds=[-1.0, 1.0]))],
         hotspot=np.zeros(n, dtype=bool), rules=np.zeros(n), ids=[f"{i:03d}" for i in range(n)],
-        weights=WEIGHTS, ranges=RANGES, flag=R.FlagRule(status_codes=(2, 3)))
+        weights=WEIGHTS, ranges=RANGES, flag=C.FlagRule(status_codes=(2, 3)))
 
 
 def test_fixed_choices_collapse_to_the_default_rank():
@@ -100,17 +102,17 @@ def test_choices_without_effect_are_skipped_and_undefined_shares_stay_empty():
 
 def test_normalisations_and_composite_known_answers():
     x = np.array([[1.0, 10.0], [2.0, 10.0], [4.0, 40.0]])
-    np.testing.assert_allclose(R.normalise(x, "minmax")[:, 0], [0, 1 / 3, 1])
-    np.testing.assert_allclose(R.normalise(x, "rank")[:, 1], [1.5, 1.5, 3])
-    z = R.normalise(x, "z")
+    np.testing.assert_allclose(C.normalise(x, "minmax")[:, 0], [0, 1 / 3, 1])
+    np.testing.assert_allclose(C.normalise(x, "rank")[:, 1], [1.5, 1.5, 3])
+    z = C.normalise(x, "z")
     np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(z.std(axis=0), 1)
-    idx = R.composite(x, np.array([1.0, -1.0]), how="z", leave=1)
+    idx = C.composite(x, np.array([1.0, -1.0]), how="z", leave=1)
     np.testing.assert_allclose(idx, z[:, 0] / z[:, 0].std())
-    assert list(R.class_codes(np.array([-1.5, -1.0, 1.0, 1.2, 1.5, 1.6]), [-1, 1, 1.5])) == \
+    assert list(C.class_codes(np.array([-1.5, -1.0, 1.0, 1.2, 1.5, 1.6]), [-1, 1, 1.5])) == \
         [0, 1, 1, 2, 2, 3]
     with pytest.raises(InputDataError, match="constant"):
-        R.normalise(np.ones((3, 1)), "z")
+        C.normalise(np.ones((3, 1)), "z")
 
 
 def test_interval_chart_escapes_names():
@@ -121,10 +123,10 @@ def test_interval_chart_escapes_names():
     svg = interval_chart_svg(units, pd.Series([evil, "B"], index=units.index), top_n=1)
     assert "<script" not in svg and "{{" not in svg and "&lt;script&gt;" in svg
     assert svg.count("<rect") == 2 and "Listenlänge 1" in svg
-    assert R.sentence(3, 2, 5, 100.0) == ("Rang 3, in 90 % der Varianten zwischen 2 und 5; in "
+    assert T.sentence(3, 2, 5, 100.0) == ("Rang 3, in 90 % der Varianten zwischen 2 und 5; in "
                                           "100 % der Varianten gekennzeichnet")
-    assert R.sentence(3, 2, 5, 99.6).endswith("in über 99 % der Varianten gekennzeichnet")
-    assert R.sentence(pd.NA, 1, 2, 0.0) == ""
+    assert T.sentence(3, 2, 5, 99.6).endswith("in über 99 % der Varianten gekennzeichnet")
+    assert T.sentence(pd.NA, 1, 2, 0.0) == ""
 
 
 # ------------------------------------------------------------------------------------- Berlin
@@ -158,7 +160,7 @@ def test_berlin_robust_and_fragile_flags(berlin_robust):
     flags, rob = berlin_robust
     t = flags.table
     scored = t[t["priority_rank"].notna()]
-    groups = R.robust_groups(scored["flagged"], scored["flagged_share_pct"])
+    groups = T.robust_groups(scored["flagged"], scored["flagged_share_pct"])
     assert (len(groups["robust"]), len(groups["fragile"]), len(groups["unflagged_robust"])) == \
         (86, 9, 0)
     fragile = sorted(scored.loc[groups["fragile"], "unit_id"])
@@ -223,7 +225,7 @@ def test_rank_rows_equals_a_stable_sort_with_ties():
     for _ in range(100):
         n, b = int(rng.integers(2, 60)), int(rng.integers(1, 5))
         score = rng.integers(0, 5, (b, n)).astype(float)
-        ranks = R.rank_rows(score)
+        ranks = C.rank_rows(score)
         for i in range(b):
             ref = np.empty(n, dtype=int)
             ref[np.argsort(-score[i], kind="stable")] = np.arange(1, n + 1)
@@ -242,11 +244,11 @@ def test_flag_rules_in_the_variants_match_the_priority(berlin_robust, berlin_cfg
               ranges={w: p.weight_range(w) for w in R.WEIGHTS},
               dynamics=[(r.name, 1.0) for r in ix.dynamics],
               dynamics_thresholds=ix.dynamics_thresholds, draws=200)
-    att = R.robustness_of_table(t, flag_attention=True, **kw).units
+    att = T.robustness_of_table(t, flag_attention=True, **kw).units
     sub = t.loc[att.index]
     expected = sub["status_class"].isin(["niedrig", "sehr niedrig"]) | (
         sub["status_class"].eq("mittel") & sub["dynamics_class"].eq("negativ"))
     assert (att["flagged_default"] == expected.to_numpy()).all() and expected.sum() == 129
-    top = R.robustness_of_table(t, flag_top_pct=10, **kw).units
+    top = T.robustness_of_table(t, flag_top_pct=10, **kw).units
     assert (top["flagged_default"] == (sub["priority_rank"] <= 54).to_numpy()).all()
     assert top["flagged_default"].sum() == 54                      # ceil(536 · 10 %)
