@@ -255,8 +255,8 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
         warnings.append(f"{len(shelters)} existing shelter(s) from {s.shelters.name}: "
                         f"sites within {s.shelter_radius_m:g} m lose "
                         f"{s.shelter_penalty:g} points")
-    scored, w = score_sites(candidates, units, status, acc.pois, access, s, shelters,
-                            _exclusion(s, cfg.city.crs))
+    scored, w = score_sites(candidates, units, status, acc.pois, access, s, shelters=shelters,
+                            exclude=_exclusion(s, cfg.city.crs))
     warnings += w
     say(f"selecting sites for {people} people (HiGHS)")
     pop = units.set_index("unit_id")[cfg.population_column]

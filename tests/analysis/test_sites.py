@@ -168,7 +168,7 @@ def test_existing_shelters_penalise_sites_nearby(tmp_path):
                             geometry=[Point(1000, 1100), Point(3000, 1100)], crs=CRS)
     access = AccessConfig(categories={"kita": {"label": "Kita", "good_m": 300, "limit_m": 800}})
     shelters = gpd.GeoDataFrame(geometry=[Point(1000, 1300)], crs=CRS)
-    scored, _ = score_sites(sites, units, None, pois, access, cfg(), shelters, None)
+    scored, _ = score_sites(sites, units, None, pois, access, cfg(), shelters=shelters)
     by_id = scored.set_index("site_id")
     assert by_id.loc["near", "penalty_shelter"] == cfg().shelter_penalty == 20
     assert by_id.loc["far", "penalty_shelter"] == 0
