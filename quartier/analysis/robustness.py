@@ -73,10 +73,9 @@ from quartier.analysis.composite import (
     NORMALISATIONS,
     Composite,
     FlagRule,
-    class_codes,
     composite,
-    rank_rows,
 )
+from quartier.analysis.robustness_design import Design, Layout, default_spec, evaluate, layout
 from quartier.errors import InputDataError
 
 #: The choices that can vary (``[priority] robustness_vary``).
@@ -117,95 +116,6 @@ class RobustnessResult:
     top_n: int = 0
     n_draws: int = 0
     seed: int = 0
-
-
-# ------------------------------------------------------------------------------------- design
-
-
-@dataclass
-class _Design:
-    """Every variant index, precomputed, one row per variant column and one column per unit
-    (units in tie order, see :func:`rank_robustness`)."""
-
-    F: np.ndarray                    # columns × units: status variants, dynamics variants, H, R
-    n_status_leave: int
-    n_dyn_leave: int
-    n_measures: int
-    status_pos: np.ndarray           # leave level → position among the status leave variants
-    dyn_pos: np.ndarray
-    flag_s: np.ndarray               # status variants × units: class flags
-    low_s: np.ndarray                # two lowest classes (attention)
-    mid_s: np.ndarray                # third-lowest class (attention)
-    worst_d: np.ndarray              # dynamics variants × units: worst dynamics class
-    rules_hit: np.ndarray
-    top_pct_n: int | None
-    attention: bool
-
-    @property
-    def n_status(self) -> int:
-        return len(NORMALISATIONS) * self.n_status_leave
-
-    @property
-    def n_dyn(self) -> int:
-        return self.n_measures * len(NORMALISATIONS) * self.n_dyn_leave
-
-
-def _variants(comp: Composite, order: np.ndarray, leaves: list[int | None], ddof: int
-              ) -> np.ndarray:
-    """Rows (normalisation-major, then left-out indicator) of one composite's variants."""
-    values = comp.values[order]
-    cols = []
-    for how in NORMALISATIONS:
-        for leave in leaves:
-            idx = composite(values, comp.weights, how=how, leave=leave, ddof=ddof)
-            if how == "z" and leave is None and comp.default is not None:
-                default = np.asarray(comp.default, dtype="float64")[order]
-                if not np.allclose(idx, default, rtol=0, atol=1e-9):
-                    raise ValueError("robustness: the recomputed index differs from the index "
-                                     "step's; the inputs do not belong together")
-                idx = default
-            cols.append(idx)
-    return np.vstack(cols)
-
-
-# --------------------------------------------------------------------------------- evaluation
-
-
-def _evaluate(d: _Design, spec: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks (1 = most urgent; int32) and flags, variants × units (tie order), of each variant
-    of ``spec`` (arrays of equal length: ``ws, wd, wh, wr, leave, norm, dyn, hot, meas``)."""
-    b = len(spec["ws"])
-    rows = np.arange(b)
-    cs = spec["norm"] * d.n_status_leave + d.status_pos[spec["leave"]]
-    w = np.zeros((b, d.F.shape[0]))
-    w[rows, cs] = spec["ws"]
-    cd = None
-    if d.n_dyn:
-        cd = (spec["meas"] * len(NORMALISATIONS) + spec["norm"]) * d.n_dyn_leave + \
-            d.dyn_pos[spec["leave"]]
-        w[rows, d.n_status + cd] = spec["wd"] * spec["dyn"]
-    w[:, -2] = spec["wh"] * spec["hot"]
-    w[:, -1] = spec["wr"]
-    ranks = rank_rows(w @ d.F)
-    flagged = d.flag_s[cs] | d.rules_hit[None, :]
-    if d.attention:
-        mid = d.mid_s[cs]
-        if cd is not None:
-            mid = mid & d.worst_d[cd] & spec["dyn"][:, None]
-        else:
-            mid = np.zeros_like(mid)
-        flagged = flagged | d.low_s[cs] | mid
-    if d.top_pct_n is not None:
-        flagged = flagged | (ranks <= d.top_pct_n)
-    return ranks, flagged
-
-
-def _default_spec(weights: Mapping[str, float], b: int = 1) -> dict[str, np.ndarray]:
-    return {"ws": np.full(b, float(weights["status"])), "wd": np.full(b, float(weights["dynamics"])),
-            "wh": np.full(b, float(weights["hotspot"])), "wr": np.full(b, float(weights["rule"])),
-            "leave": np.zeros(b, dtype=np.intp), "norm": np.zeros(b, dtype=np.intp),
-            "dyn": np.ones(b, dtype=bool), "hot": np.ones(b, dtype=bool),
-            "meas": np.zeros(b, dtype=np.intp)}
 
 
 # ----------------------------------------------------------------------------------- the analysis
@@ -250,6 +160,40 @@ def rank_robustness(
     Returns
     -------
     RobustnessResult
+        ``units`` (per unit: ``rank_default``, ``rank_median``, ``rank_p05``, ``rank_p95``,
+        ``flagged_share_pct``, ``top_share_pct`` in %, and the choice the rank and the flag
+        depend on most), ``choices`` (one row per alternative), ``draws``, ``notes``.
+
+    Examples
+    --------
+    The tiny city's status index of two indicators, the two highest of four classes flagged,
+    200 variants (weights, one indicator left out, normalisation; the choices without data are
+    skipped and said in the notes):
+
+    >>> import numpy as np
+    >>> from quartier.analysis.composite import Composite, FlagRule
+    >>> from quartier.testing import tiny_city
+    >>> city = tiny_city()
+    >>> status = Composite(values=city[["share_sgb2_pct", "share_unemployed_pct"]].to_numpy(),
+    ...                    weights=np.array([1.0, 1.0]), names=["SGB II", "Arbeitslose"],
+    ...                    thresholds=[-1.5, 1.0, 1.5])
+    >>> weights = {"status": 1.0, "dynamics": 0.5, "hotspot": 0.5, "rule": 0.25}
+    >>> result = rank_robustness(
+    ...     status=status, hotspot=np.zeros(36, dtype=bool), rules=np.zeros(36),
+    ...     ids=city["unit_id"].tolist(), weights=weights,
+    ...     ranges={k: (0.5 * v, 1.5 * v) for k, v in weights.items()},
+    ...     flag=FlagRule(status_codes=(2, 3)), draws=200, seed=1)
+    >>> top = result.units.assign(unit_id=city["unit_id"]).sort_values("rank_default").head(6)
+    >>> top[["unit_id", "rank_default", "rank_p05", "rank_p95", "top_share_pct"]]
+       unit_id  rank_default  rank_p05  rank_p95  top_share_pct
+    34     T35             1         1         2          100.0
+    35     T36             2         1         2          100.0
+    29     T30             3         3         3          100.0
+    23     T24             4         4         6          100.0
+    28     T29             5         5         5          100.0
+    33     T34             6         6         7           72.0
+
+    T34, sixth by default, is among the first six in only 72 % of the variants.
     """
     unknown = sorted(set(vary) - set(VARY_ALL))
     if unknown:
@@ -264,9 +208,9 @@ def rank_robustness(
     _, id_rank = np.unique(id_text, return_inverse=True)
     order = np.lexsort((id_rank, -status_default))
     skipped: list[tuple[str, str]] = []
-    lay = _layout(status, dynamics, hotspot, rules, flag, order, ddof, vary, skipped)
+    lay = layout(status, dynamics, hotspot, rules, flag, order, ddof, vary, skipped)
     # the default and the one-at-a-time alternatives
-    r0, f0 = _evaluate(lay.design, _default_spec(weights))
+    r0, f0 = evaluate(lay.design, default_spec(weights))
     r0, f0 = r0[0], f0[0]
     top_n = int(f0.sum())
     spec, factors = _draw_choices(lay, weights, ranges, vary, draws, seed, skipped)
@@ -295,73 +239,11 @@ def rank_robustness(
                             top_n=top_n, n_draws=draws, seed=seed)
 
 
-@dataclass
-class _Layout:
-    """The design matrix of the variants and what it was built from."""
-
-    design: _Design
-    levels: list[tuple[str, int]]
-    level_names: list[str]
-    dyn_comps: list[Composite]
-    measures: list[str]
-    hot: np.ndarray
-    rule_count: np.ndarray
-
-
-def _layout(status: Composite, dynamics: Sequence[tuple[str, Composite]], hotspot: np.ndarray,
-            rules: np.ndarray, flag: FlagRule, order: np.ndarray, ddof: int,
-            vary: Collection[str], skipped: list[tuple[str, str]]) -> _Layout:
-    """Leave-out levels (none, each status indicator, each dynamics indicator — not a lone
-    one) and the rows of every variant component, in the tie order."""
-    n = len(order)
-    ks = status.values.shape[1]
-    dyn_comps = [c for _, c in dynamics]
-    measures = [m for m, _ in dynamics]
-    kd = dyn_comps[0].values.shape[1] if dyn_comps else 0
-    levels: list[tuple[str, int]] = [("", -1)]
-    if ks > 1:
-        levels += [("status", j) for j in range(ks)]
-    if kd > 1:
-        levels += [("dynamics", j) for j in range(kd)]
-    level_names = ["keiner"] + [(status.names[j] if part == "status" else dyn_comps[0].names[j])
-                                for part, j in levels[1:]]
-    status_pos = np.array([1 + j if part == "status" else 0 for part, j in levels], dtype=np.intp)
-    dyn_pos = np.array([1 + j if part == "dynamics" else 0 for part, j in levels], dtype=np.intp)
-    s_leaves = [None, *range(ks)] if ks > 1 else [None]
-    d_leaves = [None, *range(kd)] if kd > 1 else [None]
-    if ks == 1 and "leave_out" in vary:
-        skipped.append(("leave_out", "der Status-Index hat nur einen Indikator: er wird nicht "
-                        "weggelassen"))
-    s_var = _variants(status, order, s_leaves, ddof)
-    s_codes = class_codes(s_var, status.thresholds)
-    n_status_classes = len(status.thresholds) + 1
-    rows = [s_var]
-    worst_d = np.zeros((0, n), dtype=bool)
-    if dyn_comps:
-        d_var = np.vstack([_variants(c, order, d_leaves, ddof) for c in dyn_comps])
-        rows.append(d_var)
-        worst_d = class_codes(d_var, dyn_comps[0].thresholds) == len(dyn_comps[0].thresholds)
-    hot = np.asarray(hotspot, dtype=bool)[order]
-    rule_count = np.asarray(rules, dtype="float64")[order]
-    rows += [hot.astype("float64")[None, :], rule_count[None, :]]
-    design = _Design(
-        F=np.ascontiguousarray(np.vstack(rows)), n_status_leave=len(s_leaves),
-        n_dyn_leave=len(d_leaves), n_measures=len(dyn_comps), status_pos=status_pos,
-        dyn_pos=dyn_pos, flag_s=np.isin(s_codes, flag.status_codes),
-        low_s=s_codes >= n_status_classes - 2, mid_s=s_codes == n_status_classes - 3,
-        worst_d=worst_d,
-        rules_hit=(rule_count >= flag.min_rules) if flag.min_rules is not None
-        else np.zeros(n, dtype=bool),
-        top_pct_n=int(np.ceil(n * flag.top_pct / 100)) if flag.top_pct is not None else None,
-        attention=flag.attention)
-    return _Layout(design, levels, level_names, dyn_comps, measures, hot, rule_count)
-
-
 #: Config weight → column of the variant spec.
 _W_COLUMNS = {"status": "ws", "dynamics": "wd", "hotspot": "wh", "rule": "wr"}
 
 
-def _weight_skip(w: str, lo: float, hi: float, lay: _Layout) -> str:
+def _weight_skip(w: str, lo: float, hi: float, lay: Layout) -> str:
     """Why a weight does not vary ('' when it does)."""
     if w == "dynamics" and not lay.dyn_comps:
         return "keine Dynamik-Indikatoren"
@@ -374,7 +256,7 @@ def _weight_skip(w: str, lo: float, hi: float, lay: _Layout) -> str:
     return ""
 
 
-def _draw_choices(lay: _Layout, weights: Mapping[str, float],
+def _draw_choices(lay: Layout, weights: Mapping[str, float],
                   ranges: Mapping[str, tuple[float, float]], vary: Collection[str], draws: int,
                   seed: int, skipped: list[tuple[str, str]]
                   ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, int, list[str]]]]:
@@ -382,7 +264,7 @@ def _draw_choices(lay: _Layout, weights: Mapping[str, float],
     random stream is drawn in one fixed order whatever varies: a seed gives the same draws."""
     factors: dict[str, tuple[np.ndarray, int, list[str]]] = {}
     rng = np.random.default_rng(seed)
-    spec = _default_spec(weights, draws)
+    spec = default_spec(weights, draws)
     for w in WEIGHTS:
         lo, hi = ranges[w]
         values = rng.uniform(lo, hi, draws)     # drawn always: a seed gives the same stream
@@ -453,7 +335,7 @@ class _Draws:
     level_count: np.ndarray
 
 
-def _run_draws(d: _Design, spec: dict[str, np.ndarray],
+def _run_draws(d: Design, spec: dict[str, np.ndarray],
                factors: dict[str, tuple[np.ndarray, int, list[str]]], draws: int, n: int,
                top_n: int, block: int | None) -> _Draws:
     """Rank every variant, block by block of draws (memory stays bounded)."""
@@ -469,7 +351,7 @@ def _run_draws(d: _Design, spec: dict[str, np.ndarray],
                  np.zeros(levels))
     for b0 in range(0, draws, block):
         b1 = min(b0 + block, draws)
-        ranks, flagged = _evaluate(d, {k: v[b0:b1] for k, v in spec.items()})
+        ranks, flagged = evaluate(d, {k: v[b0:b1] for k, v in spec.items()})
         acc.store[b0:b1] = ranks
         acc.flag_count += flagged.sum(axis=0)
         acc.top_count += (ranks <= top_n).sum(axis=0)
@@ -530,7 +412,7 @@ def _per_unit(acc: _Draws, factors: dict[str, tuple[np.ndarray, int, list[str]]]
     return units, first_r, first_f, float(var_r.sum()), float(var_f.sum())
 
 
-def _choices_table(d: _Design, keys: list[str],
+def _choices_table(d: Design, keys: list[str],
                    factors: dict[str, tuple[np.ndarray, int, list[str]]],
                    weights: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
                    skipped: list[tuple[str, str]], r0: np.ndarray, f0: np.ndarray, top_n: int,
@@ -542,11 +424,11 @@ def _choices_table(d: _Design, keys: list[str],
     alternatives = _alternatives(keys, factors, weights, ranges)
     table_rows: list[dict[str, object]] = []
     if alternatives:
-        alt_spec = _default_spec(weights, len(alternatives))
+        alt_spec = default_spec(weights, len(alternatives))
         for i, (_, _, changes) in enumerate(alternatives):
             for col, value in changes.items():
                 alt_spec[col][i] = value
-        ra, fa = _evaluate(d, alt_spec)
+        ra, fa = evaluate(d, alt_spec)
         in0 = r0 <= top_n
         for i, (key, text, _) in enumerate(alternatives):
             moved = np.abs(ra[i] - r0)

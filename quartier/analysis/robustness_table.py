@@ -38,6 +38,29 @@ def robustness_of_table(
     ``status``/``dynamics``: (column, weight · sign) of the index indicators;
     ``dynamics_measure``: the measure of ``dynamics_index`` (``"pp"`` or ``"residual"``).
     The result's ``units`` carry the table's index (scored units only).
+
+    Examples
+    --------
+    The example of :func:`~quartier.analysis.robustness.rank_robustness` from a table: the six
+    units of the two highest status classes stay flagged in every variant.
+
+    >>> import numpy as np
+    >>> from quartier.analysis.composite import composite
+    >>> from quartier.testing import tiny_city
+    >>> city = tiny_city()
+    >>> cols = ["share_sgb2_pct", "share_unemployed_pct"]
+    >>> table = city[["unit_id", *cols]].assign(
+    ...     valid=True, hotspot="–", rule_count=0,
+    ...     status_index=composite(city[cols].to_numpy(), np.array([1.0, 1.0])))
+    >>> weights = {"status": 1.0, "dynamics": 0.5, "hotspot": 0.5, "rule": 0.25}
+    >>> result = robustness_of_table(
+    ...     table, status=[(c, 1.0) for c in cols], status_thresholds=[-1.5, 1.0, 1.5],
+    ...     status_labels=["hoch", "mittel", "niedrig", "sehr niedrig"],
+    ...     flag_classes=["niedrig", "sehr niedrig"], weights=weights,
+    ...     ranges={k: (0.5 * v, 1.5 * v) for k, v in weights.items()}, draws=200, seed=1)
+    >>> flagged = result.units[result.units["flagged_default"]]
+    >>> len(flagged), float(flagged["flagged_share_pct"].min())
+    (6, 100.0)
     """
     labels = dict(labels or {})
     valid = table["valid"].to_numpy(dtype=bool)
