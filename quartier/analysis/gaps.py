@@ -49,6 +49,7 @@ from rasterio.features import rasterize
 from rasterio.windows import from_bounds
 from shapely.geometry.base import BaseGeometry
 
+from quartier import vocab
 from quartier.config import GapsConfig, as_section
 from quartier.errors import InputDataError, require_columns
 from quartier.io.gapdata import GapInputs
@@ -316,9 +317,11 @@ def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | Non
                                                                     n_nb, yard, gap))
     gr = green[i] if green is not None else None
     rule = np.where(gap, "B1", "B2")
-    text = [f"{r}: offene Blockfläche ({a:,.0f} m²), {f:.0f} m Straßenfront, Tiefe {d:.0f} m, "
-            f"{n} Hauptgebäude ≤ {g.neighbour_m:g} m, Rand zu Gebäuden {y:.0%}"
-            + (f", Grünanteil {gs:.0%}" if gr is not None and np.isfinite(gs) else "")
+    text = [f"{r}: offene Blockfläche ({vocab.count(a)} m²), {vocab.count(f)} m Straßenfront, "
+            f"Tiefe {vocab.count(d)} m, {n} Hauptgebäude ≤ {vocab.num(g.neighbour_m, 0)} m, "
+            f"Rand zu Gebäuden {vocab.num(100 * y, 0, unit='%')}"
+            + (f", Grünanteil {vocab.num(100 * gs, 0, unit='%')}" if gr is not None
+               and np.isfinite(gs) else "")
             for r, a, f, d, n, y, gs in zip(rule, area, frontage, depth, n_nb, yard,
                                              gr if gr is not None else np.zeros(len(area)),
                                              strict=True)]
@@ -374,7 +377,8 @@ def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     p2 = built & ok_size & (nb_cover >= 0.25) & (cover < g.underuse_ratio * np.nan_to_num(nb_cover))
     gtype = np.select([p1, p2, p3], ["Baulücke", "untergenutzt", "Brachfläche"], "")
     rule = np.select([p1, p2, p3], ["P1", "P2", "P3"], "")
-    text = [f"{r}: Flurstück {a:,.0f} m², Überbauung {c:.0%} (Nachbarn {nc:.0%}), "
+    text = [f"{r}: Flurstück {vocab.count(a)} m², Überbauung {vocab.num(100 * c, 0, unit='%')} "
+            f"(Nachbarn {vocab.num(100 * nc, 0, unit='%')}), "
             f"{n} bebaute Nachbarflurstücke" for r, a, c, nc, n in
             zip(rule, area, cover, np.nan_to_num(nb_cover), n_built_nb, strict=True)]
     green = green_share(parcels.geometry, inp.green_raster) if inp.green_raster else None

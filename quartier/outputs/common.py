@@ -88,7 +88,8 @@ padding:.4em .8em}.nav{display:flex;flex-wrap:wrap;gap:.3em 1.2em;font-size:.92e
 
 
 @media (max-width:700px){body{padding:.8em .8em 2em;font-size:14px}h1{font-size:1.35em}
-.toc{columns:1}table{font-size:12px}th,td{padding:3px 4px}}
+.toc{columns:1}table{font-size:12px}th,td{padding:3px 4px}
+table{display:block;overflow-x:auto}}
 
 
 @media print{body{max-width:none;padding:0;font-size:10.5pt}a{color:#222;text-decoration:none}

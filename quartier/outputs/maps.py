@@ -409,7 +409,7 @@ def new_map(gdf: gpd.GeoDataFrame, words: MapWords | None = None, language: str 
     minx, miny, maxx, maxy = core_bounds(gdf)
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11,
                       tiles="OpenStreetMap", prefer_canvas=True, control_scale=False,
-                      zoom_control=False)
+                      zoom_control=False, zoom_snap=0.25)  # a phone frames the city closer
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     fmap._quartier = MapData(web_geometry(gdf), words or MapWords(), language)
     return fmap

@@ -49,6 +49,11 @@
   }
 
   // ---------------------------------------------------------------------------------- popups
+  // never wider than the screen (a phone), panned clear of the title and the controls
+  const popOpts = () => ({maxWidth: Math.min(380, window.innerWidth - 60),
+                          minWidth: Math.min(230, window.innerWidth - 60),
+                          autoPanPaddingTopLeft: [20, window.innerWidth < SMALL ? 160 : 60],
+                          autoPanPaddingBottomRight: [20, 40]});
   function unitPopup(pos, themeKey) {
     const r = unitRow.get(pos);
     if (r === undefined) return null;
@@ -121,7 +126,7 @@
     gj.bindTooltip((l) => tooltipOf(l.feature.properties._i, spec), {sticky: true});
     gj.on("click", (e) => {
       const box = unitPopup(e.layer.feature.properties._i, spec.key);
-      if (box) L.popup({maxWidth: 380, autoPanPadding: [20, 60]}).setLatLng(e.latlng)
+      if (box) L.popup(popOpts()).setLatLng(e.latlng)
         .setContent(box).openOn(map);
     });
     gj.on("mouseover", (e) => e.layer.setStyle({weight: 2.2, color: "#111"}));
@@ -146,7 +151,7 @@
       if (safeLink(p.profile)) {
         const a = el("a", "q-link", T.area_profile + " →"); a.href = p.profile; box.append(a);
       }
-      L.popup({maxWidth: 380}).setLatLng(e.latlng).setContent(box).openOn(map);
+      L.popup(popOpts()).setLatLng(e.latlng).setContent(box).openOn(map);
       L.DomEvent.stop(e);
     });
     return gj;
@@ -160,7 +165,7 @@
       const box = el("div", "q-pop");
       box.append(el("div", "q-pop-h", "<b>" + p.id + "</b>"), figsTable(p.fig));
       box.append(el("p", "q-small", "<b>" + T.gap_rule + ":</b> " + p.rule));
-      L.popup({maxWidth: 380}).setLatLng(e.latlng).setContent(box).openOn(map);
+      L.popup(popOpts()).setLatLng(e.latlng).setContent(box).openOn(map);
       L.DomEvent.stop(e);
     });
     return gj;
@@ -176,7 +181,7 @@
       m.on("click", (e) => {
         const box = el("div", "q-pop");
         box.append(el("div", "q-pop-h", "<b>" + p[4] + "</b>"), el("p", "q-small", p[6]));
-        L.popup({maxWidth: 380}).setLatLng(e.latlng).setContent(box).openOn(map);
+        L.popup(popOpts()).setLatLng(e.latlng).setContent(box).openOn(map);
         L.DomEvent.stop(e);
       });
       group.addLayer(m);
@@ -455,7 +460,7 @@
         if (inner && inner.getCenter) at = inner.getCenter();
       }
       const box = unitPopup(pos, activeTheme);
-      if (box) L.popup({maxWidth: 380}).setLatLng(at).setContent(box).openOn(map);
+      if (box) L.popup(popOpts()).setLatLng(at).setContent(box).openOn(map);
     }
     input.addEventListener("input", render);
     input.addEventListener("keydown", (ev) => {
@@ -544,7 +549,7 @@
     Q.show = show;
     Q.openUnit = (pos, latlng) => {
       const box = unitPopup(pos, activeTheme);
-      if (box) L.popup({maxWidth: 380}).setLatLng(latlng).setContent(box).openOn(map);
+      if (box) L.popup(popOpts()).setLatLng(latlng).setContent(box).openOn(map);
     };
     document.body.dataset.quartierReady = "1";
   };
