@@ -24,13 +24,13 @@ from quartier.pipeline.present import (
     complete_profile_context,
     draw_maps,
     draw_profiles,
-    draw_report,
     write_access,
     write_areas,
     write_flags,
     write_monitor,
     write_robustness,
 )
+from quartier.pipeline.report import draw_report
 from quartier.pipeline.results import AccessResult, GapsResult, MonitorResult, RunResult
 from quartier.pipeline.steps import (
     compute_access,

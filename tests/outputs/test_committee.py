@@ -18,9 +18,8 @@ from quartier.config import load_config
 from quartier.paths import BERLIN_CONFIG
 from quartier.pipeline.commands import gaps
 from quartier.vocab import tables
-
-from .browser import shared_browser, watch
-from .test_serve import start_server
+from tests.browser import shared_browser, watch
+from tests.review.test_app import start_server
 
 # the Berlin demo run is shared by the demo modules: keep them on one test worker
 pytestmark = pytest.mark.xdist_group("berlin_demo")
