@@ -107,7 +107,7 @@ CASES = {"berlin": "robustness Berlin (536 PLR, 1,000 variants)",
 
 
 def main() -> None:
-    from quartier.analysis.robustness import robustness_of_table
+    from quartier.analysis.robustness_table import robustness_of_table
 
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     plain_draws = (int(sys.argv[sys.argv.index("--plain-draws") + 1])

@@ -38,7 +38,7 @@ _API = {
     "select_sites": "quartier.analysis.sites",
     "build_monitoring": "quartier.analysis.monitor",
     "rank_robustness": "quartier.analysis.robustness",
-    "robustness_of_table": "quartier.analysis.robustness",
+    "robustness_of_table": "quartier.analysis.robustness_table",
     "choropleth": "quartier.outputs.maps",
     "combined_map": "quartier.outputs.maps",
     "GapInputs": "quartier.io.gapdata",
@@ -61,7 +61,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from quartier.analysis.hotspots import hot_spots
     from quartier.analysis.indicators import compute_index
     from quartier.analysis.monitor import build_monitoring
-    from quartier.analysis.robustness import rank_robustness, robustness_of_table
+    from quartier.analysis.robustness import rank_robustness
+    from quartier.analysis.robustness_table import robustness_of_table
     from quartier.analysis.sites import score_sites, select_sites
     from quartier.config import as_section, load_config
     from quartier.errors import ConfigError, InputDataError, QuartierError

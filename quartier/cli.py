@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from quartier import onboard, pipeline, vocab
-from quartier.analysis.robustness import ROBUST_PCT, robust_groups
+from quartier.analysis.robustness import ROBUST_PCT
+from quartier.analysis.robustness_table import robust_groups
 from quartier.config import load_config
 from quartier.errors import INTERRUPTED, ConfigError, QuartierError
 from quartier.io.escape import console_text, visible_controls

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
+
+#: Screenshots of the browser tests: outside the repository (QUARTIER_SCREENSHOTS to keep them
+#: somewhere to look at).
+SCREENSHOTS = Path(os.environ.get("QUARTIER_SCREENSHOTS")
+                   or Path(tempfile.gettempdir()) / "quartier_screenshots")
 
 #: Offline, background tiles cannot load: a network failure, not an error of the page.
 NETWORK = ("Failed to load resource", "net::ERR_")

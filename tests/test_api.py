@@ -36,13 +36,7 @@ def test_docstring_examples_run(module):
 
 def test_public_analysis_functions_have_an_example():
     analysis = [n for n, m in quartier._API.items() if m.startswith("quartier.analysis")]
-    without = [n for n in analysis if ">>>" not in (getattr(quartier, n).__doc__ or "")]
-    assert without == [] or set(without) <= MISSING_EXAMPLES, without
-
-
-#: public analysis functions whose example is still to be written (shrinks to empty)
-MISSING_EXAMPLES = {"build_areas", "score_sites", "select_sites", "build_monitoring",
-                    "rank_robustness", "robustness_of_table"}
+    assert [n for n in analysis if ">>>" not in (getattr(quartier, n).__doc__ or "")] == []
 
 
 def test_point_access_without_category_names_the_column():

@@ -144,7 +144,7 @@ def point_access(
     if origins.crs != pois.crs:
         raise InputDataError(f"origins are in {origins.crs}, POIs in {pois.crs}: reproject first")
     xy = shapely.get_coordinates(origins.geometry.representative_point().values)
-    out = {}
+    out: dict[str, np.ndarray | str] = {}   # a column each; the note is the same for every row
     total, weights = np.zeros(len(xy)), 0.0
     empty = empty_categories(pois, cfg)
     for c, spec in cfg.categories.items():
@@ -261,7 +261,8 @@ def access_units(
         weights += spec.weight
     out["access_score"] = 100 * wmean(total / weights) if weights else np.full(n, np.nan)
     out["n_origins"] = np.bincount(unit, minlength=n)
-    source = {Origin.RASTER_CELL: OriginSource.RASTER, Origin.GRID_CELL: OriginSource.GRID}
+    source: dict[str, OriginSource] = {Origin.RASTER_CELL: OriginSource.RASTER,
+                                       Origin.GRID_CELL: OriginSource.GRID}
     kinds = set(origins["origin"]) - {Origin.POINT}
     out["origin"] = np.where(from_point, OriginSource.POINT.value,
                              source.get(next(iter(kinds), ""), OriginSource.RASTER).value)

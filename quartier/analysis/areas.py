@@ -27,7 +27,9 @@ members, the indicators that dominate (mean z of the members), its compactness
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from quartier import vocab
 from quartier.analysis.graph import queen_adjacency
-from quartier.config import AreasConfig
+from quartier.config import AreasConfig, as_section
 from quartier.errors import InputDataError
 
 AREA_COLUMNS = ["area_id", "area_name", "district", "member_ids", "n_members", "n_flagged",
@@ -154,8 +156,10 @@ def polsby_popper(geoms: np.ndarray) -> np.ndarray:
 
 
 def build_areas(units: gpd.GeoDataFrame, flags: pd.DataFrame, population: pd.Series,
-                cfg: AreasConfig, labels: dict[str, str] | None = None) -> AreasResult:
-    """Propose action areas (see the module docstring).
+                areas: AreasConfig | Mapping[str, Any], labels: dict[str, str] | None = None
+                ) -> AreasResult:
+    """Propose action areas by region growing over the rook contiguity graph (steps 1–5 of
+    the module docstring).
 
     Parameters
     ----------
@@ -163,10 +167,49 @@ def build_areas(units: gpd.GeoDataFrame, flags: pd.DataFrame, population: pd.Ser
         Units in a metric CRS with ``unit_id``, ``unit_name`` (and ``unit_group``).
     flags : DataFrame
         The priority table (same index as ``units``): ``flagged``, ``priority_score``,
-        ``status_index``, ``z_*``.
+        ``status_index`` and optionally the indicators' z-values ``z_*`` (the dominant reasons).
     population : Series
         Residents per unit (same index); a missing count counts as 0 residents and is noted.
+    areas : AreasConfig or dict
+        The ``[areas]`` section: ``min_residents``, ``max_residents`` (persons),
+        ``max_areas``, ``max_gap_share``, ``gap_min_flagged_share`` (0–1) and ``seed``.
+    labels : dict, optional
+        Display names of indicator columns, for the dominant reasons.
+
+    Returns
+    -------
+    AreasResult
+        ``areas``: one row per area (:data:`AREA_COLUMNS`, polygon of its members);
+        ``membership``: ``unit_id``, ``area_id``, ``area_role`` per unit (index of ``units``);
+        ``baseline``: adjacent flagged units simply dissolved, for comparison; ``notes``.
+
+    Examples
+    --------
+    The tiny city's seven units with an SGB II share above 22 % lie in its north-east corner;
+    with the default bounds they and one gap closer (T28, surrounded by them) form one area:
+
+    >>> import pandas as pd
+    >>> from quartier.testing import tiny_city
+    >>> city = tiny_city()
+    >>> z = (city["share_sgb2_pct"] - city["share_sgb2_pct"].mean()) / city["share_sgb2_pct"].std()
+    >>> flags = pd.DataFrame({"flagged": city["share_sgb2_pct"] > 22, "priority_score": z,
+    ...                       "status_index": z})
+    >>> result = build_areas(city, flags, city["residents"], {})
+    >>> result.areas[["area_id", "member_ids", "residents", "n_gap_closers"]]
+      area_id                              member_ids  residents  n_gap_closers
+    0    AR01  T36, T35, T30, T24, T29, T34, T18, T28    20920.0              1
+
+    At most 12,000 residents per area: the region grown from the highest priority holds four
+    units; the three left are not adjacent, each under ``min_residents``, and are said:
+
+    >>> small = build_areas(city, flags, city["residents"],
+    ...                     {"min_residents": 5000, "max_residents": 12000})
+    >>> small.areas["member_ids"].tolist()
+    ['T36, T35, T30, T24']
+    >>> print(small.notes[0])
+    3 Gruppe(n) gekennzeichneter Einheiten unter 5.000 Einwohnern bilden keinen Aktionsraum: ...
     """
+    cfg = as_section(areas, AreasConfig, "build_areas")
     labels = labels or {}
     n = len(units)
     flags = flags.reindex(units.index)
@@ -218,17 +261,17 @@ def build_areas(units: gpd.GeoDataFrame, flags: pd.DataFrame, population: pd.Ser
         notes.append(vocab.note("areas.beyond_max", n=len(regions) - cfg.max_areas,
                                 max=cfg.max_areas))
         regions = regions[:cfg.max_areas]
-    areas = _describe(units, flags, regions, flagged, is_gap, pop, labels)
+    found = _describe(units, flags, regions, flagged, is_gap, pop, labels)
     membership = pd.DataFrame({"unit_id": units["unit_id"].to_numpy(), "area_id": pd.NA,
                                "area_role": ""}, index=units.index).astype({"area_id": "string"})
-    for area_id, r in zip(areas["area_id"], regions, strict=True):
+    for area_id, r in zip(found["area_id"], regions, strict=True):
         rows = units.index[r]
         membership.loc[rows, "area_id"] = area_id
         membership.loc[rows, "area_role"] = np.where(flagged[r], "gekennzeichnet", "Lückenschluss")
     flag_idx = np.flatnonzero(flagged)
     _, flag_comp = connected_components(adj[flag_idx][:, flag_idx], directed=False)
     baseline = _baseline(units, [flag_idx[flag_comp == c] for c in np.unique(flag_comp)], pop)
-    return AreasResult(areas=areas, membership=membership, baseline=baseline, notes=notes)
+    return AreasResult(areas=found, membership=membership, baseline=baseline, notes=notes)
 
 
 def _describe(units: gpd.GeoDataFrame, flags: pd.DataFrame, regions: list[list[int]],

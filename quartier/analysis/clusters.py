@@ -36,7 +36,7 @@ class ClusterResult:
     labels: pd.DataFrame
     profiles: pd.DataFrame
     names: dict[int, str]
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float | str] = field(default_factory=dict)   # numbers; sample, regions: text
     selection: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -168,14 +168,15 @@ def _explore_clusters(
     sub = units.loc[complete]
     z = pd.DataFrame(xs, index=sub.index, columns=cols)
     profiles, names = cluster_profile(z, pd.Series(km.labels_, index=sub.index), labels_map)
-    metrics = {"k_kmeans": k_km, "k_ward": k_ward, "k_gmm": k_gmm,
-               "silhouette_kmeans": float(sel["kmeans_silhouette"].max()),
-               "stability_ari_mean": float(np.mean(ari)), "stability_ari_min": float(np.min(ari)),
-               "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
-               "n_islands": int((np.diff(connectivity.indptr) == 0).sum()),
-               "sample": (f"k gewählt auf einer Stichprobe von {SAMPLE_CAP:,} Einheiten "
-                          f"(seed {cfg.seed})" if sampled else "alle Einheiten"),
-               "regions": regions}
+    metrics: dict[str, float | str] = {
+        "k_kmeans": k_km, "k_ward": k_ward, "k_gmm": k_gmm,
+        "silhouette_kmeans": float(sel["kmeans_silhouette"].max()),
+        "stability_ari_mean": float(np.mean(ari)), "stability_ari_min": float(np.min(ari)),
+        "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
+        "n_islands": int((np.diff(connectivity.indptr) == 0).sum()),
+        "sample": (f"k gewählt auf einer Stichprobe von {SAMPLE_CAP:,} Einheiten "
+                   f"(seed {cfg.seed})" if sampled else "alle Einheiten"),
+        "regions": regions}
     return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)
 
 

@@ -47,6 +47,7 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 from rasterio.windows import from_bounds
+from shapely.geometry.base import BaseGeometry
 
 from quartier import vocab
 from quartier.config import GapsConfig, as_section
@@ -96,7 +97,7 @@ def _confidence(frontage: np.ndarray, neighbours: np.ndarray, geoms: np.ndarray,
              np.clip(compact / 0.6, 0, 1)]
     if green is not None:
         parts.append(1 - np.nan_to_num(green, nan=0.5))
-    return np.round(np.mean(parts, axis=0), 3)
+    return np.asarray(np.round(np.mean(parts, axis=0), 3))
 
 
 def _frontage(geoms: np.ndarray, street_parts: np.ndarray, band_m: float = 1.0
@@ -145,12 +146,14 @@ def _neighbours(probes: np.ndarray, buildings: np.ndarray, within_m: float,
     (a building across the street does not make a traffic island a Baulücke)."""
     hit, b = shapely.STRtree(buildings).query(probes, predicate="dwithin", distance=within_m)
     if probe_block is not None:
+        if building_block is None:
+            raise ValueError("_neighbours: probe_block needs building_block")
         same = probe_block[hit] == building_block[b]
         hit = hit[same]
     return np.bincount(hit, minlength=len(probes))
 
 
-def street_blocks(streets: gpd.GeoDataFrame, barriers: gpd.GeoSeries, area: shapely.Geometry,
+def street_blocks(streets: gpd.GeoDataFrame, barriers: gpd.GeoSeries, area: BaseGeometry,
                   classes: list[str]) -> np.ndarray:
     """Blocks: faces of the noded street (+ rail, water, study-area edge) network inside the area."""
     lines = list(streets.geometry[streets["cls"].isin(classes)].values)
@@ -337,6 +340,8 @@ def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | Non
 
 def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     """P1/P2/P3 candidates from parcels and building footprints (see module docstring)."""
+    if inp.parcels is None:
+        raise InputDataError("gaps: parcel detection needs gaps.parcels")
     parcels = inp.parcels.reset_index(drop=True)
     crs = parcels.crs
     geoms = parcels.geometry.values

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 try:
     import dask
@@ -38,17 +39,17 @@ def core_tiles(bounds: tuple[float, float, float, float], tile_m: float) -> np.n
     return shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + tile_m, gy.ravel() + tile_m)
 
 
-def _in_core(points: np.ndarray, core: shapely.Geometry) -> np.ndarray:
+def _in_core(points: np.ndarray, core: BaseGeometry) -> np.ndarray:
     x, y = shapely.get_coordinates(points).T
     minx, miny, maxx, maxy = core.bounds
     return (x >= minx) & (x < maxx) & (y >= miny) & (y < maxy)
 
 
-def _extent(frame: gpd.GeoDataFrame) -> shapely.Geometry:
+def _extent(frame: gpd.GeoDataFrame) -> BaseGeometry:
     return shapely.box(*frame.total_bounds) if len(frame) else shapely.Polygon()
 
 
-def _detect_tile(core: shapely.Geometry, halo_m: float, buildings: list[gpd.GeoDataFrame],
+def _detect_tile(core: BaseGeometry, halo_m: float, buildings: list[gpd.GeoDataFrame],
                  shared: dict, g: GapsConfig) -> gpd.GeoDataFrame:
     window = core.buffer(halo_m, join_style="mitre")
     frame = pd.concat(buildings, ignore_index=True) if buildings else None
@@ -96,7 +97,7 @@ def detect_gaps_distributed(inp: GapInputs, g: GapsConfig, client, tile_m: float
                              "green_raster": inp.green_raster}, broadcast=True)
     tasks = []
     tree = shapely.STRtree(np.array(extents, dtype=object))
-    for core in core_tiles(tuple(inp.area.bounds), tile_m):
+    for core in core_tiles(inp.area.bounds, tile_m):
         if not core.intersects(inp.area):
             continue
         parts = tree.query(core.buffer(halo_m, join_style="mitre"), predicate="intersects")

@@ -33,6 +33,7 @@ one tile's blocks of ``chunk_values`` simulated values — never ``n × permutat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -90,7 +91,16 @@ def tile_windows(bounds: np.ndarray, tile_m: float) -> tuple[np.ndarray, np.ndar
     return order, starts, windows
 
 
-def _tile_graph(payload: dict) -> tuple[np.ndarray, sp.csr_matrix]:
+class _TilePayload(TypedDict):
+    """What a worker needs to build a tile's queen rows."""
+
+    core: np.ndarray     # positions of the tile's own units
+    window: np.ndarray   # positions of every unit whose box meets the tile (sorted)
+    n: int               # units in all
+    wkb: np.ndarray      # the window's geometries as WKB
+
+
+def _tile_graph(payload: _TilePayload) -> tuple[np.ndarray, sp.csr_matrix]:
     """Queen rows of a tile's core units against all ``n`` valid units (global columns)."""
     core, window = payload["core"], payload["window"]
     geoms = shapely.from_wkb(payload["wkb"])
@@ -141,11 +151,11 @@ def _queen_graph(client, geoms: np.ndarray, tile_m: float) -> tuple[list, np.nda
     by_tile = np.argsort(tile, kind="stable")
     tile, member = tile[by_tile], member[by_tile]
     cuts = np.searchsorted(tile, np.arange(1, len(starts)))
-    payloads = [{"core": core, "window": np.sort(window), "n": len(geoms)}
-                for core, window in zip(np.split(order, starts[1:]), np.split(member, cuts),
-                                        strict=True)]
-    for payload in payloads:
-        payload["wkb"] = shapely.to_wkb(geoms[payload["window"]])
+    payloads: list[_TilePayload] = []
+    for core, window in zip(np.split(order, starts[1:]), np.split(member, cuts), strict=True):
+        window = np.sort(window)
+        payloads.append({"core": core, "window": window, "n": len(geoms),
+                         "wkb": shapely.to_wkb(geoms[window])})
     graphs = client.map(_tile_graph, client.scatter(payloads))
     for core, k in client.gather(client.map(_cardinality, graphs)):
         card[core] = k

@@ -59,6 +59,9 @@ def aggregate(values: pd.DataFrame, groups: pd.Series, how: dict[str, str],
         elif method == "mean":
             res = x.groupby(groups.to_numpy()).mean()
         else:
+            if weights is None:
+                raise ValueError(f"aggregate: {column!r} is a weighted mean, which needs weights "
+                                 "(the population of each unit)")
             w = weights.where(x.notna())
             res = (x * w).groupby(groups.to_numpy()).sum(min_count=1) / w.groupby(
                 groups.to_numpy()).sum(min_count=1).where(lambda v: v > 0)
@@ -82,25 +85,29 @@ def add_changes(units: pd.DataFrame, cfg: IndexConfig, labels: dict[str, str],
     labels = dict(labels)
     for ref in [*cfg.status, *cfg.dynamics]:
         if ref.base is not None:
-            missing = [c for c in (ref.column, ref.base) if c not in units]
-            if missing:
+            column, base = ref.column, ref.base
+            missing = [c for c in (column, base) if c not in units]
+            if column is None or missing:
                 raise InputDataError(f"index: {missing} are not loaded columns (column/base)")
-            units[ref.name] = change_pp(units[ref.base], units[ref.column])
-            labels.setdefault(ref.name, change_label(labels.get(ref.column, ref.column),
-                                                     labels.get(ref.base, ref.base), points=False))
+            units[ref.name] = change_pp(units[base], units[column])
+            labels.setdefault(ref.name, change_label(labels.get(column, column),
+                                                     labels.get(base, base), points=False))
         elif ref.series is not None:
+            year, base_year = ref.year, ref.base_year
+            if year is None or base_year is None:   # excluded by IndicatorRef._one_source
+                raise InputDataError(f"index: series {ref.series!r} needs year and base_year")
             if series is None or ref.series not in set(series["indicator"]):
                 raise InputDataError(f"index: series {ref.series!r} is not a [[monitor.series]] "
                                      "indicator")
             sel = series[series["indicator"] == ref.series]
             table = sel.pivot_table(index="unit_id", columns="year", values="value", aggfunc="first")
-            for year in (ref.year, ref.base_year):
-                if year not in table.columns:
-                    raise InputDataError(f"index: series {ref.series!r} has no year {year}; years: "
+            for y in (year, base_year):
+                if y not in table.columns:
+                    raise InputDataError(f"index: series {ref.series!r} has no year {y}; years: "
                                          f"{', '.join(map(str, table.columns))}")
-            change = change_pp(table[ref.base_year], table[ref.year])
+            change = change_pp(table[base_year], table[year])
             units[ref.name] = units["unit_id"].map(change).astype("float64")
-            labels.setdefault(ref.name, series_change_label(ref.series, ref.base_year, ref.year))
+            labels.setdefault(ref.name, series_change_label(ref.series, base_year, year))
     return units, labels
 
 

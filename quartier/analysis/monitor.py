@@ -21,8 +21,9 @@ inside it; an old unit's value is split over its pieces in proportion to their r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +34,7 @@ import shapely
 from rasterio.features import rasterize
 
 from quartier import vocab
-from quartier.config import MonitorTarget, SeriesConfig
+from quartier.config import MonitorTarget, SeriesConfig, as_section
 from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.names import normalise_name
 from quartier.io.numbers import parse_numbers
@@ -100,7 +101,8 @@ def interpolate(values: pd.Series, pieces: pd.DataFrame, kind: str) -> pd.Series
 
 
 def build_monitoring(
-    units: gpd.GeoDataFrame, series: Sequence[tuple[SeriesConfig, pd.DataFrame]], *,
+    units: gpd.GeoDataFrame,
+    series: Sequence[tuple[SeriesConfig | Mapping[str, Any], pd.DataFrame]], *,
     old_units: gpd.GeoDataFrame | None = None, weight_raster: Path | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """All series in long form on the current ``units``, and notes (coverage, interpolation
@@ -110,9 +112,10 @@ def build_monitoring(
     ----------
     units : GeoDataFrame
         The current units in a metric CRS, with ``unit_id`` and ``unit_name``.
-    series : sequence of (SeriesConfig, DataFrame)
-        Each series' section and its rows as :func:`quartier.io.series.read_series` returns
-        them (``key``, ``year``, ``value``, optionally ``count``).
+    series : sequence of (SeriesConfig or dict, DataFrame)
+        Each series' ``[[monitor.series]]`` section (``indicator``, ``unit``, ``join`` …) and
+        its rows as :func:`quartier.io.series.read_series` returns them (``key``, ``year``,
+        ``value``, optionally ``count``).
     old_units : GeoDataFrame, optional
         The previous unit version (``old_id``, geometry; metric CRS), needed by series with
         ``boundary = "old"``: their values are carried over by areal interpolation.
@@ -126,14 +129,36 @@ def build_monitoring(
         every series (missing values stay empty, ``quality_flag`` says why).
     notes : list of str
         Keys not among the units, unit-years without a row, years with too few cases.
+
+    Examples
+    --------
+    Asking rents of two years for a city of four quarters; one key is no quarter, three
+    quarter-years have no row (they stay empty and say why):
+
+    >>> import pandas as pd
+    >>> from quartier.testing import tiny_city
+    >>> rents = pd.DataFrame({"key": ["T01", "T02", "T03", "T01", "T02", "T09"],
+    ...                       "year": [2022, 2022, 2022, 2023, 2023, 2023],
+    ...                       "value": [7.9, 8.4, 9.1, 8.2, 8.8, 9.9]})
+    >>> spec = {"indicator": "angebotsmiete_eur_m2", "unit": "€/m²", "path": "mieten.csv"}
+    >>> long, notes = build_monitoring(tiny_city(side=2), [(spec, rents)])
+    >>> long[["unit_id", "year", "value", "quality_flag"]].tail(4)
+      unit_id  year  value                  quality_flag
+    4     T03  2022    9.1
+    5     T03  2023    NaN  Jahr fehlt für diese Einheit
+    6     T04  2022    NaN  Jahr fehlt für diese Einheit
+    7     T04  2023    NaN  Jahr fehlt für diese Einheit
+    >>> print(notes[0])
+    angebotsmiete_eur_m2: 1 Schlüssel gehören zu keiner Einheit: T09 (gemeldet, nicht verwendet)
     """
+    checked = [(as_section(spec, SeriesConfig, "build_monitoring"), rows) for spec, rows in series]
     require_columns(units, ["unit_id", "unit_name"], "build_monitoring", "units")
     notes: list[str] = []
     pieces = None
     rows = []
     normalised = units["unit_name"].map(normalise_name)
     name_of = dict(zip(normalised, units["unit_id"], strict=True))
-    for s, given in series:
+    for s, given in checked:
         if s.join == "name" and normalised.duplicated().any():
             raise InputDataError(
                 f"monitor.series {s.indicator!r}: unit names "

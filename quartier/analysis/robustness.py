@@ -67,16 +67,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from quartier import vocab
+from quartier.analysis.composite import (
+    NORMALISATIONS,
+    Composite,
+    FlagRule,
+    composite,
+)
+from quartier.analysis.robustness_design import Design, Layout, default_spec, evaluate, layout
 from quartier.errors import InputDataError
-from quartier.vocab import HotSpot
 
 #: The choices that can vary (``[priority] robustness_vary``).
 VARY_ALL = ("weights", "leave_out", "normalisation", "dynamics", "hotspot", "dynamics_measure")
-#: Normalisations of the indicators, in the order of the design (the first is the default).
-NORMALISATIONS = ("z", "rank", "minmax")
+#: Labels of the normalisations (:data:`~quartier.analysis.composite.NORMALISATIONS`).
 NORMALISATION_LABELS = {"z": "z-Werte", "rank": "Ränge", "minmax": "Min–Max (0–1)"}
 #: The weights of the priority score.
 WEIGHTS = ("status", "dynamics", "hotspot", "rule")
@@ -99,91 +103,6 @@ UNIT_COLUMNS = ["rank_median", "rank_p05", "rank_p95", "flagged_share_pct", "top
                 "rank_main_choice"]
 
 
-# ------------------------------------------------------------------------------- building blocks
-
-
-def normalise(values: np.ndarray, how: str, *, ddof: int = 0) -> np.ndarray:
-    """Each column of ``values`` (units × indicators) normalised over the units.
-
-    ``z``: ``(x − mean) / sd`` (``ddof``); ``rank``: average ranks 1…n (ties share the mean
-    rank); ``minmax``: ``(x − min) / (max − min)`` in 0–1. Raises on a constant column.
-    """
-    x = np.asarray(values, dtype="float64")
-    if x.ndim != 2 or not np.isfinite(x).all():
-        raise InputDataError("robustness: indicator values must be a finite units × indicators table")
-    if (np.ptp(x, axis=0) == 0).any():
-        raise InputDataError("robustness: an indicator is constant over the scored units")
-    if how == "z":
-        return (x - x.mean(axis=0)) / x.std(axis=0, ddof=ddof)
-    if how == "rank":
-        return scipy.stats.rankdata(x, method="average", axis=0)
-    if how == "minmax":
-        lo = x.min(axis=0)
-        return (x - lo) / (x.max(axis=0) - lo)
-    raise ValueError(f"unknown normalisation {how!r}; use one of {NORMALISATIONS}")
-
-
-def standardise(total: np.ndarray, *, ddof: int = 0) -> np.ndarray:
-    """``(s − mean) / sd``: the second MSS step, so that an index is in SD units."""
-    sd = total.std(ddof=ddof)
-    if not np.isfinite(sd) or sd == 0:
-        raise InputDataError("robustness: a variant of the index is constant over the scored units")
-    return (total - total.mean()) / sd
-
-
-def composite(values: np.ndarray, weights: np.ndarray, *, how: str = "z", leave: int | None = None,
-              ddof: int = 0) -> np.ndarray:
-    """``standardise(Σ_{j ≠ leave} w_j · T(x_j))``: one variant of a composite index.
-    ``weights`` are weight · sign per indicator; summed in indicator order."""
-    t = normalise(values, how, ddof=ddof)
-    total = np.zeros(len(t))
-    for j, w in enumerate(weights):
-        if j != leave:
-            total = total + w * t[:, j]
-    return standardise(total, ddof=ddof)
-
-
-def class_codes(index: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
-    """Class numbers 0…k of an index by thresholds in SD, read as
-    :func:`quartier.analysis.indicators.classify` reads them (first class ``< t0``, then ``≤ t_k``)."""
-    code = (index >= thresholds[0]).astype(np.int8)
-    for t in thresholds[1:]:
-        code += (index > t).astype(np.int8)
-    return code
-
-
-@dataclass(frozen=True)
-class Composite:
-    """The indicators of one composite index over the scored units.
-
-    ``values``: units × indicators (raw values); ``weights``: weight · sign per indicator;
-    ``names``: labels for the choices table; ``thresholds``: the class thresholds (SD);
-    ``default``: the index as the index step computed it (z-scores, all indicators), used bit for
-    bit for the default variant (checked against the recomputation).
-    """
-
-    values: np.ndarray
-    weights: np.ndarray
-    names: Sequence[str]
-    thresholds: Sequence[float]
-    default: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class FlagRule:
-    """Which units a variant flags (see :func:`quartier.analysis.priority.priority`).
-
-    ``status_codes``: status class numbers (0 = first label) that flag; ``attention``: MSS's
-    rule (the two highest codes, or the third-highest with the worst dynamics class);
-    ``min_rules``: at least this many threshold rules; ``top_pct``: the top share of the ranks.
-    """
-
-    status_codes: tuple[int, ...]
-    attention: bool = False
-    min_rules: int | None = None
-    top_pct: float | None = None
-
-
 @dataclass
 class RobustnessResult:
     """``units``: one row per scored unit (input order) with ``rank_default`` and
@@ -197,120 +116,6 @@ class RobustnessResult:
     top_n: int = 0
     n_draws: int = 0
     seed: int = 0
-
-
-# ------------------------------------------------------------------------------------- design
-
-
-@dataclass
-class _Design:
-    """Every variant index, precomputed, one row per variant column and one column per unit
-    (units in tie order, see :func:`rank_robustness`)."""
-
-    F: np.ndarray                    # columns × units: status variants, dynamics variants, H, R
-    n_status_leave: int
-    n_dyn_leave: int
-    n_measures: int
-    status_pos: np.ndarray           # leave level → position among the status leave variants
-    dyn_pos: np.ndarray
-    flag_s: np.ndarray               # status variants × units: class flags
-    low_s: np.ndarray                # two lowest classes (attention)
-    mid_s: np.ndarray                # third-lowest class (attention)
-    worst_d: np.ndarray              # dynamics variants × units: worst dynamics class
-    rules_hit: np.ndarray
-    top_pct_n: int | None
-    attention: bool
-
-    @property
-    def n_status(self) -> int:
-        return len(NORMALISATIONS) * self.n_status_leave
-
-    @property
-    def n_dyn(self) -> int:
-        return self.n_measures * len(NORMALISATIONS) * self.n_dyn_leave
-
-
-def _variants(comp: Composite, order: np.ndarray, leaves: list[int | None], ddof: int
-              ) -> np.ndarray:
-    """Rows (normalisation-major, then left-out indicator) of one composite's variants."""
-    values = comp.values[order]
-    cols = []
-    for how in NORMALISATIONS:
-        for leave in leaves:
-            idx = composite(values, comp.weights, how=how, leave=leave, ddof=ddof)
-            if how == "z" and leave is None and comp.default is not None:
-                default = np.asarray(comp.default, dtype="float64")[order]
-                if not np.allclose(idx, default, rtol=0, atol=1e-9):
-                    raise ValueError("robustness: the recomputed index differs from the index "
-                                     "step's; the inputs do not belong together")
-                idx = default
-            cols.append(idx)
-    return np.vstack(cols)
-
-
-# --------------------------------------------------------------------------------- evaluation
-
-
-def rank_rows(score: np.ndarray) -> np.ndarray:
-    """Ranks (1 = highest score; int32) within each row of ``score`` (draws × units); equal
-    scores keep the order of the columns (the tie order), as a stable sort would.
-
-    An introsort of each row (3–4× faster than NumPy's stable sort of floats); in the rows that
-    hold equal scores, the runs of equal scores are put in column order by sorting the integers
-    ``run · n + column`` (runs ascending, so only the members of a run move).
-    """
-    key = -score
-    order = np.argsort(key, axis=1)
-    ordered = np.take_along_axis(key, order, axis=1)
-    step = ordered[:, 1:] != ordered[:, :-1]
-    n = score.shape[1]
-    tied = np.flatnonzero(~step.all(axis=1))
-    if len(tied):
-        run = np.zeros((len(tied), n), dtype=np.int64)
-        np.cumsum(step[tied], axis=1, out=run[:, 1:])
-        composite = run * n + order[tied]
-        composite.sort(axis=1)
-        order[tied] = composite % n
-    ranks = np.empty(order.shape, dtype=np.int32)
-    np.put_along_axis(ranks, order, np.arange(1, n + 1, dtype=np.int32)[None, :], axis=1)
-    return ranks
-
-
-def _evaluate(d: _Design, spec: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks (1 = most urgent; int32) and flags, variants × units (tie order), of each variant
-    of ``spec`` (arrays of equal length: ``ws, wd, wh, wr, leave, norm, dyn, hot, meas``)."""
-    b = len(spec["ws"])
-    rows = np.arange(b)
-    cs = spec["norm"] * d.n_status_leave + d.status_pos[spec["leave"]]
-    w = np.zeros((b, d.F.shape[0]))
-    w[rows, cs] = spec["ws"]
-    cd = None
-    if d.n_dyn:
-        cd = (spec["meas"] * len(NORMALISATIONS) + spec["norm"]) * d.n_dyn_leave + \
-            d.dyn_pos[spec["leave"]]
-        w[rows, d.n_status + cd] = spec["wd"] * spec["dyn"]
-    w[:, -2] = spec["wh"] * spec["hot"]
-    w[:, -1] = spec["wr"]
-    ranks = rank_rows(w @ d.F)
-    flagged = d.flag_s[cs] | d.rules_hit[None, :]
-    if d.attention:
-        mid = d.mid_s[cs]
-        if cd is not None:
-            mid = mid & d.worst_d[cd] & spec["dyn"][:, None]
-        else:
-            mid = np.zeros_like(mid)
-        flagged = flagged | d.low_s[cs] | mid
-    if d.top_pct_n is not None:
-        flagged = flagged | (ranks <= d.top_pct_n)
-    return ranks, flagged
-
-
-def _default_spec(weights: Mapping[str, float], b: int = 1) -> dict[str, np.ndarray]:
-    return {"ws": np.full(b, float(weights["status"])), "wd": np.full(b, float(weights["dynamics"])),
-            "wh": np.full(b, float(weights["hotspot"])), "wr": np.full(b, float(weights["rule"])),
-            "leave": np.zeros(b, dtype=np.intp), "norm": np.zeros(b, dtype=np.intp),
-            "dyn": np.ones(b, dtype=bool), "hot": np.ones(b, dtype=bool),
-            "meas": np.zeros(b, dtype=np.intp)}
 
 
 # ----------------------------------------------------------------------------------- the analysis
@@ -355,23 +160,57 @@ def rank_robustness(
     Returns
     -------
     RobustnessResult
+        ``units`` (per unit: ``rank_default``, ``rank_median``, ``rank_p05``, ``rank_p95``,
+        ``flagged_share_pct``, ``top_share_pct`` in %, and the choice the rank and the flag
+        depend on most), ``choices`` (one row per alternative), ``draws``, ``notes``.
+
+    Examples
+    --------
+    The tiny city's status index of two indicators, the two highest of four classes flagged,
+    200 variants (weights, one indicator left out, normalisation; the choices without data are
+    skipped and said in the notes):
+
+    >>> import numpy as np
+    >>> from quartier.analysis.composite import Composite, FlagRule
+    >>> from quartier.testing import tiny_city
+    >>> city = tiny_city()
+    >>> status = Composite(values=city[["share_sgb2_pct", "share_unemployed_pct"]].to_numpy(),
+    ...                    weights=np.array([1.0, 1.0]), names=["SGB II", "Arbeitslose"],
+    ...                    thresholds=[-1.5, 1.0, 1.5])
+    >>> weights = {"status": 1.0, "dynamics": 0.5, "hotspot": 0.5, "rule": 0.25}
+    >>> result = rank_robustness(
+    ...     status=status, hotspot=np.zeros(36, dtype=bool), rules=np.zeros(36),
+    ...     ids=city["unit_id"].tolist(), weights=weights,
+    ...     ranges={k: (0.5 * v, 1.5 * v) for k, v in weights.items()},
+    ...     flag=FlagRule(status_codes=(2, 3)), draws=200, seed=1)
+    >>> top = result.units.assign(unit_id=city["unit_id"]).sort_values("rank_default").head(6)
+    >>> top[["unit_id", "rank_default", "rank_p05", "rank_p95", "top_share_pct"]]
+       unit_id  rank_default  rank_p05  rank_p95  top_share_pct
+    34     T35             1         1         2          100.0
+    35     T36             2         1         2          100.0
+    29     T30             3         3         3          100.0
+    23     T24             4         4         6          100.0
+    28     T29             5         5         5          100.0
+    33     T34             6         6         7           72.0
+
+    T34, sixth by default, is among the first six in only 72 % of the variants.
     """
     unknown = sorted(set(vary) - set(VARY_ALL))
     if unknown:
         raise ValueError(f"unknown choices {unknown}; use {VARY_ALL}")
-    ids = np.asarray(ids, dtype=str)
-    n = len(ids)
+    id_text = np.asarray(ids, dtype=str)
+    n = len(id_text)
     if n < 3:
         raise InputDataError("robustness: fewer than 3 scored units")
     status_default = (np.asarray(status.default, dtype="float64") if status.default is not None
                       else composite(status.values, status.weights, ddof=ddof))
     # tie order: higher default status index, then the id; stable sorts keep it for equal scores
-    _, id_rank = np.unique(ids, return_inverse=True)
+    _, id_rank = np.unique(id_text, return_inverse=True)
     order = np.lexsort((id_rank, -status_default))
     skipped: list[tuple[str, str]] = []
-    lay = _layout(status, dynamics, hotspot, rules, flag, order, ddof, vary, skipped)
+    lay = layout(status, dynamics, hotspot, rules, flag, order, ddof, vary, skipped)
     # the default and the one-at-a-time alternatives
-    r0, f0 = _evaluate(lay.design, _default_spec(weights))
+    r0, f0 = evaluate(lay.design, default_spec(weights))
     r0, f0 = r0[0], f0[0]
     top_n = int(f0.sum())
     spec, factors = _draw_choices(lay, weights, ranges, vary, draws, seed, skipped)
@@ -388,7 +227,7 @@ def rank_robustness(
         "dynamics_measure": (np.asarray(lay.measures, dtype=object)[spec["meas"]]
                              if lay.dyn_comps else "")})
     varied = [FACTOR_LABELS[k] for k in acc.keys]
-    notes = [f"Robustheit der Rangfolge: {_count(draws)} Varianten (seed {seed}); variiert: "
+    notes = [f"Robustheit der Rangfolge: {vocab.count(draws)} Varianten (seed {seed}); variiert: "
              + (", ".join(varied) if varied else "nichts (alle Wahlen fest)")
              + f"; Rangintervall = 5.–95. Perzentil; Liste = die ersten {top_n} Ränge"]
     notes += [f"Robustheit: {FACTOR_LABELS[k]} {why}" if why.startswith("Bereich") else
@@ -400,73 +239,11 @@ def rank_robustness(
                             top_n=top_n, n_draws=draws, seed=seed)
 
 
-@dataclass
-class _Layout:
-    """The design matrix of the variants and what it was built from."""
-
-    design: _Design
-    levels: list[tuple[str, int]]
-    level_names: list[str]
-    dyn_comps: list[Composite]
-    measures: list[str]
-    hot: np.ndarray
-    rule_count: np.ndarray
-
-
-def _layout(status: Composite, dynamics: Sequence[tuple[str, Composite]], hotspot: np.ndarray,
-            rules: np.ndarray, flag: FlagRule, order: np.ndarray, ddof: int,
-            vary: Collection[str], skipped: list[tuple[str, str]]) -> _Layout:
-    """Leave-out levels (none, each status indicator, each dynamics indicator — not a lone
-    one) and the rows of every variant component, in the tie order."""
-    n = len(order)
-    ks = status.values.shape[1]
-    dyn_comps = [c for _, c in dynamics]
-    measures = [m for m, _ in dynamics]
-    kd = dyn_comps[0].values.shape[1] if dyn_comps else 0
-    levels: list[tuple[str, int]] = [("", -1)]
-    if ks > 1:
-        levels += [("status", j) for j in range(ks)]
-    if kd > 1:
-        levels += [("dynamics", j) for j in range(kd)]
-    level_names = ["keiner"] + [(status.names[j] if part == "status" else dyn_comps[0].names[j])
-                                for part, j in levels[1:]]
-    status_pos = np.array([1 + j if part == "status" else 0 for part, j in levels], dtype=np.intp)
-    dyn_pos = np.array([1 + j if part == "dynamics" else 0 for part, j in levels], dtype=np.intp)
-    s_leaves = [None, *range(ks)] if ks > 1 else [None]
-    d_leaves = [None, *range(kd)] if kd > 1 else [None]
-    if ks == 1 and "leave_out" in vary:
-        skipped.append(("leave_out", "der Status-Index hat nur einen Indikator: er wird nicht "
-                        "weggelassen"))
-    s_var = _variants(status, order, s_leaves, ddof)
-    s_codes = class_codes(s_var, status.thresholds)
-    n_status_classes = len(status.thresholds) + 1
-    rows = [s_var]
-    worst_d = np.zeros((0, n), dtype=bool)
-    if dyn_comps:
-        d_var = np.vstack([_variants(c, order, d_leaves, ddof) for c in dyn_comps])
-        rows.append(d_var)
-        worst_d = class_codes(d_var, dyn_comps[0].thresholds) == len(dyn_comps[0].thresholds)
-    hot = np.asarray(hotspot, dtype=bool)[order]
-    rule_count = np.asarray(rules, dtype="float64")[order]
-    rows += [hot.astype("float64")[None, :], rule_count[None, :]]
-    design = _Design(
-        F=np.ascontiguousarray(np.vstack(rows)), n_status_leave=len(s_leaves),
-        n_dyn_leave=len(d_leaves), n_measures=len(dyn_comps), status_pos=status_pos,
-        dyn_pos=dyn_pos, flag_s=np.isin(s_codes, flag.status_codes),
-        low_s=s_codes >= n_status_classes - 2, mid_s=s_codes == n_status_classes - 3,
-        worst_d=worst_d,
-        rules_hit=(rule_count >= flag.min_rules) if flag.min_rules is not None
-        else np.zeros(n, dtype=bool),
-        top_pct_n=int(np.ceil(n * flag.top_pct / 100)) if flag.top_pct is not None else None,
-        attention=flag.attention)
-    return _Layout(design, levels, level_names, dyn_comps, measures, hot, rule_count)
-
-
 #: Config weight → column of the variant spec.
 _W_COLUMNS = {"status": "ws", "dynamics": "wd", "hotspot": "wh", "rule": "wr"}
 
 
-def _weight_skip(w: str, lo: float, hi: float, lay: _Layout) -> str:
+def _weight_skip(w: str, lo: float, hi: float, lay: Layout) -> str:
     """Why a weight does not vary ('' when it does)."""
     if w == "dynamics" and not lay.dyn_comps:
         return "keine Dynamik-Indikatoren"
@@ -475,11 +252,11 @@ def _weight_skip(w: str, lo: float, hi: float, lay: _Layout) -> str:
     if w == "rule" and not (lay.rule_count > 0).any():
         return "keine Grenzwertregel getroffen"
     if hi == lo:
-        return f"Bereich {_num(lo)}–{_num(hi)}: fest"
+        return f"Bereich {vocab.decimal(lo)}–{vocab.decimal(hi)}: fest"
     return ""
 
 
-def _draw_choices(lay: _Layout, weights: Mapping[str, float],
+def _draw_choices(lay: Layout, weights: Mapping[str, float],
                   ranges: Mapping[str, tuple[float, float]], vary: Collection[str], draws: int,
                   seed: int, skipped: list[tuple[str, str]]
                   ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, int, list[str]]]]:
@@ -487,7 +264,7 @@ def _draw_choices(lay: _Layout, weights: Mapping[str, float],
     random stream is drawn in one fixed order whatever varies: a seed gives the same draws."""
     factors: dict[str, tuple[np.ndarray, int, list[str]]] = {}
     rng = np.random.default_rng(seed)
-    spec = _default_spec(weights, draws)
+    spec = default_spec(weights, draws)
     for w in WEIGHTS:
         lo, hi = ranges[w]
         values = rng.uniform(lo, hi, draws)     # drawn always: a seed gives the same stream
@@ -558,7 +335,7 @@ class _Draws:
     level_count: np.ndarray
 
 
-def _run_draws(d: _Design, spec: dict[str, np.ndarray],
+def _run_draws(d: Design, spec: dict[str, np.ndarray],
                factors: dict[str, tuple[np.ndarray, int, list[str]]], draws: int, n: int,
                top_n: int, block: int | None) -> _Draws:
     """Rank every variant, block by block of draws (memory stays bounded)."""
@@ -574,7 +351,7 @@ def _run_draws(d: _Design, spec: dict[str, np.ndarray],
                  np.zeros(levels))
     for b0 in range(0, draws, block):
         b1 = min(b0 + block, draws)
-        ranks, flagged = _evaluate(d, {k: v[b0:b1] for k, v in spec.items()})
+        ranks, flagged = evaluate(d, {k: v[b0:b1] for k, v in spec.items()})
         acc.store[b0:b1] = ranks
         acc.flag_count += flagged.sum(axis=0)
         acc.top_count += (ranks <= top_n).sum(axis=0)
@@ -635,7 +412,7 @@ def _per_unit(acc: _Draws, factors: dict[str, tuple[np.ndarray, int, list[str]]]
     return units, first_r, first_f, float(var_r.sum()), float(var_f.sum())
 
 
-def _choices_table(d: _Design, keys: list[str],
+def _choices_table(d: Design, keys: list[str],
                    factors: dict[str, tuple[np.ndarray, int, list[str]]],
                    weights: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
                    skipped: list[tuple[str, str]], r0: np.ndarray, f0: np.ndarray, top_n: int,
@@ -647,11 +424,11 @@ def _choices_table(d: _Design, keys: list[str],
     alternatives = _alternatives(keys, factors, weights, ranges)
     table_rows: list[dict[str, object]] = []
     if alternatives:
-        alt_spec = _default_spec(weights, len(alternatives))
+        alt_spec = default_spec(weights, len(alternatives))
         for i, (_, _, changes) in enumerate(alternatives):
             for col, value in changes.items():
                 alt_spec[col][i] = value
-        ra, fa = _evaluate(d, alt_spec)
+        ra, fa = evaluate(d, alt_spec)
         in0 = r0 <= top_n
         for i, (key, text, _) in enumerate(alternatives):
             moved = np.abs(ra[i] - r0)
@@ -676,15 +453,6 @@ def _choices_table(d: _Design, keys: list[str],
     return choices
 
 
-def _num(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".").replace(".", ",") if value else "0"
-
-
-def _count(value: int) -> str:
-    """A count in German: 1.000."""
-    return f"{value:,}".replace(",", ".")
-
-
 def _alternatives(keys: list[str], factors: Mapping[str, tuple[np.ndarray, int, list[str]]],
                   weights: Mapping[str, float], ranges: Mapping[str, tuple[float, float]]
                   ) -> list[tuple[str, str, dict[str, object]]]:
@@ -696,8 +464,8 @@ def _alternatives(keys: list[str], factors: Mapping[str, tuple[np.ndarray, int, 
             w = key.removeprefix("weight_")
             for end in ranges[w]:
                 if end != weights[w]:
-                    out.append((key, f"{WEIGHT_LABELS[w]} = {_num(end)} (statt "
-                                     f"{_num(weights[w])})", {columns[w]: end}))
+                    out.append((key, f"{WEIGHT_LABELS[w]} = {vocab.decimal(end)} (statt "
+                                     f"{vocab.decimal(weights[w])})", {columns[w]: end}))
         elif key == "leave_out":
             out += [(key, f"ohne {name}", {"leave": i})
                     for i, name in enumerate(factors[key][2]) if i > 0]
@@ -710,116 +478,3 @@ def _alternatives(keys: list[str], factors: Mapping[str, tuple[np.ndarray, int, 
         elif key == "dynamics_measure":
             out.append((key, factors[key][2][1], {"meas": 1}))
     return out
-
-
-# ------------------------------------------------------------------------ from the priority table
-
-
-def robustness_of_table(
-    table: pd.DataFrame, *, status: Sequence[tuple[str, float]], status_thresholds: Sequence[float],
-    status_labels: Sequence[str], flag_classes: Sequence[str], weights: Mapping[str, float],
-    ranges: Mapping[str, tuple[float, float]], dynamics: Sequence[tuple[str, float]] = (),
-    dynamics_thresholds: Sequence[float] = (), dynamics_measure: str = "pp",
-    flag_attention: bool = False, flag_min_rules: int | None = None,
-    flag_top_pct: float | None = None, labels: Mapping[str, str] | None = None,
-    vary: Collection[str] = VARY_ALL, draws: int = 1000, seed: int = 42, ddof: int = 0,
-) -> RobustnessResult:
-    """:func:`rank_robustness` on the table of :func:`quartier.pipeline.flag.flag_units` (one row per
-    unit: ``valid``, ``unit_id``, the indicator columns, ``status_index``, ``dynamics_index``,
-    the residual columns ``resid_<indicator>`` with their index, ``hotspot``, ``rule_count``).
-
-    ``status``/``dynamics``: (column, weight · sign) of the index indicators;
-    ``dynamics_measure``: the measure of ``dynamics_index`` (``"pp"`` or ``"residual"``).
-    The result's ``units`` carry the table's index (scored units only).
-    """
-    labels = dict(labels or {})
-    valid = table["valid"].to_numpy(dtype=bool)
-    sub = table[valid]
-
-    def comp(columns: Sequence[str], w: Sequence[float], thresholds: Sequence[float],
-             default: str | None) -> Composite:
-        missing = [c for c in [*columns, *([default] if default else [])] if c not in sub]
-        if missing:
-            raise InputDataError(f"robustness: columns {missing} are not in the priority table")
-        return Composite(values=sub[list(columns)].to_numpy(dtype="float64"),
-                         weights=np.asarray(w, dtype="float64"),
-                         names=[labels.get(c, c) for c in columns], thresholds=list(thresholds),
-                         default=sub[default].to_numpy(dtype="float64") if default else None)
-
-    s_cols = [c for c, _ in status]
-    dyn_list: list[tuple[str, Composite]] = []
-    if dynamics:
-        d_cols = [c for c, _ in dynamics]
-        d_w = [w for _, w in dynamics]
-        resid = [f"resid_{c}" for c in d_cols]
-        has_resid = all(c in sub for c in resid)
-        pp = comp(d_cols, d_w, dynamics_thresholds,
-                  "dynamics_index" if dynamics_measure == "pp" else "dynamics_index_pp")
-        if has_resid:
-            adj = Composite(values=sub[resid].to_numpy(dtype="float64"), weights=np.asarray(d_w),
-                            names=pp.names, thresholds=list(dynamics_thresholds),
-                            default=sub["dynamics_index" if dynamics_measure == "residual"
-                                        else "dynamics_index_adjusted"].to_numpy(dtype="float64"))
-            dyn_list = [("pp", pp), ("residual", adj)] if dynamics_measure == "pp" else \
-                [("residual", adj), ("pp", pp)]
-        else:
-            dyn_list = [("pp", pp)]
-    codes = tuple(i for i, lab in enumerate(status_labels) if lab in set(flag_classes))
-    result = rank_robustness(
-        status=comp(s_cols, [w for _, w in status], status_thresholds, "status_index"),
-        dynamics=dyn_list, hotspot=sub["hotspot"].eq(HotSpot.HOT).to_numpy(dtype=bool),
-        rules=sub["rule_count"].to_numpy(dtype="float64"),
-        ids=sub["unit_id"].astype(str).to_numpy(), weights=weights, ranges=ranges,
-        flag=FlagRule(status_codes=codes, attention=flag_attention, min_rules=flag_min_rules,
-                      top_pct=flag_top_pct),
-        vary=vary, draws=draws, seed=seed, ddof=ddof)
-    result.units.index = sub.index
-    return result
-
-
-# ------------------------------------------------------------------------------- words and charts
-
-
-def sentence(rank: object, p05: object, p95: object, flagged_share: object) -> str:
-    """The profile sentence: "Rang 3, in 90 % der Varianten zwischen 2 und 5; in 100 %
-    gekennzeichnet" ("" for an unscored unit)."""
-    if any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
-        return ""
-    where = (vocab.text("robustness.between", lo=int(p05), hi=int(p95)) if p05 != p95
-             else vocab.text("robustness.unchanged"))
-    return vocab.text("robustness.sentence", rank=int(rank), where=where,
-                      share=_pct(float(flagged_share)))
-
-
-def _pct(value: float) -> str:
-    """A share in % for text: whole numbers, but never "100" or "0" for a share just short of it."""
-    if 0 < value < 1:
-        return vocab.text("robustness.below_1")
-    if 99 < value < 100:
-        return vocab.text("robustness.above_99")
-    return f"{value:.0f}"
-
-
-def robust_groups(flagged: pd.Series, share: pd.Series, *, threshold: float = ROBUST_PCT
-                  ) -> dict[str, pd.Index]:
-    """The flagged units that are robust (flagged in at least ``threshold`` % of the variants)
-    and those that are not, and the unflagged units flagged in at least ``threshold`` %."""
-    f = flagged.fillna(False).astype(bool)
-    s = share.astype("float64")
-    return {"robust": f.index[f & s.ge(threshold)], "fragile": f.index[f & s.lt(threshold)],
-            "unflagged_robust": f.index[~f & s.ge(threshold)]}
-
-
-def unit_table(table: pd.DataFrame, rob: RobustnessResult) -> pd.DataFrame:
-    """robustness.csv: every unit of the priority table (unscored units with empty values),
-    by priority rank, with its interval, shares, main choice and the sentence of the profiles."""
-    t = table.sort_values("priority_rank", na_position="last")
-    out = t[["unit_id", "unit_name", "priority_rank", "flagged"]].join(
-        rob.units[[*UNIT_COLUMNS, "flag_main_choice"]], how="left")
-    out["rank_interval_width"] = (out["rank_p95"] - out["rank_p05"]).astype("Int64")
-    out["robustness"] = [sentence(*v) for v in zip(out["priority_rank"], out["rank_p05"],
-                                                   out["rank_p95"], out["flagged_share_pct"],
-                                                   strict=True)]
-    return out.reset_index(drop=True)
-
-

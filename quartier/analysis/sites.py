@@ -25,7 +25,9 @@ people housed, then best score) is returned.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -34,11 +36,12 @@ import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, vstack
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
 from quartier import vocab
 from quartier.analysis.access import point_access
-from quartier.config import AccessConfig, SitesConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.config import AccessConfig, SitesConfig, as_section
+from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.vocab import GONE_STATES
 
 
@@ -78,10 +81,65 @@ def sites_from_gaps(cadastre: gpd.GeoDataFrame, s: SitesConfig) -> gpd.GeoDataFr
 
 
 def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Series | None,
-                pois: gpd.GeoDataFrame, access_cfg: AccessConfig, s: SitesConfig,
-                shelters: gpd.GeoDataFrame | None, exclude: shapely.Geometry | None
+                pois: gpd.GeoDataFrame, access: AccessConfig | Mapping[str, Any],
+                siting: SitesConfig | Mapping[str, Any], *,
+                shelters: gpd.GeoDataFrame | None = None, exclude: BaseGeometry | None = None
                 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Score components per site; sites outside the city or excluded get ``eligible = False``."""
+    """The integration score of each candidate site and its components (formula in the module
+    docstring).
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Candidate points with ``site_id`` and ``capacity`` (places), in the units' metric CRS.
+    units : geopandas.GeoDataFrame
+        The quarters (``unit_id``): each site takes the status of the quarter it lies in.
+    status : pandas.Series, optional
+        Status class per unit (index of ``units``), e.g. ``flag_units(...).table["status_class"]``;
+        None: no status penalty.
+    pois : geopandas.GeoDataFrame
+        Points with ``category`` (and ``weight``), see :func:`~quartier.analysis.access.point_access`.
+    access : AccessConfig or dict
+        The ``[access]`` section (categories, walking limits in m).
+    siting : SitesConfig or dict
+        The ``[sites]`` section: ``status_penalty`` (points per status class),
+        ``shelter_radius_m``, ``shelter_penalty`` (points).
+    shelters : geopandas.GeoDataFrame, optional
+        Existing shelters (points): sites within ``shelter_radius_m`` lose ``shelter_penalty``.
+    exclude : shapely geometry, optional
+        Land where no site may be (industry, noise, flood zones).
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, list of str)
+        The sites with ``unit_id``, ``score_access`` (0–100), ``nearest_pois`` (words),
+        ``status_class``, ``penalty_status``, ``penalty_shelter`` (points), ``excluded``,
+        ``score`` (0–100) and ``eligible`` (inside the city and not excluded); and warnings.
+
+    Examples
+    --------
+    Six sites on the tiny city's diagonal; the last lies in a quarter of status "sehr niedrig"
+    and loses 30 points:
+
+    >>> import pandas as pd
+    >>> from quartier.testing import tiny_city, tiny_pois, tiny_sites
+    >>> city = tiny_city()
+    >>> status = pd.Series(["hoch"] * 30 + ["sehr niedrig"] * 6, index=city.index)
+    >>> access = {"categories": {"kita": {"label": "Kita", "good_m": 300, "limit_m": 1000}}}
+    >>> scored, _ = score_sites(tiny_sites(), city, status, tiny_pois(), access, {})
+    >>> scored[["site_id", "unit_id", "score_access", "penalty_status", "score"]]
+      site_id unit_id  score_access  penalty_status  score
+    0      S1     T01          90.3             0.0   90.3
+    1      S2     T08          75.9             0.0   75.9
+    2      S3     T15          90.3             0.0   90.3
+    3      S4     T22          75.9             0.0   75.9
+    4      S5     T29          90.3             0.0   90.3
+    5      S6     T36          75.9            30.0   45.9
+    """
+    access_cfg = as_section(access, AccessConfig, "score_sites")
+    s = as_section(siting, SitesConfig, "score_sites")
+    require_columns(sites, ["site_id"], "score_sites: sites", "site id")
+    require_columns(units, ["unit_id"], "score_sites: units", "unit id")
     warnings = []
     out = sites.copy()
     tree = shapely.STRtree(units.geometry.values)
@@ -138,8 +196,54 @@ def _caps(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: pd.Serie
 
 
 def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: pd.Series,
-                 people: int, s: SitesConfig) -> SitesResult:
-    """Decentralised selection (see module docstring) among the eligible sites."""
+                 people: int, siting: SitesConfig | Mapping[str, Any]) -> SitesResult:
+    """Decentralised selection among the eligible sites: the integer program of the module
+    docstring, solved with HiGHS.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Scored sites (:func:`score_sites`): ``site_id``, ``capacity``, ``unit_id``, ``score``,
+        ``eligible``.
+    units : geopandas.GeoDataFrame
+        The quarters (``unit_id``; ``unit_group`` for the district caps).
+    population : pandas.Series
+        Residents per ``unit_id``: a quarter may take at most ``max_share_of_residents_pct`` %
+        of them; a site in a quarter without a count is not placed (said).
+    people : int
+        People to house.
+    siting : SitesConfig or dict
+        The ``[sites]`` section: ``min_places``, ``max_places``, ``min_distance_m``,
+        ``max_share_of_residents_pct``, ``max_share_of_district_pct``.
+
+    Returns
+    -------
+    SitesResult
+        ``table`` (the sites with ``selected``, ``places`` and ``reasons``), ``housed``,
+        ``status`` (optimal or partial plan), ``binding`` (the caps that bind) and ``warnings``
+        (e.g. the shortfall when the caps cannot house everyone).
+
+    Examples
+    --------
+    Sixty people among the six sites of :func:`score_sites`'s example. Each quarter takes at
+    most 1 % of its residents and a site at least 20 places: S1 (120 residents) and S3 (1,680)
+    cannot open, S5's quarter could take 25, and the plan spreads 20 over each of three sites:
+
+    >>> import pandas as pd
+    >>> from quartier.testing import tiny_city, tiny_pois, tiny_sites
+    >>> city = tiny_city()
+    >>> access = {"categories": {"kita": {"label": "Kita", "good_m": 300, "limit_m": 1000}}}
+    >>> scored, _ = score_sites(tiny_sites(), city, None, tiny_pois(), access, {})
+    >>> result = select_sites(scored, city, city.set_index("unit_id")["residents"], 60, {})
+    >>> result.housed
+    60
+    >>> result.table.loc[result.table["selected"], ["site_id", "unit_id", "places"]]
+      site_id unit_id  places
+    3      S4     T22      20
+    4      S5     T29      20
+    5      S6     T36      20
+    """
+    s = as_section(siting, SitesConfig, "select_sites")
     if people <= 0:
         raise InputDataError("the number of people to house must be positive")
     table = sites.copy()
@@ -192,13 +296,13 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
                            shape=(k, 2 * n))
             add(m, -np.inf * np.ones(k), np.ones(k), "Mindestabstand")
     a = vstack(rows).tocsr()
-    lo, hi = np.array(lo), np.array(hi)
+    row_lo, row_hi = np.array(lo), np.array(hi)
     integrality = np.ones(2 * n)
     bounds = Bounds(np.zeros(2 * n), np.r_[cap, np.ones(n)])
     total = coo_matrix((np.ones(n), (np.zeros(n, int), eye)), shape=(1, 2 * n))
     # stage 1: the most people that can be housed (at most N)
     res = milp(-np.r_[np.ones(n), np.zeros(n)], integrality=integrality, bounds=bounds,
-               constraints=[LinearConstraint(a, lo, hi), LinearConstraint(total, 0, people)])
+               constraints=[LinearConstraint(a, row_lo, row_hi), LinearConstraint(total, 0, people)])
     if res.x is None:
         raise InputDataError(f"the solver found no plan: {res.message}")
     housed = int(round(-res.fun))
@@ -210,13 +314,13 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
     # stage 2: best score for that many people; a tiny cost per opened site breaks ties
     res = milp(-np.r_[score, np.zeros(n)] + np.r_[np.zeros(n), 1e-3 * np.ones(n)],
                integrality=integrality, bounds=bounds,
-               constraints=[LinearConstraint(a, lo, hi), LinearConstraint(total, housed, housed)])
+               constraints=[LinearConstraint(a, row_lo, row_hi), LinearConstraint(total, housed, housed)])
     x = np.round(res.x).astype(int)
     places, open_ = x[:n], x[n:].astype(bool)
     table.loc[table.index[el], "places"] = places
     table.loc[table.index[el], "selected"] = open_
     activity = a @ x
-    binding = sorted({nm for nm, act, h in zip(names, activity, hi, strict=True)
+    binding = sorted({nm for nm, act, h in zip(names, activity, row_hi, strict=True)
                       if np.isfinite(h) and act >= h - 1e-6 and not nm.startswith("Kapazität")
                       and nm != "Mindestabstand"})
     full = int((open_ & (places >= cap)).sum())

@@ -37,7 +37,13 @@ from quartier.config.data import (
     TableConfig,
     UnitsConfig,
 )
-from quartier.config.model import QuartierConfig, as_section, load_config, parse_config
+from quartier.config.model import (
+    QuartierConfig,
+    as_section,
+    load_config,
+    parse_config,
+    required,
+)
 from quartier.config.report import KeyFigureConfig, PlaceNamesConfig, ReportConfig
 
 __all__ = [
@@ -46,7 +52,7 @@ __all__ = [
     "IndexConfig", "IndicatorRef", "KeyFigureConfig", "MapConfig", "MonitorConfig", "MonitorTarget",
     "OldUnitsConfig", "PlaceNamesConfig", "PoiLayer", "PopulationConfig", "PriorityConfig",
     "QuartierConfig", "ReportConfig", "SeriesConfig",
-    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "as_section",
+    "SitesConfig", "TableConfig", "Target", "ThresholdRule", "UnitsConfig", "as_section", "required",
     "flag_class_problem",
     "load_config", "parse_config",
 ]

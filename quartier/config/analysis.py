@@ -32,6 +32,9 @@ class IndicatorRef(_Strict):
             raise ValueError("give column (optionally with base) or series (with year and base_year)")
         if self.series is not None and (self.year is None or self.base_year is None):
             raise ValueError("series needs year and base_year")
+        if self.series is not None and self.base is not None:
+            raise ValueError("base belongs to column (column − base); a series' change is "
+                             "between base_year and year")
         return self
 
     @property
@@ -39,6 +42,8 @@ class IndicatorRef(_Strict):
         """The column the index uses (a derived change gets its own name)."""
         if self.series is not None:
             return f"{self.series}_{self.base_year}_{self.year}_diff"
+        if self.column is None:  # excluded by _one_source
+            raise ValueError("indicator has neither column nor series")
         return f"{self.column}_minus_{self.base}" if self.base else self.column
 
 

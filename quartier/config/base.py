@@ -48,6 +48,22 @@ def _check_metric_crs(value: str | None) -> str | None:
     return value
 
 
+def _require_crs(value: str) -> str:
+    """A CRS that must be given (an empty string is not "use the default" but a mistake)."""
+    if _check_crs(value) is None:
+        raise ValueError("crs is empty; use an EPSG code like 'EPSG:25833' (or leave the key out "
+                         "for the default)")
+    return value
+
+
+def _require_metric_crs(value: str) -> str:
+    """A metric projected CRS that must be given."""
+    if _check_metric_crs(value) is None:
+        raise ValueError("crs is empty; use a metric CRS like 'EPSG:25833' (or leave the key out "
+                         "for the default)")
+    return value
+
+
 def _check_number_format(sep: str | None, decimal: str, thousands: str | None) -> None:
     if decimal not in (".", ","):
         raise ValueError(f"decimal = {decimal!r}: use '.' or ','")

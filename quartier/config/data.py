@@ -10,7 +10,15 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from quartier.config.base import _NAME, FileUse, _check_crs, _check_metric_crs, _check_number_format, _Strict
+from quartier.config.base import (
+    _NAME,
+    FileUse,
+    _check_crs,
+    _check_number_format,
+    _require_crs,
+    _require_metric_crs,
+    _Strict,
+)
 
 
 class CityConfig(_Strict):
@@ -25,7 +33,7 @@ class CityConfig(_Strict):
     @field_validator("crs")
     @classmethod
     def _metric(cls, value: str) -> str:
-        return _check_metric_crs(value)
+        return _require_metric_crs(value)
 
 
 class GridUnitsConfig(_Strict):
@@ -57,7 +65,7 @@ class GridUnitsConfig(_Strict):
     @field_validator("crs")
     @classmethod
     def _known_crs(cls, value: str) -> str:
-        return _check_crs(value)
+        return _require_crs(value)
 
     @field_validator("clip_crs")
     @classmethod
@@ -383,6 +391,9 @@ class SeriesConfig(_Strict):
             raise ValueError("variable_column and variable go together")
         if (self.path is None) == (not self.files):
             raise ValueError("give either path (with year_column or json) or files = {year = path}")
+        if self.format == "json" and self.path is None:
+            raise ValueError("format 'json' reads one file with every year: give path "
+                             "(files = {year = path} is for csv and xlsx)")
         return self
 
 
@@ -452,7 +463,7 @@ class GridConfig(_Strict):
     @field_validator("crs")
     @classmethod
     def _known_crs(cls, value: str) -> str:
-        return _check_crs(value)
+        return _require_crs(value)
 
 
 class PopulationConfig(_Strict):

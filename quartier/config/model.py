@@ -153,12 +153,12 @@ class QuartierConfig(_Strict):
         units = self.units_of()
         for ref in [*(self.index.status if self.index else []),
                     *(self.index.dynamics if self.index else [])]:
-            if ref.base is not None:
+            if ref.column is not None and ref.base is not None:
                 points = units.get(ref.column, "").strip() == "%" and \
                     units.get(ref.base, "").strip() == "%"
                 out[ref.name] = change_label(out.get(ref.column, ref.column),
                                              out.get(ref.base, ref.base), points=points)
-            elif ref.series is not None:
+            elif ref.series is not None and ref.base_year is not None and ref.year is not None:
                 out[ref.name] = series_change_label(ref.series, ref.base_year, ref.year)
         return out
 
@@ -201,7 +201,7 @@ def _section_model(loc: tuple) -> type[BaseModel] | None:
                 return None
             dict_key = dict_key or getattr(model, "__origin__", None) is dict
             model = args[-1]
-    return model
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def _unknown_key_hint(loc: tuple) -> str:
@@ -238,6 +238,20 @@ def parse_config(data: dict, base_dir: Path, source: Path | None = None) -> Quar
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source or base_dir)) from None
     return _with_absolute_paths(cfg, Path(base_dir).resolve())
+
+
+def required(section: SectionT | None, name: str, job: str = "this job") -> SectionT:
+    """The config section ``[name]``, or a :class:`ConfigError` saying that ``job`` needs it.
+
+    >>> from quartier.config import GapsConfig
+    >>> required(None, "gaps", "`quartier gaps`")
+    Traceback (most recent call last):
+    ...
+    quartier.errors.ConfigError: the config has no [gaps] section: `quartier gaps` needs it
+    """
+    if section is None:
+        raise ConfigError(f"the config has no [{name}] section: {job} needs it")
+    return section
 
 
 def as_section(value: SectionT | Mapping[str, Any], model: type[SectionT], where: str) -> SectionT:

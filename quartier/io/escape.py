@@ -64,9 +64,10 @@ def html_text(value: object) -> str:
     if isinstance(value, bool | np.bool_):
         return "ja" if value else "nein"
     if isinstance(value, float | np.floating):
-        if np.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
-            return f"{int(value):,}".replace(",", " ")   # counts and whole metres: no ",00"
-        return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+        number = float(value)
+        if np.isfinite(number) and number.is_integer() and abs(number) < 1e15:
+            return f"{int(number):,}".replace(",", " ")   # counts and whole metres: no ",00"
+        return f"{number:,.2f}".replace(",", " ").replace(".", ",")
     return visible_controls(html.escape(str(value))).translate(_TEMPLATE_CHARS)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from quartier.config import GapsConfig
 from quartier.errors import InputDataError
@@ -24,7 +25,7 @@ class GapInputs:
     streets: gpd.GeoDataFrame
     barriers: gpd.GeoSeries
     excluded: gpd.GeoSeries
-    area: shapely.Geometry
+    area: BaseGeometry
     parcels: gpd.GeoDataFrame | None = None
     green_raster: Path | None = None
 

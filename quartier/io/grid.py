@@ -118,11 +118,11 @@ def cell_centres(df: pd.DataFrame, line: pd.Series, source: str, x: str | None, 
         raise InputDataError(f"{source}: columns {x!r}/{y!r} are empty in lines "
                              f"{rows_preview(line[missing])}; every cell needs its centre")
     spacings = [v for v in (_spacing(cx), _spacing(cy)) if v is not None]
-    size = cell_m or (min(spacings) if spacings else None)
-    if size is None:
+    step = cell_m or (min(spacings) if spacings else None)
+    if step is None:
         raise InputDataError(f"{source}: the cell size cannot be derived from the centres (one "
                              f"cell, or all in one place); set {key}.cell_m")
-    return _on_centres(cx, size, source, x, line), _on_centres(cy, size, source, y, line), size
+    return _on_centres(cx, step, source, x, line), _on_centres(cy, step, source, y, line), step
 
 
 def _on_centres(values: np.ndarray, size: float, source: str, column: str, line: pd.Series

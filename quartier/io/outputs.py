@@ -104,7 +104,7 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     _fsync_dir(path.parent)
 
 
-def write_bytes_with(path: str | Path, writer: Callable[[Path], None]) -> Path:
+def write_bytes_with(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """Atomically write ``path`` with ``writer(tmp_path)``; returns ``path``."""
     with atomic_write(path) as tmp:
         writer(tmp)

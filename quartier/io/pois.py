@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 
 from quartier import vocab
 from quartier.config import PoiLayer
-from quartier.errors import InputDataError, require_columns, rows_preview
+from quartier.errors import ConfigError, InputDataError, require_columns, rows_preview
 from quartier.io.readers import read_csv_text
 from quartier.io.vector import match_tags, read_osm_layer, read_vector
 
@@ -118,6 +118,8 @@ def _read_raw(layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             df = df[match_tags(df, layer.osm_tags)]
         x, y = layer.x or "lon", layer.y or "lat"
     else:
+        if layer.x is None or layer.y is None:   # excluded by PoiLayer._csv_needs_xy
+            raise ConfigError(f"POI layer {layer.category!r}: format 'csv' needs x and y")
         x, y = layer.x, layer.y
         used = [x, y, *([layer.name_column] if layer.name_column else []),
                 *([layer.filter_column] if layer.filter_column else [])]

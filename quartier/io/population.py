@@ -161,14 +161,19 @@ def residents(p: PopulationConfig | None, units: gpd.GeoDataFrame, *,
         notes.append(vocab.note("population.grid", file=path.name, n=len(cells), size=size,
                                 inside=int(round(inside))))
         return Residents(origins, source, notes)
-    origins = raster_origins(p.raster, units)
+    raster_file = p.raster
+    if raster_file is None:   # excluded above: no grid, so a raster
+        raise InputDataError("no population source: set [population] raster or grid")
+    origins = raster_origins(raster_file, units)
     if p.raster_values == "relative":
+        if p.total is None:   # excluded by PopulationConfig._one_source
+            raise InputDataError("population.raster_values = 'relative' needs population.total")
         cells = origins["origin"] == Origin.RASTER_CELL
         factor = p.total / origins.loc[cells, "pop"].sum()
         origins.loc[cells, "pop"] *= factor
-        notes.append(vocab.note("population.relative", file=Path(p.raster).name,
+        notes.append(vocab.note("population.relative", file=raster_file.name,
                                 total=int(round(p.total)), factor=f"{factor:.4f}"))
-    return Residents(origins, f"Bevölkerungsraster ({Path(p.raster).name})", notes)
+    return Residents(origins, f"Bevölkerungsraster ({raster_file.name})", notes)
 
 
 def add_population(units: gpd.GeoDataFrame, p: PopulationConfig

@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,11 +133,11 @@ class Header:
     absent: bool = False
 
 
-def is_blank(row: list[object]) -> bool:
+def is_blank(row: Sequence[object]) -> bool:
     return all(v is None or str(v).strip() == "" for v in row)
 
 
-def _find_header(rows: list[list[object]], header: Header, keys: list[str], source: str
+def _find_header(rows: Sequence[Sequence[object]], header: Header, keys: list[str], source: str
                  ) -> tuple[int, list[str]]:
     """Index of the header row in ``rows`` and notes."""
     if header.row is not None:
@@ -156,13 +157,14 @@ def _find_header(rows: list[list[object]], header: Header, keys: list[str], sour
     return start, []
 
 
-def header_cells(rows: list[list[object]], h: int, n_rows: int, width: int) -> list[object]:
+def header_cells(rows: Sequence[Sequence[object]], h: int, n_rows: int, width: int) -> list[object]:
     """The header's labels; with two header rows 'top sub', a top cell spanning to the right."""
     top = list(rows[h]) + [None] * (width - len(rows[h]))
     if n_rows == 1:
         return top
     sub = list(rows[h + 1]) + [None] * (width - len(rows[h + 1])) if h + 1 < len(rows) else [None] * width
-    names, current = [], None
+    names: list[object] = []
+    current = None
     for t, b in zip(top, sub, strict=True):
         t = None if t is None or str(t).strip() == "" else str(t).strip()
         b = None if b is None or str(b).strip() == "" else str(b).strip()
@@ -172,7 +174,7 @@ def header_cells(rows: list[list[object]], h: int, n_rows: int, width: int) -> l
     return names
 
 
-def table_from_rows(rows: list[list[object]], source: str, used: list[str], keys: list[str],
+def table_from_rows(rows: Sequence[Sequence[object]], source: str, used: list[str], keys: list[str],
                     header: Header = Header()) -> RawTable:
     """Text cells below the header; ``line`` holds each row's 1-based row/line number in the
     file. Trailing blank rows (formatting of a sheet) are dropped; blank rows inside the table

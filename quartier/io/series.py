@@ -67,10 +67,12 @@ def read_series(s: SeriesConfig) -> pd.DataFrame:
     """
     keys = [s.key] if isinstance(s.key, str) else list(s.key)
     if s.format == "json":
+        if s.path is None:   # excluded by SeriesConfig._one_source
+            raise InputDataError(f"monitor.series {s.indicator!r}: format 'json' needs path")
         df = _json_years(s.path, s)
         year, raw, source, line = df["_year"], df["_value"], str(s.path), None
     elif s.path is not None:
-        df, year, raw, line = _one_file(s, keys)
+        df, year, raw, line = _one_file(s, s.path, keys)
         source = str(s.path)
     else:
         df, year, raw, line = _year_files(s, keys)
@@ -121,16 +123,18 @@ def read_monitor_series(m: MonitorConfig, *, crs: str
 def read_old_units(m: MonitorConfig, *, crs: str) -> gpd.GeoDataFrame:
     """The previous version of the units (``monitor.old_units``) in ``crs``: ``old_id``, geometry."""
     o = m.old_units
+    if o is None:
+        raise InputDataError("no previous unit version: set monitor.old_units")
     gdf = read_vector(o.path, "monitor.old_units", o.layer)[0].to_crs(crs)
     ids, _ = normalise_ids(gdf[o.id_column], o.id_width, str(o.path), o.id_column)
     return gpd.GeoDataFrame({"old_id": ids}, geometry=gdf.geometry.values, crs=gdf.crs)
 
 
-def _one_file(s: SeriesConfig, keys: list[str]
+def _one_file(s: SeriesConfig, path: Path, keys: list[str]
               ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
-    """A long table (year and value columns) or a column per year: the rows, each row's year,
-    value text and line; with ``variable_column`` only the rows of ``variable``."""
-    path = s.path
+    """A long table (year and value columns) or a column per year in ``path`` (``s.path``): the
+    rows, each row's year, value text and line; with ``variable_column`` only the rows of
+    ``variable``."""
     check_file(path, f"monitor.series {s.indicator!r}")
     df, line = _read_table(s, path)
     source = str(path)

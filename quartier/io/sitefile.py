@@ -8,7 +8,7 @@ import pandas as pd
 
 from quartier import vocab
 from quartier.config import SitesConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import ConfigError, InputDataError, rows_preview
 from quartier.io.numbers import parse_numbers
 from quartier.io.readers import check_file, read_csv_text
 from quartier.io.vector import read_vector
@@ -19,18 +19,24 @@ def read_site_file(s: SitesConfig, *, crs: str) -> tuple[gpd.GeoDataFrame, list[
     """User sites with ``site_id``, ``name``, ``capacity`` in the city's CRS; checks duplicates,
     capacity 0 and missing coordinates (dropped with a warning)."""
     path = s.file
+    if path is None:
+        raise ConfigError("sites.file is not set: name the site list (CSV or vector)")
     check_file(path, "sites.file")
     warnings = []
     if path.suffix.lower() == ".csv":
-        used = [c for c in (s.x, s.y, s.id_column, s.capacity_column) if c]
+        x_col, y_col = s.x, s.y
+        if x_col is None or y_col is None:
+            raise InputDataError(f"{path}: a CSV site list needs sites.x and sites.y (the names of "
+                                 "its coordinate columns)")
+        used = [c for c in (x_col, y_col, s.id_column, s.capacity_column) if c]
         raw = read_csv_text(path, None, "auto", used)
         df, line = raw.df, raw.line
-        for col in (s.x, s.y, s.id_column, s.capacity_column):
-            if col is None or col not in df:
+        for col in (x_col, y_col, s.id_column, s.capacity_column):
+            if col not in df:
                 raise InputDataError(f"{path}: column {col!r} not found; available: "
                                      f"{', '.join(df.columns)} (sites.x/y/id_column/capacity_column)")
-        xs, _ = parse_numbers(df[s.x], s.decimal, None, {""}, str(path), s.x, line)
-        ys, _ = parse_numbers(df[s.y], s.decimal, None, {""}, str(path), s.y, line)
+        xs, _ = parse_numbers(df[x_col], s.decimal, None, {""}, str(path), x_col, line)
+        ys, _ = parse_numbers(df[y_col], s.decimal, None, {""}, str(path), y_col, line)
         gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=s.crs or 4326)
     else:
         gdf, _ = read_vector(path, "sites.file", crs=s.crs, crs_key="sites.crs")

@@ -112,8 +112,11 @@ def year_of(header: str) -> str | None:
 def filter_year(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str
                 ) -> tuple[pd.DataFrame, pd.Series, str]:
     """The rows of ``t.year`` in a table with a year column (one row per area and year)."""
-    require_columns(df, [t.year_column], source, "year_column")
-    years = df[t.year_column].map(lambda v: year_value(v) or v)
+    year_column = t.year_column
+    if year_column is None:
+        raise ValueError(f"{source}: filter_year needs a table with year_column")
+    require_columns(df, [year_column], source, "year_column")
+    years = df[year_column].map(lambda v: year_value(v) or v)
     available = sorted(set(years) - {""})
     if t.year is None:
         raise InputDataError(f"{source}: a table with a year column needs year (the year to "
@@ -161,8 +164,8 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
                                  f"name it in [tables.columns] as 'value'")
         variable = pd.Series("value", index=sel.index)
     wanted = variable.isin(list(t.columns))
-    found = set(variable[wanted])
-    missing = [c for c in t.columns if c not in found]
+    present = set(variable[wanted])
+    missing = [c for c in t.columns if c not in present]
     if missing:
         raise InputDataError(f"{source}: variable(s) {', '.join(map(repr, missing))} not found in "
                              f"{t.variable_column!r}; it holds {rows_preview(sorted(set(variable)), 12)}")

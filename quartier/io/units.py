@@ -7,16 +7,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from quartier.config import UnitsConfig
-from quartier.errors import InputDataError, require_columns, rows_preview
+from quartier.errors import ConfigError, InputDataError, require_columns, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
 from quartier.io.grid import grid_units
 from quartier.io.names import normalise_ids
 from quartier.io.vector import read_vector
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """Keep only the polygonal parts of a repaired geometry (repairs can yield collections)."""
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
@@ -88,17 +89,20 @@ def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
     """
     if u.grid is not None:
         return grid_units(u.grid, crs=crs, max_scale_error_pct=max_scale_error_pct)
-    path = u.path
+    path, id_column = u.path, u.id_column
+    if path is None or id_column is None:   # excluded by UnitsConfig._boundaries_or_grid
+        raise ConfigError("[units] needs path and id_column (a boundary file with an id column), "
+                          "or grid = { path = … } for census grid cells")
     source = str(path)
     gdf, notes = read_vector(path, "units.path", u.layer, u.encoding, crs=u.crs, crs_key="units.crs",
                              on_invalid="fix")
     if gdf.empty:
         raise InputDataError(f"{source}: the units file has no features")
-    wanted = [u.id_column, *[c for c in (u.name_column, u.group_column, u.group_id_column,
+    wanted = [id_column, *[c for c in (u.name_column, u.group_column, u.group_id_column,
                                          u.dissolve_by, u.dissolve_name_column) if c]]
     require_columns(gdf, wanted, source, "units")
 
-    gdf = _unit_ids(gdf, u, wanted, source, notes)
+    gdf = _unit_ids(gdf, u, id_column, wanted, source, notes)
     gdf = _areas_only(gdf, u, source, notes)
     gdf, repaired = repair_geometries(gdf)
     if repaired:
@@ -128,11 +132,11 @@ def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
     return result.reset_index(drop=True), notes
 
 
-def _unit_ids(gdf: gpd.GeoDataFrame, u: UnitsConfig, wanted: list[str], source: str,
-              notes: list[str]) -> gpd.GeoDataFrame:
-    """``unit_id`` from the id column: zero-padded, features dropped or merged as configured,
-    unique and never empty."""
-    ids, padded = normalise_ids(gdf[u.id_column], u.id_width, source, u.id_column)
+def _unit_ids(gdf: gpd.GeoDataFrame, u: UnitsConfig, id_column: str, wanted: list[str],
+              source: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """``unit_id`` from the id column (``id_column``): zero-padded, features dropped or merged
+    as configured, unique and never empty."""
+    ids, padded = normalise_ids(gdf[id_column], u.id_width, source, id_column)
     if padded:
         notes.append(f"{padded} unit ids zero-padded to {u.id_width} digits")
     gdf = gdf.assign(unit_id=ids)
@@ -141,19 +145,19 @@ def _unit_ids(gdf: gpd.GeoDataFrame, u: UnitsConfig, wanted: list[str], source: 
         notes.append(f"dropped {int(drop.sum())} feature(s) by units.drop_ids: {u.drop_ids}")
         gdf = gdf[~drop]
     if u.merge_parts:
-        gdf, note = merge_parts(gdf, [c for c in wanted if c != u.id_column], source)
+        gdf, note = merge_parts(gdf, [c for c in wanted if c != id_column], source)
         if note:
             notes.append(note)
     dup = gdf["unit_id"][gdf["unit_id"].duplicated(keep=False)]
     if len(dup):
         raise InputDataError(
-            f"{source}: column {u.id_column!r} has duplicate ids: "
+            f"{source}: column {id_column!r} has duplicate ids: "
             f"{rows_preview(sorted(set(dup)))}; each unit needs a unique id. If these features "
             "are parts of one unit (a district stored as two polygons), set units.merge_parts = true"
         )
     if gdf["unit_id"].isna().any() or (gdf["unit_id"] == "").any():
         rows = np.flatnonzero(gdf["unit_id"].isna() | (gdf["unit_id"] == "")) + 1
-        raise InputDataError(f"{source}: column {u.id_column!r} is empty in features {rows_preview(rows)}")
+        raise InputDataError(f"{source}: column {id_column!r} is empty in features {rows_preview(rows)}")
 
     return gdf
 

@@ -90,7 +90,9 @@ def xlsx_values(path: Path, sheet: str | int) -> tuple[list[list[object]], str, 
             ValueError, OSError) as exc:
         raise InputDataError(f"{path}: cannot be read as xlsx ({type(exc).__name__}: {exc})") from None
     width = max((len(r) for r in data), default=0)
-    rows = [[None if v == "" else v for v in r] + [None] * (width - len(r)) for r in data]
+    rows: list[list[object]] = [[None if v == "" else v for v in r] for r in data]
+    for row in rows:
+        row += [None] * (width - len(row))
     for (r0, c0), (r1, c1) in merged:
         if r0 >= len(rows) or c0 >= width:
             continue

@@ -8,6 +8,7 @@ reader), but without knowing yet which row is the header or which mark is the de
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from quartier.io.numbers import number_pattern
 from quartier.io.readers import csv_rows, header_cells, header_names, is_blank
 from quartier.io.vector import read_vector
 from quartier.io.xlsx import cell_text, xlsx_sheet_names, xlsx_values
+from quartier.onboard.document import Confidence
 
 #: A year as a cell: 2019, 2019.0 (a spreadsheet number).
 YEAR_CELL = re.compile(r"(19|20)\d{2}(\.0)?")
@@ -41,14 +43,14 @@ class Sheet:
     merged: int = 0
 
 
-def _text_rows(values: list[list[object]]) -> tuple[list[list[str]], list[list[bool]]]:
+def _text_rows(values: Sequence[Sequence[object]]) -> tuple[list[list[str]], list[list[bool]]]:
     width = max((len(r) for r in values), default=0)
     rows, native = [], []
     for r in values:
-        r = list(r) + [None] * (width - len(r))
-        native.append([isinstance(v, int | float) and not isinstance(v, bool) for v in r])
+        cells = list(r) + [None] * (width - len(r))
+        native.append([isinstance(v, int | float) and not isinstance(v, bool) for v in cells])
         rows.append(["" if v is None or (isinstance(v, float) and np.isnan(v))
-                     else str(cell_text(v, ".")).strip() for v in r])
+                     else str(cell_text(v, ".")).strip() for v in cells])
     while rows and not any(rows[-1]):
         rows, native = rows[:-1], native[:-1]
     return rows, native
@@ -203,7 +205,7 @@ class NumberFormat:
     decimal: str
     thousands: str | None
     evidence: str
-    confidence: str = "sure"
+    confidence: Confidence = "sure"
     #: the question left to the user when the text cannot decide
     question: str | None = None
 

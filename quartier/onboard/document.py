@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import tomlkit
-from tomlkit.items import Table
+from tomlkit import TOMLDocument
+from tomlkit.items import Item, Table
 
 #: How sure `init` is of a guess; written before its evidence.
 Confidence = Literal["sure", "likely", "unsure"]
@@ -83,6 +84,11 @@ class Section:
     def get(self, key: str, default: object = None) -> object:
         return next((ln.value for ln in self.lines if ln.key == key and ln.active), default)
 
+    def text(self, key: str) -> str | None:
+        """The value of ``key`` as text, None when it is not set."""
+        value = self.get(key)
+        return None if value is None else str(value)
+
     def set(self, key: str, value: object, evidence: str = "", confidence: Confidence = "sure"
             ) -> None:
         """Replace the value of ``key`` (or add it)."""
@@ -107,7 +113,7 @@ def toml_value(value: object) -> str:
     return tomlkit.item(value).as_string()
 
 
-def _fill(table: Table, section: Section) -> None:
+def _fill(table: Table | TOMLDocument, section: Section) -> None:
     for line in section.lines:
         if not line.active:
             text = f"{line.key} = {toml_value(plain(line.value))}"
@@ -122,9 +128,10 @@ def _fill(table: Table, section: Section) -> None:
         note = line.comment()
         if note:
             item = table.item(line.key)
-            width = len(tomlkit.dumps({line.key: value}).strip())
-            item.comment(note)
-            item.trivia.comment_ws = " " * max(2, COMMENT_COLUMN - width)
+            if isinstance(item, Item):   # a value just added; never a table spread out of order
+                width = len(tomlkit.dumps({line.key: value}).strip())
+                item.comment(note)
+                item.trivia.comment_ws = " " * max(2, COMMENT_COLUMN - width)
     for name, sub in section.subtables.items():
         child = tomlkit.table()
         if sub.comment:
@@ -136,8 +143,8 @@ def _fill(table: Table, section: Section) -> None:
 def render(sections: list[Section], header: list[str]) -> str:
     """The TOML text of the sections; ``header`` lines are comments at the top."""
     doc = tomlkit.document()
-    for line in header:
-        doc.add(tomlkit.comment(comment_text(line, limit=400)))
+    for text in header:
+        doc.add(tomlkit.comment(comment_text(text, limit=400)))
     arrays: dict[str, tomlkit.items.AoT] = {}
     for sec in sections:
         if not sec.name:

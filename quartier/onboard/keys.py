@@ -358,7 +358,7 @@ def _aggregate(values: pd.DataFrame, row: object, match: Match) -> str:
     return ""
 
 
-def _alias(key: str, lookup: dict[str, str], used: set[str]) -> tuple[object, str] | None:
+def _alias(key: str, lookup: dict[str, str], used: set[str]) -> tuple[str | list[str], str] | None:
     parts = [p.strip() for p in re.split(r"\s+und\s+|\s*/\s*|\s*,\s*|\s+u\.\s+|\s*&\s*", key)
              if p.strip()]
     if len(parts) > 1 and all(normalise_name(p) in lookup for p in parts):

@@ -28,7 +28,7 @@ from quartier.onboard.cells import (
     parses,
     read_sheets,
 )
-from quartier.onboard.document import Section
+from quartier.onboard.document import Confidence, Section
 from quartier.onboard.keys import Match, Target, best_match, classify_rows, describe_drops, key_text
 from quartier.onboard.units import GROUP_HINT, ID_HINT, has_letters, slug
 
@@ -190,7 +190,7 @@ def detect_layout(c: Cells, key: pd.Series, key_columns: list[str]) -> Layout:
     counts = key[unit_rows].value_counts()
     repeats = bool(len(counts)) and (counts > 1).mean() > 0.5
     exclude = set(key_columns)
-    header_years = {col: year_of(col) for col in df.columns if col not in exclude and year_of(col)}
+    header_years = {col: y for col in df.columns if col not in exclude and (y := year_of(col))}
     if repeats and len(header_years) >= 2 and len(set(header_years.values())) == len(header_years):
         # a column per year and several variables: one row per area and variable
         variables = _variable_columns(df[unit_rows], key[unit_rows], [],
@@ -339,7 +339,7 @@ def _key_lines(sec: Section, match: Match) -> None:
                 + (f", {match.spelled} of {n_rows} only after normalising the spelling"
                    if match.spelled else "")
                 + (f" (columns {' + '.join(cols)} joined)" if len(cols) > 1 else ""))
-    sure = "sure" if match.coverage >= 0.9 and match.rate >= 0.5 else (
+    sure: Confidence = "sure" if match.coverage >= 0.9 and match.rate >= 0.5 else (
         "likely" if match.coverage >= 0.5 else "unsure")
     sec.add("key", cols[0] if len(cols) == 1 else cols, evidence, sure)
     sec.add("join", t.join)
@@ -430,6 +430,8 @@ def guess_table(p: Prepared, match: Match, rel: str, *, targets: list[Target], c
     unit_rows = rows & match.matched.ne("")
     ident = _ident_columns(c, targets, match)
     if layout.kind == "long":
+        if layout.value_column is None:   # detect_layout sets it for every long table
+            raise InputDataError("a long table needs a numeric value column; none found")
         value_cols = [layout.value_column]
     elif layout.kind == "wide_years":
         value_cols = [col for col in layout.year_columns if year_of(col) == layout.year]
@@ -519,7 +521,7 @@ def _add_column(guess: TableGuess, source: str, name: str, values: pd.Series, ke
                 used: set[str], label: str | None = None, share: bool | None = None,
                 hint: str | None = None) -> None:
     spec, why = column_spec(label or source, name, values, share=share, hint=hint)
-    spec["name"] = _unique_name(spec["name"], used, guess.section.get("name"))
+    spec["name"] = _unique_name(spec["name"], used, guess.section.text("name") or "")
     if "scale" in spec:
         values = values * spec["scale"]
     guess.columns.add(source, spec, why, "likely" if why else "sure")
@@ -588,6 +590,6 @@ def _duplicate_keys(guess: TableGuess, p: Prepared, key: pd.Series, rows: pd.Ser
 
 def _numbers(guess: TableGuess, c: Cells) -> pd.DataFrame:
     """The value columns of a wide table as numbers (every row)."""
-    fmt = NumberFormat(guess.section.get("decimal", "."), guess.section.get("thousands"), "")
+    fmt = NumberFormat(guess.section.text("decimal") or ".", guess.section.text("thousands"), "")
     return pd.DataFrame({ln.key: column_values(c, ln.key, fmt) for ln in guess.columns.lines
                          if ln.key in c.df.columns}, index=c.df.index)

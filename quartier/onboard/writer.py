@@ -19,7 +19,7 @@ import pandas as pd
 
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.quality import density_outliers
-from quartier.onboard.document import Section, render
+from quartier.onboard.document import Confidence, Section, render
 from quartier.onboard.keys import TOTAL, Target, best_match
 from quartier.onboard.proposals import (
     census_population,
@@ -297,7 +297,7 @@ def write_config(target: Path, units_path: Path, tables: list[Path], *, name: st
     base = target.parent
     info = inspect_units(units_path, layer)
     targets = _feature_targets(info)
-    prepared = []
+    prepared: list[Prepared] = []
     for i, path in enumerate(tables):
         table_name = slug(path.stem)[:30] or f"t{i + 1}"
         while table_name in {p.name for p in prepared}:
@@ -348,12 +348,12 @@ def write_config(target: Path, units_path: Path, tables: list[Path], *, name: st
         values.update(attribute.values)
         units_of.update(attribute.units_of)
     labels = {ln.value["name"]: ln.value.get("label", ln.key) for g in guesses
-              for ln in g.columns.lines}
+              for ln in g.columns.lines if isinstance(ln.value, dict)}   # column specs
     labels.update(attribute.labels if attribute is not None else {})
-    pop = top.get("population_column")
+    pop = top.text("population_column")
     derived = derive_proposals(values, units_of, labels, pop, used)
     sections += derived
-    derived_names = [d.get("name") for d in derived]
+    derived_names = [name for d in derived if (name := d.text("name")) is not None]
     _index(sections, top, index, units_of, values, derived_names, pop, notes)
     if questions:
         top.add("decide", questions, "answer each in the config, then delete its line; `check` "
@@ -400,7 +400,7 @@ def _population(top: Section, sections: list[Section], guesses: list[TableGuess]
             choice.option.ids
         names.index = choice.option.ids.to_numpy()
         bad = density_outliers(persons[best], area, names)
-        confidence = "sure"
+        confidence: Confidence = "sure"
         if bad:
             evidence += f"; IMPLAUSIBLE values: {rows_preview(bad, 3)} — a data error? check the file"
             confidence = "unsure"
@@ -448,8 +448,8 @@ def _index(sections: list[Section], top: Section, index: list[str] | None,
         idx.add("status", [{"column": c} for c in cands[:3]])
         notes.append(f"no --index: choose the index columns among {rows_preview(cands, 12)}")
         sections.append(idx)
-    shown = (index or index_candidates(units_of, values, derived) or [None])[0]
-    if shown:
+    shown = index or index_candidates(units_of, values, derived)
+    if shown and shown[0]:
         m = Section("map")
-        m.add("indicator", shown, "shown as choropleth by `quartier run`")
+        m.add("indicator", shown[0], "shown as choropleth by `quartier run`")
         sections.append(m)

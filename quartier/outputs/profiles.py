@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from quartier import vocab
-from quartier.analysis.robustness import sentence as robustness_sentence
+from quartier.analysis.robustness_table import sentence as robustness_sentence
 from quartier.io.escape import html_text
 from quartier.io.outputs import prepare_out_dir, write_text
 from quartier.outputs.charts import CHART_CSS, line_chart

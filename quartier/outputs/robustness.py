@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from quartier import vocab
-from quartier.analysis.robustness import ROBUST_PCT, RobustnessResult, _pct, robust_groups
+from quartier.analysis.robustness import ROBUST_PCT, RobustnessResult
+from quartier.analysis.robustness_table import pct_words, robust_groups
 from quartier.io.escape import html_text
 from quartier.outputs.common import table
 
@@ -38,7 +39,7 @@ def interval_chart_svg(units: pd.DataFrame, names: pd.Series, *, top_n: int, max
                                                         else "#969696")
         tip = html_text(vocab.text("robustness.tip", name=r.chart_label, id=r.Index,
                                    rank=int(r.rank_default), median=int(r.rank_median),
-                                   lo=int(r.rank_p05), hi=int(r.rank_p95), share=_pct(share)))
+                                   lo=int(r.rank_p05), hi=int(r.rank_p95), share=pct_words(share)))
         bar_w = max(step * 0.6, 1.0)
         shapes.append(
             f'<g><title>{tip}</title><rect x="{x - bar_w / 2:.1f}" y="{y(r.rank_p05):.1f}" '

@@ -87,9 +87,10 @@ def _raster(path: Path, key: str) -> list[str]:
     return []
 
 
-def _attempt(problems: list[str], action: Callable[[], object]) -> None:
+def _attempt(problems: list[str], action: Callable[..., object], *args: object,
+             **kwargs: object) -> None:
     try:
-        action()
+        action(*args, **kwargs)
     except QuartierError as exc:
         problems.append(str(exc))
 
@@ -106,9 +107,9 @@ def file_problems(cfg: QuartierConfig) -> list[str]:
         if missing:
             problems.append(f"access.categories {missing} have no [[pois]] layer")
     if cfg.sites is not None and cfg.sites.file is not None:
-        _attempt(problems, lambda: read_site_file(cfg.sites, crs=cfg.city.crs))
+        _attempt(problems, read_site_file, cfg.sites, crs=cfg.city.crs)
     for series in cfg.monitor.series if cfg.monitor is not None else []:
-        _attempt(problems, lambda se=series: read_series(se))
+        _attempt(problems, read_series, series)
     return problems
 
 
@@ -191,8 +192,7 @@ def check(cfg: QuartierConfig, progress: Callable[[str], None] | None = None
             # the units cannot be read: the tables can still be read on their own
             problems.append(str(exc))
             for t in cfg.tables:
-                _attempt(problems, lambda t=t: read_table(
-                    t, grid=cfg.units.grid if cfg.units is not None else None))
+                _attempt(problems, read_table, t, grid=cfg.units.grid)
         # a table that failed is one problem: its columns are not reported again as missing
         joined = {t.name for t in report.tables}
         promised = {spec.name for t in cfg.tables if t.name not in joined

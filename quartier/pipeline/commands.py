@@ -8,7 +8,7 @@ from pathlib import Path
 from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
 from quartier.analysis.indicators import compute_index
 from quartier.analysis.sites import SitesResult
-from quartier.config import QuartierConfig
+from quartier.config import QuartierConfig, required
 from quartier.errors import ConfigError
 from quartier.io.gapdata import read_gap_inputs
 from quartier.io.outputs import (
@@ -70,6 +70,8 @@ def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], No
     units, report = load_city(cfg, progress=say)
     require_loaded_columns(cfg, units)
     flags = compute_flags(cfg, units, say)
+    if flags.areas is None:  # compute_flags builds them wherever [areas] is given
+        raise ConfigError("`quartier areas` needs the [areas] section")
     files = write_flags(flags, out) + write_areas(flags.areas, flags, units, cfg, out)
     return RunResult(units=units, report=report, flags=flags, files=files)
 
@@ -190,11 +192,11 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
     the review store (default DIR/review.sqlite), keeping every decision."""
     say = progress or (lambda _msg: None)
     out = prepare_out_dir(out_dir)
+    g = required(cfg.gaps, "gaps", "`quartier gaps`")
     say("reading buildings, streets and land use")
-    inputs = read_gap_inputs(cfg.gaps, crs=cfg.city.crs,
-                    max_scale_error_pct=cfg.city.max_scale_error_pct)
+    inputs = read_gap_inputs(g, crs=cfg.city.crs, max_scale_error_pct=cfg.city.max_scale_error_pct)
     say(f"detecting gaps among {len(inputs.buildings):,} buildings")
-    candidates = detect_gaps(inputs, cfg.gaps)
+    candidates = detect_gaps(inputs, g)
     store_path = Path(store) if store else out / "review.sqlite"
     # gaps.gpkg and the store change together or not at all: the GeoPackage is written to a
     # temporary file first and takes its place only after the store's transaction committed
@@ -224,7 +226,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     units, report = load_city(cfg, progress=say)
     require_loaded_columns(cfg, units)
     flags, acc = flag_with_access(cfg, units, say)
-    files = write_flags(flags, out) + write_access(acc, units, out)
+    files = write_flags(flags, out) + (write_access(acc, units, out) if acc is not None else [])
     gap_result = None
     if cfg.sites.from_gaps and cfg.gaps is not None:
         gap_result = gaps(cfg, out, store, progress=say)

@@ -205,8 +205,9 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     if cfg.flag.cluster_columns:
         clusters = explore_clusters(units, cfg.flag, labels, adjacency=adjacency)
         cl = clusters.labels
-        if clusters.metrics["regions"].startswith("nicht berechnet"):
-            notes.append(f"Regionen {clusters.metrics['regions']}")
+        regions = str(clusters.metrics["regions"])
+        if regions.startswith("nicht berechnet"):
+            notes.append(f"Regionen {regions}")
         cl["cluster_name"] = cl["cluster"].map(clusters.names).fillna("nicht geclustert")
     else:
         cl = pd.DataFrame({"cluster": -1, "cluster_name": "nicht geclustert"}, index=units.index)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from quartier.analysis.derive import derive_columns, formula
 from quartier.analysis.indicators import aggregate
-from quartier.config import QuartierConfig
+from quartier.config import QuartierConfig, required
 from quartier.errors import ConfigError, InputDataError, QuartierError, rows_preview
 from quartier.io.join import join_table, units_are_cells
 from quartier.io.joinreport import JoinReport, TableReport
@@ -30,15 +30,17 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
     """Merge the units by ``units.dissolve_by`` into the analysis units, aggregating the joined
     columns upward (counts summed, shares and rates weighted by population; see
     :func:`quartier.analysis.indicators.aggregate`). The merged units get the dissolve value as id."""
-    u = cfg.units
+    u = required(cfg.units, "units")
     specs = {spec.name: (spec, t) for t in cfg.tables if t.level != "merged"
              for spec in t.columns.values()}
-    how, unknown = {}, []
+    how: dict[str, str] = {}
+    unknown: list[str] = []
     for name, (spec, t) in specs.items():
         method = spec.aggregate or default_aggregate(spec.unit)
         if method is None:
             unknown.append(f"{name} (unit {spec.unit!r})")
-        elif method == "sum" and t.level == "group":
+            continue
+        if method == "sum" and t.level == "group":
             raise InputDataError(f"column {name!r} of table {t.name!r} (level = 'group') would be "
                                  "summed over units that all carry their area's total; set its "
                                  "aggregate to 'mean' or join the table at level 'merged'")
@@ -122,10 +124,9 @@ def load_city(
             f"{len(cfg.decide)} decision(s) `quartier init` left to you (key 'decide' at the top "
             "of the config):\n" + "\n".join(f"  - {d}" for d in cfg.decide)
             + "\nMake each in the config, then delete its line from 'decide'.")
-    if cfg.units is None:
-        raise InputDataError("the config has no [units] section: this job needs spatial units")
-    say(f"reading units {cfg.units.path or cfg.units.grid.path}")
-    units, notes = read_units(cfg.units, crs=cfg.city.crs,
+    u = required(cfg.units, "units", "this job (spatial units)")
+    say(f"reading units {u.path or (u.grid.path if u.grid is not None else '')}")
+    units, notes = read_units(u, crs=cfg.city.crs,
                               max_scale_error_pct=cfg.city.max_scale_error_pct)
     if cfg.population is not None:
         say("residents from the population source")
@@ -149,9 +150,10 @@ def _join_tables(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinRepor
     """Every table at its level: the units', their coarser areas', then (after merging the
     units by ``dissolve_by``) the merged units'. With ``problems`` a failing table is collected
     and left out."""
+    u = required(cfg.units, "units")
     for level in ("unit", "group", "merged"):
-        if level == "merged" and cfg.units.dissolve_by:
-            say(f"merging units by {cfg.units.dissolve_by}")
+        if level == "merged" and u.dissolve_by:
+            say(f"merging units by {u.dissolve_by}")
             try:
                 units = dissolve(units, cfg, report)
             except QuartierError as exc:
@@ -160,7 +162,7 @@ def _join_tables(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinRepor
         for t in (t for t in cfg.tables if t.level == level):
             say(f"reading table {t.name} ({t.path})")
             try:
-                table, table_report = read_table(t, grid=cfg.units.grid)
+                table, table_report = read_table(t, grid=u.grid)
                 units = join_table(units, table, table_report, t)
             except QuartierError as exc:
                 _collect(exc, problems)

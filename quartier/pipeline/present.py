@@ -13,6 +13,7 @@ from quartier import vocab
 from quartier.analysis import areas as areas_mod
 from quartier.analysis import monitor as monitor_mod
 from quartier.analysis import robustness as robustness_mod
+from quartier.analysis import robustness_table
 from quartier.analysis.sites import SitesResult
 from quartier.config import QuartierConfig
 from quartier.errors import ConfigError
@@ -85,7 +86,7 @@ def write_robustness(rob: robustness_mod.RobustnessResult, flags: FlagResult, ou
                      ) -> list[Path]:
     """robustness.csv (per unit, with the sentence of the profiles), robustness_choices.csv
     (per choice) and robustness_draws.csv (the choices of every draw), each with its xlsx."""
-    per_unit = robustness_mod.unit_table(flags.table, rob)
+    per_unit = robustness_table.unit_table(flags.table, rob)
     return (write_table(per_unit, out / "robustness.csv")
             + write_table(rob.choices, out / "robustness_choices.csv")
             + write_table(rob.draws, out / "robustness_draws.csv"))

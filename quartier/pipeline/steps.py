@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from quartier import vocab
 from quartier.analysis import access as access_mod
@@ -17,8 +18,9 @@ from quartier.analysis import areas as areas_mod
 from quartier.analysis import monitor as monitor_mod
 from quartier.analysis import network as network_mod
 from quartier.analysis import robustness as robustness_mod
+from quartier.analysis import robustness_table
 from quartier.analysis.sites import SitesResult, score_sites, select_sites, sites_from_gaps
-from quartier.config import MonitorConfig, QuartierConfig
+from quartier.config import MonitorConfig, QuartierConfig, SitesConfig, required
 from quartier.errors import ConfigError, InputDataError
 from quartier.io import population as population_mod
 from quartier.io.outputs import (
@@ -101,8 +103,9 @@ def compute_flags(cfg: QuartierConfig, units: gpd.GeoDataFrame, say: Callable[[s
                   ) -> FlagResult:
     """Index, flag and priority (with the monitoring series where the dynamics use them), and
     the action areas where the config has [areas] (their ids join the priority table)."""
+    ix = required(cfg.index, "index", "flagging")
     series = None
-    if any(r.series for r in [*cfg.index.status, *cfg.index.dynamics]):
+    if any(r.series for r in [*ix.status, *ix.dynamics]):
         if cfg.monitor is None:
             raise ConfigError("an index indicator uses a series, but the config has no [monitor]")
         say("time series for the dynamics")
@@ -122,9 +125,9 @@ def compute_robustness(cfg: QuartierConfig, flags: FlagResult, say: Callable[[st
     """How robust each rank is (:mod:`quartier.robustness`): the per-unit columns join the
     priority table (``rank_median``, ``rank_p05``, ``rank_p95``, ``flagged_share_pct``, …), the
     notes the flag notes."""
-    ix, p = cfg.index, cfg.priority
+    ix, p = required(cfg.index, "index", "the robustness of the ranking"), cfg.priority
     say(f"robustness of the ranking ({p.robustness_draws:,} variants, seed {p.robustness_seed})")
-    rob = robustness_mod.robustness_of_table(
+    rob = robustness_table.robustness_of_table(
         flags.table, status=[(r.name, r.weight * r.sign) for r in ix.status],
         status_thresholds=ix.status_thresholds, status_labels=ix.status_labels,
         flag_classes=p.flag_classes if p.flag_classes is not None else ix.status_labels[-2:],
@@ -161,9 +164,10 @@ def profile_context(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRes
         table = table.assign(_residents=units[cfg.population_column])
     labels = cfg.labels()
     access_labels = {k: v.label for k, v in cfg.access.categories.items()} if cfg.access else {}
+    ix = required(cfg.index, "index", "the profiles")
     return profiles_mod.ProfileContext(
-        units=units, table=table, labels=labels, city=cfg.city.name, index_name=cfg.index.name,
-        index_columns=list(dict.fromkeys(r.name for r in [*cfg.index.status, *cfg.index.dynamics])),
+        units=units, table=table, labels=labels, city=cfg.city.name, index_name=ix.name,
+        index_columns=list(dict.fromkeys(r.name for r in [*ix.status, *ix.dynamics])),
         sources=cfg.city.sources, access=acc.table if acc is not None else None,
         access_labels=access_labels, cadastre=cadastre, sites=sites, series=series,
         areas=flags.areas.areas if flags.areas is not None else None)
@@ -194,43 +198,48 @@ def read_cadastre(store: str | Path) -> gpd.GeoDataFrame:
         con.close()
 
 
-def _exclusion(cfg: QuartierConfig) -> shapely.Geometry | None:
-    s = cfg.sites
+def _exclusion(s: SitesConfig, crs: str) -> BaseGeometry | None:
     parts = []
     for path in s.exclude_layers:
-        layer = read_vector(path, "sites.exclude_layers")[0].to_crs(cfg.city.crs)
+        layer = read_vector(path, "sites.exclude_layers")[0].to_crs(crs)
         if s.exclude_column:
             layer = layer[layer[s.exclude_column].isin(s.exclude_values)]
         parts.append(layer.geometry.union_all())
     return shapely.union_all(parts) if parts else None
 
 
-def _shelters(cfg: QuartierConfig) -> gpd.GeoDataFrame | None:
+def _shelters(s: SitesConfig, crs: str) -> gpd.GeoDataFrame | None:
     """Existing shelters (``sites.shelters``) as points in the city's CRS: sites near them are
     penalised, so that new places are not piled up where people are housed already."""
-    if cfg.sites.shelters is None:
+    if s.shelters is None:
         return None
-    layer = read_vector(cfg.sites.shelters, "sites.shelters")[0].to_crs(cfg.city.crs)
+    layer = read_vector(s.shelters, "sites.shelters")[0].to_crs(crs)
     layer = layer[~(layer.geometry.isna() | layer.geometry.is_empty)]
     if layer.empty:
-        raise InputDataError(f"{cfg.sites.shelters}: the shelter file holds no geometry "
+        raise InputDataError(f"{s.shelters}: the shelter file holds no geometry "
                              "(sites.shelters)")
     return layer.set_geometry(layer.geometry.representative_point())
 
 
-def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult,
-                     acc: AccessResult, people: int, out: Path, gap_result: GapsResult | None,
-                     say: Callable[[str], None]) -> tuple[SitesResult, list[Path]]:
+def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult | None,
+                     acc: AccessResult | None, people: int, out: Path,
+                     gap_result: GapsResult | None, say: Callable[[str], None]
+                     ) -> tuple[SitesResult, list[Path]]:
     """Candidates (gap cadastre of ``gap_result`` + user file), score, selection; writes
-    sites.csv/.xlsx/.gpkg."""
+    sites.csv/.xlsx/.gpkg. Needs the flags (status of each unit) and the access results."""
+    if flags is None or acc is None:
+        raise ConfigError("siting needs the [index] and [access] sections (the status of each "
+                          "quarter and the access of each site)")
+    s = required(cfg.sites, "sites", "siting")
+    access = required(cfg.access, "access", "siting (the access of each site)")
     frames, warnings, files = [], [], []
-    if cfg.sites.from_gaps:
+    if s.from_gaps:
         if gap_result is None:
             warnings.append(vocab.note("sites.no_gaps"))
         else:
-            frames.append(sites_from_gaps(read_cadastre(gap_result.store), cfg.sites))
-    if cfg.sites.file is not None:
-        user, w = read_site_file(cfg.sites, crs=cfg.city.crs)
+            frames.append(sites_from_gaps(read_cadastre(gap_result.store), s))
+    if s.file is not None:
+        user, w = read_site_file(s, crs=cfg.city.crs)
         frames.append(user)
         warnings += w
     if not frames:
@@ -241,17 +250,17 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
         raise ConfigError(f"site ids occur twice across the sources: {sorted(set(dup))[:8]}")
     say(f"scoring {len(candidates)} candidate sites")
     status = flags.table["status_class"].astype(object)
-    shelters = _shelters(cfg)
-    if shelters is not None:
-        warnings.append(f"{len(shelters)} existing shelter(s) from {cfg.sites.shelters.name}: "
-                        f"sites within {cfg.sites.shelter_radius_m:g} m lose "
-                        f"{cfg.sites.shelter_penalty:g} points")
-    scored, w = score_sites(candidates, units, status, acc.pois, cfg.access, cfg.sites, shelters,
-                            _exclusion(cfg))
+    shelters = _shelters(s, cfg.city.crs)
+    if shelters is not None and s.shelters is not None:
+        warnings.append(f"{len(shelters)} existing shelter(s) from {s.shelters.name}: "
+                        f"sites within {s.shelter_radius_m:g} m lose "
+                        f"{s.shelter_penalty:g} points")
+    scored, w = score_sites(candidates, units, status, acc.pois, access, s, shelters=shelters,
+                            exclude=_exclusion(s, cfg.city.crs))
     warnings += w
     say(f"selecting sites for {people} people (HiGHS)")
     pop = units.set_index("unit_id")[cfg.population_column]
-    result = select_sites(scored, units, pop, people, cfg.sites)
+    result = select_sites(scored, units, pop, people, s)
     result.warnings = warnings + result.warnings
     table = result.table.sort_values(["selected", "score"], ascending=[False, False])
     cols = [c for c in ("site_id", "name", "selected", "capacity", "places", "score",

@@ -131,6 +131,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _inserted_id(cur: sqlite3.Cursor) -> int:
+    """The row id of the row an INSERT just added (sqlite always gives one)."""
+    if cur.lastrowid is None:
+        raise sqlite3.DatabaseError("the INSERT returned no row id")
+    return cur.lastrowid
+
+
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     uri = f"{path.resolve().as_uri()}?mode=ro"
     con = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
@@ -342,8 +349,8 @@ def sync_candidates(con: sqlite3.Connection, gaps: gpd.GeoDataFrame,
         _check_same_city(con, gaps, city, old["geom"])
         if city is not None:
             con.execute("INSERT OR IGNORE INTO meta VALUES ('city', ?)", (city,))
-        run_id = con.execute("INSERT INTO runs (timestamp, crs) VALUES (?, ?)",
-                             (_now(), crs)).lastrowid
+        run_id = _inserted_id(con.execute("INSERT INTO runs (timestamp, crs) VALUES (?, ?)",
+                                          (_now(), crs)))
         new_ids = set(gaps["gap_id"])
         unchanged = old["gap_id"].isin(new_ids)
         vanished = old[~unchanged]
@@ -471,8 +478,9 @@ def decide_many(con: sqlite3.Connection, expected: dict[str, int | None], status
                           f"{expected[g]})" for g, d in conflicts.items())
                 + " — nothing written; look again and repeat", conflicts)
         now = _now()
-        ids = [con.execute("INSERT INTO decisions (gap_id, status, reviewer, note, timestamp) "
-                           "VALUES (?,?,?,?,?)", (g, status, reviewer, note, now)).lastrowid
+        ids = [_inserted_id(con.execute("INSERT INTO decisions (gap_id, status, reviewer, note, "
+                                        "timestamp) VALUES (?,?,?,?,?)",
+                                        (g, status, reviewer, note, now)))
                for g in expected]
         con.execute("COMMIT")
     except BaseException:
