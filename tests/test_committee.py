@@ -20,7 +20,7 @@ from quartier.pipeline.commands import gaps
 from quartier.vocab import tables
 
 from .browser import NETWORK, shared_browser, watch
-from .test_serve import start_server
+from .review.test_app import start_server
 
 # the Berlin demo run is shared by the demo modules: keep them on one test worker
 pytestmark = pytest.mark.xdist_group("berlin_demo")
