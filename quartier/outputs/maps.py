@@ -650,15 +650,16 @@ def _figures(flags: pd.DataFrame | None, access: pd.DataFrame | None,
     index_name = words.index_name or vocab.text("map.status")
     if flags is not None:
         n_scored = int(flags["priority_rank"].notna().sum()) if "priority_rank" in flags else 0
+        missing = pd.Series(np.nan, index=flags.index)
         if "status_class" in flags:
             put(index_name, pd.Series([
                 "–" if pd.isna(c) else f"{c} ({vocab.num(v, 2)})"
-                for c, v in zip(flags["status_class"], flags.get("status_index", np.nan),
+                for c, v in zip(flags["status_class"], flags.get("status_index", missing),
                                 strict=True)], index=flags.index))
         if "dynamics_class" in flags and flags["dynamics_class"].notna().any():
             put(vocab.text("map.dynamics"), pd.Series([
                 "–" if pd.isna(c) else f"{c} ({vocab.num(v, 2)})"
-                for c, v in zip(flags["dynamics_class"], flags.get("dynamics_index", np.nan),
+                for c, v in zip(flags["dynamics_class"], flags.get("dynamics_index", missing),
                                 strict=True)], index=flags.index))
         if "priority_rank" in flags:
             put(vocab.text("map.priority"), flags["priority_rank"].map(

@@ -174,7 +174,7 @@ def test_bad_poi_input_warns_with_counts(tmp_path):
     assert row["no_coordinates"] == 1 and row["swapped_fixed"] == 1 and row["outside_dropped"] == 1
     text = " ".join(rep.warnings)
     assert "1 Zeile(n) ohne verwendbare Koordinaten" in text and "vertauscht" in text
-    assert "mehr als 2.000 m außerhalb" in text and "Kategorie Arzt: keine Einrichtungen" in text
+    assert "mehr als 2.000 m außerhalb" in text and "Entfernungen bleiben leer" in text
     swapped = shapely.get_coordinates(pois.geometry.values)[1]
     assert swapped == pytest.approx(shapely.get_coordinates(units.to_crs(CRS).geometry
                                     .representative_point().values)[1], abs=0.1)

@@ -336,9 +336,8 @@ def test_map_without_index_opens_on_the_indicator(tmp_path, plr, mss):
     res = runner.invoke(app, ["run", str(tmp_path / "q.toml"), "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "out" / "quartier_map.html").read_text(encoding="utf-8")
-    # the indicator's layer is added to the map, not only to the layer list
-    layer = re.search(r"var (geo_json_\w+) = L\.geoJson", html).group(1)
-    assert f"{layer}.addTo(" in html
+    # the indicator's theme is shown when the map opens (the only theme without an index)
+    assert re.search(r'"key": "indicator", "name": "[^"]*", "group": "theme", "show": true', html)
 
 
 def test_a_row_for_two_units_says_what_it_doubles(tmp_path, plr, mss):
