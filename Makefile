@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the whole pipeline on the embedded Berlin data, outputs in maps/
 	$(VENV)/bin/quartier demo --out maps
 
-test: $(STAMP) chromium  ## lint + the test suite (slow scale tests excluded)
+test: $(STAMP) chromium  ## ruff (incl. complexity ≤ 14), mypy, the test suite (slow scale tests excluded)
 	$(PY) -m ruff check quartier tests benchmarks
+	$(PY) -m mypy quartier
 	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadgroup
 
 chromium:  ## the browser tests open the maps in Debian's headless Chromium

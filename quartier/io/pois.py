@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -73,6 +74,38 @@ def _raster_patches(path, layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDa
                             geometry=gpd.points_from_xy(x, y), crs=crs)
 
 
+def _read_overpass(path: Path, layer: PoiLayer) -> pd.DataFrame | None:
+    """The elements of an Overpass JSON answer as rows (tags as columns, ways and relations at
+    their centre), filtered by the layer's tags; None for a valid answer without elements."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        elements = doc["elements"] if isinstance(doc, dict) else doc
+        if not isinstance(elements, list):
+            raise TypeError("elements is not a list")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, KeyError, TypeError) as exc:
+        raise InputDataError(f"{path}: not Overpass JSON with 'elements' ({type(exc).__name__}: "
+                             f"{str(exc)[:200]})") from None
+    bad = [i for i, el in enumerate(elements) if not _overpass_element(el)]
+    if bad:
+        raise InputDataError(
+            f"{path}: not Overpass JSON: elements {rows_preview(bad)} (0-based) are not "
+            "objects with numeric lat/lon (or center) and a tags object (e.g. "
+            f"{json.dumps(elements[bad[0]])[:80]}); export again with `[out:json]` and "
+            "`out center;`")
+    if not elements:
+        # a valid answer without a match: the category stays empty (read_poi_layer says so)
+        return None
+    df = pd.json_normalize(elements)
+    df.columns = [c.removeprefix("tags.") for c in df.columns]
+    # ways and relations come with `out center`: their point is the centre
+    for axis in ("lat", "lon"):
+        if f"center.{axis}" in df:
+            df[axis] = df.get(axis, pd.Series(np.nan, index=df.index)).fillna(df[f"center.{axis}"])
+    if layer.osm_tags:
+        df = df[match_tags(df, layer.osm_tags)]
+    return df
+
+
 def _read_raw(layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     path = layer.path
     if not path.exists():
@@ -90,32 +123,9 @@ def _read_raw(layer: PoiLayer, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         gdf = pd.concat(parts, ignore_index=True)
         return gpd.GeoDataFrame(gdf, geometry="geometry", crs=4326)
     if layer.format == "overpass":
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-            elements = doc["elements"] if isinstance(doc, dict) else doc
-            if not isinstance(elements, list):
-                raise TypeError("elements is not a list")
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, KeyError, TypeError) as exc:
-            raise InputDataError(f"{path}: not Overpass JSON with 'elements' ({type(exc).__name__}: "
-                                 f"{str(exc)[:200]})") from None
-        bad = [i for i, el in enumerate(elements) if not _overpass_element(el)]
-        if bad:
-            raise InputDataError(
-                f"{path}: not Overpass JSON: elements {rows_preview(bad)} (0-based) are not "
-                "objects with numeric lat/lon (or center) and a tags object (e.g. "
-                f"{json.dumps(elements[bad[0]])[:80]}); export again with `[out:json]` and "
-                "`out center;`")
-        if not elements:
-            # a valid answer without a match: the category stays empty (read_poi_layer says so)
+        df = _read_overpass(path, layer)
+        if df is None:  # a valid answer without a match: the category stays empty
             return gpd.GeoDataFrame({"lon": [], "lat": []}, geometry=[], crs=layer.crs or 4326)
-        df = pd.json_normalize(elements)
-        df.columns = [c.removeprefix("tags.") for c in df.columns]
-        # ways and relations come with `out center`: their point is the centre
-        for axis in ("lat", "lon"):
-            if f"center.{axis}" in df:
-                df[axis] = df.get(axis, pd.Series(np.nan, index=df.index)).fillna(df[f"center.{axis}"])
-        if layer.osm_tags:
-            df = df[match_tags(df, layer.osm_tags)]
         x, y = layer.x or "lon", layer.y or "lat"
     else:
         if layer.x is None or layer.y is None:   # excluded by PoiLayer._csv_needs_xy

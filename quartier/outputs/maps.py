@@ -36,10 +36,12 @@ import html
 import json
 import re
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
@@ -50,7 +52,7 @@ import pyproj
 import rasterio.features
 import rasterio.transform
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 from rasterio.errors import NotGeoreferencedWarning
@@ -114,7 +116,7 @@ def _palette(k: int, ramp: list[str] = YLORRD) -> list[str]:
 
 def _t(key: str, **values: object) -> str:
     """A vocabulary text, escaped for the page (values are formatted by the caller)."""
-    return _fmt(vocab.text(key, **values))
+    return _fmt(vocab.text(key, None, **values))
 
 
 # ---------------------------------------------------------------------------------- geometry
@@ -142,7 +144,7 @@ def _geojson(geoms: gpd.GeoSeries, properties: list[dict] | None = None) -> dict
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _bbox(geoms: gpd.GeoSeries) -> list[list[float]]:
+def _bbox(geoms: gpd.GeoSeries) -> list[list[float] | None]:
     b = geoms.bounds.to_numpy()
     return [[round(float(v), 5) for v in row] if np.isfinite(row).all() else None for row in b]
 
@@ -344,7 +346,7 @@ class _Layer:
     show: bool
     legend: dict | None = None
     spec: dict = field(default_factory=dict)    # what the script needs to draw it
-    folium_layer: object | None = None          # drawn by folium (rasters, large outlines)
+    folium_layer: MacroElement | None = None    # drawn by folium (rasters, large outlines)
 
 
 class MapData:
@@ -395,8 +397,12 @@ class MapData:
 _SAFE_LINK = re.compile(r"^[\w./-]+\.html$")
 
 
+
+#: The quartier data of each map (units, layers, words), kept beside folium's object.
+_MAPS: weakref.WeakKeyDictionary[folium.Map, MapData] = weakref.WeakKeyDictionary()
+
 def _data(fmap: folium.Map) -> MapData:
-    data = getattr(fmap, "_quartier", None)
+    data = _MAPS.get(fmap)
     if data is None:
         raise ValueError("not a quartier map: make it with new_map(), combined_map() or "
                          "choropleth()")
@@ -411,7 +417,7 @@ def new_map(gdf: gpd.GeoDataFrame, words: MapWords | None = None, language: str 
                       tiles="OpenStreetMap", prefer_canvas=True, control_scale=False,
                       zoom_control=False, zoom_snap=0.25)  # a phone frames the city closer
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap._quartier = MapData(web_geometry(gdf), words or MapWords(), language)
+    _MAPS[fmap] = MapData(web_geometry(gdf), words or MapWords(), language)
     return fmap
 
 
@@ -457,6 +463,8 @@ def _theme(data: MapData, key: str, name: str, colours: list[str | None], values
     index and the shown value per unit to the script; a large map gets one image."""
     layer = _Layer(key, name, "theme", show, legend_spec)
     if data.large:
+        if fmap is None:
+            raise ValueError("a large map draws its themes as images: pass the map (fmap)")
         data.raster = data.raster or unit_raster(data.units)
         overlay = raster_overlay(data.raster, colours, opacity, name, show)
         overlay.add_to(fmap)
@@ -505,7 +513,7 @@ def choropleth(units: gpd.GeoDataFrame, column: str, label: str | None = None,
     del tooltip
     label = label or column
     own = fmap is None
-    if own:
+    if fmap is None:
         fmap = new_map(units, language=language)
         _unit_info(_data(fmap), units, None, {}, None)
     data = _data(fmap)
@@ -873,7 +881,9 @@ def combined_map(units: gpd.GeoDataFrame, flags: pd.DataFrame | None = None,
             choropleth(a, "access_score", vocab.text("map.access"), scheme="Quantiles", k=5,
                        fmap=fmap, show=False, language=language, values_in="access_units.csv",
                        better="high", key="access", digits=0)
-            data.layers[-1].legend["ends"] = [_t("map.poor_access"), _t("map.good_access")]
+            access_legend = data.layers[-1].legend
+            if access_legend is not None:
+                access_legend["ends"] = [_t("map.poor_access"), _t("map.good_access")]
         if housing is not None and housing["rent_change_3y_pct"].notna().any():
             h = web[["unit_id"]].join(housing[["rent_change_3y_pct"]])
             choropleth(h, "rent_change_3y_pct", vocab.text("map.rent"), scheme="Quantiles", k=5,
@@ -1005,12 +1015,12 @@ def _inline(html_text: str) -> str:
 
 def save(fmap: folium.Map, path: str | Path, title: str = "quartier") -> Path:
     """Finish the map, inline the JS/CSS, write one self-contained HTML page."""
-    data = getattr(fmap, "_quartier", None)
+    data = _MAPS.get(fmap)
     if data is not None:
         if data.words.title == "quartier" and title != "quartier":
             data.words.title = title
         finish(fmap)
-    fmap.get_root().header.add_child(folium.Element(f"<title>{_fmt(title)}</title>"))
+    cast(Figure, fmap.get_root()).header.add_child(folium.Element(f"<title>{_fmt(title)}</title>"))
     page = fmap.get_root().render()
     lang = data.language if data is not None else "de"
     page = page.replace("<html>", f'<html lang="{lang}">', 1)

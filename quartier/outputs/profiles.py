@@ -19,6 +19,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,14 +210,14 @@ def scale_length(span_m: float) -> int:
 
 
 def map_svg(focus: shapely.Geometry, units: gpd.GeoDataFrame,
-            extra: list[tuple[gpd.GeoSeries, str]] = (), size: int = 340,
+            extra: Sequence[tuple[gpd.GeoSeries, str]] = (), size: int = 340,
             colours: list[str | None] | None = None, tree: shapely.STRtree | None = None,
             simple: np.ndarray | None = None) -> str:
     """The focus polygon among its neighbours, drawn from the geometries (no tiles), the
     neighbours in ``colours`` (per unit, e.g. the status colours; light grey without), with a
     round scale bar of about a quarter of the width. ``extra``: (geometries, colour) drawn on top
     (gaps, sites)."""
-    x0, y0, x1, y1 = shapely.buffer(focus, max(focus.length * 0.06, 120)).bounds
+    x0, y0, x1, y1 = shapely.buffer(focus, max(float(shapely.length(focus)) * 0.06, 120)).bounds
     side = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     x0, y0 = cx - side / 2, cy - side / 2
@@ -342,14 +343,14 @@ def _inside(prep: _Prepared, geom: shapely.Geometry) -> tuple[str, list]:
                 if prep.gap_tree is not None else np.array([], dtype=int))
     site_hits = (np.sort(prep.site_tree.query(geom, predicate="contains"))
                  if prep.site_tree is not None else np.array([], dtype=int))
-    if len(gap_hits):
+    if len(gap_hits) and ctx.cadastre is not None:
         gaps = ctx.cadastre.iloc[gap_hits]
         for g, status in zip(gaps.geometry, gaps["status"], strict=True):
             layers.append((gpd.GeoSeries([g]), vocab.REVIEW_COLOURS.get(status, vocab.NO_DATA_COLOUR)))
         parts.append(f"<p>{html_text(vocab.text('profile.gaps', n=vocab.count(len(gaps))))}</p>")
         parts.append(table(gaps[["gap_id", "gap_type", "area_m2", "status", "rule"]],
                            prep.words, 12, formats={"area_m2": vocab.area_m2}))
-    if len(site_hits):
+    if len(site_hits) and ctx.sites is not None:
         sites = ctx.sites.iloc[site_hits]
         chosen = sites[sites["selected"]] if "selected" in sites else sites
         if len(chosen):
@@ -548,6 +549,8 @@ def write_profiles(ctx: ProfileContext, positions: list[int], out_dir: str | Pat
     unit_kind = prep.words.unit or vocab.text("label.unit")
     for pos in positions:
         name = prep.page_of(pos)
+        if name is None:   # positions are the paged units
+            continue
         files.append(write_text(unit_page(ctx, pos, prep), out / name))
         entries.append((unit_kind, name, prep.ids[pos], prep.names[pos],
                         prep.groups[pos] if prep.groups[pos] is not None else "", status[pos],
