@@ -1,5 +1,5 @@
 """Benchmark: a map of Germany's 214,633 populated 1 km cells (Zensus 2011, vacancy rate) as
-quartier draws it above ``maps.MAX_VECTOR_UNITS`` units (one PNG overlay per layer), against the
+quartier draws it above ``mapbase.MAX_VECTOR_UNITS`` units (one PNG overlay per layer), against the
 plain folium way (one GeoJSON feature with a tooltip per cell), timed on a 20,000-cell subset
 and extrapolated linearly to all cells.
 
@@ -23,7 +23,7 @@ from scipy.ndimage import gaussian_filter
 from shapely import box
 
 from _common import report
-from quartier.outputs import maps
+from quartier.outputs import mapbase, maps
 
 ZENSUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "germany_zensus2011_1km"
 N_CELLS = 214_633
@@ -74,7 +74,7 @@ def plain_map(units: gpd.GeoDataFrame, path: Path) -> Path:
     """The plain way: quantile colours, one GeoJSON feature with a tooltip per cell."""
     web = units[["unit_id", "vacancy_pct", "geometry"]].to_crs(4326)
     cls = pd.qcut(web["vacancy_pct"], 5, labels=False, duplicates="drop")
-    web["fill"] = [maps.YLORRD[2 * int(c)] if pd.notna(c) else maps.NO_DATA_COLOUR for c in cls]
+    web["fill"] = [mapbase.YLORRD[2 * int(c)] if pd.notna(c) else mapbase.NO_DATA_COLOUR for c in cls]
     fmap = folium.Map(prefer_canvas=True)
     folium.GeoJson(web, style_function=lambda f: {"fillColor": f["properties"]["fill"],
                                                   "weight": 0.4, "fillOpacity": 0.7},
@@ -97,7 +97,7 @@ if __name__ == "__main__":
     plain_s, plain_path = timed(lambda: plain_map(units.iloc[:SUBSET], out / "plain.html"))
     plain_mb = plain_path.stat().st_size / 1e6
 
-    ours_s, ours_path = timed(lambda: maps.save(
+    ours_s, ours_path = timed(lambda: mapbase.save(
         maps.choropleth(units, "vacancy_pct", "Leerstandsquote (%)", values_in="units.csv"),
         out / "choropleth.html"))
     ours_mb = ours_path.stat().st_size / 1e6
@@ -107,7 +107,7 @@ if __name__ == "__main__":
           f"({plain_mb:.1f} MB x{scale:.1f}) | ratio {plain_mb * scale / ours_mb:5.0f}")
 
     flags = generated_flags(units)
-    all_s, all_path = timed(lambda: maps.save(
+    all_s, all_path = timed(lambda: mapbase.save(
         maps.combined_map(units, flags, indicator=("vacancy_pct", "Leerstandsquote (%)")),
         out / "combined.html"))
     all_mb = all_path.stat().st_size / 1e6

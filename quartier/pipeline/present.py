@@ -22,7 +22,7 @@ from quartier.io.outputs import (
     write_table,
 )
 from quartier.io.vector import read_vector
-from quartier.outputs import maps
+from quartier.outputs import mapbase, maps
 from quartier.outputs import profiles as profiles_mod
 from quartier.outputs.common import (
     MAP_FILE,
@@ -201,7 +201,7 @@ def _draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult |
     areas = flags.areas.areas if flags is not None and flags.areas else None
     area_pages = ({str(a): f"{PROFILES_DIR}/" + profile_file("aktionsraum", a, k)
                    for k, a in enumerate(areas["area_id"])} if areas is not None else {})
-    map_words = maps.MapWords(
+    map_words = mapbase.MapWords(
         title=title, city=cfg.city.name, data_date=words.data_date, units=words.units,
         unit=words.unit, group=words.group, sources=words.sources,
         links={"report": REPORT_FILE, **({"profiles": f"{PROFILES_DIR}/index.html"}
@@ -216,9 +216,9 @@ def _draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult |
                              mon.signals if mon is not None and mon.signals is not None else None,
                              areas=areas, words=map_words, extra=extra, indicator_better=better,
                              area_profiles=area_pages)
-    files = [maps.save(fmap, out / MAP_FILE, title)]
+    files = [mapbase.save(fmap, out / MAP_FILE, title)]
     if indicator is not None and cfg.map is not None:
-        single = maps.new_map(units, maps.MapWords(
+        single = mapbase.new_map(units, mapbase.MapWords(
             title=f"{title}: {indicator[1]}", city=cfg.city.name, data_date=words.data_date,
             sources=words.sources, links={"report": REPORT_FILE}), cfg.city.language)
         maps.attach_units(single, units, extra.assign(profile=[
@@ -227,7 +227,7 @@ def _draw_maps(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagResult |
                         language=cfg.city.language, values_in="units.csv", better=better,
                         key="indicator")
         name = safe_filename(f"map_{indicator[0]}.html", "map.indicator")
-        files.append(maps.save(single, out / name, f"{words.title}: {indicator[1]}"))
+        files.append(mapbase.save(single, out / name, f"{words.title}: {indicator[1]}"))
     return files
 
 

@@ -24,7 +24,7 @@ from quartier.cli import app
 from quartier.config import QuartierConfig, TableConfig, load_config
 from quartier.errors import QuartierError
 from quartier.onboard import write_config
-from quartier.outputs.maps import core_bounds
+from quartier.outputs.mapbase import core_bounds
 from quartier.paths import DATA_DIR
 from quartier.pipeline.flag import flag_units
 from quartier.pipeline.load import load_city

@@ -1,4 +1,4 @@
-"""Maps of more than ``maps.MAX_VECTOR_UNITS`` units: one PNG overlay per layer, not one GeoJSON
+"""Maps of more than ``mapbase.MAX_VECTOR_UNITS`` units: one PNG overlay per layer, not one GeoJSON
 feature per unit; the legend says so. All units here are GENERATED: square 100 m cells of an
 EPSG:3035 grid over Berlin with seeded random values."""
 
@@ -15,7 +15,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from shapely import box
 
-from quartier.outputs import maps
+from quartier.outputs import mapbase, maps
 
 EVIL = "<script>alert(1)</script>{{ 7*7 }}"
 CELL_M = 100.0
@@ -85,7 +85,7 @@ def large():
 
 @pytest.fixture(scope="module")
 def large_choropleth(large, tmp_path_factory):
-    path = maps.save(maps.choropleth(large, "value", EVIL, values_in="units.csv"),
+    path = mapbase.save(maps.choropleth(large, "value", EVIL, values_in="units.csv"),
                      tmp_path_factory.mktemp("large") / "large.html")
     return path, path.read_text(encoding="utf-8")
 
@@ -113,20 +113,20 @@ def test_pixels_carry_each_cells_class_colour(large, large_choropleth):
     """Known answer: the highest cell is in the top class (#3f007d), the lowest in the first
     (#fcfbfd), both at fill opacity 0.7 (alpha 178); missing cells are transparent."""
     [(image, bounds)] = overlays(large_choropleth[1])
-    assert image.shape[0] * image.shape[1] <= maps.MAX_RASTER_PX ** 2
+    assert image.shape[0] * image.shape[1] <= mapbase.MAX_RASTER_PX ** 2
     assert pixel_at(image, bounds, *centre(large, 0)) == (*HIGHEST, 178)
     assert pixel_at(image, bounds, *centre(large, 1)) == (*LOWEST, 178)
     for k in (2, 3):
         assert pixel_at(image, bounds, *centre(large, k))[3] == 0
     # the image covers the grid: about PX_PER_UNIT pixels per cell side
     cols = int(np.ceil(np.sqrt(len(large))))
-    assert max(image.shape) >= maps.PX_PER_UNIT * cols * 0.9
+    assert max(image.shape) >= mapbase.PX_PER_UNIT * cols * 0.9
 
 
 def test_every_cell_keeps_a_pixel(large):
-    raster = maps.unit_raster(large)
+    raster = mapbase.unit_raster(large)
     per_cell = np.bincount(raster.index.ravel(), minlength=len(large) + 1)[1:]
-    assert per_cell.min() >= 1 and np.median(per_cell) == maps.PX_PER_UNIT ** 2
+    assert per_cell.min() >= 1 and np.median(per_cell) == mapbase.PX_PER_UNIT ** 2
 
 
 def test_large_combined_map_status_hotspots_and_dissolved_outline(large, tmp_path):
@@ -140,7 +140,7 @@ def test_large_combined_map_status_hotspots_and_dissolved_outline(large, tmp_pat
         "reasons": EVIL, "flagged": np.arange(n) < 22_000, "flag_reason": "Status",
         "hotspot": np.where(np.arange(n) < 100, "Hot Spot", None), "lisa": None},
         index=large.index)
-    path = maps.save(maps.combined_map(large, flags, index_name=EVIL), tmp_path / "all.html")
+    path = mapbase.save(maps.combined_map(large, flags, index_name=EVIL), tmp_path / "all.html")
     html = path.read_text(encoding="utf-8")
     assert path.stat().st_size < 5e6
     assert html.count("L.imageOverlay(") == 2
@@ -160,11 +160,12 @@ def test_at_the_threshold_the_layer_stays_vector(monkeypatch, tmp_path):
     """MAX_VECTOR_UNITS units: GeoJSON with tooltips; one more: the image (threshold lowered
     to 400 GENERATED cells so the test stays fast)."""
     monkeypatch.setattr(maps, "MAX_VECTOR_UNITS", 400)
-    at = maps.save(maps.choropleth(generated_cells(400), "value", "Wert"), tmp_path / "v.html")
+    monkeypatch.setattr(mapbase, "MAX_VECTOR_UNITS", 400)
+    at = mapbase.save(maps.choropleth(generated_cells(400), "value", "Wert"), tmp_path / "v.html")
     html = at.read_text(encoding="utf-8")
     assert html.count('"type": "Feature"') == 400 and "L.imageOverlay(" not in html
     assert not re.search(r"\d Einheiten: als Rasterbild", html)   # no legend note
-    over = maps.save(maps.choropleth(generated_cells(401), "value", "Wert", language="en"),
+    over = mapbase.save(maps.choropleth(generated_cells(401), "value", "Wert", language="en"),
                      tmp_path / "r.html").read_text(encoding="utf-8")
     assert "L.imageOverlay(" in over and '"type": "Feature"' not in over
     assert "401 units: drawn as a raster image (over 400), no tooltips — values in" in over
@@ -172,20 +173,20 @@ def test_at_the_threshold_the_layer_stays_vector(monkeypatch, tmp_path):
 
 def test_just_below_the_real_threshold_draws_geojson(tmp_path):
     """20 000 GENERATED cells, exactly MAX_VECTOR_UNITS: still one feature per cell."""
-    cells = generated_cells(maps.MAX_VECTOR_UNITS)
-    html = maps.save(maps.choropleth(cells, "value", "Wert", scheme="Quantiles"),
+    cells = generated_cells(mapbase.MAX_VECTOR_UNITS)
+    html = mapbase.save(maps.choropleth(cells, "value", "Wert", scheme="Quantiles"),
                      tmp_path / "g.html").read_text(encoding="utf-8")
-    assert html.count('"type": "Feature"') == maps.MAX_VECTOR_UNITS
+    assert html.count('"type": "Feature"') == mapbase.MAX_VECTOR_UNITS
     assert "L.imageOverlay(" not in html
 
 
 def test_sampled_breaks_class_every_value():
     """More than CLASSIFY_SAMPLE values: breaks from a seeded sample, the same on every call,
     spanning all values, each value in the class whose bounds hold it."""
-    values = np.random.default_rng(1).lognormal(0, 1, maps.CLASSIFY_SAMPLE * 3)
-    upper, classes = maps.classify(values, "Quantiles", 5)
+    values = np.random.default_rng(1).lognormal(0, 1, mapbase.CLASSIFY_SAMPLE * 3)
+    upper, classes = mapbase.classify(values, "Quantiles", 5)
     assert upper[-1] == values.max()
-    assert np.array_equal(upper, maps.classify(values, "Quantiles", 5)[0])
+    assert np.array_equal(upper, mapbase.classify(values, "Quantiles", 5)[0])
     lower = np.r_[-np.inf, upper[:-1]]
     assert ((values > lower[classes]) & (values <= upper[classes])).all()
     # quantiles of a sample: each class holds about a fifth of all values

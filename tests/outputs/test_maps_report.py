@@ -7,7 +7,7 @@ import geopandas as gpd
 import pytest
 
 from quartier import vocab
-from quartier.outputs import maps
+from quartier.outputs import mapbase, maps
 from quartier.pipeline.load import load_city
 from tests.browser import SCREENSHOTS, open_page
 from tests.conftest import tiny_config, tiny_units
@@ -67,7 +67,7 @@ def test_script_names_are_text_everywhere(tmp_path):
     from quartier.pipeline.flag import flag_units
     flags = flag_units(loaded, cfg)
     fmap = maps.combined_map(loaded, flags.table.sort_index(), indicator=("share_sgb2_pct", EVIL))
-    path = maps.save(fmap, tmp_path / "m.html")
+    path = mapbase.save(fmap, tmp_path / "m.html")
     html_text = path.read_text(encoding="utf-8")
     assert EVIL not in html_text and "<img src=x" not in html_text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
@@ -90,7 +90,7 @@ def test_map_for_many_units_stays_small(tmp_path):
     from _common import generated_grid_units
 
     units = generated_grid_units(10_000).rename(columns={"ID": "unit_id", "NAME": "unit_name"})
-    path = maps.save(maps.choropleth(gpd.GeoDataFrame(units), "pop", "Einwohner"), tmp_path / "g.html")
+    path = mapbase.save(maps.choropleth(gpd.GeoDataFrame(units), "pop", "Einwohner"), tmp_path / "g.html")
     size = path.stat().st_size / 1e6
     assert size < 20
     assert path.read_text(encoding="utf-8").count('"type": "FeatureCollection"') <= 2
