@@ -18,6 +18,7 @@ from quartier.io.outputs import (
     write_table,
 )
 from quartier.outputs import profiles as profiles_mod
+from quartier.outputs.pdf import print_pdf
 from quartier.pipeline.check import require_loaded_columns
 from quartier.pipeline.load import load_city
 from quartier.pipeline.present import (
@@ -182,7 +183,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     files = profiles_mod.write_profiles(ctx, positions, out / "profiles", with_areas=not unit_ids)
     if pdf:
         say("printing the profiles to PDF (headless Chromium)")
-        files += profiles_mod.print_pdf(files)
+        files += print_pdf(files)
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
 
 

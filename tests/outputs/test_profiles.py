@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from quartier import pipeline
-from quartier.outputs.profiles import file_name, map_svg, percentile_bar, print_pdf
+from quartier.outputs.pdf import print_pdf
+from quartier.outputs.profiles import file_name, map_svg, percentile_bar
 from tests.browser import SCREENSHOTS, open_page
 from tests.hostile import hostile_config
 
