@@ -94,3 +94,13 @@ def test_no_cycles(graph):
             visit(node, [node])
     assert cycles == []
 
+
+
+#: No module above this many lines (osmnx/momepy size: one capability per module).
+MAX_LINES = 600
+
+
+def test_no_module_over_600_lines():
+    long = {_module(p): n for p in ROOT.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
