@@ -31,13 +31,36 @@ def robustness_of_table(
     flag_top_pct: float | None = None, labels: Mapping[str, str] | None = None,
     vary: Collection[str] = VARY_ALL, draws: int = 1000, seed: int = 42, ddof: int = 0,
 ) -> RobustnessResult:
-    """:func:`rank_robustness` on the table of :func:`quartier.pipeline.flag.flag_units` (one row per
-    unit: ``valid``, ``unit_id``, the indicator columns, ``status_index``, ``dynamics_index``,
-    the residual columns ``resid_<indicator>`` with their index, ``hotspot``, ``rule_count``).
+    """:func:`~quartier.analysis.robustness.rank_robustness` on a priority table.
 
-    ``status``/``dynamics``: (column, weight · sign) of the index indicators;
-    ``dynamics_measure``: the measure of ``dynamics_index`` (``"pp"`` or ``"residual"``).
-    The result's ``units`` carry the table's index (scored units only).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`quartier.pipeline.flag.flag_units`, one row per unit: ``valid``,
+        ``unit_id``, the indicator columns, ``status_index``, ``dynamics_index``, the residual
+        columns ``resid_<indicator>`` with their index, ``hotspot``, ``rule_count``.
+    status, dynamics : sequence of (str, float)
+        (column, weight · sign) of the status and dynamics indicators.
+    status_thresholds, dynamics_thresholds : sequence of float
+        Class thresholds of the indices (SD units).
+    status_labels, flag_classes : sequence of str
+        The status classes (lowest index first) and those that flag a unit.
+    weights, ranges : mapping
+        Default weights ``status``, ``dynamics``, ``hotspot``, ``rule`` and their (low, high)
+        ranges for the draws.
+    dynamics_measure : {"pp", "residual"}
+        The measure of ``dynamics_index``.
+    flag_attention, flag_min_rules, flag_top_pct : optional
+        The further flag rules of ``[priority]`` (MSS attention rule, threshold rules, top %).
+    labels : mapping, optional
+        Display names of the indicator columns.
+    vary, draws, seed, ddof :
+        As in :func:`~quartier.analysis.robustness.rank_robustness`.
+
+    Returns
+    -------
+    RobustnessResult
+        Its ``units`` carry the table's index (scored units only).
 
     Examples
     --------
