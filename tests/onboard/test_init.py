@@ -471,4 +471,4 @@ kita = {{ label = "Kita", good_m = 500, limit_m = 800 }}
     acc = pd.read_csv(out / "access_units.csv", encoding="utf-8-sig", dtype={"unit_id": str})
     assert (acc["origin"] == "Zensus-Gitter").sum() > 500
     assert acc.loc[acc["origin"] == "Zensus-Gitter", "share_within_kita_pct"].notna().all()
-    assert "census grid" in printed
+    assert "Einwohner aus dem Zensus-Gitter" in printed
