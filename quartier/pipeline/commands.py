@@ -219,8 +219,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     """Candidate sites (gap cadastre + user file), integration score, decentralised selection;
     writes DIR/sites.csv (+ .xlsx, .gpkg). Reuses the review store's decisions."""
     say = progress or (lambda _msg: None)
-    if cfg.sites is None:
-        raise ConfigError("the config has no [sites] section")
+    sites_cfg = required(cfg.sites, "sites", "siting")
     if cfg.access is None or cfg.index is None:
         raise ConfigError("siting needs the [access] and [index] sections")
     out = prepare_out_dir(out_dir)
@@ -229,7 +228,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
     flags, acc = flag_with_access(cfg, units, say)
     files = write_flags(flags, out) + (write_access(acc, units, out) if acc is not None else [])
     gap_result = None
-    if cfg.sites.from_gaps and cfg.gaps is not None:
+    if sites_cfg.from_gaps and cfg.gaps is not None:
         gap_result = gaps(cfg, out, store, progress=say)
         files += gap_result.files
     result, more = select_sites_for(cfg, units, flags, acc, people, out, gap_result, say)

@@ -42,27 +42,26 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
     """POIs, residents' access per unit and, where a street network is configured, the measured
     detour factor (network vs straight line) for the residents inside the network's area."""
     say = say or (lambda _msg: None)
-    if cfg.access is None:
-        raise ConfigError("the config has no [access] section")
+    access = required(cfg.access, "access", "the access measures")
     say("reading POI layers")
-    pois, poi_report = load_pois(cfg.pois, units, dedup_m=cfg.access.dedup_m,
-                                 categories=list(cfg.access.categories),
-                                 labels={k: v.label for k, v in cfg.access.categories.items()})
+    pois, poi_report = load_pois(cfg.pois, units, dedup_m=access.dedup_m,
+                                 categories=list(access.categories),
+                                 labels={k: v.label for k, v in access.categories.items()})
     origins = None
-    if cfg.access.population_raster is not None:
+    if access.population_raster is not None:
         say("residents from the population raster")
-        origins = population_mod.raster_origins(cfg.resolve(cfg.access.population_raster), units)
+        origins = population_mod.raster_origins(cfg.resolve(access.population_raster), units)
     elif cfg.population is not None:
         say("residents from the population source")
         origins = population_mod.residents(cfg.population, units).origins
     say("nearest distances per category")
-    table = access_mod.access_units(units, pois, cfg.access, origins=origins)
+    table = access_mod.access_units(units, pois, access, origins=origins)
     detour = None
-    if cfg.access.network_path is not None:
+    if access.network_path is not None:
         say("walking network: calibrating the detour factor")
-        streets = network_mod.read_osm_streets(cfg.resolve(cfg.access.network_path), cfg.city.crs,
-                                               cfg.access.network_layer,
-                                               cfg.access.network_highway_column)
+        streets = network_mod.read_osm_streets(cfg.resolve(access.network_path), cfg.city.crs,
+                                               access.network_layer,
+                                               access.network_highway_column)
         graph = network_mod.build_graph(streets)
         area = streets.geometry.union_all().convex_hull.buffer(-200)
         if origins is not None:
@@ -77,16 +76,16 @@ def compute_access(cfg: QuartierConfig, units: gpd.GeoDataFrame,
             graph, pool.loc[inside, ["x", "y"]].to_numpy(), near)
     share, key, within = None, cfg.report.key_access, None
     if origins is not None and key is not None:
-        within = key.within_m or cfg.access.categories[key.category].good_m
+        within = key.within_m or access.categories[key.category].good_m
         share = access_mod.city_share_within(origins, pois, key.category, within,
-                                             cfg.access.detour_factor)
+                                             access.detour_factor)
     per_unit = table["access_notes"].str.split("; ").explode()
     notes = [vocab.note("access.units_note", n=int(n), text=text)
              for text, n in per_unit[per_unit != ""].value_counts().items()]
     return AccessResult(table=table, pois=pois, report=poi_report, detour=detour,
                         key_share_pct=share, notes=notes,
                         key_label=vocab.category(key.category, {
-                            k: v.label for k, v in cfg.access.categories.items()})
+                            k: v.label for k, v in access.categories.items()})
                         if key is not None else None, key_within_m=within)
 
 ACCESS_PREFIXES = ("dist_", "share_within_", "access_score")
@@ -275,9 +274,7 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
 def compute_monitor(cfg: QuartierConfig, units: gpd.GeoDataFrame, status: pd.Series | None,
                     say: Callable[[str], None]) -> MonitorResult:
     """Series on the current units, targets, and the housing signals where rents are given."""
-    m = cfg.monitor
-    if m is None:
-        raise ConfigError("the config has no [monitor] section")
+    m = required(cfg.monitor, "monitor", "the monitoring")
     say("time series (boundary changes interpolated)")
     long, notes = monitoring_series(m, units)
     targets = monitor_mod.evaluate(long, m.targets)
