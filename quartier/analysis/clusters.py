@@ -15,6 +15,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from quartier import vocab
 from quartier.analysis.graph import queen_adjacency
 from quartier.analysis.priority import _fmt
 from quartier.config import (
@@ -156,7 +157,7 @@ def _explore_clusters(
             n_clusters=k_km, linkage="ward", connectivity=connectivity).fit(xs).labels_
         regions = "Ward mit Nachbarschaft (zusammenhängend)"
     else:
-        regions = (f"nicht berechnet: {len(xs):,} Einheiten > {REGIONS_CAP:,} (Ward mit "
+        regions = (f"nicht berechnet: {vocab.count(len(xs))} Einheiten > {vocab.count(REGIONS_CAP)} (Ward mit "
                    "Nachbarschaft braucht quadratische Zeit); region = -1")
 
     ari = []
@@ -174,7 +175,7 @@ def _explore_clusters(
         "stability_ari_mean": float(np.mean(ari)), "stability_ari_min": float(np.min(ari)),
         "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
         "n_islands": int((np.diff(connectivity.indptr) == 0).sum()),
-        "sample": (f"k gewählt auf einer Stichprobe von {SAMPLE_CAP:,} Einheiten "
+        "sample": (f"k gewählt auf einer Stichprobe von {vocab.count(SAMPLE_CAP)} Einheiten "
                    f"(seed {cfg.seed})" if sampled else "alle Einheiten"),
         "regions": regions}
     return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)

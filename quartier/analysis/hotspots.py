@@ -11,6 +11,7 @@ import scipy.special
 import scipy.stats
 from scipy.sparse import csr_matrix
 
+from quartier import vocab
 from quartier.analysis.graph import queen_adjacency
 from quartier.analysis.localstats import getis_ord_star, local_moran
 from quartier.errors import InputDataError, require_columns
@@ -263,8 +264,8 @@ def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
         for i in np.flatnonzero(~testable):
             parts = [small] if n < MIN_HOTSPOT_UNITS else []
             if few_sets[i]:
-                parts.append(f"nur {int(sets[i]):,} mögliche Nachbarmengen bei "
-                             f"{max(permutations, MIN_NULL_SETS)} Permutationen".replace(",", "."))
+                parts.append(f"nur {vocab.count(int(sets[i]))} mögliche Nachbarmengen bei "
+                             f"{vocab.count(max(permutations, MIN_NULL_SETS))} Permutationen")
             why[i] = f"{NOT_TESTABLE}: {'; '.join(parts)}"
     return {"hotspot": hot, "lisa": names, "gi_z": gi_z,
             "gi_p": np.where(testable, gi_p, np.nan), "gi_p_sim": gi_p_sim,

@@ -341,7 +341,12 @@ def footnote_keys(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Rows whose key is empty or reads like a footnote ("Quelle: …", "* …")."""
     if not all(k in df.columns for k in keys):
         return pd.Series(False, index=df.index)
-    key = df[keys].astype("string").fillna("").agg("".join, axis=1).str.strip()
+    # column-wise concatenation: a row-wise join takes a minute on a census grid's 361k rows
+    parts = [df[k].astype("string").fillna("") for k in keys]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + part
+    key = key.str.strip()
     return key.eq("") | key.str.match(_FOOTNOTE.pattern, case=False).fillna(False)
 
 

@@ -33,7 +33,7 @@ def read_attributes(path: Path, what: str, layer: str | None, encoding: str, dec
 def read_vector(path: Path, what: str, layer: str | None = None, encoding: str = "auto",
                 crs: str | None = None, crs_key: str = "crs", **kwargs
                 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """A vector file (GeoPackage, Shapefile, GeoJSON, … anything GDAL reads) and notes.
+    """A vector file (GeoPackage, Shapefile, GeoJSON, … anything GDAL reads; GeoParquet) and notes.
 
     ``encoding="auto"`` lets GDAL decide (UTF-8, a shapefile's ``.cpg``) and falls back to cp1252,
     then latin-1, when the text is not valid UTF-8 (a note says so). ``crs`` is set when the
@@ -43,6 +43,30 @@ def read_vector(path: Path, what: str, layer: str | None = None, encoding: str =
     """
     check_file(path, what)
     notes: list[str] = []
+    if path.suffix.lower() in GEOPARQUET_SUFFIXES:
+        gdf, enc = _read_geoparquet(path, what, kwargs.get("read_geometry")), None
+    else:
+        gdf, enc = _read_gdal(path, what, layer, encoding, **kwargs)
+    if kwargs.get("read_geometry") is False:
+        return gdf, [f"not UTF-8: text read as {enc}"] if enc is not None and encoding == "auto" else []
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        raise InputDataError(f"{path}: has no geometry ({what}): a table, not boundaries/points; "
+                             "give a GeoPackage, Shapefile or GeoJSON (or a table as [[tables]])")
+    if enc is not None and encoding == "auto":
+        notes.append(f"not UTF-8: text read as {enc}")
+    if crs:
+        if gdf.crs is not None and not gdf.crs.equals(pyproj.CRS.from_user_input(crs)):
+            notes.append(f"file CRS {gdf.crs.to_string()} overridden by the config's crs {crs}")
+        gdf = gdf.set_crs(crs, allow_override=True)
+    elif gdf.crs is None:
+        raise InputDataError(f"{path}: the file declares no CRS ({what}); set {crs_key} in the "
+                             "config (e.g. 'EPSG:25832', or 'EPSG:4326' for lon/lat)")
+    return gdf, notes
+
+
+def _read_gdal(path: Path, what: str, layer: str | None, encoding: str, **kwargs
+               ) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Read with GDAL, trying UTF-8, then cp1252 and latin-1 (``encoding="auto"``)."""
     tries = [None, "cp1252", "latin-1"] if encoding == "auto" else [encoding]
     for i, enc in enumerate(tries):
         try:
@@ -67,21 +91,27 @@ def read_vector(path: Path, what: str, layer: str | None = None, encoding: str =
                 pyogrio.errors.FieldError, pyogrio.errors.CRSError, ValueError) as exc:
             raise InputDataError(f"{path}: cannot be read as vector data ({what}): "
                                  f"{str(exc).splitlines()[0][:300]}") from None
-    if kwargs.get("read_geometry") is False:
-        return gdf, [f"not UTF-8: text read as {enc}"] if enc is not None and encoding == "auto" else []
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
-        raise InputDataError(f"{path}: has no geometry ({what}): a table, not boundaries/points; "
-                             "give a GeoPackage, Shapefile or GeoJSON (or a table as [[tables]])")
-    if enc is not None and encoding == "auto":
-        notes.append(f"not UTF-8: text read as {enc}")
-    if crs:
-        if gdf.crs is not None and not gdf.crs.equals(pyproj.CRS.from_user_input(crs)):
-            notes.append(f"file CRS {gdf.crs.to_string()} overridden by the config's crs {crs}")
-        gdf = gdf.set_crs(crs, allow_override=True)
-    elif gdf.crs is None:
-        raise InputDataError(f"{path}: the file declares no CRS ({what}); set {crs_key} in the "
-                             "config (e.g. 'EPSG:25832', or 'EPSG:4326' for lon/lat)")
-    return gdf, notes
+    return gdf, enc
+
+
+#: GeoParquet is read by geopandas (pyarrow): GDAL builds often lack its driver.
+GEOPARQUET_SUFFIXES = (".parquet", ".geoparquet")
+
+
+def _read_geoparquet(path: Path, what: str, read_geometry: bool | None) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_parquet(path)
+    except ValueError as exc:
+        if "geo" in str(exc).lower():
+            raise InputDataError(f"{path}: has no geometry ({what}): a parquet table without "
+                                 "GeoParquet metadata; give boundaries as GeoParquet, "
+                                 "GeoPackage, Shapefile or GeoJSON") from None
+        raise InputDataError(f"{path}: cannot be read as GeoParquet ({what}): "
+                             f"{str(exc).splitlines()[0][:300]}") from None
+    except (OSError, ImportError) as exc:
+        raise InputDataError(f"{path}: cannot be read as GeoParquet ({what}): "
+                             f"{str(exc).splitlines()[0][:300]}") from None
+    return pd.DataFrame(gdf.drop(columns=gdf.geometry.name)) if read_geometry is False else gdf
 
 
 def _has_c1(df: pd.DataFrame) -> bool:

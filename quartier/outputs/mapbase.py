@@ -356,6 +356,8 @@ class MapData:
             subtitle = [vocab.text("map.data_date", date=w.data_date)] if w.data_date else []
             subtitle.append(vocab.text("map.created", date=vocab.long_date(w.made)))
             texts = vocab.texts("map.")
+            if w.unit:   # "Planungsraum suchen", "Gitterzelle suchen"
+                texts["search"] = vocab.text("map.search_unit", unit=w.unit)
         units = None
         if self.unit_info is not None:
             units = self.unit_info

@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier import vocab
 from quartier.analysis import dynamics as dynamics_mod
 from quartier.analysis.areas import AreasResult
 from quartier.analysis.clusters import ClusterResult, explore_clusters
@@ -44,6 +45,7 @@ from quartier.config import (
     QuartierConfig,
 )
 from quartier.errors import InputDataError
+from quartier.io.places import PLACE_COLUMNS
 
 
 @dataclass
@@ -190,14 +192,14 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     tested = spots["p_basis"].str.startswith("analytisch").fillna(False)
     if tested.any():
         notes.append(f"Hot Spots und LISA nach analytischen p-Werten (Normalapproximation, "
-                     f"{int(tested.sum()):,} getestete Einheiten): {cfg.flag.permutations} "
+                     f"{vocab.count(int(tested.sum()))} getestete Einheiten): {cfg.flag.permutations} "
                      "Permutationen sind für den FDR-Schnitt zu grob (Spalten *_p_sim: "
                      "Permutations-p-Werte)")
     untested = spots["hotspot"].eq(NOT_TESTABLE)
     untested_note = ""
     if untested.any():
         reasons = spots.loc[untested, "p_basis"].str.removeprefix(f"{NOT_TESTABLE}: ")
-        untested_note = (f"kein Hot-Spot-Test möglich für {int(untested.sum()):,} Einheiten "
+        untested_note = (f"kein Hot-Spot-Test möglich für {vocab.count(int(untested.sum()))} Einheiten "
                          f"({'; '.join(reasons.value_counts().index[:3])}): sie sind weder Hot "
                          "noch Cold Spot")
         notes.append(untested_note)
@@ -213,7 +215,8 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
         cl = pd.DataFrame({"cluster": -1, "cluster_name": "nicht geclustert"}, index=units.index)
     screening = screen_single_facilities(units, idx, cfg.population_column, cfg.flag, labels)
     values = list(dict.fromkeys(r.name for r in [*cfg.index.status, *cfg.index.dynamics]))
-    table = pd.concat([units[["unit_id", "unit_name", *values]], idx, rules, spots, cl,
+    places = [c for c in PLACE_COLUMNS if c in units]
+    table = pd.concat([units[["unit_id", "unit_name", *places, *values]], idx, rules, spots, cl,
                        screening.rename("screening")], axis=1)
     if untested_note:
         table["notes"] = table["notes"].astype("string").mask(
@@ -222,8 +225,8 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     status_labels = list(cfg.index.status_labels)
     table = table.join(priority(table, labels, cfg.priority, status_labels,
                                 list(cfg.index.dynamics_labels)))
-    extra = [c for c in table.columns if c not in PRIORITY_COLUMNS]
-    ordered = table[PRIORITY_COLUMNS + extra]
+    extra = [c for c in table.columns if c not in PRIORITY_COLUMNS and c not in places]
+    ordered = table[PRIORITY_COLUMNS[:2] + places + PRIORITY_COLUMNS[2:] + extra]
     gdf = gpd.GeoDataFrame(ordered, geometry=units.geometry, crs=units.crs)
     targets = evaluate_targets(units, cfg.flag.targets, labels)
     if cfg.population_column is None:

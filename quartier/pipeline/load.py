@@ -20,6 +20,7 @@ from quartier.errors import ConfigError, InputDataError, QuartierError, rows_pre
 from quartier.io.join import join_table, units_are_cells
 from quartier.io.joinreport import JoinReport, TableReport
 from quartier.io.numbers import default_aggregate
+from quartier.io.places import place_names
 from quartier.io.population import add_population
 from quartier.io.quality import density_outliers
 from quartier.io.tables import read_table
@@ -141,6 +142,14 @@ def load_city(
             report.tables.append(TableReport(
                 name=spec.name, path="[[derive]]", rows=len(units), matched=n,
                 notes=[f"{spec.kind}: {formula(spec)}", *derive_notes]))
+    places = cfg.report.place_names
+    if places is not None:
+        say(f"naming the units by the places in {places.path}")
+        names, more = place_names(units, cfg.resolve(places.path), places.name_column,
+                                  group_column=places.group_column, layer=places.layer,
+                                  crs=places.crs)
+        units = units.assign(place_name=names["place_name"], place_group=names["place_group"])
+        report.unit_notes += more
     _check_population(units, cfg.population_column, report, problems)
     return units, report
 

@@ -21,7 +21,6 @@ from quartier.io.outputs import (
     write_gpkg,
     write_table,
 )
-from quartier.io.vector import read_vector
 from quartier.outputs import mapbase, maps
 from quartier.outputs import profiles as profiles_mod
 from quartier.outputs.common import (
@@ -101,32 +100,6 @@ def page_words(cfg: QuartierConfig) -> PageWords:
         illustrative_sites=bool(cfg.sites is not None and cfg.sites.illustrative))
 
 
-def place_names(cfg: QuartierConfig, units: gpd.GeoDataFrame) -> pd.DataFrame | None:
-    """Names for units from ``[report.place_names]`` (the Gemeinde and Kreis holding each grid
-    cell's centre): columns ``name`` ("Gemeinde (Zelle …)") and ``group``; None without."""
-    spec = cfg.report.place_names
-    if spec is None:
-        return None
-    places, _ = read_vector(cfg.resolve(spec.path), "report.place_names", crs=spec.crs,
-                            layer=spec.layer)
-    missing = [c for c in (spec.name_column, spec.group_column) if c and c not in places]
-    if missing:
-        raise ConfigError(f"report.place_names: {spec.path} has no column {missing[0]!r} "
-                          f"(it has: {', '.join(map(str, places.columns[:20]))})")
-    places = places.to_crs(units.crs)
-    centres = gpd.GeoDataFrame(geometry=units.geometry.representative_point(), crs=units.crs)
-    hit = gpd.sjoin(centres, places[[c for c in (spec.name_column, spec.group_column) if c]
-                                    + ["geometry"]], predicate="within", how="left")
-    hit = hit[~hit.index.duplicated()]
-    name = hit[spec.name_column].astype("string")
-    out = pd.DataFrame(index=units.index)
-    out["name"] = [f"{n} ({u})" if pd.notna(n) else str(u)
-                   for n, u in zip(name, units["unit_name"], strict=True)]
-    out["group"] = (hit[spec.group_column].astype("string") if spec.group_column
-                    else pd.Series(pd.NA, index=units.index, dtype="string"))
-    return out
-
-
 #: A run writes a profile for every unit up to this many units; above, for the flagged ones
 #: with the highest priority (at most :data:`MAX_RUN_PROFILES`).
 MAX_ALL_PROFILES = 2_000
@@ -147,10 +120,11 @@ def unit_extra(cfg: QuartierConfig, units: gpd.GeoDataFrame, profiled: list[int]
     """Per unit what pages show beside the analysis: name (a place name for grid cells),
     group (district), residents, and the profile page (``prefix`` + file; empty without)."""
     extra = pd.DataFrame(index=units.index)
-    named = place_names(cfg, units)
-    if named is not None:
-        extra["name"] = named["name"]
-        extra["group"] = named["group"]
+    if "place_name" in units:
+        # a grid cell is named by its Gemeinde, its id kept to tell the cells apart
+        extra["name"] = [f"{n} ({u})" if pd.notna(n) else str(u)
+                         for n, u in zip(units["place_name"], units["unit_name"], strict=True)]
+        extra["group"] = units["place_group"]
     elif "unit_group" in units:
         extra["group"] = units["unit_group"]
     if cfg.population_column and cfg.population_column in units:

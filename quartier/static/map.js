@@ -471,6 +471,16 @@
     return wrap;
   }
 
+  function listedUnitAt(ll) {             // the listed unit whose box centre is nearest
+    let best = null, dist = Infinity;
+    D.units.bbox.forEach((b, r) => {
+      if (!b || ll.lng < b[0] || ll.lng > b[2] || ll.lat < b[1] || ll.lat > b[3]) return;
+      const d = Math.abs(ll.lng - (b[0] + b[2]) / 2) + Math.abs(ll.lat - (b[1] + b[3]) / 2);
+      if (d < dist) { dist = d; best = r; }
+    });
+    return best;
+  }
+
   // ------------------------------------------------------------------------------------ print
   function printLayout() {
     const foot = el("div", "q-print-foot", "<b>" + T.print_sources + ":</b> " + D.sources.join(" · "));
@@ -551,6 +561,13 @@
       const box = unitPopup(pos, activeTheme);
       if (box) L.popup(popOpts()).setLatLng(latlng).setContent(box).openOn(map);
     };
+    if (D.units && !D.units.geo) {
+      // a large map is an image: a click opens the unit of the priority list under it
+      map.on("click", (e) => {
+        const r = listedUnitAt(e.latlng);
+        if (r !== null) Q.openUnit(D.units.pos[r], e.latlng);
+      });
+    }
     document.body.dataset.quartierReady = "1";
   };
 })();

@@ -21,6 +21,14 @@ NOTES: dict[str, tuple[str, str]] = {
                    "{label}: {n} point(s) found in two sources (within {d} m) counted once"),
     "pois.no_pois": ("Kategorie {label}: keine Einrichtungen; ihre Entfernungen bleiben leer",
                      "category {label} has no POIs: its distances stay empty"),
+    # place names of grid cells (io/places.py)
+    "places.nearest": ("{n} Einheit(en) mit dem Mittelpunkt außerhalb aller Gemeindeflächen "
+                       "(Grenze, Küste, Gewässer): nach der nächsten Gemeinde (bis {d} m) benannt",
+                       "{n} unit(s) with their centre outside every place polygon (border, coast, "
+                       "water): named by the nearest place (up to {d} m)"),
+    "places.none": ("{n} Einheit(en) ohne Ortsnamen: mehr als {d} m von jeder Gemeindefläche "
+                    "entfernt",
+                    "{n} unit(s) without a place name: more than {d} m from every place polygon"),
     # access (pipeline/steps.py)
     "access.units_note": ("{n} Einheit(en): {text}", "{n} unit(s): {text}"),
     # action areas (analysis/areas.py)

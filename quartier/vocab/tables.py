@@ -192,6 +192,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map.layers": ("Kartenebenen", "Map layers"),
     "map.legend": ("Legende", "Legend"),
     "map.search": ("Quartier suchen", "Find a quarter"),
+    "map.search_unit": ("{unit} suchen", "Find: {unit}"),
     "map.search_placeholder": ("Name oder Nummer", "Name or number"),
     "map.search_none": ("kein Treffer", "nothing found"),
     "map.group_theme": ("Thema (eines zugleich)", "Theme (one at a time)"),

@@ -135,6 +135,10 @@ def test_real_grid_sample_flags_hot_spots(berlin_square):
     tested = t["p_basis"].ne("")
     assert t.loc[tested, "p_basis"].eq("Permutation").all()   # 1,795 tested: pseudo p-values
     assert t["priority_rank"].dropna().is_unique
+    # cells named by their Gemeinde ([report.place_names]), right after the cell's own name
+    assert list(t.columns[:4]) == ["unit_id", "unit_name", "place_name", "place_group"]
+    assert t["place_name"].notna().all()
+    assert set(t["place_group"]) >= {"Berlin", "Potsdam", "Havelland", "Oberhavel"}
     # the analytic p-values (what the whole grid uses) find hot spots where the index is high
     analytic = flag_units(units, cfg.model_copy(update={"flag": cfg.flag.model_copy(
         update={"hotspot_p": "analytic"})})).table

@@ -191,3 +191,48 @@ def test_sampled_breaks_class_every_value():
     assert ((values > lower[classes]) & (values <= upper[classes])).all()
     # quantiles of a sample: each class holds about a fifth of all values
     assert np.allclose(np.bincount(classes) / len(values), 0.2, atol=0.02)
+
+
+def test_a_click_on_a_large_map_opens_the_listed_unit_under_it(large, tmp_path):
+    """An image has no shapes to click: the map finds the unit of the priority list (the first
+    MAX_SEARCH_UNITS ranks) under the click and opens its popup, named as the search names it
+    (a grid cell by its Gemeinde); a cell beyond the list opens nothing."""
+    from tests.browser import shared_browser, watch
+
+    n = len(large)
+    flags = pd.DataFrame({"status_class": "hoch", "status_index": 1.5,
+                          "priority_rank": np.arange(1, n + 1), "reasons": "Status hoch",
+                          "flagged": np.arange(n) < 10, "flag_reason": "Status"},
+                         index=large.index)
+    extra = pd.DataFrame({"name": [f"Adorf ({u})" for u in large["unit_name"]],
+                          "group": "Kreis A", "profile": None}, index=large.index)
+    words = mapbase.MapWords(title="Gitter (generiert)", unit="Gitterzelle")
+    path = mapbase.save(maps.combined_map(large, flags, words=words, extra=extra),
+                        tmp_path / "click.html")
+    to_wgs = Transformer.from_crs(3035, 4326, always_xy=True)
+    context = shared_browser().new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        problems = watch(page)
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_selector("body[data-quartier-ready='1']")
+        assert page.get_attribute("#q-search", "placeholder").startswith("Gitterzelle suchen")
+        popups = []
+        for k in (0, n - 1):
+            lon, lat = to_wgs.transform(*centre(large, k))
+            page.evaluate("([lat, lon]) => { window.quartier.map.closePopup();"
+                          " window.quartier.map.setView([lat, lon], 16, {animate: false}); }",
+                          [lat, lon])
+            x, y = page.evaluate("""([lat, lon]) => {
+                const m = window.quartier.map, p = m.latLngToContainerPoint([lat, lon]);
+                const r = m.getContainer().getBoundingClientRect();
+                return [r.left + p.x, r.top + p.y]; }""", [lat, lon])
+            page.mouse.click(x, y)
+            page.wait_for_timeout(300)
+            popups.append(page.locator(".leaflet-popup-content").all_inner_texts())
+        assert len(popups[0]) == 1 and "Adorf (generiert 0)" in popups[0][0]
+        assert "Nr. G000000 · Kreis A" in popups[0][0]
+        assert popups[1] == []                    # rank 25,000: not in the list
+        assert [e for e in problems if "net::" not in e and "Failed to load" not in e] == []
+    finally:
+        context.close()

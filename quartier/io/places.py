@@ -1,0 +1,86 @@
+"""Place names for units that have none (census grid cells): the polygon (Gemeinde) that holds
+each unit's centre and the larger area above it (Kreis), from a boundary file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from quartier import vocab
+from quartier.errors import ConfigError
+from quartier.io.vector import read_vector
+
+#: The columns :func:`place_names` adds to the units (and the priority table carries).
+PLACE_COLUMNS = ("place_name", "place_group")
+
+#: A centre outside every polygon (a coastal cell over the sea, a gap left by simplified
+#: boundaries) is named by the nearest polygon up to this distance (m): one 1-km cell.
+NEAREST_PLACE_M = 1000.0
+
+
+def place_names(units: gpd.GeoDataFrame, path: Path, name_column: str, *,
+                group_column: str | None = None, layer: str | None = None,
+                crs: str | None = None, max_distance_m: float = NEAREST_PLACE_M,
+                what: str = "report.place_names") -> tuple[pd.DataFrame, list[str]]:
+    """The place holding each unit's centre, and its larger area.
+
+    A unit's representative point (inside the unit) is joined to the polygons of ``path``
+    (``within``); a point outside all polygons takes the nearest polygon up to
+    ``max_distance_m`` metres; beyond, the unit has no place name (missing, and said).
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The units, in a metric CRS.
+    path : Path
+        Polygons with names (GeoPackage, Shapefile, GeoJSON, GeoParquet), e.g. the Gemeinden
+        of the BKG's VG250.
+    name_column, group_column : str
+        The place's name (``GEN``) and, optionally, its larger area's (the Kreis).
+    layer, crs : str, optional
+        The file's layer; its CRS where it declares none.
+    max_distance_m : float
+        How far (m) a centre outside every polygon may be from the one that names it.
+    what : str
+        The config key named in errors.
+
+    Returns
+    -------
+    names : DataFrame
+        Indexed like ``units``: ``place_name`` and ``place_group`` (string, missing where no
+        place holds the unit).
+    notes : list of str
+        What was named by the nearest polygon and what stayed unnamed.
+    """
+    places, notes = read_vector(path, what, layer=layer, crs=crs)
+    wanted = [c for c in (name_column, group_column) if c]
+    missing = [c for c in wanted if c not in places]
+    if missing:
+        raise ConfigError(f"{what}: {path} has no column {missing[0]!r} "
+                          f"(it has: {', '.join(map(str, places.columns[:20]))})")
+    places = places[[*wanted, places.geometry.name]].to_crs(units.crs)
+    places = places[~places.geometry.is_empty & places.geometry.notna()]
+    centres = gpd.GeoDataFrame(geometry=units.geometry.representative_point().values,
+                               crs=units.crs)
+    hit = gpd.sjoin(centres, places, predicate="within", how="left")
+    hit = hit[~hit.index.duplicated()]
+    outside = hit["index_right"].isna().to_numpy()
+    if outside.any():
+        near = gpd.sjoin_nearest(centres[outside], places, how="left",
+                                 max_distance=max_distance_m)
+        near = near[~near.index.duplicated()]
+        for c in wanted:
+            hit.loc[near.index, c] = near[c]
+        named = int(near["index_right"].notna().sum())
+        if named:
+            notes.append(vocab.note("places.nearest", n=named, d=int(max_distance_m)))
+    out = pd.DataFrame({
+        "place_name": hit[name_column].astype("string").to_numpy(),
+        "place_group": (hit[group_column].astype("string").to_numpy() if group_column
+                        else pd.array([pd.NA] * len(hit), dtype="string"))}, index=units.index)
+    unnamed = int(out["place_name"].isna().sum())
+    if unnamed:
+        notes.append(vocab.note("places.none", n=unnamed, d=int(max_distance_m)))
+    return out, notes

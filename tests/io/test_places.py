@@ -1,0 +1,100 @@
+"""Place names for grid cells ([report.place_names]): hand-made polygons with known answers, and
+the shipped Gemeinden (BKG VG250, data/germany_1km/vg250_gemeinden.parquet) on the real grid."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+import pytest
+from shapely.geometry import Point, box
+
+from quartier import vocab
+from quartier.config import load_config
+from quartier.errors import ConfigError, InputDataError
+from quartier.io.places import place_names
+from quartier.io.units import read_units
+from quartier.io.vector import read_vector
+from quartier.paths import DATA_DIR
+
+GEMEINDEN = DATA_DIR / "germany_1km" / "vg250_gemeinden.parquet"
+CRS = "EPSG:3035"
+
+
+def _places(tmp_path):
+    # two Gemeinden side by side, 10 km each, in two Kreise
+    places = gpd.GeoDataFrame({"GEN": ["Adorf", "Bestadt"], "KREIS": ["Kreis A", "Kreis B"]},
+                              geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000)],
+                              crs=CRS)
+    path = tmp_path / "gemeinden.parquet"
+    places.to_parquet(path)
+    return path
+
+
+def _cells(*centres):
+    return gpd.GeoDataFrame({"unit_name": [f"c{i}" for i in range(len(centres))]},
+                            geometry=[box(x - 500, y - 500, x + 500, y + 500) for x, y in centres],
+                            crs=CRS)
+
+
+def test_centres_named_by_the_polygon_holding_them_else_the_nearest(tmp_path):
+    path = _places(tmp_path)
+    # inside Adorf, inside Bestadt, 300 m beyond Bestadt's edge, 5 km away from everything
+    units = _cells((2_500, 2_500), (15_500, 9_500), (20_300, 5_000), (30_000, 30_000))
+    with vocab.use_language("de"):
+        names, notes = place_names(units, path, "GEN", group_column="KREIS")
+    assert names["place_name"].tolist()[:3] == ["Adorf", "Bestadt", "Bestadt"]
+    assert names["place_group"].tolist()[:3] == ["Kreis A", "Kreis B", "Kreis B"]
+    assert names.iloc[3].isna().all()                 # missing stays missing
+    assert notes == [
+        "1 Einheit(en) mit dem Mittelpunkt außerhalb aller Gemeindeflächen (Grenze, Küste, "
+        "Gewässer): nach der nächsten Gemeinde (bis 1.000 m) benannt",
+        "1 Einheit(en) ohne Ortsnamen: mehr als 1.000 m von jeder Gemeindefläche entfernt"]
+    with vocab.use_language("en"):
+        _, notes_en = place_names(units, path, "GEN")
+    assert notes_en[1] == "1 unit(s) without a place name: more than 1,000 m from every place polygon"
+
+
+def test_a_cell_on_a_border_takes_the_place_of_its_centre(tmp_path):
+    path = _places(tmp_path)
+    names, notes = place_names(_cells((9_900, 5_000), (10_100, 5_000)), path, "GEN")
+    assert names["place_name"].tolist() == ["Adorf", "Bestadt"]
+    assert names["place_group"].isna().all() and notes == []
+
+
+def test_place_file_errors_name_the_column_and_the_file(tmp_path):
+    path = _places(tmp_path)
+    with pytest.raises(ConfigError, match=r"has no column 'NAME' \(it has: GEN, KREIS, geometry"):
+        place_names(_cells((1, 1)), path, "NAME")
+    plain = tmp_path / "plain.parquet"
+    pd.DataFrame({"GEN": ["x"]}).to_parquet(plain)
+    with pytest.raises(InputDataError, match="plain.parquet: has no geometry .*GeoParquet metadata"):
+        read_vector(plain, "report.place_names")
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1")
+    with pytest.raises(InputDataError, match="broken.parquet: cannot be read as GeoParquet"):
+        read_vector(broken, "report.place_names")
+
+
+def _cell_at(units: gpd.GeoDataFrame, lon: float, lat: float) -> int:
+    x, y = pyproj.Transformer.from_crs(4326, CRS, always_xy=True).transform(lon, lat)
+    return int(units.index[units.contains(Point(x, y))][0])
+
+
+def test_every_populated_cell_of_germany_gets_its_gemeinde():
+    cfg = load_config(DATA_DIR / "germany_1km" / "quartier.toml")
+    units, _ = read_units(cfg.units, crs=cfg.city.crs, max_scale_error_pct=1.5)
+    names, notes = place_names(units, GEMEINDEN, "gemeinde", group_column="kreis")
+    assert len(units) == 214_633
+    assert names["place_name"].notna().all()          # none further than 1 km from a Gemeinde
+    # border and coast cells whose centre lies outside Germany's land (measured: 876)
+    assert len(notes) == 1 and notes[0].startswith("876 Einheit(en)")
+    named = names.join(units[["unit_name"]])
+    for lon, lat, place, kreis in [(13.37770, 52.51628, "Berlin", "Berlin"),   # Brandenburger Tor
+                                   (11.57549, 48.13743, "München", "München (Kreisfreie Stadt)"),
+                                   (13.03850, 52.40350, "Potsdam", "Potsdam"),  # Sanssouci
+                                   (10.27970, 47.40940, "Oberstdorf", "Oberallgäu")]:
+        row = named.loc[_cell_at(units, lon, lat)]
+        assert (row["place_name"], row["place_group"]) == (place, kreis), row["unit_name"]
+    assert names["place_name"].nunique() > 10_000 and names["place_group"].nunique() == 402
+
