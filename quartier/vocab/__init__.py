@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextvars
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
@@ -494,6 +494,19 @@ def note(key: str, lang: str | None = None, **values: object) -> str:
     shown = {k: (count(v, lang) if isinstance(v, int) and not isinstance(v, bool)
                  else smart(v, lang) if isinstance(v, float) else v) for k, v in values.items()}
     return template.format(**shown)
+
+
+def preview(values: Iterable[object], limit: int = 8, lang: str | None = None) -> str:
+    """The first ``limit`` values for a note, and how many more: "a, b, c … (+5 weitere)"
+    (:func:`quartier.errors.rows_preview` is its English twin for error messages)."""
+    shown = [str(v) for v in values]
+    head = ", ".join(shown[:limit])
+    return head + (note("preview.more", lang, n=len(shown) - limit) if len(shown) > limit else "")
+
+
+def quoted(value: object, lang: str | None = None) -> str:
+    """A name from the data in quotes for the language: „Mitte“ (de), 'Mitte' (en)."""
+    return f"„{value}“" if _lang(lang) == "de" else f"'{value}'"
 
 
 def note_fragments(lang: str = "en", min_len: int = 12) -> list[str]:
