@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from quartier.errors import rows_preview
+from quartier import vocab
 
 #: Column of a table read with ``unit_names``: the units' names it carries.
 UNIT_NAMES = "__unit_name"
@@ -73,11 +73,13 @@ class JoinReport:
                     "rows_with_missing": len(missing_ids),
                     "details": "; ".join(
                         [*t.warnings, *t.notes,
-                         *([f"only in the table: {rows_preview(unmatched, 20)}"]
+                         *([vocab.note("join.only_in_table", keys=vocab.preview(unmatched, 20))]
                            if unmatched and not t.cells else []),
-                         *([f"units without a row: {rows_preview(t.only_in_units, 20)}"]
+                         *([vocab.note("join.units_without_row",
+                                       ids=vocab.preview(t.only_in_units, 20))]
                            if t.only_in_units else []),
-                         *([f"missing values: {rows_preview(missing_ids)}"] if missing_ids else [])]
+                         *([vocab.note("join.missing_values", ids=vocab.preview(missing_ids))]
+                           if missing_ids else [])]
                     ),
                 }
             )

@@ -13,10 +13,11 @@ from collections.abc import Callable
 import geopandas as gpd
 import pandas as pd
 
+from quartier import vocab
 from quartier.analysis.derive import derive_columns, formula
 from quartier.analysis.indicators import aggregate
 from quartier.config import QuartierConfig, required
-from quartier.errors import ConfigError, InputDataError, QuartierError, rows_preview
+from quartier.errors import ConfigError, InputDataError, QuartierError
 from quartier.io.join import join_table, units_are_cells
 from quartier.io.joinreport import JoinReport, TableReport
 from quartier.io.numbers import default_aggregate
@@ -80,18 +81,19 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
         shares = [c for c, m in how.items() if m == "weighted_mean"
                   and units.loc[weights.isna(), c].notna().any()]
         if shares:
-            no_weight.append(
-                f"population-weighted means ({', '.join(shares)}) stay empty for "
-                + rows_preview([f"{g} (member {m} without {cfg.population_column})"
-                                for g, m in members.items()], 10))
+            no_weight.append(vocab.note("load.no_weight", columns=", ".join(shares),
+                                        units=vocab.preview([vocab.note(
+                                            "load.no_weight_member", unit=g, member=m,
+                                            column=cfg.population_column)
+                                            for g, m in members.items()], 10)))
     by_method = {m: [c for c, v in how.items() if v == m] for m in set(how.values())}
-    report.unit_notes.append(
-        f"{len(units)} units merged into {len(merged)} by {u.dissolve_by} (units.dissolve_by); "
-        + "; ".join(f"{m.replace('weighted_mean', 'population-weighted mean')}: "
-                    f"{', '.join(cols)}" for m, cols in sorted(by_method.items()))
-        + (f"; a merged unit with a missing member value stays empty ({', '.join(incomplete)})"
-           if incomplete else "")
-        + "".join(f"; {n}" for n in no_weight))
+    methods = [vocab.note("load.method", method=vocab.note(f"load.method_{m}"),
+                          columns=", ".join(cols)) for m, cols in sorted(by_method.items())]
+    if incomplete:
+        methods.append(vocab.note("load.dissolve_incomplete", columns=", ".join(incomplete)))
+    report.unit_notes.append(vocab.note("load.dissolved", n=len(units), merged=len(merged),
+                                        column=u.dissolve_by,
+                                        methods="; ".join([*methods, *no_weight])))
     report.n_units = len(merged)
     return merged.reset_index(drop=True)
 
@@ -140,7 +142,8 @@ def load_city(
         for spec, n, derive_notes in derived:
             report.tables.append(TableReport(
                 name=spec.name, path="[[derive]]", rows=len(units), matched=n,
-                notes=[f"{spec.kind}: {formula(spec)}", *derive_notes]))
+                notes=[vocab.note("derive.formula", kind=spec.kind, formula=formula(spec)),
+                       *derive_notes]))
     _check_population(units, cfg.population_column, report, problems)
     return units, report
 
@@ -194,7 +197,5 @@ def _check_population(units: gpd.GeoDataFrame, column: str | None, report: JoinR
         return
     bad = density_outliers(units[column], units.geometry.area, units["unit_name"])
     if bad:
-        report.unit_notes.append(
-            f"population_column {column!r}: implausible density in {rows_preview(bad, 4)} — a "
-            "data error in the file? Areas, sites and the minimum-population rule use these "
-            "residents")
+        report.unit_notes.append(vocab.note("load.density", column=column,
+                                            units=vocab.preview(bad, 4)))

@@ -511,13 +511,14 @@ def quoted(value: object, lang: str | None = None) -> str:
 
 def note_fragments(lang: str = "en", min_len: int = 12) -> list[str]:
     """The fixed words of every note template in ``lang`` (between placeholders), at least
-    ``min_len`` characters: a page in the other language must contain none of them."""
+    ``min_len`` characters and more than one word (a config key such as "units.dissolve_by" is
+    no language): a page in the other language must contain none of them."""
     idx = 0 if lang == "de" else 1
     out = []
     for pair in NOTES.values():
         for part in re.split(r"\{[^}]*\}", pair[idx]):
             part = part.strip(" :;,.()")
-            if len(part) >= min_len:
+            if len(part) >= min_len and " " in part:
                 out.append(part)
     return out
 

@@ -121,8 +121,8 @@ NOTES: dict[str, tuple[str, str]] = {
                         "{n} row(s) after the header skipped: {rows}"),
     "read.encoding": ("nicht UTF-8: Text als {encoding} gelesen",
                       "not UTF-8: text read as {encoding}"),
-    "read.crs_override": ("Koordinatensystem der Datei {file_crs} durch das der Konfiguration "
-                          "ersetzt ({crs})",
+    "read.crs_override": ("Koordinatenbezugssystem der Datei {file_crs} durch das der "
+                          "Konfiguration ({crs}) ersetzt",
                           "file CRS {file_crs} overridden by the config's crs {crs}"),
     # workbooks (io/xlsx.py)
     "xlsx.merged": ("{n} verbundene(r) Zellbereich(e) mit ihrem Wert gefüllt",
@@ -143,20 +143,20 @@ NOTES: dict[str, tuple[str, str]] = {
                             "column '{column}': {n} formula cell(s): the result the spreadsheet "
                             "stored at its last calculation was used (lines {lines})"),
     # census grid cells as units (io/grid.py)
-    "grid.read": ("Einheiten: {n} Zellen zu {size} m aus {file} gelesen",
+    "grid.read": ("Einheiten: {n} Zelle(n) zu {size} m aus {file} gelesen",
                   "units: {n} cells of {size} m read from {file}"),
-    "grid.unpopulated": ("{n} Zellen ohne Einwohner nicht verwendet ({column} 0, -1 keine "
+    "grid.unpopulated": ("{n} Zelle(n) ohne Einwohner nicht verwendet ({column} 0, -1 keine "
                          "Angabe oder -9 geheim gehalten)",
                          "{n} cells without residents left out ({column} 0, -1 no data or -9 "
                          "suppressed)"),
-    "grid.outside_bbox": ("{n} Zellen außerhalb von units.grid.bbox {bbox} nicht verwendet",
+    "grid.outside_bbox": ("{n} Zelle(n) außerhalb von units.grid.bbox {bbox} nicht verwendet",
                           "{n} cells outside units.grid.bbox {bbox} left out"),
-    "grid.outside_clip": ("{n} Zellen außerhalb von units.grid.clip ({file}) nicht verwendet",
+    "grid.outside_clip": ("{n} Zelle(n) außerhalb von units.grid.clip ({file}) nicht verwendet",
                           "{n} cells outside units.grid.clip ({file}) left out"),
-    "grid.units": ("{n} Zellen sind die Einheiten (Kennung: INSPIRE {example})",
+    "grid.units": ("{n} Zelle(n) sind die Einheiten (Kennung: INSPIRE {example})",
                    "{n} cells are the units (id: INSPIRE {example})"),
     # spatial units (io/units.py)
-    "units.repaired": ("{n} ungültige Geometrie(n) repariert (die Flächenteile behalten)",
+    "units.repaired": ("{n} ungültige Geometrie(n) repariert (Flächenteile behalten)",
                        "{n} invalid geometries repaired (polygonal parts kept)"),
     "units.zero_padded": ("{n} Kennung(en) der Einheiten mit führenden Nullen auf {width} "
                           "Stellen aufgefüllt",
@@ -222,7 +222,7 @@ NOTES: dict[str, tuple[str, str]] = {
     "tables.alias": ("Alias: „{row}“ (Zeile {line}) als „{unit}“ zugeordnet",
                      "alias: '{row}' (line {line}) joined as '{unit}'"),
     # joining tables to the units (io/join.py, io/joinreport.py)
-    "join.not_units": ("{n} Zellen der Tabelle sind keine Einheiten (außerhalb von "
+    "join.not_units": ("{n} Zelle(n) der Tabelle gehören zu keiner Einheit (außerhalb von "
                        "units.grid bbox/clip oder unbewohnt): hier gezählt, nicht in "
                        "join_unmatched aufgeführt",
                        "{n} cells of the table are not units (outside units.grid bbox/clip, or "
@@ -231,8 +231,8 @@ NOTES: dict[str, tuple[str, str]] = {
                         "Umlauten, ß, „Sankt“/„St.“ und Satzzeichen zugeordnet: {pairs}",
                         "{n} name(s) matched only after normalising case, umlauts, ß, "
                         "'Sankt'/'St.' and punctuation: {pairs}"),
-    "join.group": ("level = group: {areas} Gebiet(e) zugeordnet; jede der {n} Einheiten erhält "
-                   "die Werte ihres Gebiets",
+    "join.group": ("level = \"group\": {areas} Gebiet(e) zugeordnet; {n} Einheit(en) erhalten die "
+                   "Werte ihres Gebiets",
                    "level = group: {areas} areas matched; each of {n} units gets the values of "
                    "its area"),
     "join.unit_names": ("Namen der Einheiten aus Spalte „{column}“ ({n} von {total} Einheiten; "
@@ -258,7 +258,7 @@ NOTES: dict[str, tuple[str, str]] = {
                          "another unit ({groups}): values published for a coarser area? "
                          "Repeated values make neighbours alike and inflate hot spots and "
                          "clusters"),
-    "quality.density": ("{name}: {population} Einwohner auf {area} km² ({density} je km²)",
+    "quality.density": ("{name}: {population} Einwohner auf {area} km² ({density} Einwohner je km²)",
                         "{name}: {population} residents on {area} km² ({density} per km²)"),
     # loading the city (pipeline/load.py, analysis/derive.py)
     "load.dissolved": ("{n} Einheiten nach {column} zu {merged} zusammengefasst "
