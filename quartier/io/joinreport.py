@@ -50,6 +50,8 @@ class JoinReport:
     n_units: int = 0
     unit_notes: list[str] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
+    #: the language its notes are written in (the city's, :func:`quartier.pipeline.load_city`)
+    language: str = field(default_factory=vocab.language)
 
     def warnings(self) -> list[str]:
         """The notes every reader of the results must see: the units' and the tables' warnings."""
@@ -57,7 +59,12 @@ class JoinReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per table: matched, only in units, only in table, rows with missing values,
-        and in ``details`` the notes and the unmatched keys with the closest unit names."""
+        and in ``details`` the notes and the unmatched keys with the closest unit names (in the
+        report's language)."""
+        with vocab.use_language(self.language):
+            return self._frame()
+
+    def _frame(self) -> pd.DataFrame:
         rows = []
         for t in self.tables:
             missing_ids = sorted({i for ids in t.rows_with_missing.values() for i in ids})

@@ -119,7 +119,14 @@ def load_city(
     units : GeoDataFrame
         One row per unit in ``cfg.city.crs`` (metres).
     report : JoinReport
+        What matched and what did not; its notes in the city's language (``city.language``).
     """
+    with vocab.use_language(cfg.city.language):
+        return _load_city(cfg, progress, problems)
+
+
+def _load_city(cfg: QuartierConfig, progress: Callable[[str], None] | None,
+               problems: list[str] | None) -> tuple[gpd.GeoDataFrame, JoinReport]:
     say = progress or (lambda _msg: None)
     if cfg.decide:
         raise ConfigError(
@@ -134,7 +141,7 @@ def load_city(
         say("residents from the population source")
         units, more = add_population(units, cfg.population)
         notes += more
-    report = JoinReport(n_units=len(units), unit_notes=notes)
+    report = JoinReport(n_units=len(units), unit_notes=notes, language=cfg.city.language)
     units = _join_tables(units, cfg, report, say, problems)
     if cfg.derive:
         say("computing the derived columns ([[derive]])")

@@ -372,9 +372,9 @@ def test_formula_cells_with_placeholder_results_are_missing_not_zero(tmp_path):
 def test_formula_cells_without_a_stored_result_are_missing_and_said(tmp_path):
     # openpyxl stores formulas without any result
     _xlsx(tmp_path / "t.xlsx", ROWS, formulas={"C3": "=C2*2", "C4": "=C2/2"})
-    units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE))
+    units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE, language="en"))
     assert units["share_sgb2_pct"].isna().tolist() == [False, True, True, False]
-    assert any("„SGB2“: 2 Formelzelle(n) als fehlend gelesen (kein Ergebnis gespeichert), Zeilen 3, 4" in n
+    assert any("'SGB2': 2 formula cell(s) read as missing (no result is stored), lines 3, 4" in n
                for n in report.tables[0].notes)
 
 
