@@ -37,8 +37,10 @@ def tiny_units(n: int = 4, size: float = 1000.0) -> gpd.GeoDataFrame:
 
 
 def tiny_config(tmp_path: Path, units: gpd.GeoDataFrame | None = None, csv: str | bytes | None = None,
-                table: dict | None = None, units_extra: dict | None = None, **top):
-    """Write units (GeoPackage) and one CSV into tmp_path and return the validated config."""
+                table: dict | None = None, units_extra: dict | None = None,
+                language: str | None = None, **top):
+    """Write units (GeoPackage) and one CSV into tmp_path and return the validated config
+    (``language``: the city's, German by default)."""
     units = tiny_units() if units is None else units
     units.to_file(tmp_path / "units.gpkg", driver="GPKG")
     if csv is None:
@@ -50,7 +52,8 @@ def tiny_config(tmp_path: Path, units: gpd.GeoDataFrame | None = None, csv: str 
            "columns": {"EW": {"name": "ew"}, "SGB2": {"name": "share_sgb2_pct", "label": "SGB II"}}}
     tbl.update(table or {})
     raw = {
-        "city": {"name": "Test (generated)", "crs": "EPSG:25833"},
+        "city": {"name": "Test (generated)", "crs": "EPSG:25833",
+                 **({"language": language} if language else {})},
         "units": {"path": "units.gpkg", "id_column": "ID", "id_width": 3, "name_column": "NAME",
                   **(units_extra or {})},
         "tables": [tbl],

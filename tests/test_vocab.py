@@ -87,6 +87,28 @@ def test_notes_in_the_language_with_numbers_formatted():
     assert "m outside the city dropped" in vocab.note_fragments("en")
 
 
+def test_load_notes_in_both_languages_and_data_never_a_template():
+    # the notes of reading and joining tables are in the catalogue, so the page tests' check
+    # for English words in a German page covers them
+    fragments = vocab.note_fragments("en")
+    assert any(f.startswith("cells of the table are not units") for f in fragments)
+    assert "ids had lost leading zeros: zero-padded to" in fragments
+    assert vocab.note("join.group", areas=12, n=1542) == \
+        'level = "group": 12 Gebiet(e) zugeordnet; 1.542 Einheit(en) erhalten die Werte ihres Gebiets'
+    assert vocab.note("join.group", "en", areas=12, n=1542) == \
+        "level = group: 12 areas matched; each of 1,542 units gets the values of its area"
+    # no German note repeats an English one's words (a German page would look English)
+    english = vocab.note_fragments("en")
+    assert [k for k, (de, _) in vocab.NOTES.items() if any(f in de for f in english)] == []
+    # values from the data are substituted once: braces in them are text, not placeholders
+    assert vocab.note("join.marked_missing", n=2, mark="{x} {0}", ids="a{b}, {}") == \
+        "2 Zeile(n) mit fehlenden Werten, in der Hinweisspalte als „{x} {0}“ gekennzeichnet: a{b}, {}"
+    assert vocab.preview(range(10), 3) == "0, 1, 2 … (+7 weitere)"
+    assert vocab.preview(range(1200), 3, "en") == "0, 1, 2 … (+1,197 more)"
+    assert vocab.preview(["a", "b"]) == "a, b"
+    assert vocab.quoted("Mitte") == "„Mitte“" and vocab.quoted("Mitte", "en") == "'Mitte'"
+
+
 def test_class_colours_by_position_not_by_name():
     berlin = vocab.class_colours(["hoch", "mittel", "niedrig", "sehr niedrig"])
     shrink = vocab.class_colours(["gering", "mittel", "hoch", "sehr hoch"])

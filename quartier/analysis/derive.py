@@ -18,8 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier import vocab
 from quartier.config import DeriveSpec
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import InputDataError
 
 #: Words of a unit or label that mark a count (persons, households), not a share or rate.
 COUNT_WORDS = ("personen", "anzahl", "einwohner", "haushalte", "wohnungen", "fälle", "faelle",
@@ -38,7 +39,7 @@ def formula(spec: DeriveSpec) -> str:
         return f"{a[0]} − {a[1]}"
     if spec.kind == "sum":
         return " + ".join(a)
-    return "Fläche der Geometrie in ha"
+    return vocab.note("derive.area_ha")
 
 
 def derive_column(units: gpd.GeoDataFrame, spec: DeriveSpec) -> tuple[pd.Series, list[str]]:
@@ -72,8 +73,9 @@ def derive_column(units: gpd.GeoDataFrame, spec: DeriveSpec) -> tuple[pd.Series,
     if spec.kind == "ratio":
         bad = x[1].notna() & (x[1] <= 0)
         if bad.any():
-            notes.append(f"{spec.name}: {int(bad.sum())} unit(s) with {spec.columns[1]} ≤ 0 stay "
-                         f"empty: {rows_preview(units.loc[bad, 'unit_id'])}")
+            notes.append(vocab.note("derive.not_positive", column=spec.name, n=int(bad.sum()),
+                                    divisor=spec.columns[1],
+                                    ids=vocab.preview(units.loc[bad, "unit_id"])))
         values = (100.0 if spec.factor is None else spec.factor) * x[0] / x[1].where(~bad)
     elif spec.kind == "product":
         values = (1.0 if spec.factor is None else spec.factor) * x[0] * x[1]
@@ -84,8 +86,8 @@ def derive_column(units: gpd.GeoDataFrame, spec: DeriveSpec) -> tuple[pd.Series,
             pd.concat(x, axis=1).notna().all(axis=1))
     gap = pd.concat(x, axis=1).isna().any(axis=1)
     if gap.any():
-        notes.append(f"{spec.name}: {int(gap.sum())} unit(s) empty because an input is missing: "
-                     f"{rows_preview(units.loc[gap, 'unit_id'])}")
+        notes.append(vocab.note("derive.input_missing", column=spec.name, n=int(gap.sum()),
+                                ids=vocab.preview(units.loc[gap, "unit_id"])))
     values = values.where(np.isfinite(values))
     return values.rename(spec.name), notes
 

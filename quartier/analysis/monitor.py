@@ -177,7 +177,7 @@ def build_monitoring(
             orphan = sorted(set(cur["key"]) - known)
             if orphan:
                 notes.append(vocab.note("monitor.orphan", indicator=s.label or s.indicator,
-                                        n=len(orphan), ids=rows_preview(orphan)))
+                                        n=len(orphan), ids=vocab.preview(orphan)))
             parts = []
             for year, grp in cur.groupby("year"):
                 est = interpolate(grp.set_index("key")["value"], pieces, s.kind)
@@ -188,7 +188,7 @@ def build_monitoring(
         unknown = sorted(set(cur["key"]) - set(units["unit_id"]))
         if unknown:
             notes.append(vocab.note("monitor.unknown", indicator=s.label or s.indicator,
-                                    n=len(unknown), ids=rows_preview(unknown)))
+                                    n=len(unknown), ids=vocab.preview(unknown)))
         years = sorted(cur["year"].unique())
         grid = pd.MultiIndex.from_product([units["unit_id"], years], names=["key", "year"])
         full = cur.set_index(["key", "year"]).reindex(grid)

@@ -41,7 +41,7 @@ from shapely.geometry.base import BaseGeometry
 from quartier import vocab
 from quartier.analysis.access import point_access
 from quartier.config import AccessConfig, SitesConfig, as_section
-from quartier.errors import InputDataError, require_columns, rows_preview
+from quartier.errors import InputDataError, require_columns
 from quartier.vocab import GONE_STATES
 
 
@@ -151,7 +151,7 @@ def score_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, status: pd.Ser
     outside = unit_pos < 0
     if outside.any():
         warnings.append(vocab.note("sites.outside", n=int(outside.sum()),
-                                   ids=rows_preview(out.loc[outside, "site_id"])))
+                                   ids=vocab.preview(out.loc[outside, "site_id"])))
     acc = point_access(out, pois, access_cfg, counts=False)
     out["score_access"] = acc["access_score"].round(1).to_numpy()
     cats = [c for c in acc.columns if c.startswith("dist_")]

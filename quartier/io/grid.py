@@ -22,6 +22,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from quartier import vocab
 from quartier.config import DEFAULT_NA_CODES, GridUnitsConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
@@ -185,7 +186,7 @@ def grid_units(g: GridUnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
         raise InputDataError(f"{source}: cells given twice, lines {rows_preview(line[twice])}; "
                              "each cell may appear once")
     keep = np.ones(len(df), dtype=bool)
-    notes = [f"units: {len(df):,} cells of {cell:g} m read from {path.name}"]
+    notes = [vocab.note("grid.read", n=len(df), size=vocab.decimal(cell), file=path.name)]
     if g.populated:
         if g.populated not in df:
             raise InputDataError(f"{source}: no column {g.populated!r} (units.grid.populated); "
@@ -193,22 +194,22 @@ def grid_units(g: GridUnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
         na = set(DEFAULT_NA_CODES) | set(g.na_values)
         value, _ = parse_numbers(df[g.populated], g.decimal, None, na, source, g.populated, line)
         populated = (value > 0).fillna(False).to_numpy(dtype=bool)
-        notes.append(f"{int((~populated).sum()):,} cells without residents left out "
-                     f"({g.populated} 0, -1 no data or -9 suppressed)")
+        notes.append(vocab.note("grid.unpopulated", n=int((~populated).sum()),
+                                column=g.populated))
         keep &= populated
     if g.bbox is not None:
         x0, y0, x1, y1 = g.bbox
         inside = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
-        notes.append(f"{int((keep & ~inside).sum()):,} cells outside units.grid.bbox "
-                     f"{list(g.bbox)} left out")
+        notes.append(vocab.note("grid.outside_bbox", n=int((keep & ~inside).sum()),
+                                bbox=str(list(g.bbox))))
         keep &= inside
     if g.clip is not None:
         shapes, _ = read_vector(g.clip, "units.grid.clip", crs=g.clip_crs,
                                 crs_key="units.grid.clip_crs")
         area = shapely.union_all(shapes.to_crs(g.crs).geometry.values)
         inside = shapely.contains_xy(area, cx, cy)
-        notes.append(f"{int((keep & ~inside).sum()):,} cells outside units.grid.clip "
-                     f"({Path(g.clip).name}) left out")
+        notes.append(vocab.note("grid.outside_clip", n=int((keep & ~inside).sum()),
+                                file=Path(g.clip).name))
         keep &= inside
     if not keep.any():
         raise InputDataError(f"{source}: no cell is left after the filters ({'; '.join(notes)}); "
@@ -228,7 +229,7 @@ def grid_units(g: GridUnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
                  "check that key, and that x/y are metres of that CRS (not km or degrees)")
     check_distances_preserved(crs, tuple(units.to_crs(4326).total_bounds), max_scale_error_pct,
                               "city.crs")
-    notes.append(f"{len(units):,} cells are the units (id: INSPIRE {ids[0]})")
+    notes.append(vocab.note("grid.units", n=len(units), example=ids[0]))
     return units.to_crs(crs), notes
 
 

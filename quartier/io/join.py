@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from quartier import vocab
 from quartier.config import TableConfig
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.joinreport import MAX_SUGGESTED, UNIT_NAMES, TableReport
@@ -63,30 +64,28 @@ def join_table(units: gpd.GeoDataFrame, table: pd.DataFrame, report: TableReport
     if t.join == "grid":
         report.cells = True
         if len(unmatched):
-            report.notes.append(f"{len(unmatched):,} cells of the table are not units (outside "
-                                "units.grid bbox/clip, or not populated): counted here, not "
-                                "listed in join_unmatched")
+            report.notes.append(vocab.note("join.not_units", n=len(unmatched)))
     else:
         _suggest(unmatched, candidates, report)
     if t.join == "name":
         spelled = table[in_units]
         exact = set(unit_text.astype(str))
-        differ = [f"{a!r} = {candidates[k]!r}" for a, k in zip(spelled["key_text"], spelled["key"],
-                                                               strict=True) if a not in exact]
+        differ = [f"{vocab.quoted(a)} = {vocab.quoted(candidates[k])}"
+                  for a, k in zip(spelled["key_text"], spelled["key"], strict=True)
+                  if a not in exact]
         if differ:
-            report.notes.append(f"{len(differ)} name(s) matched only after normalising case, "
-                                f"umlauts, ß, 'Sankt'/'St.' and punctuation: {rows_preview(differ, 6)}")
+            report.notes.append(vocab.note("join.normalised", n=len(differ),
+                                           pairs=vocab.preview(differ, 6)))
     if t.level == "group":
-        report.notes.append(f"level = group: {int(in_units.sum())} areas matched; each of "
-                            f"{report.matched} units gets the values of its area")
+        report.notes.append(vocab.note("join.group", areas=int(in_units.sum()), n=report.matched))
     values = table.drop(columns=["key_text", "line"]).set_index("key")
     joined = values.reindex(unit_key.to_numpy())
     joined.index = units.index
     if UNIT_NAMES in joined:
         named = joined.pop(UNIT_NAMES).replace("", pd.NA)
         units = units.assign(unit_name=named.fillna(units["unit_name"]).astype("string"))
-        report.notes.append(f"unit names from column {t.unit_names!r} ({int(named.notna().sum())} "
-                            f"of {len(units)} units; the others keep their id)")
+        report.notes.append(vocab.note("join.unit_names", column=t.unit_names,
+                                       n=int(named.notna().sum()), total=len(units)))
     _report_values(units, joined, got_row, report, t)
     return units.join(joined)
 
@@ -149,8 +148,7 @@ def _suggest(unmatched: pd.DataFrame, candidates: dict[str, str], report: TableR
         close = difflib.get_close_matches(str(key), list(candidates), n=3, cutoff=0.6)
         report.suggestions[text] = [candidates[c] for c in close]
     if len(unmatched) > MAX_SUGGESTED:
-        report.notes.append(f"closest names shown for the first {MAX_SUGGESTED} of "
-                            f"{len(unmatched):,} unmatched keys")
+        report.notes.append(vocab.note("join.suggested", shown=MAX_SUGGESTED, n=len(unmatched)))
 
 
 def _report_values(units: gpd.GeoDataFrame, joined: pd.DataFrame, got_row: pd.Series,
@@ -174,5 +172,5 @@ def _report_values(units: gpd.GeoDataFrame, joined: pd.DataFrame, got_row: pd.Se
                                                                        value_columns))
     for note in note_columns:
         for text, ids in units.loc[any_missing, "unit_id"].groupby(joined.loc[any_missing, note]):
-            report.notes.append(f"{len(ids)} row(s) with missing values marked {text!r} in "
-                                f"the note column: {rows_preview(ids)}")
+            report.notes.append(vocab.note("join.marked_missing", n=len(ids), mark=text,
+                                           ids=vocab.preview(ids)))

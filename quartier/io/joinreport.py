@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from quartier.errors import rows_preview
+from quartier import vocab
 
 #: Column of a table read with ``unit_names``: the units' names it carries.
 UNIT_NAMES = "__unit_name"
@@ -50,6 +50,8 @@ class JoinReport:
     n_units: int = 0
     unit_notes: list[str] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
+    #: the language its notes are written in (the city's, :func:`quartier.pipeline.load_city`)
+    language: str = field(default_factory=vocab.language)
 
     def warnings(self) -> list[str]:
         """The notes every reader of the results must see: the units' and the tables' warnings."""
@@ -57,7 +59,12 @@ class JoinReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per table: matched, only in units, only in table, rows with missing values,
-        and in ``details`` the notes and the unmatched keys with the closest unit names."""
+        and in ``details`` the notes and the unmatched keys with the closest unit names (in the
+        report's language)."""
+        with vocab.use_language(self.language):
+            return self._frame()
+
+    def _frame(self) -> pd.DataFrame:
         rows = []
         for t in self.tables:
             missing_ids = sorted({i for ids in t.rows_with_missing.values() for i in ids})
@@ -73,11 +80,13 @@ class JoinReport:
                     "rows_with_missing": len(missing_ids),
                     "details": "; ".join(
                         [*t.warnings, *t.notes,
-                         *([f"only in the table: {rows_preview(unmatched, 20)}"]
+                         *([vocab.note("join.only_in_table", keys=vocab.preview(unmatched, 20))]
                            if unmatched and not t.cells else []),
-                         *([f"units without a row: {rows_preview(t.only_in_units, 20)}"]
+                         *([vocab.note("join.units_without_row",
+                                       ids=vocab.preview(t.only_in_units, 20))]
                            if t.only_in_units else []),
-                         *([f"missing values: {rows_preview(missing_ids)}"] if missing_ids else [])]
+                         *([vocab.note("join.missing_values", ids=vocab.preview(missing_ids))]
+                           if missing_ids else [])]
                     ),
                 }
             )

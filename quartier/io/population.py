@@ -31,7 +31,7 @@ from rasterio.features import rasterize
 
 from quartier import vocab
 from quartier.config import DEFAULT_NA_CODES, GridConfig, PopulationConfig
-from quartier.errors import InputDataError, rows_preview
+from quartier.errors import InputDataError
 from quartier.io.grid import cell_centres, read_cells
 from quartier.io.numbers import parse_numbers
 from quartier.io.readers import check_file
@@ -187,5 +187,5 @@ def add_population(units: gpd.GeoDataFrame, p: PopulationConfig
     notes = [*res.notes, vocab.note("population.column", column=column, source=res.source)]
     if len(empty):
         notes.append(vocab.note("population.empty", n=len(empty), column=column,
-                                ids=rows_preview(empty)))
+                                ids=vocab.preview(empty)))
     return units, notes

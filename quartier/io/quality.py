@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from quartier.errors import rows_preview
+from quartier import vocab
 
 #: Residents per km² above which a unit's population is a data error (the densest German
 #: quarters reach about 25,000–30,000).
@@ -24,8 +24,9 @@ def density_outliers(population: pd.Series, area_m2: pd.Series, names: pd.Series
     area_km2 = area_m2.astype("float64") / 1e6
     density = population.astype("float64") / area_km2.where(area_km2 > 0)
     bad = density[(density > max_per_km2) & np.isfinite(density)]
-    return [f"{names.get(i, i)}: {population[i]:,.0f} residents on {area_km2[i]:.2f} km² "
-            f"({density[i]:,.0f} per km²)" for i in bad.index]
+    return [vocab.note("quality.density", name=names.get(i, i), population=int(round(float(population[i]))),
+                       area=vocab.num(area_km2[i], 2), density=int(round(float(density[i]))))
+            for i in bad.index]
 
 
 def repeated_values(values: pd.DataFrame, ids: pd.Series,
@@ -67,8 +68,6 @@ def repeated_note(groups: list[list[str]], n_units: int, columns: list[str]) -> 
     if not groups:
         return ""
     n = sum(len(g) for g in groups)
-    shown = rows_preview(["=".join(g[:3]) + ("…" if len(g) > 3 else "") for g in groups], 4)
-    return (f"{n} of {n_units} units carry exactly the same values of "
-            f"{rows_preview(columns, 4)} as another unit ({shown}): values published for a "
-            "coarser area? Repeated values make neighbours alike and inflate hot spots and "
-            "clusters")
+    shown = vocab.preview(["=".join(g[:3]) + ("…" if len(g) > 3 else "") for g in groups], 4)
+    return vocab.note("quality.repeated", n=n, total=n_units, columns=vocab.preview(columns, 4),
+                      groups=shown)

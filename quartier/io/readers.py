@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from quartier import vocab
 from quartier.errors import InputDataError, rows_preview
 
 
@@ -71,7 +72,7 @@ def decode_text(path: Path, encoding: str = "auto") -> tuple[str, str | None]:
             if text.startswith("\ufeff") and codecs.lookup(encoding).name == "utf-8":
                 # Excel's "CSV UTF-8" starts with a byte-order mark, which would stick to the
                 # first header ("\ufeffID")
-                return text[1:], "UTF-8 byte-order mark (BOM) at the start of the file removed"
+                return text[1:], vocab.note("read.bom")
             return text, None
         except UnicodeDecodeError as exc:
             raise InputDataError(
@@ -86,9 +87,9 @@ def decode_text(path: Path, encoding: str = "auto") -> tuple[str, str | None]:
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252"), "not UTF-8: read as cp1252 (Windows)"
+        return raw.decode("cp1252"), vocab.note("read.cp1252")
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), "not UTF-8 nor cp1252: read as latin-1"
+        return raw.decode("latin-1"), vocab.note("read.latin1")
 
 
 def header_names(cells: list[object], source: str, used: list[str]) -> tuple[list[str], list[str]]:
@@ -114,8 +115,8 @@ def header_names(cells: list[object], source: str, used: list[str]) -> tuple[lis
     for n, positions in dup.items():
         for k, pos in enumerate(positions[1:], start=2):
             names[pos - 1] = f"{n} ({k})"
-        notes.append(f"header {n!r} occurs in columns {', '.join(map(str, positions))}: later "
-                     f"copies renamed '{n} (2)', …")
+        notes.append(vocab.note("read.header_twice", name=n,
+                                positions=", ".join(map(str, positions))))
     return names, notes
 
 
@@ -184,7 +185,7 @@ def table_from_rows(rows: Sequence[Sequence[object]], source: str, used: list[st
     if len(rows) <= header.skiprows:
         raise InputDataError(f"{source}: the table has no rows (after skipping {header.skiprows})")
     if header.absent:
-        h, notes = header.skiprows, ["no header row: columns named 'Spalte 1', 'Spalte 2', …"]
+        h, notes = header.skiprows, [vocab.note("read.no_header")]
         first_data = h + header.skip_after
         width = max(len(r) for r in rows[h:])
         names, more = header_names([None] * width, source, used)
@@ -197,7 +198,8 @@ def table_from_rows(rows: Sequence[Sequence[object]], source: str, used: list[st
     if header.skip_after:
         skipped = [" ".join(str(c) for c in r if c not in (None, ""))[:60]
                    for r in rows[h + header.rows:first_data]]
-        notes.append(f"{header.skip_after} row(s) after the header skipped: {rows_preview(skipped, 2)}")
+        notes.append(vocab.note("read.skip_after", n=header.skip_after,
+                                rows=vocab.preview(skipped, 2)))
     body = [list(r) + [None] * (width - len(r)) for r in rows[first_data:]]
     df = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(columns=names)
     df = df.apply(lambda c: c.astype("string").str.strip().fillna(""))

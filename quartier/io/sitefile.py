@@ -44,7 +44,7 @@ def read_site_file(s: SitesConfig, *, crs: str) -> tuple[gpd.GeoDataFrame, list[
     missing = ~np.isfinite(gdf.geometry.bounds.to_numpy()).all(axis=1)
     if missing.any():
         warnings.append(vocab.note("sites.no_coordinates", file=path.name, n=int(missing.sum()),
-                                   ids=rows_preview(gdf.loc[missing, s.id_column])))
+                                   ids=vocab.preview(gdf.loc[missing, s.id_column])))
         gdf = gdf[~missing]
     dup = gdf[s.id_column][gdf[s.id_column].duplicated(keep=False)]
     if len(dup):
@@ -61,7 +61,7 @@ def read_site_file(s: SitesConfig, *, crs: str) -> tuple[gpd.GeoDataFrame, list[
     zero = cap == 0
     if zero.any():
         warnings.append(vocab.note("sites.zero_capacity", file=path.name, n=int(zero.sum()),
-                                   ids=rows_preview(gdf.loc[zero, s.id_column])))
+                                   ids=vocab.preview(gdf.loc[zero, s.id_column])))
     out = gpd.GeoDataFrame({
         "site_id": gdf[s.id_column].astype(str).to_numpy(),
         "name": (gdf[s.name_column].astype(str) if s.name_column and s.name_column in gdf

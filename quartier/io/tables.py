@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from quartier import vocab
 from quartier.config import DEFAULT_NA_CODES, ColumnSpec, GridUnitsConfig, TableConfig
 from quartier.errors import InputDataError, require_columns, rows_preview
 from quartier.io.grid import table_cell_keys
@@ -125,7 +126,8 @@ def filter_year(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: str
     if not keep.any():
         raise InputDataError(f"{source}: no rows for year {t.year!r} in {t.year_column!r}; "
                              f"years: {rows_preview(available)}")
-    return df[keep], line[keep], f"year {t.year} read ({int(keep.sum())} of {len(df)} rows)"
+    return df[keep], line[keep], vocab.note("tables.year", year=str(t.year), n=int(keep.sum()),
+                                            total=len(df))
 
 
 def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], source: str
@@ -148,7 +150,7 @@ def reshape(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[str], 
                                  f"for year {t.year!r} ({', '.join(matches) or 'none'}); "
                                  f"columns: {', '.join(df.columns)}")
         value_col = matches[0]
-        notes.append(f"wide-by-year table: column {value_col!r} read")
+        notes.append(vocab.note("tables.wide_by_year", column=value_col))
         sel = df
     else:
         value_col = t.value_column
@@ -230,9 +232,8 @@ def check_shares(values: pd.Series, shown_percent: pd.Series, spec: ColumnSpec, 
                 f"formatted as percent ({at}): the workbook stores 5,5 % as 0.055 (here e.g. "
                 f"{values[shown_percent].iloc[0]:g}). Set scale = 100 for this column")
         if not share and spec.scale == 1:
-            notes.append(f"{column}: {int(shown_percent.sum())} cell(s) formatted as percent, read "
-                         "as the stored fraction (5,5 % → 0.055); for percent set unit = '%' and "
-                         "scale = 100")
+            notes.append(vocab.note("tables.percent_cells", column=column,
+                                    n=int(shown_percent.sum())))
         return
     if share and spec.scale == 1 and spec.max is None:
         v = values[given]
@@ -274,11 +275,11 @@ def drop_file_rows(df: pd.DataFrame, line: pd.Series, t: TableConfig, source: st
         rules.append(("drop_rows", line.isin(t.drop_rows)))
     for column, values in t.drop_where.items():
         require_columns(df, [column], source, "drop_where")
-        rules.append((f"drop_where {column!r}", df[column].isin(values)))
+        rules.append((f"drop_where {vocab.quoted(column)}", df[column].isin(values)))
     for rule, hit in rules:
         if hit.any():
-            report.notes.append(f"{int(hit.sum())} row(s) dropped by {rule}: lines "
-                                f"{rows_preview(line[hit])}")
+            report.notes.append(vocab.note("tables.dropped_lines", n=int(hit.sum()), rule=rule,
+                                           lines=vocab.preview(line[hit])))
         drop |= hit
     return drop
 
@@ -296,12 +297,14 @@ def drop_keys(key: pd.Series, join_key: pd.Series, line: pd.Series, t: TableConf
         report.dropped_keys = {k: line[join_key == k].tolist() for k in set(join_key[hit])}
         rules.append(("drop_keys", hit))
     if t.drop_pattern:
-        rules.append((f"drop_pattern {t.drop_pattern!r}",
+        rules.append((f"drop_pattern {vocab.quoted(t.drop_pattern)}",
                       key.str.contains(t.drop_pattern, regex=True).fillna(False)))
     for rule, hit in rules:
         if hit.any():
-            rows = [f"{k} (line {n})" for k, n in zip(key[hit], line[hit], strict=True)]
-            report.notes.append(f"{int(hit.sum())} row(s) dropped by {rule}: {rows_preview(rows)}")
+            rows = [vocab.note("tables.key_line", row=k, line=str(n))
+                    for k, n in zip(key[hit], line[hit], strict=True)]
+            report.notes.append(vocab.note("tables.dropped_keys", n=int(hit.sum()), rule=rule,
+                                           rows=vocab.preview(rows)))
         drop |= hit
     return drop
 
@@ -323,17 +326,18 @@ def footnote_rows(df: pd.DataFrame, key: pd.Series, line: pd.Series, t: TableCon
     # a legend split over the cells by the separator ("¹) vorläufig; ° geschätzt; …"): text only
     footnote = key.eq("") | (blank_values & texty) | spanning | (texty & ~numbers)
     if footnote.any():
-        report.dropped_rows += [f"line {n}: {v[:40]!r}" for n, v in
-                                zip(line[footnote], df.loc[footnote].iloc[:, 0], strict=True)]
+        report.dropped_rows += [vocab.note("tables.dropped_row", line=str(n), text=v[:40])
+                                for n, v in zip(line[footnote], df.loc[footnote].iloc[:, 0],
+                                                strict=True)]
         # a row without a key but with numbers is data that cannot be joined, not a footnote
         keyless = footnote & key.eq("") & numbers
         plain = footnote & ~keyless
         if plain.any():
-            report.notes.append(f"{int(plain.sum())} footnote/blank row(s) skipped (lines "
-                                f"{rows_preview(line[plain])})")
+            report.notes.append(vocab.note("tables.footnotes", n=int(plain.sum()),
+                                           lines=vocab.preview(line[plain])))
         if keyless.any():
-            report.notes.append(f"{int(keyless.sum())} row(s) with values but without a key "
-                                f"skipped — check them: lines {rows_preview(line[keyless])}")
+            report.notes.append(vocab.note("tables.keyless", n=int(keyless.sum()),
+                                           lines=vocab.preview(line[keyless])))
     return footnote
 
 
@@ -454,7 +458,7 @@ def _table_keys(df: pd.DataFrame, line: pd.Series, t: TableConfig, keys: list[st
     if t.join == "id":
         key, padded = normalise_ids(key, t.id_width, source, "+".join(keys))
         if padded:
-            report.notes.append(f"{padded} ids had lost leading zeros: zero-padded to {t.id_width}")
+            report.notes.append(vocab.note("tables.ids_padded", n=padded, width=t.id_width))
     join_key = key.map(normalise_name) if t.join == "name" else key
     drop = drop_keys(key, join_key, line, t, report)
     return df[~drop], key[~drop], join_key[~drop], line[~drop]
@@ -471,7 +475,7 @@ def _table_values(df: pd.DataFrame, line: pd.Series, cell_line: dict[str, pd.Ser
         na_codes |= set(grid.na_values)
     na_codes -= set(t.zero_values)
     out: dict[str, pd.Series] = {}
-    code_columns: dict[str, list[str]] = {}
+    code_columns: dict[tuple[str, int], list[str]] = {}
     for column, spec in t.columns.items():
         where = cell_line[column].loc[df.index] if column in cell_line else line
         values, codes = _column_values(df[column], t, column, na_codes, source, where, report)
@@ -479,13 +483,15 @@ def _table_values(df: pd.DataFrame, line: pd.Series, cell_line: dict[str, pd.Ser
         check_shares(values, shown & values.notna(), spec, source, column, where, report.notes)
         if spec.scale != 1:
             values = values * spec.scale
-            report.notes.append(f"{column}: values × {spec.scale:g} (scale)")
+            report.notes.append(vocab.note("tables.scaled", column=column,
+                                           scale=vocab.decimal(spec.scale)))
         check_range(values, spec, spec.name, source, column, where)
         out[spec.name] = values
         for code, n in codes.items():
-            code_columns.setdefault(f"{code!r} ×{n}", []).append(column)
-    for code, columns in code_columns.items():
-        report.notes.append(f"missing code {code} in {', '.join(columns)}")
+            code_columns.setdefault((code, n), []).append(column)
+    for (code, n), columns in code_columns.items():
+        report.notes.append(vocab.note("tables.missing_code", code=vocab.quoted(code), n=int(n),
+                                       columns=", ".join(columns)))
     return out
 
 
@@ -499,8 +505,8 @@ def _column_values(raw: pd.Series, t: TableConfig, column: str, na_codes: set[st
     zero = (raw.astype("string").isin(t.zero_values) if t.zero_values
             else pd.Series(False, index=raw.index))
     if zero.any():
-        report.notes.append(f"{column}: {int(zero.sum())} × {sorted(set(raw[zero]))} read as 0 "
-                            "(zero_values)")
+        report.notes.append(vocab.note("tables.zero_values", column=column, n=int(zero.sum()),
+                                       values=", ".join(map(vocab.quoted, sorted(set(raw[zero]))))))
     return parse_numbers(raw.mask(zero, "0") if zero.any() else raw, t.decimal, t.thousands,
                          na_codes, source, column, where)
 
@@ -512,8 +518,8 @@ def strip_marks(raw: pd.Series, marks: list[str], column: str, report: TableRepo
     stripped = raw.str.replace(pattern, "", regex=True)
     changed = stripped.ne(raw).fillna(False)
     if changed.any():
-        report.notes.append(f"{column}: footnote marks removed from {int(changed.sum())} value(s) "
-                            f"({rows_preview(raw[changed].unique(), 3)}), the numbers kept")
+        report.notes.append(vocab.note("tables.marks", column=column, n=int(changed.sum()),
+                                       values=vocab.preview(raw[changed].unique(), 3)))
     return stripped
 
 
@@ -526,26 +532,23 @@ def apply_aliases(table: pd.DataFrame, t: TableConfig, report: TableReport) -> p
     present = set(table["key"])
     unused = [alias for k, (alias, _) in targets.items() if k not in present]
     if unused:
-        report.notes.append(f"aliases without a row in the table: {rows_preview(unused)}")
+        report.notes.append(vocab.note("tables.aliases_unused", aliases=vocab.preview(unused)))
     counts = [spec.name for spec in t.columns.values() if default_aggregate(spec.unit) == "sum"
               and spec.name in table]
     for _, row in table[table["key"].isin(targets)].iterrows():
         _, units = targets[row["key"]]
+        line = str(row["line"])
         if len(units) > 1:
-            report.notes.append(
-                f"row {row['key_text']!r} (line {row['line']}) covers {len(units)} units "
-                f"({', '.join(units)}): each gets the row's values — right for shares and rates; "
-                "a count is the total of all of them")
+            report.notes.append(vocab.note("tables.alias_covers", row=row["key_text"], line=line,
+                                           n=len(units), units=", ".join(units)))
             extra = {c: row[c] * (len(units) - 1) for c in counts if pd.notna(row[c]) and row[c]}
             if extra:
-                report.warnings.append(
-                    f"{report.name}: row {row['key_text']!r} (line {row['line']}) is given to "
-                    f"{len(units)} units, so its counts are counted {len(units)} times: "
-                    + ", ".join(f"{c} +{v:,.0f}" for c, v in extra.items())
-                    + " in the city total. Split the row's counts by hand, or take them from "
-                    "a table of the single units")
+                report.warnings.append(vocab.note(
+                    "tables.alias_counts", table=report.name, row=row["key_text"], line=line,
+                    n=len(units), counts=", ".join(f"{c} +{vocab.count(v)}"
+                                                   for c, v in extra.items())))
         else:
-            report.notes.append(f"alias: {row['key_text']!r} (line {row['line']}) joined as "
-                                f"{units[0]!r}")
+            report.notes.append(vocab.note("tables.alias", row=row["key_text"], line=line,
+                                           unit=units[0]))
     keys = [[norm(u) for u in targets[k][1]] if k in targets else [k] for k in table["key"]]
     return table.assign(key=keys).explode("key").reset_index(drop=True)

@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from quartier import vocab
 from quartier.config import UnitsConfig
 from quartier.errors import ConfigError, InputDataError, require_columns, rows_preview
 from quartier.io.crs import check_bounds, check_distances_preserved
@@ -62,9 +63,9 @@ def merge_parts(gdf: gpd.GeoDataFrame, attributes: list[str], source: str
     order = pd.Series(np.flatnonzero(first), index=gdf.loc[first, "unit_id"].to_numpy())
     out = out.iloc[np.argsort(order.loc[out["unit_id"]].to_numpy(), kind="stable")]
     n_ids = int(parts["unit_id"].nunique())
-    return gpd.GeoDataFrame(out, geometry=geom, crs=gdf.crs).reset_index(drop=True), (
-        f"{len(parts)} features merged into {n_ids} unit(s) by units.merge_parts (parts of one "
-        f"unit: {rows_preview(sorted(set(parts['unit_id'])))})")
+    return gpd.GeoDataFrame(out, geometry=geom, crs=gdf.crs).reset_index(drop=True), vocab.note(
+        "units.merged_parts", n=len(parts), units=n_ids,
+        ids=vocab.preview(sorted(set(parts["unit_id"]))))
 
 
 def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
@@ -106,7 +107,7 @@ def read_units(u: UnitsConfig, *, crs: str, max_scale_error_pct: float = 0.5
     gdf = _areas_only(gdf, u, source, notes)
     gdf, repaired = repair_geometries(gdf)
     if repaired:
-        notes.append(f"{repaired} invalid geometries repaired (polygonal parts kept)")
+        notes.append(vocab.note("units.repaired", n=repaired))
     lost = gdf.geometry.is_empty
     if lost.any():
         raise InputDataError(
@@ -138,11 +139,11 @@ def _unit_ids(gdf: gpd.GeoDataFrame, u: UnitsConfig, id_column: str, wanted: lis
     as configured, unique and never empty."""
     ids, padded = normalise_ids(gdf[id_column], u.id_width, source, id_column)
     if padded:
-        notes.append(f"{padded} unit ids zero-padded to {u.id_width} digits")
+        notes.append(vocab.note("units.zero_padded", n=padded, width=u.id_width))
     gdf = gdf.assign(unit_id=ids)
     if u.drop_ids:
         drop = gdf["unit_id"].isin(u.drop_ids)
-        notes.append(f"dropped {int(drop.sum())} feature(s) by units.drop_ids: {u.drop_ids}")
+        notes.append(vocab.note("units.dropped", n=int(drop.sum()), ids=vocab.preview(u.drop_ids)))
         gdf = gdf[~drop]
     if u.merge_parts:
         gdf, note = merge_parts(gdf, [c for c in wanted if c != id_column], source)
@@ -168,7 +169,7 @@ def _areas_only(gdf: gpd.GeoDataFrame, u: UnitsConfig, source: str, notes: list[
     kept): a point, a line or an empty geometry is an error naming the units."""
     if u.swap_axes:
         gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
-        notes.append("axes swapped (lat, lon → lon, lat) by units.swap_axes")
+        notes.append(vocab.note("units.swapped"))
 
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     collection = gdf.geometry.geom_type == "GeometryCollection"

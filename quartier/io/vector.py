@@ -12,6 +12,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 
+from quartier import vocab
 from quartier.errors import InputDataError
 from quartier.io.readers import RawTable, check_file, header_names
 from quartier.io.xlsx import cell_text
@@ -48,15 +49,16 @@ def read_vector(path: Path, what: str, layer: str | None = None, encoding: str =
     else:
         gdf, enc = _read_gdal(path, what, layer, encoding, **kwargs)
     if kwargs.get("read_geometry") is False:
-        return gdf, [f"not UTF-8: text read as {enc}"] if enc is not None and encoding == "auto" else []
+        return gdf, ([vocab.note("read.encoding", encoding=enc)]
+                     if enc is not None and encoding == "auto" else [])
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise InputDataError(f"{path}: has no geometry ({what}): a table, not boundaries/points; "
                              "give a GeoPackage, Shapefile or GeoJSON (or a table as [[tables]])")
     if enc is not None and encoding == "auto":
-        notes.append(f"not UTF-8: text read as {enc}")
+        notes.append(vocab.note("read.encoding", encoding=enc))
     if crs:
         if gdf.crs is not None and not gdf.crs.equals(pyproj.CRS.from_user_input(crs)):
-            notes.append(f"file CRS {gdf.crs.to_string()} overridden by the config's crs {crs}")
+            notes.append(vocab.note("read.crs_override", file_crs=gdf.crs.to_string(), crs=crs))
         gdf = gdf.set_crs(crs, allow_override=True)
     elif gdf.crs is None:
         raise InputDataError(f"{path}: the file declares no CRS ({what}); set {crs_key} in the "

@@ -12,7 +12,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quartier.errors import InputDataError, rows_preview
+from quartier import vocab
+from quartier.errors import InputDataError
 from quartier.io.readers import Header, RawTable, check_file, is_blank, table_from_rows
 
 #: The first bytes of an xlsx file (a zip archive).
@@ -127,7 +128,7 @@ def read_xlsx(path: Path, sheet: str | int, decimal: str, used: list[str],
                              f"{header.skiprows} rows)")
     table = table_from_rows(rows, f"{path} [{title}]", used, keys or [], header)
     if merged:
-        table.notes.append(f"{merged} merged cell range(s) filled with their value")
+        table.notes.append(vocab.note("xlsx.merged", n=merged))
     at = _CellLines(set(table.line), list(table.df.columns))
     table.percent = {c: set(n) for c, n in at.by_column(marks.percent).items()}
     table.notes += _formula_notes(marks, uncomputed, at, set(used) if used else set(at.columns))
@@ -155,21 +156,15 @@ def _formula_notes(marks: CellMarks, uncomputed: set[tuple[int, int]], at: _Cell
     spreadsheet stored."""
     notes = []
     empty = {rc for rc, stored in marks.formulas.items() if not stored}
-    for cells, why in ((empty, "no result is stored"),
-                       (uncomputed - empty, "the workbook was written by a program and asks to "
-                                            "be calculated on opening: its stored results are "
-                                            "placeholders")):
+    for cells, why in ((empty, "xlsx.no_result"), (uncomputed - empty, "xlsx.recalc")):
         for column, lines in at.by_column(cells).items():
             if column in wanted:
-                notes.append(
-                    f"column {column!r}: {len(lines)} formula cell(s) read as missing ({why}), "
-                    f"lines {rows_preview(lines)}; open the workbook in a spreadsheet, let it "
-                    "calculate and save it, or enter the values")
+                notes.append(vocab.note("xlsx.formula_missing", column=column, n=len(lines),
+                                        why=vocab.note(why), lines=vocab.preview(lines)))
     for column, lines in at.by_column(set(marks.formulas) - uncomputed).items():
         if column in wanted:
-            notes.append(f"column {column!r}: {len(lines)} formula cell(s): the result the "
-                         f"spreadsheet stored at its last calculation was used (lines "
-                         f"{rows_preview(lines)})")
+            notes.append(vocab.note("xlsx.formula_stored", column=column, n=len(lines),
+                                    lines=vocab.preview(lines)))
     return notes
 
 

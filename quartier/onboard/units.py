@@ -18,6 +18,7 @@ import pyogrio
 import pyproj
 import shapely
 
+from quartier import vocab
 from quartier.errors import InputDataError
 from quartier.io.readers import check_file
 from quartier.io.vector import read_vector
@@ -174,8 +175,9 @@ def _read(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[Line]]:
         notes, declared = [], False
     if gdf.empty:
         raise InputDataError(f"{path}: the boundary file has no features")
-    if any("not UTF-8" in n for n in notes):
-        enc = notes[0].rsplit(" ", 1)[-1]
+    enc = next((e for e in ("cp1252", "latin-1") if vocab.note("read.encoding", encoding=e) in notes),
+               None)
+    if enc is not None:
         lines.append(Line("encoding", enc, f"the names are not UTF-8: they read correctly as {enc}"))
     geom = gdf.geometry
     ok = ~(geom.isna() | geom.is_empty)

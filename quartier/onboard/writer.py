@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from quartier import vocab
 from quartier.errors import InputDataError, rows_preview
 from quartier.io.quality import density_outliers
 from quartier.onboard.document import Confidence, Section, render
@@ -294,6 +295,15 @@ def write_config(target: Path, units_path: Path, tables: list[Path], *, name: st
     layer, sheet : optional
         Layer of the boundary file; sheet of the workbooks (default: the one that matches).
     """
+    # the config's comments and the notes are English: so are the readers' notes quoted in them
+    with vocab.use_language("en"):
+        return _write_config(target, units_path, tables, name=name, index=index,
+                             population=population, layer=layer, sheet=sheet)
+
+
+def _write_config(target: Path, units_path: Path, tables: list[Path], *, name: str | None,
+                  index: list[str] | None, population: Path | None, layer: str | None,
+                  sheet: str | int | None) -> tuple[str, list[str]]:
     base = target.parent
     info = inspect_units(units_path, layer)
     targets = _feature_targets(info)

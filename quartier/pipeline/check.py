@@ -184,7 +184,7 @@ def check(cfg: QuartierConfig, progress: Callable[[str], None] | None = None
     every column reference. Raises :class:`CheckFailed` listing all problems at once."""
     say = progress or (lambda _msg: None)
     problems: list[str] = []
-    units, report = None, JoinReport()
+    units, report = None, JoinReport(language=cfg.city.language)
     if cfg.units is not None:
         try:
             units, report = load_city(cfg, progress=say, problems=problems)

@@ -13,10 +13,11 @@ from collections.abc import Callable
 import geopandas as gpd
 import pandas as pd
 
+from quartier import vocab
 from quartier.analysis.derive import derive_columns, formula
 from quartier.analysis.indicators import aggregate
 from quartier.config import QuartierConfig, required
-from quartier.errors import ConfigError, InputDataError, QuartierError, rows_preview
+from quartier.errors import ConfigError, InputDataError, QuartierError
 from quartier.io.join import join_table, units_are_cells
 from quartier.io.joinreport import JoinReport, TableReport
 from quartier.io.numbers import default_aggregate
@@ -81,18 +82,19 @@ def dissolve(units: gpd.GeoDataFrame, cfg: QuartierConfig, report: JoinReport) -
         shares = [c for c, m in how.items() if m == "weighted_mean"
                   and units.loc[weights.isna(), c].notna().any()]
         if shares:
-            no_weight.append(
-                f"population-weighted means ({', '.join(shares)}) stay empty for "
-                + rows_preview([f"{g} (member {m} without {cfg.population_column})"
-                                for g, m in members.items()], 10))
+            no_weight.append(vocab.note("load.no_weight", columns=", ".join(shares),
+                                        units=vocab.preview([vocab.note(
+                                            "load.no_weight_member", unit=g, member=m,
+                                            column=cfg.population_column)
+                                            for g, m in members.items()], 10)))
     by_method = {m: [c for c, v in how.items() if v == m] for m in set(how.values())}
-    report.unit_notes.append(
-        f"{len(units)} units merged into {len(merged)} by {u.dissolve_by} (units.dissolve_by); "
-        + "; ".join(f"{m.replace('weighted_mean', 'population-weighted mean')}: "
-                    f"{', '.join(cols)}" for m, cols in sorted(by_method.items()))
-        + (f"; a merged unit with a missing member value stays empty ({', '.join(incomplete)})"
-           if incomplete else "")
-        + "".join(f"; {n}" for n in no_weight))
+    methods = [vocab.note("load.method", method=vocab.note(f"load.method_{m}"),
+                          columns=", ".join(cols)) for m, cols in sorted(by_method.items())]
+    if incomplete:
+        methods.append(vocab.note("load.dissolve_incomplete", columns=", ".join(incomplete)))
+    report.unit_notes.append(vocab.note("load.dissolved", n=len(units), merged=len(merged),
+                                        column=u.dissolve_by,
+                                        methods="; ".join([*methods, *no_weight])))
     report.n_units = len(merged)
     return merged.reset_index(drop=True)
 
@@ -118,7 +120,14 @@ def load_city(
     units : GeoDataFrame
         One row per unit in ``cfg.city.crs`` (metres).
     report : JoinReport
+        What matched and what did not; its notes in the city's language (``city.language``).
     """
+    with vocab.use_language(cfg.city.language):
+        return _load_city(cfg, progress, problems)
+
+
+def _load_city(cfg: QuartierConfig, progress: Callable[[str], None] | None,
+               problems: list[str] | None) -> tuple[gpd.GeoDataFrame, JoinReport]:
     say = progress or (lambda _msg: None)
     if cfg.decide:
         raise ConfigError(
@@ -133,7 +142,7 @@ def load_city(
         say("residents from the population source")
         units, more = add_population(units, cfg.population)
         notes += more
-    report = JoinReport(n_units=len(units), unit_notes=notes)
+    report = JoinReport(n_units=len(units), unit_notes=notes, language=cfg.city.language)
     units = _join_tables(units, cfg, report, say, problems)
     if cfg.derive:
         say("computing the derived columns ([[derive]])")
@@ -141,7 +150,8 @@ def load_city(
         for spec, n, derive_notes in derived:
             report.tables.append(TableReport(
                 name=spec.name, path="[[derive]]", rows=len(units), matched=n,
-                notes=[f"{spec.kind}: {formula(spec)}", *derive_notes]))
+                notes=[vocab.note("derive.formula", kind=spec.kind, formula=formula(spec)),
+                       *derive_notes]))
     places = cfg.report.place_names
     if places is not None:
         say(f"naming the units by the places in {places.path}")
@@ -203,7 +213,5 @@ def _check_population(units: gpd.GeoDataFrame, column: str | None, report: JoinR
         return
     bad = density_outliers(units[column], units.geometry.area, units["unit_name"])
     if bad:
-        report.unit_notes.append(
-            f"population_column {column!r}: implausible density in {rows_preview(bad, 4)} — a "
-            "data error in the file? Areas, sites and the minimum-population rule use these "
-            "residents")
+        report.unit_notes.append(vocab.note("load.density", column=column,
+                                            units=vocab.preview(bad, 4)))

@@ -251,9 +251,9 @@ def select_sites_for(cfg: QuartierConfig, units: gpd.GeoDataFrame, flags: FlagRe
     status = flags.table["status_class"].astype(object)
     shelters = _shelters(s, cfg.city.crs)
     if shelters is not None and s.shelters is not None:
-        warnings.append(f"{len(shelters)} existing shelter(s) from {s.shelters.name}: "
-                        f"sites within {s.shelter_radius_m:g} m lose "
-                        f"{s.shelter_penalty:g} points")
+        warnings.append(vocab.note("sites.shelters", n=len(shelters), file=s.shelters.name,
+                                   radius=vocab.decimal(s.shelter_radius_m),
+                                   penalty=vocab.decimal(s.shelter_penalty)))
     scored, w = score_sites(candidates, units, status, acc.pois, access, s, shelters=shelters,
                             exclude=_exclusion(s, cfg.city.crs))
     warnings += w

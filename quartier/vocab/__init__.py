@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextvars
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
@@ -496,15 +496,29 @@ def note(key: str, lang: str | None = None, **values: object) -> str:
     return template.format(**shown)
 
 
+def preview(values: Iterable[object], limit: int = 8, lang: str | None = None) -> str:
+    """The first ``limit`` values for a note, and how many more: "a, b, c … (+5 weitere)"
+    (:func:`quartier.errors.rows_preview` is its English twin for error messages)."""
+    shown = [str(v) for v in values]
+    head = ", ".join(shown[:limit])
+    return head + (note("preview.more", lang, n=len(shown) - limit) if len(shown) > limit else "")
+
+
+def quoted(value: object, lang: str | None = None) -> str:
+    """A name from the data in quotes for the language: „Mitte“ (de), 'Mitte' (en)."""
+    return f"„{value}“" if _lang(lang) == "de" else f"'{value}'"
+
+
 def note_fragments(lang: str = "en", min_len: int = 12) -> list[str]:
     """The fixed words of every note template in ``lang`` (between placeholders), at least
-    ``min_len`` characters: a page in the other language must contain none of them."""
+    ``min_len`` characters and more than one word (a config key such as "units.dissolve_by" is
+    no language): a page in the other language must contain none of them."""
     idx = 0 if lang == "de" else 1
     out = []
     for pair in NOTES.values():
         for part in re.split(r"\{[^}]*\}", pair[idx]):
             part = part.strip(" :;,.()")
-            if len(part) >= min_len:
+            if len(part) >= min_len and " " in part:
                 out.append(part)
     return out
 

@@ -70,9 +70,9 @@ def test_hand_made_grid_units_and_short_ids(tmp_path):
     assert units.area.round(0).eq(1_000_000).all()
     assert units["quote_pct"].tolist()[:3] == [10.5, 3.0, 7.25] and np.isnan(units["quote_pct"].iloc[3])
     details = report.to_frame()["details"].iloc[0]
-    assert "1 cells of the table are not units" in details
-    assert "missing code '-9' ×1" in details
-    assert any("2 cells without residents left out" in n for n in report.unit_notes)
+    assert "1 Zelle(n) der Tabelle gehören zu keiner Einheit" in details
+    assert "Fehlwert-Code „-9“ ×1 in Quote" in details
+    assert any("2 Zelle(n) ohne Einwohner nicht verwendet" in n for n in report.unit_notes)
 
 
 def test_grid_bbox_and_errors(tmp_path):
@@ -80,7 +80,7 @@ def test_grid_bbox_and_errors(tmp_path):
     cfg = _hand_grid(tmp_path, csv, grid={"bbox": [4550000, 3270000, 4552000, 3272000]})
     units, report = load_city(cfg)
     assert len(units) == 3   # the populated cell at x 4552500 lies outside
-    assert any("1 cells outside units.grid.bbox" in n for n in report.unit_notes)
+    assert any("1 Zelle(n) außerhalb von units.grid.bbox" in n for n in report.unit_notes)
     # a table of 100 m cells against 1 km units: nothing matches, said with both ids
     cfg = _hand_grid(tmp_path, "Gitter_ID_100m;Quote\n100mN32700E45500;10,5\n",
                      table={"key": "Gitter_ID_100m"})
@@ -154,7 +154,7 @@ def test_grid_cells_outside_are_counted_not_listed(tmp_path, monkeypatch):
     cfg = _hand_grid(tmp_path, "Gitter_ID_1km;Quote\n1kmN3270E4550;10,5\n1kmN9999E9999;1,0\n")
     units, report = load_city(cfg)
     assert report.tables[0].only_in_table == ["CRS3035RES1000mN9999000E9999000"]
-    assert "1 cells of the table are not units" in report.to_frame()["details"].iloc[0]
+    assert "1 Zelle(n) der Tabelle gehören zu keiner Einheit" in report.to_frame()["details"].iloc[0]
     assert report.unmatched_frame(units).query("side == 'nur in der Tabelle'").empty
     # a table longer than a spreadsheet: the CSV only, and a warning that says so
     from quartier.io import outputs as output

@@ -97,7 +97,7 @@ def test_invalid_geometry_repaired_polygonal_only(tmp_path):
     assert loaded.is_valid.all()
     assert loaded.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     assert loaded.area.iloc[0] == pytest.approx(5000.0)
-    assert any("1 invalid geometries repaired" in n for n in report.unit_notes)
+    assert any("1 ungültige Geometrie(n) repariert" in n for n in report.unit_notes)
 
 
 def test_empty_geometry_named(tmp_path):
@@ -111,7 +111,7 @@ def test_latin1_file_read_with_fallback_and_reported(tmp_path):
     csv = "ID;EW;SGB2;Straße\n001;1000;1,0;Groß\n002;2000;2,0;Müller\n003;1;1;ö\n004;1;1;ä\n"
     cfg = tiny_config(tmp_path, csv=csv.encode("cp1252"))
     _, report = load_city(cfg)
-    assert any("not UTF-8" in n for n in report.tables[0].notes)
+    assert "nicht UTF-8: als cp1252 (Windows) gelesen" in report.tables[0].notes
 
 
 def test_latin1_file_declared_utf8_is_a_clear_error(tmp_path):
@@ -133,7 +133,8 @@ def test_ids_that_lost_leading_zeros_are_padded_and_reported(tmp_path):
     units, report = load_city(tiny_config(tmp_path, csv=csv))
     assert report.tables[0].matched == 4
     assert units["ew"].tolist() == [1000, 2000, 500, 800]
-    assert any("3 ids had lost leading zeros" in n for n in report.tables[0].notes)
+    assert "3 Kennung(en) hatten ihre führenden Nullen verloren: auf 3 Stellen aufgefüllt" in \
+        report.tables[0].notes
 
 
 def test_missing_value_codes_stay_nan_and_are_reported(tmp_path):
@@ -156,7 +157,7 @@ def test_footnotes_skipped_and_unmatched_reported(tmp_path):
     units, report = load_city(tiny_config(tmp_path, csv=csv))
     t = report.tables[0]
     assert t.only_in_table == ["005"]
-    assert any("footnote" in n and "lines 7" in n for n in t.notes)
+    assert "1 Fußnoten- oder Leerzeile(n) übersprungen (Zeilen 7)" in t.notes
 
 
 def test_unmatched_units_kept_with_nan(tmp_path):
@@ -202,7 +203,7 @@ def test_byte_order_mark_in_a_file_declared_utf8_is_removed_and_said(tmp_path):
     for encoding in ("utf-8", "UTF8", "utf_8"):
         units, report = load_city(tiny_config(tmp_path, csv=csv, table={"encoding": encoding}))
         assert units["share_sgb2_pct"].tolist() == [10.5, 20.0, 5.25, 12.0]
-        assert any("byte-order mark" in n for n in report.tables[0].notes)
+        assert "UTF-8-Byte-Order-Mark (BOM) am Anfang der Datei entfernt" in report.tables[0].notes
 
 
 def test_unquoted_decimal_comma_in_a_comma_separated_row_is_named(tmp_path):
@@ -362,15 +363,16 @@ def test_formula_cells_with_placeholder_results_are_missing_not_zero(tmp_path):
     _xlsxwriter_book(tmp_path / "t.xlsx", ROWS, {(2, 2): ("=C2*2", 0), (3, 2): ("=C2/2", 0)})
     units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE))
     assert units["share_sgb2_pct"].isna().tolist() == [False, True, True, False]
-    note = next(n for n in report.tables[0].notes if "formula" in n)
-    assert "'SGB2'" in note and "2 formula cell(s) read as missing" in note and "lines 3, 4" in note
+    note = next(n for n in report.tables[0].notes if "Formelzelle" in n)
+    assert "Spalte „SGB2“: 2 Formelzelle(n) als fehlend gelesen" in note and "Zeilen 3, 4" in note
+    assert "verlangt eine Berechnung beim Öffnen" in note
     assert report.tables[0].rows_with_missing["share_sgb2_pct"] == ["002", "003"]
 
 
 def test_formula_cells_without_a_stored_result_are_missing_and_said(tmp_path):
     # openpyxl stores formulas without any result
     _xlsx(tmp_path / "t.xlsx", ROWS, formulas={"C3": "=C2*2", "C4": "=C2/2"})
-    units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE))
+    units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE, language="en"))
     assert units["share_sgb2_pct"].isna().tolist() == [False, True, True, False]
     assert any("'SGB2': 2 formula cell(s) read as missing (no result is stored), lines 3, 4" in n
                for n in report.tables[0].notes)
@@ -381,8 +383,8 @@ def test_formula_results_calculated_by_a_spreadsheet_are_used_and_said(tmp_path)
                      calculated=True)
     units, report = load_city(tiny_config(tmp_path, table=XLSX_TABLE))
     assert units["share_sgb2_pct"].tolist() == [10.5, 21, 5.25, 12]
-    assert any("'SGB2': 2 formula cell(s): the result the spreadsheet stored" in n
-               and "lines 3, 4" in n for n in report.tables[0].notes)
+    assert any("„SGB2“: 2 Formelzelle(n): das bei der letzten Berechnung gespeicherte Ergebnis"
+               in n and "Zeilen 3, 4" in n for n in report.tables[0].notes)
 
 
 def test_weighted_merge_with_a_member_lacking_its_population_is_missing(tmp_path):
@@ -398,4 +400,5 @@ def test_weighted_merge_with_a_member_lacking_its_population_is_missing(tmp_path
     assert np.isnan(got.loc["A", "share_sgb2_pct"])          # not 10.0 (001's alone)
     assert got.loc["B", "share_sgb2_pct"] == pytest.approx((500 * 5 + 1500 * 9) / 2000)
     note = report.unit_notes[-1]
-    assert "share_sgb2_pct" in note and "A (member 002 without ew)" in note
+    assert "mit der Einwohnerzahl gewichtete Mittelwerte (share_sgb2_pct) bleiben leer für " \
+        "A (Teil 002 ohne ew)" in note

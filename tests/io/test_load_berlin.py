@@ -60,10 +60,12 @@ def test_berlin_partial_tables_reported(berlin):
     units, report = berlin
     t = {r.name: r for r in report.tables}
     assert t["eigentum2022"].matched == 541 and t["eigentum2022"].only_in_units == ["05300838"]
-    assert any("footnote/blank" in n for n in t["eigentum2022"].notes)  # the all-empty row
+    # the all-empty row
+    assert "1 Fußnoten- oder Leerzeile(n) übersprungen (Zeilen 237)" in t["eigentum2022"].notes
     assert t["wohnungsbestand2023"].matched == 434
     assert len(t["wohnungsbestand2023"].only_in_units) == 108
-    assert any("read as 0" in n for n in t["wohnungsbestand2023"].notes)
+    assert "wohnungen_insgesamt: 2 × „–“ als 0 gelesen (zero_values)" in \
+        t["wohnungsbestand2023"].notes
     assert units["wohnungen_2023"].isna().sum() == 108  # missing stays missing, never 0
 
 

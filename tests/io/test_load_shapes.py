@@ -91,7 +91,8 @@ def test_units_stored_as_parts_are_merged(tmp_path):
     loaded, report = load_city(cfg)
     assert loaded["unit_id"].tolist() == ["001", "002", "003", "004"]
     assert loaded.geometry.iloc[1].area == pytest.approx(1_000_000 + 10_000)
-    assert any("2 features merged into 1" in n for n in report.unit_notes)
+    assert any("2 Objekte durch units.merge_parts zu 1 Einheit(en) zusammengefasst (Teile einer "
+               "Einheit: 002)" in n for n in report.unit_notes)
 
 
 def test_parts_that_disagree_are_not_merged(tmp_path):
@@ -109,7 +110,8 @@ def test_unit_names_from_a_table(tmp_path):
     loaded, report = load_city(cfg)
     assert loaded["unit_name"].tolist() == ["Altstadt", "Nord", "003", "004"]
     assert "unit_name" not in report.tables[0].rows_with_missing
-    assert any("2 of 4 units" in n for n in report.tables[0].notes)
+    assert "Namen der Einheiten aus Spalte „Name“ (2 von 4 Einheiten; die übrigen behalten ihre "\
+        "Kennung)" in report.tables[0].notes
 
 
 def test_derived_columns_known_values(tmp_path):

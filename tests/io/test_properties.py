@@ -238,7 +238,7 @@ def test_xlsx_percent_formula_and_merged_cells_never_a_traceback(values, kinds, 
         else:
             assert got[i] == pytest.approx(v * scale), (kind, got)
     if "formula" in kind:
-        assert any("formula cell(s) read as missing" in n for n in report.tables[0].notes)
+        assert any("Formelzelle(n) als fehlend gelesen" in n for n in report.tables[0].notes)
 
 
 #: What can go wrong in one row of a delimited file.

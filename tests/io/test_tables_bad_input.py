@@ -45,7 +45,8 @@ def test_duplicated_header_is_an_error(tmp_path):
 def test_unused_duplicated_header_is_noted(tmp_path):
     csv_text = "ID;EW;SGB2;X;X\n001;1;1;a;b\n002;1;1;a;b\n003;1;1;a;b\n004;1;1;a;b\n"
     _, report = load_city(tiny_config(tmp_path, csv=csv_text))
-    assert any("'X' occurs in columns 4, 5" in n for n in report.tables[0].notes)
+    assert "Spaltenüberschrift „X“ steht in den Spalten 4, 5: die späteren in „X (2)“, … " \
+        "umbenannt" in report.tables[0].notes
 
 
 def test_drop_keys_never_deletes_a_unit_silently(tmp_path):
@@ -58,11 +59,12 @@ def test_drop_keys_never_deletes_a_unit_silently(tmp_path):
         load_city(tiny_config(tmp_path, units=units, csv=csv_text, table={**base, "drop_keys": ["Mitte"]}))
     with pytest.raises(InputDataError, match=r"duplicated in lines 2, 3 .*\(drop_rows\)"):
         load_city(tiny_config(tmp_path, units=units, csv=csv_text, table=base))
-    for rule in ({"drop_rows": [2]}, {"drop_where": {"Ebene": ["Bezirk"]}}):
+    for rule, said in (({"drop_rows": [2]}, "drop_rows"),
+                       ({"drop_where": {"Ebene": ["Bezirk"]}}, "drop_where „Ebene“")):
         loaded, report = load_city(tiny_config(tmp_path, units=units, csv=csv_text,
                                                table={**base, **rule}))
         assert loaded.loc[0, "ew"] == 1000
-        assert any("1 row(s) dropped" in n and "lines 2" in n for n in report.tables[0].notes)
+        assert f"1 Zeile(n) durch {said} entfernt: Zeilen 2" in report.tables[0].notes
 
 
 def test_table_path_is_a_folder(tmp_path):
@@ -97,7 +99,7 @@ def test_xlsx_rows_with_empty_key_cells_are_skipped_and_named(tmp_path):
     cfg = tiny_config(tmp_path, table={"format": "xlsx", "path": "t.xlsx"})
     units, report = load_city(cfg)
     assert units["share_sgb2_pct"].tolist() == [10.5, 20, 5.25, 12]
-    assert any("lines 4, 7" in n for n in report.tables[0].notes)
+    assert "2 Fußnoten- oder Leerzeile(n) übersprungen (Zeilen 4, 7)" in report.tables[0].notes
 
 
 def test_malformed_json_records(tmp_path):
@@ -145,6 +147,6 @@ def test_corrupt_xlsx_is_an_error(tmp_path):
 def test_rows_with_values_but_no_key_are_named(tmp_path):
     csv_text = "ID;EW;SGB2\n001;1000;10\n;2000;20\n002;500;5\n003;1;1\n004;1;1\n"
     _, report = load_city(tiny_config(tmp_path, csv=csv_text))
-    assert any("with values but without a key" in n and "lines 3" in n
-               for n in report.tables[0].notes)
+    assert "1 Zeile(n) mit Werten, aber ohne Schlüssel übersprungen – bitte prüfen: Zeilen 3" \
+        in report.tables[0].notes
     assert np.isfinite(report.tables[0].rows)

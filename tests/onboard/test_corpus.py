@@ -94,7 +94,8 @@ def test_duesseldorf(onboarded):
     u = units.set_index("unit_id")
     assert len(units) == 171
     assert u.loc["063007", "bevoelkerung"] == 2036643          # SOURCES.md: a data error …
-    assert any("Oberrath" in n and "implausible" in n for n in report.unit_notes)   # … named
+    assert any("Oberrath" in n and "unplausible Einwohnerdichte" in n     # … named
+               for n in report.unit_notes)
     assert u.loc["071009", "unit_name"] == "Glasmacherviertel"
     assert pd.isna(u.loc["071009", "sgb_ii_quote_pct"])
 

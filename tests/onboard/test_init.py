@@ -238,8 +238,8 @@ def test_table_of_the_coarser_areas(tmp_path):
     t = toml["tables"][-1]
     assert t["level"] == "group" and t["year"] == "2024" and t["year_column"] == "year"
     out = run(cfg, tmp_path / "out")
-    assert "level = group: 12 areas matched; each of 542 units gets the values of its area" in \
-        out.replace("\n", " ")
+    assert 'level = "group": 12 Gebiet(e) zugeordnet; 542 Einheit(en) erhalten die Werte ihres ' \
+        "Gebiets" in out.replace("\n", " ")
     got = units_csv(tmp_path / "out").set_index("unit_id")
     assert got.loc["01100101", "median_eur_m2"] == 19.91      # Mitte 2024
     assert got.loc["12601032", "median_eur_m2"] == 12.15      # Reinickendorf 2024
@@ -263,7 +263,8 @@ def test_dissolve_units_and_aggregate(tmp_path, plr, mss):
     cfg.write_text(text.replace('population_column = "ew"', 'population_column = "inhabitants"'),
                    encoding="utf-8")
     loaded, report = load_city(load_config(cfg))
-    assert len(loaded) == 143 and "542 units merged into 143 by BZR_ID" in report.unit_notes[-1]
+    assert len(loaded) == 143 and "542 Einheiten nach BZR_ID zu 143 zusammengefasst" in \
+        report.unit_notes[-1]
     pop = pd.read_csv(BERLIN / "population" / "ewr_plr_2024-02_t2.csv", dtype=str)
     pop["PLR_ID"] = pop[["district_id", "forecast_area_id", "district_region_id",
                          "planning_area_id"]].agg("".join, axis=1)
@@ -311,8 +312,9 @@ def test_aliases_and_rows_covering_several_units(tmp_path, leipzig_units):
     by_name = units_csv(tmp_path / "out").set_index("unit_name")["anteil_arbeitslose_in_pct"]
     assert by_name["Zentrum"] == by_name["Zentrum-Ost"] == 99
     assert by_name["Plagwitz"] == rows["Plagwitz"]
-    assert any("covers 2 units" in n for n in report.tables[-1].notes)
-    assert any("matched only after normalising" in n and "Schoenefeld" in n
+    assert any("Schlüssel „Zentrum und Zentrum-Ost“" in n and "steht für 2 Einheiten "
+               "(Zentrum, Zentrum-Ost)" in n for n in report.tables[-1].notes)
+    assert any("erst nach Angleichen von Groß- und Kleinschreibung" in n and "Schoenefeld" in n
                for n in report.tables[-1].notes)
 
 

@@ -85,7 +85,7 @@ def test_invalid_rings_with_attributes_no_traceback(tmp_path, plr, mss):
                      args=("--index", "s1,s4"))
     assert toml["units"]["id_column"] == "PLR_ID"
     assert toml["tables"][0]["format"] == "vector" and toml["index"]["status"][0]["column"] == "s1"
-    assert "10 invalid geometries repaired" in out.replace("\n", " ")
+    assert "10 ungültige Geometrie(n) repariert" in out.replace("\n", " ")
 
 
 # ----------------------------------------------------------------------------- 2. the key
@@ -311,7 +311,8 @@ def test_values_repeated_for_a_coarser_area_are_named(tmp_path, plr, mss):
     t.drop(columns="BZR_ID").to_csv(tmp_path / "r.csv", index=False)
     toml, out = init(tmp_path / "q.toml", units_file(plr, tmp_path / "u.gpkg"), tmp_path / "r.csv",
                      args=("--index", "s1,s3,s4"))
-    assert "carry exactly the same values" in out.replace("\n", " ")
+    assert "r: 85 von 85 Einheiten haben genau dieselben Werte von s1, s3, s4 wie eine andere " \
+        "Einheit" in out.replace("\n", " ")
     cfg = load_config(tmp_path / "q.toml")
     units, report = load_city(cfg)
     assert report.tables[0].warnings
@@ -354,6 +355,6 @@ def test_a_row_for_two_units_says_what_it_doubles(tmp_path, plr, mss):
     res = runner.invoke(app, ["run", str(tmp_path / "q.toml"), "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     join = pd.read_csv(tmp_path / "out" / "join_report.csv", encoding="utf-8-sig")
-    assert "counted 2 times: einwohner +" in join.loc[0, "details"]
+    assert "zählen daher 2-mal in der Summe der Stadt: einwohner +" in join.loc[0, "details"]
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "counted 2 times" in report.split("Join-Bericht")[0]
+    assert "zählen daher 2-mal" in report.split("Join-Bericht")[0]
