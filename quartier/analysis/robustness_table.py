@@ -137,9 +137,9 @@ def sentence(rank: float | None, p05: float | None, p95: float | None,
     if rank is None or p05 is None or p95 is None or flagged_share is None \
             or any(pd.isna(v) for v in (rank, p05, p95, flagged_share)):
         return ""
-    where = (vocab.text("robustness.between", lo=int(p05), hi=int(p95)) if p05 != p95
-             else vocab.text("robustness.unchanged"))
-    return vocab.text("robustness.sentence", rank=int(rank), where=where,
+    where = (vocab.text("robustness.between", lo=vocab.count(int(p05)), hi=vocab.count(int(p95)))
+             if p05 != p95 else vocab.text("robustness.unchanged"))
+    return vocab.text("robustness.sentence", rank=vocab.count(int(rank)), where=where,
                       share=pct_words(float(flagged_share)))
 
 

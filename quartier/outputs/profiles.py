@@ -277,8 +277,10 @@ def _indicators(prep: _Prepared, rows: list[int]) -> str:
                    f"</td><td class='num'>{html_text(vocab.smart(prep.city_mean[col]))}</td>"
                    f"<td class='num'>{html_text(vocab.num(z, 1, sign=True))}</td>"
                    f"<td>{percentile_bar(pct)}</td></tr>")
-    heads = [vocab.text(k) for k in ("profile.indicator", "profile.value", "profile.city_mean",
-                                     "profile.z", "profile.position")]
+    units = prep.words.units or vocab.text("label.units")
+    heads = [vocab.text(k, units=units) for k in ("profile.indicator", "profile.value",
+                                                  "profile.city_mean", "profile.z",
+                                                  "profile.position")]
     return ("<table><thead><tr>" + "".join(
         f"<th{' class=num' if i in (1, 2, 3) else ''}>{html_text(h)}</th>"
         for i, h in enumerate(heads)) + "</tr></thead><tbody>" + "".join(out) + "</tbody></table>")
@@ -396,6 +398,8 @@ def unit_page(ctx: ProfileContext, pos: int, prep: _Prepared | None = None) -> s
     prep = prep or _Prepared(ctx, [pos])
     u, r = ctx.units.iloc[pos], ctx.table.iloc[pos]
     w = prep.words
+    indicators_head = vocab.text("profile.indicators", index=w.index_name or ctx.index_name,
+                                 units=w.units or vocab.text("label.units"))
     name, group = prep.names[pos], prep.groups[pos]
     rank = r.get("priority_rank")
     figures = [(vocab.text("map.residents"), vocab.persons(prep.residents[pos]))]
@@ -447,7 +451,7 @@ def unit_page(ctx: ProfileContext, pos: int, prep: _Prepared | None = None) -> s
                f"{html_text(robust)}.</p>" if robust else "")
             + (f"<p class='note'>{html_text(r['notes'])}</p>" if r.get("notes") else "")
             + "</div></div>"
-            + f"<h2>{html_text(vocab.text('profile.indicators', index=w.index_name or ctx.index_name))}</h2>"
+            + f"<h2>{html_text(indicators_head)}</h2>"
             + _indicators(prep, [pos])
             + f"<h2>{html_text(vocab.text('profile.history'))}</h2>" + _history(prep, [str(u['unit_id'])])
             + f"<h2>{html_text(vocab.text('profile.access'))}</h2>" + _access(prep, [pos])
