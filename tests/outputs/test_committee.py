@@ -57,6 +57,16 @@ def open_page(url: str, size: str):
     return context, page, problems
 
 
+def settle(page) -> None:
+    """Wait until the map's view stops moving (the opening fit and zoom snap), so that a point
+    computed now is where the click lands."""
+    page.wait_for_function("""() => new Promise((done) => {
+        const m = window.quartier.map, view = () => m.getCenter().toString() + m.getZoom();
+        const before = view();
+        setTimeout(() => done(!m._animatingZoom && view() === before), 250); })""",
+                           timeout=10_000)
+
+
 #: raw column names: every key of the column table with an underscore (priority_rank, …)
 RAW_COLUMNS = sorted(k for k in tables.COLUMNS if "_" in k)
 #: the English note sentences: the fixed words before the first placeholder of every note
@@ -78,6 +88,7 @@ def test_map_rank1_popup_links_its_profile(demo, rank1, size):
     context, page, problems = open_page((demo / "quartier_map.html").as_uri(), size)
     try:
         page.wait_for_selector("body[data-quartier-ready='1']", timeout=60_000)
+        settle(page)
         x, y = page.evaluate("""([lat, lon]) => {
             const m = window.quartier.map, p = m.latLngToContainerPoint([lat, lon]);
             const r = m.getContainer().getBoundingClientRect();
