@@ -167,9 +167,10 @@ def print_priority(result: pipeline.RunResult, top: int = 15) -> None:
     if result.flags is None:
         return
     t = result.flags.table.sort_values("priority_rank", na_position="last", kind="stable")
-    cols = ["priority_rank", "unit_id", "unit_name",
-            *[c for c in ("place_name", "place_group") if c in t], "status_class",
-            "dynamics_class", "hotspot", "reasons"]
+    # a grid cell's own name repeats its id: its Gemeinde and Kreis say where it is
+    names = ["place_name", "place_group"] if "place_name" in t else ["unit_name"]
+    cols = ["priority_rank", "unit_id", *names, "status_class", "dynamics_class", "hotspot",
+            "reasons"]
     shown = t[cols].head(top).assign(
         reasons=lambda d: d["reasons"].str.slice(0, 140).where(d["reasons"].str.len() <= 140,
                                                                d["reasons"].str.slice(0, 139) + "…"))
