@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
+from quartier import vocab
 from quartier.analysis.gaps import GAP_COLUMNS, detect_gaps
 from quartier.analysis.indicators import compute_index
 from quartier.analysis.sites import SitesResult
@@ -47,7 +50,22 @@ from quartier.pipeline.steps import (
 )
 from quartier.review import store as review
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
+
+def _in_city_language(job: Callable[Concatenate[QuartierConfig, P], R]
+                      ) -> Callable[Concatenate[QuartierConfig, P], R]:
+    """Run a job in the city's language: every note it writes (tables, report, console) reads
+    as its pages do."""
+    @functools.wraps(job)
+    def run_job(cfg: QuartierConfig, *args: P.args, **kwargs: P.kwargs) -> R:
+        with vocab.use_language(cfg.city.language):
+            return job(cfg, *args, **kwargs)
+    return run_job
+
+
+@_in_city_language
 def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
            ) -> tuple[RunResult, AccessResult]:
     """Load the units, compute walking access per unit; write access_units.csv and friends."""
@@ -60,6 +78,7 @@ def access(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], N
     return RunResult(units=units, report=report, files=files), result
 
 
+@_in_city_language
 def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
           ) -> RunResult:
     """Load, flag and propose the action areas: DIR/areas.csv (+ .xlsx, .gpkg) and
@@ -77,6 +96,7 @@ def areas(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], No
     return RunResult(units=units, report=report, flags=flags, files=files)
 
 
+@_in_city_language
 def robustness(cfg: QuartierConfig, out_dir: str | Path,
                progress: Callable[[str], None] | None = None) -> RunResult:
     """Load, flag, re-rank under the variants of ``[priority]``: priority.csv with the rank
@@ -96,6 +116,7 @@ def robustness(cfg: QuartierConfig, out_dir: str | Path,
                      robustness=rob)
 
 
+@_in_city_language
 def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None
          ) -> RunResult:
     """Load, compute the index, flag and rank the units; write priority.csv and friends."""
@@ -110,6 +131,7 @@ def flag(cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], Non
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
 
 
+@_in_city_language
 def run(
     cfg: QuartierConfig, out_dir: str | Path, progress: Callable[[str], None] | None = None,
     people: int | None = None,
@@ -155,6 +177,7 @@ def run(
                      sites=site_result, gaps=gap_result, monitor=mon, robustness=rob)
 
 
+@_in_city_language
 def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | None = None,
              every: bool = False, store: str | Path | None = None, pdf: bool = False,
              progress: Callable[[str], None] | None = None) -> RunResult:
@@ -187,6 +210,7 @@ def profiles(cfg: QuartierConfig, out_dir: str | Path, unit_ids: list[str] | Non
     return RunResult(units=units, report=report, flags=flags, access=acc, files=files)
 
 
+@_in_city_language
 def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = None,
          progress: Callable[[str], None] | None = None) -> GapsResult:
     """Detect gap candidates, write DIR/gaps.gpkg (layer ``candidates``) and record the run in
@@ -214,6 +238,7 @@ def gaps(cfg: QuartierConfig, out_dir: str | Path, store: str | Path | None = No
                       files=[out / "gaps.gpkg"])
 
 
+@_in_city_language
 def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Path | None = None,
           progress: Callable[[str], None] | None = None) -> tuple[RunResult, SitesResult]:
     """Candidate sites (gap cadastre + user file), integration score, decentralised selection;
@@ -236,6 +261,7 @@ def sites(cfg: QuartierConfig, people: int, out_dir: str | Path, store: str | Pa
                      sites=result, gaps=gap_result), result
 
 
+@_in_city_language
 def monitor(cfg: QuartierConfig, out_dir: str | Path,
             progress: Callable[[str], None] | None = None) -> tuple[RunResult, MonitorResult]:
     """Load the units, build the series and evaluate the targets: DIR/monitoring.csv, targets.csv."""

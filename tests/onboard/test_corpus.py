@@ -23,9 +23,11 @@ from quartier.pipeline.load import load_city
 
 CORPUS = Path(os.environ.get("QUARTIER_ONBOARDING")
               or Path(__file__).resolve().parents[3] / "shared" / "data" / "onboarding")
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"onboarding corpus not found at "
-                                f"{CORPUS} (../shared/data/onboarding beside the project, or "
-                                "set QUARTIER_ONBOARDING)")
+# five real cities' files through init and check (~35 s): with the scale tests in make test-slow
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CORPUS.is_dir(), reason=f"onboarding corpus not found at "
+                                 f"{CORPUS} (../shared/data/onboarding beside the project, or "
+                                 "set QUARTIER_ONBOARDING)")]
 runner = CliRunner()
 
 FL = CORPUS / "flensburg"

@@ -171,6 +171,7 @@ def test_at_the_threshold_the_layer_stays_vector(monkeypatch, tmp_path):
     assert "401 units: drawn as a raster image (over 400), no tooltips — values in" in over
 
 
+@pytest.mark.slow
 def test_just_below_the_real_threshold_draws_geojson(tmp_path):
     """20 000 GENERATED cells, exactly MAX_VECTOR_UNITS: still one feature per cell."""
     cells = generated_cells(mapbase.MAX_VECTOR_UNITS)

@@ -25,6 +25,10 @@ REGION = [4_520_000, 3_240_000, 4_580_000, 3_300_000]
 LIMITS = {"MAX_VECTOR_UNITS": 1_000, "FLAGGED_SHOWN_MAX": 50}
 
 
+# a whole run on the real grid (~20 s): with the scale tests in make test-slow
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def grid_run(tmp_path_factory):
     raw = tomllib.loads((GERMANY / "quartier.toml").read_text(encoding="utf-8"))
