@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from quartier import vocab
 from quartier.config import AccessCategory, AccessConfig, as_section
 from quartier.errors import InputDataError, require_columns
 from quartier.io.population import raster_origins
@@ -176,8 +177,7 @@ def empty_categories(pois: gpd.GeoDataFrame, cfg: AccessConfig) -> list[str]:
 
 
 def access_score_note(empty: list[str]) -> str:
-    return (f"access_score ohne {', '.join(empty)} (keine Einrichtungen in den Daten)"
-            if empty else "")
+    return vocab.note("access.score_without", categories=", ".join(empty)) if empty else ""
 
 
 def access_units(
@@ -266,11 +266,9 @@ def access_units(
     kinds = set(origins["origin"]) - {Origin.POINT}
     out["origin"] = np.where(from_point, OriginSource.POINT.value,
                              source.get(next(iter(kinds), ""), OriginSource.RASTER).value)
-    why = ("keine Bevölkerungsquelle (access.population_raster, [population])"
-           if (origins["origin"] == Origin.POINT).all() else
-           "keine Einwohner in der Bevölkerungsquelle")
-    point_note = np.where(from_point, f"{why}: gemessen vom Repräsentativpunkt der Einheit, "
-                          "Anteil der Einwohner unbekannt", "")
+    why = vocab.note("access.no_population_source" if (origins["origin"] == Origin.POINT).all()
+                     else "access.no_residents")
+    point_note = np.where(from_point, vocab.note("access.from_point", why=why), "")
     score_note = access_score_note(empty)
     out["access_notes"] = ["; ".join(p for p in (a, score_note) if p) for a in point_note]
     return pd.DataFrame(out, index=units.index)

@@ -29,6 +29,19 @@ NOTES: dict[str, tuple[str, str]] = {
     "places.none": ("{n} Einheit(en) ohne Ortsnamen: mehr als {d} m von jeder Gemeindefläche "
                     "entfernt",
                     "{n} unit(s) without a place name: more than {d} m from every place polygon"),
+    # access per unit (analysis/access.py)
+    "access.score_without": ("access_score ohne {categories} (keine Einrichtungen in den Daten)",
+                             "access_score without {categories} (no facilities in the data)"),
+    "access.no_population_source": ("keine Bevölkerungsquelle (access.population_raster, "
+                                    "[population])",
+                                    "no population source (access.population_raster, "
+                                    "[population])"),
+    "access.no_residents": ("keine Einwohner in der Bevölkerungsquelle",
+                            "no residents in the population source"),
+    "access.from_point": ("{why}: gemessen vom Repräsentativpunkt der Einheit, Anteil der "
+                          "Einwohner unbekannt",
+                          "{why}: measured from the unit's representative point, share of "
+                          "residents unknown"),
     # access (pipeline/steps.py)
     "access.units_note": ("{n} Einheit(en): {text}", "{n} unit(s): {text}"),
     # action areas (analysis/areas.py)

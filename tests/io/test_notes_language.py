@@ -59,3 +59,26 @@ def test_names_from_the_data_are_values_not_templates(tmp_path):
            "„Sankt“/„St.“ und Satzzeichen zugeordnet: „quartier 1“ = „Quartier 1“" in notes
     assert report.tables[0].only_in_table == ["Quartier {x}"]
     assert "nur in der Tabelle: Quartier {x}" in report.to_frame()["details"].iloc[0]
+
+
+def test_a_job_writes_every_note_in_the_citys_language(tmp_path):
+    """Leipzig's real config (no population source: access measured from each Ortsteil's
+    representative point) through `access`: the notes after loading follow city.language too."""
+    from quartier.config import load_config
+    from quartier.paths import DATA_DIR
+    from quartier.pipeline import commands
+
+    cfg = load_config(DATA_DIR / "leipzig" / "quartier.toml")
+    notes = {}
+    for lang in ("de", "en"):
+        city = cfg.model_copy(update={"city": cfg.city.model_copy(update={"language": lang})})
+        _, acc = commands.access(city, tmp_path / lang)
+        notes[lang] = acc.notes
+        assert acc.table["access_notes"].iloc[0] == acc.notes[0].split(": ", 1)[1]
+    assert notes["de"][0] == ("63 Einheit(en): keine Bevölkerungsquelle (access.population_raster, "
+                              "[population]): gemessen vom Repräsentativpunkt der Einheit, "
+                              "Anteil der Einwohner unbekannt")
+    assert notes["en"][0] == ("63 unit(s): no population source (access.population_raster, "
+                              "[population]): measured from the unit's representative point, "
+                              "share of residents unknown")
+    assert vocab.language() == "de"
