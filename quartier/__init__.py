@@ -27,6 +27,7 @@ _API = {
     "load_config": "quartier.config",
     "as_section": "quartier.config",
     "load_city": "quartier.pipeline.load",
+    "place_names": "quartier.io.places",
     "flag_units": "quartier.pipeline.flag",
     "compute_index": "quartier.analysis.indicators",
     "hot_spots": "quartier.analysis.hotspots",
@@ -48,7 +49,8 @@ _API = {
 }
 
 __all__ = [
-    "__version__", "load_config", "as_section", "load_city", "flag_units", "compute_index",
+    "__version__", "load_config", "as_section", "load_city", "place_names", "flag_units",
+    "compute_index",
     "hot_spots", "point_access", "access_units", "build_areas", "detect_gaps", "score_sites",
     "select_sites", "build_monitoring", "rank_robustness", "robustness_of_table", "choropleth",
     "combined_map", "GapInputs", "QuartierError", "ConfigError", "InputDataError",

@@ -53,6 +53,27 @@ def place_names(units: gpd.GeoDataFrame, path: Path, name_column: str, *,
         place holds the unit).
     notes : list of str
         What was named by the nearest polygon and what stayed unnamed.
+
+    Examples
+    --------
+    Two places split the generated tiny city (3 × 3 km) at x = 391,500 m:
+
+    >>> import tempfile, pathlib
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> from quartier.testing import tiny_city
+    >>> city = tiny_city()
+    >>> places = gpd.GeoDataFrame({"GEN": ["Westdorf", "Oststadt"], "KREIS": ["Kreis A", "Kreis A"]},
+    ...                           geometry=[box(390_000, 5_815_000, 391_500, 5_818_000),
+    ...                                     box(391_500, 5_815_000, 393_000, 5_818_000)],
+    ...                           crs=city.crs)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "places.gpkg"
+    >>> places.to_file(path)
+    >>> names, notes = place_names(city, path, "GEN", group_column="KREIS")
+    >>> names["place_name"].value_counts().sort_index().to_dict()
+    {'Oststadt': 18, 'Westdorf': 18}
+    >>> notes
+    []
     """
     places, notes = read_vector(path, what, layer=layer, crs=crs)
     wanted = [c for c in (name_column, group_column) if c]
