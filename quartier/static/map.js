@@ -554,6 +554,9 @@
         ev.preventDefault(); document.getElementById("q-search").focus();
       }
     });
+    // an open popup says more than the hover tooltip, which would sit under it
+    map.on("popupopen", () => map.getContainer().classList.add("q-popup-open"));
+    map.on("popupclose", () => map.getContainer().classList.remove("q-popup-open"));
     Q.map = map;
     Q.layers = layers;
     Q.show = show;

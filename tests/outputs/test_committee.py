@@ -102,6 +102,10 @@ def test_map_rank1_popup_links_its_profile(demo, rank1, size):
         popup = page.inner_html(".leaflet-popup-content")
         assert f"einheit_{uid}.html" in popup
         assert german_problems(page.inner_text(".leaflet-popup-content")) == []
+        # the pointer still rests on the quarter: its hover tooltip does not sit under the popup
+        page.mouse.move(x + 1, y + 1)
+        assert page.evaluate("[...document.querySelectorAll('.leaflet-tooltip')]"
+                             ".filter((t) => getComputedStyle(t).display !== 'none').length") == 0
         # the access theme: its legend says which end is good, and that end is not red
         page.evaluate("window.quartier.show('access', true)")
         good = vocab.text("map.good_access")
