@@ -94,4 +94,23 @@ NOTES_ANALYSIS: dict[str, tuple[str, str]] = {
                                   "an der Rangvarianz nicht definiert (leer)",
                                   "robustness: no variant changes a rank; the shares of the rank "
                                   "variance are undefined (empty)"),
+    # quality of monitoring values (analysis/monitor.py, column quality_flag)
+    "monitor.missing_in_source": ("fehlt in der Quelle", "missing in the source"),
+    "monitor.few_cases": ("zu wenige Fälle (n={n} < {min}; Wert {value})",
+                          "too few cases (n={n} < {min}; value {value})"),
+    "monitor.no_cases": ("keine Fälle", "no cases"),
+    "monitor.invalid": ("ungültig (≤ 0): {value}", "invalid (≤ 0): {value}"),
+    "monitor.interpolated": ("interpoliert aus {n} alten Einheiten (bevölkerungsgewichtet)",
+                             "interpolated from {n} old units (population-weighted)"),
+    "monitor.year_absent": ("Jahr fehlt für diese Einheit", "year missing for this unit"),
+    # gap candidates, the rule in words (analysis/gaps.py, column rule)
+    "gaps.block": ("{rule}: offene Blockfläche ({area} m²), {frontage} m Straßenfront, Tiefe "
+                   "{depth} m, {n} Hauptgebäude ≤ {neighbour} m, Rand zu Gebäuden {edge}",
+                   "{rule}: open block area ({area} m²), {frontage} m of street frontage, depth "
+                   "{depth} m, {n} main buildings ≤ {neighbour} m, edge on buildings {edge}"),
+    "gaps.green": (", Grünanteil {share}", ", green share {share}"),
+    "gaps.parcel": ("{rule}: Flurstück {area} m², Überbauung {cover} (Nachbarn {neighbours}), {n} "
+                    "bebaute Nachbarflurstücke",
+                    "{rule}: parcel {area} m², built-up {cover} (neighbours {neighbours}), {n} "
+                    "built-up neighbouring parcels"),
 }
