@@ -109,6 +109,31 @@ def test_load_notes_in_both_languages_and_data_never_a_template():
     assert vocab.quoted("Mitte") == "„Mitte“" and vocab.quoted("Mitte", "en") == "'Mitte'"
 
 
+def test_analysis_notes_in_both_languages():
+    # the analysis layer's notes are one catalogue with the load's (no key in both parts)
+    from quartier.vocab.notes_analysis import NOTES_ANALYSIS
+
+    assert set(NOTES_ANALYSIS) <= set(vocab.NOTES)
+    assert "units > {cap} (Ward with contiguity takes quadratic time); region = -1" in \
+        vocab.NOTES["clusters.regions_skipped"][1]
+    # clusters' regions text for a census grid of 25,000 units
+    assert vocab.note("clusters.regions_skipped", n=25_000, cap=20_000) == \
+        "nicht berechnet: 25.000 Einheiten > 20.000 (Ward mit Nachbarschaft braucht " \
+        "quadratische Zeit); region = -1"
+    with vocab.use_language("en"):
+        assert vocab.note("clusters.regions_skipped", n=25_000, cap=20_000) == \
+            "not computed: 25,000 units > 20,000 (Ward with contiguity takes quadratic time); " \
+            "region = -1"
+        assert vocab.note("flag.analytic_p", n=1234, permutations="999") == \
+            "hot spots and LISA by analytic p-values (normal approximation, 1,234 units " \
+            "tested): 999 permutations are too coarse for the FDR cut (columns *_p_sim: " \
+            "permutation p-values)"
+    assert vocab.note("flag.analytic_p", n=1234, permutations="999") == \
+        "Hot Spots und LISA nach analytischen p-Werten (Normalapproximation, 1.234 getestete " \
+        "Einheiten): 999 Permutationen sind für den FDR-Schnitt zu grob (Spalten *_p_sim: " \
+        "Permutations-p-Werte)"
+
+
 def test_class_colours_by_position_not_by_name():
     berlin = vocab.class_colours(["hoch", "mittel", "niedrig", "sehr niedrig"])
     shrink = vocab.class_colours(["gering", "mittel", "hoch", "sehr hoch"])

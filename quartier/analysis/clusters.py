@@ -155,10 +155,9 @@ def _explore_clusters(
     if len(xs) <= REGIONS_CAP:
         labels.loc[complete, "region"] = AgglomerativeClustering(
             n_clusters=k_km, linkage="ward", connectivity=connectivity).fit(xs).labels_
-        regions = "Ward mit Nachbarschaft (zusammenhängend)"
+        regions = vocab.note("clusters.regions_ward")
     else:
-        regions = (f"nicht berechnet: {vocab.count(len(xs))} Einheiten > {vocab.count(REGIONS_CAP)} (Ward mit "
-                   "Nachbarschaft braucht quadratische Zeit); region = -1")
+        regions = vocab.note("clusters.regions_skipped", n=len(xs), cap=REGIONS_CAP)
 
     ari = []
     base = km.predict(xsub)
@@ -175,8 +174,8 @@ def _explore_clusters(
         "stability_ari_mean": float(np.mean(ari)), "stability_ari_min": float(np.min(ari)),
         "n_clustered": int(complete.sum()), "n_not_clustered": int((~complete).sum()),
         "n_islands": int((np.diff(connectivity.indptr) == 0).sum()),
-        "sample": (f"k gewählt auf einer Stichprobe von {vocab.count(SAMPLE_CAP)} Einheiten "
-                   f"(seed {cfg.seed})" if sampled else "alle Einheiten"),
+        "sample": (vocab.note("clusters.sample", n=SAMPLE_CAP, seed=str(cfg.seed)) if sampled
+                   else vocab.note("clusters.all_units")),
         "regions": regions}
     return ClusterResult(labels=labels, profiles=profiles, names=names, metrics=metrics, selection=sel)
 

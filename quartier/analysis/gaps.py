@@ -317,11 +317,11 @@ def detect_blocks(inp: GapInputs, g: GapsConfig, timings: dict[str, float] | Non
                                                                     n_nb, yard, gap))
     gr = green[i] if green is not None else None
     rule = np.where(gap, "B1", "B2")
-    text = [f"{r}: offene Blockfläche ({vocab.count(a)} m²), {vocab.count(f)} m Straßenfront, "
-            f"Tiefe {vocab.count(d)} m, {n} Hauptgebäude ≤ {vocab.num(g.neighbour_m, 0)} m, "
-            f"Rand zu Gebäuden {vocab.num(100 * y, 0, unit='%')}"
-            + (f", Grünanteil {vocab.num(100 * gs, 0, unit='%')}" if gr is not None
-               and np.isfinite(gs) else "")
+    text = [vocab.note("gaps.block", rule=str(r), area=vocab.count(a), frontage=vocab.count(f),
+                       depth=vocab.count(d), n=str(n), neighbour=vocab.num(g.neighbour_m, 0),
+                       edge=vocab.num(100 * y, 0, unit="%"))
+            + (vocab.note("gaps.green", share=vocab.num(100 * gs, 0, unit="%"))
+               if gr is not None and np.isfinite(gs) else "")
             for r, a, f, d, n, y, gs in zip(rule, area, frontage, depth, n_nb, yard,
                                              gr if gr is not None else np.zeros(len(area)),
                                              strict=True)]
@@ -377,9 +377,10 @@ def detect_parcels(inp: GapInputs, g: GapsConfig) -> gpd.GeoDataFrame:
     p2 = built & ok_size & (nb_cover >= 0.25) & (cover < g.underuse_ratio * np.nan_to_num(nb_cover))
     gtype = np.select([p1, p2, p3], ["Baulücke", "untergenutzt", "Brachfläche"], "")
     rule = np.select([p1, p2, p3], ["P1", "P2", "P3"], "")
-    text = [f"{r}: Flurstück {vocab.count(a)} m², Überbauung {vocab.num(100 * c, 0, unit='%')} "
-            f"(Nachbarn {vocab.num(100 * nc, 0, unit='%')}), "
-            f"{n} bebaute Nachbarflurstücke" for r, a, c, nc, n in
+    text = [vocab.note("gaps.parcel", rule=str(r), area=vocab.count(a),
+                       cover=vocab.num(100 * c, 0, unit="%"),
+                       neighbours=vocab.num(100 * nc, 0, unit="%"), n=str(n))
+            for r, a, c, nc, n in
             zip(rule, area, cover, np.nan_to_num(nb_cover), n_built_nb, strict=True)]
     green = green_share(parcels.geometry, inp.green_raster) if inp.green_raster else None
     conf = _confidence(frontage, n_built_nb, geoms, green)

@@ -260,12 +260,12 @@ def spot_columns(gi_esda_z: np.ndarray, gi_p_sim: np.ndarray, gi_y: np.ndarray,
     label = (PBasis.PERMUTATION if basis == "permutation" else PBasis.ANALYTIC).value
     why = np.full(n, label, dtype=object)
     if not testable.all():
-        small = f"nur {n} Einheiten mit Nachbarn (mindestens {MIN_HOTSPOT_UNITS})"
+        small = vocab.note("hotspots.few_units", n=str(n), min=str(MIN_HOTSPOT_UNITS))
         for i in np.flatnonzero(~testable):
             parts = [small] if n < MIN_HOTSPOT_UNITS else []
             if few_sets[i]:
-                parts.append(f"nur {vocab.count(int(sets[i]))} mögliche Nachbarmengen bei "
-                             f"{vocab.count(max(permutations, MIN_NULL_SETS))} Permutationen")
+                parts.append(vocab.note("hotspots.few_sets", sets=int(sets[i]),
+                                        permutations=int(max(permutations, MIN_NULL_SETS))))
             why[i] = f"{NOT_TESTABLE}: {'; '.join(parts)}"
     return {"hotspot": hot, "lisa": names, "gi_z": gi_z,
             "gi_p": np.where(testable, gi_p, np.nan), "gi_p_sim": gi_p_sim,

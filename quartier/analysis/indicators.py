@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from quartier import vocab
 from quartier.config import IndexConfig, IndicatorRef, as_section
 from quartier.errors import InputDataError, rows_preview
 from quartier.vocab import change_label, series_change_label
@@ -226,8 +227,7 @@ def screen_units(
 def index_notes(cfg: IndexConfig, population_column: str | None) -> str:
     """What the index could not check, said in every row (no silent fallback)."""
     if population_column is None and cfg.min_population > 0:
-        return (f"Mindesteinwohnerzahl {cfg.min_population:g} nicht geprüft: die Konfiguration "
-                "nennt keine Einwohnerspalte (population_column)")
+        return vocab.note("index.population_unchecked", min=f"{cfg.min_population:g}")
     return ""
 
 

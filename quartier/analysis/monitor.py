@@ -47,17 +47,19 @@ LONG_COLUMNS = ["unit_id", "year", "indicator", "value", "unit", "source", "qual
 def _quality(series: pd.DataFrame, s: SeriesConfig) -> tuple[pd.Series, pd.Series]:
     value = series["value"].copy()
     flag = pd.Series("", index=series.index, dtype=object)
-    flag[value.isna()] = "fehlt in der Quelle"
+    flag[value.isna()] = vocab.note("monitor.missing_in_source")
     if s.count_column:
         few = series["count"].fillna(0) < s.min_count
-        flag[few & value.notna()] = ("zu wenige Fälle (n=" + series.loc[few, "count"].fillna(0)
-                                     .astype(int).astype(str) + f" < {s.min_count:g}; Wert "
-                                     + series.loc[few, "value"].round(2).astype(str) + ")")
-        flag[few & value.isna()] = "keine Fälle"
+        shown = few & value.notna()
+        flag[shown] = [vocab.note("monitor.few_cases", n=str(n), min=f"{s.min_count:g}",
+                                  value=str(v))
+                       for n, v in zip(series.loc[shown, "count"].fillna(0).astype(int),
+                                       series.loc[shown, "value"].round(2), strict=True)]
+        flag[few & value.isna()] = vocab.note("monitor.no_cases")
         value[few] = np.nan
     if s.positive:
         bad = value <= 0
-        flag[bad] = "ungültig (≤ 0): " + value[bad].astype(str)
+        flag[bad] = [vocab.note("monitor.invalid", value=str(v)) for v in value[bad]]
         value[bad] = np.nan
     return value, flag
 
@@ -182,8 +184,8 @@ def build_monitoring(
             for year, grp in cur.groupby("year"):
                 est = interpolate(grp.set_index("key")["value"], pieces, s.kind)
                 parts.append(pd.DataFrame({"key": est.index, "year": year, "value": est.to_numpy(),
-                                           "quality_flag": f"interpoliert aus {len(grp)} alten "
-                                           "Einheiten (bevölkerungsgewichtet)"}))
+                                           "quality_flag": vocab.note("monitor.interpolated",
+                                                                      n=str(len(grp)))}))
             cur = pd.concat(parts, ignore_index=True)
         unknown = sorted(set(cur["key"]) - set(units["unit_id"]))
         if unknown:
@@ -193,7 +195,7 @@ def build_monitoring(
         grid = pd.MultiIndex.from_product([units["unit_id"], years], names=["key", "year"])
         full = cur.set_index(["key", "year"]).reindex(grid)
         absent = full["quality_flag"].isna()
-        full.loc[absent, "quality_flag"] = "Jahr fehlt für diese Einheit"
+        full.loc[absent, "quality_flag"] = vocab.note("monitor.year_absent")
         if absent.any():
             notes.append(vocab.note("monitor.absent", indicator=s.label or s.indicator,
                                     n=int(absent.sum())))

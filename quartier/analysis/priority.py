@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from quartier import vocab
 from quartier.analysis import dynamics as dynamics_mod
 from quartier.analysis.derive import looks_like_count
 from quartier.config import (
@@ -14,7 +15,7 @@ from quartier.config import (
     PriorityConfig,
     flag_class_problem,
 )
-from quartier.errors import ConfigError, rows_preview
+from quartier.errors import ConfigError
 from quartier.io.quality import repeated_values
 from quartier.vocab import HotSpot
 
@@ -157,17 +158,13 @@ def index_warnings(units: gpd.GeoDataFrame, columns: list[str], units_of: dict[s
     out = []
     for c in columns:
         if c in units and looks_like_count(c, units[c], units_of.get(c, ""), pop):
-            out.append(f"Index-Indikator {labels.get(c, c)!r} ist eine Anzahl, kein Anteil: er "
-                       "misst die Größe eines Quartiers, nicht seinen Bedarf — besser ein Anteil "
-                       "([[derive]] ratio mit der Einwohnerzahl)")
+            out.append(vocab.note("index.count_indicator", name=repr(labels.get(c, c))))
     present = [c for c in columns if c in units]
     groups = repeated_values(units[present], units["unit_id"], units.geometry)
     if groups:
         n = sum(len(g) for g in groups)
-        out.append(f"{n} Einheiten tragen dieselben Werte aller Index-Indikatoren wie ein "
-                   f"Nachbar ({rows_preview(['='.join(g[:3]) for g in groups], 4)}): Werte "
-                   "einer gröberen Ebene? Wiederholte Werte machen Nachbarn gleich und blähen "
-                   "Hot Spots und Cluster auf")
+        out.append(vocab.note("index.repeated", n=str(n),
+                              groups=vocab.preview(["=".join(g[:3]) for g in groups], 4)))
     return out
 
 PRIORITY_COLUMNS = ["unit_id", "unit_name", "status_index", "status_class", "dynamics_index",

@@ -227,14 +227,13 @@ def rank_robustness(
         "dynamics_measure": (np.asarray(lay.measures, dtype=object)[spec["meas"]]
                              if lay.dyn_comps else "")})
     varied = [FACTOR_LABELS[k] for k in acc.keys]
-    notes = [f"Robustheit der Rangfolge: {vocab.count(draws)} Varianten (seed {seed}); variiert: "
-             + (", ".join(varied) if varied else "nichts (alle Wahlen fest)")
-             + f"; Rangintervall = 5.–95. Perzentil; Liste = die ersten {top_n} Ränge"]
-    notes += [f"Robustheit: {FACTOR_LABELS[k]} {why}" if why.startswith("Bereich") else
-              f"Robustheit: {FACTOR_LABELS[k]} übersprungen ({why})" for k, why in skipped]
+    notes = [vocab.note("robustness.varied", n=draws, seed=str(seed), top=str(top_n),
+                        varied=(", ".join(varied) if varied
+                                else vocab.note("robustness.nothing_varied")))]
+    notes += [vocab.note("robustness.fixed" if why.startswith("Bereich") else "robustness.skipped",
+                         choice=FACTOR_LABELS[k], why=why) for k, why in skipped]
     if acc.keys and total_r == 0:
-        notes.append("Robustheit: die Ränge ändern sich in keiner Variante; Anteile an der "
-                     "Rangvarianz nicht definiert (leer)")
+        notes.append(vocab.note("robustness.no_rank_change"))
     return RobustnessResult(units=units, choices=choices, draws=draws_table, notes=notes,
                             top_n=top_n, n_draws=draws, seed=seed)
 

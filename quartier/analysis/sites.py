@@ -325,7 +325,7 @@ def select_sites(sites: gpd.GeoDataFrame, units: gpd.GeoDataFrame, population: p
                       and nm != "Mindestabstand"})
     full = int((open_ & (places >= cap)).sum())
     if full:
-        binding.append(f"Standortkapazität voll bei {full} Standort(en)")
+        binding.append(vocab.note("sites.capacity_full", n=full))
     table = _reasons(table, s, cand, open_)
     return SitesResult(table=table, people=people, housed=housed,
                        objective=float(score @ places), status=status, binding=binding,

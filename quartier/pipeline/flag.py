@@ -28,13 +28,12 @@ import pandas as pd
 from quartier import vocab
 from quartier.analysis import dynamics as dynamics_mod
 from quartier.analysis.areas import AreasResult
-from quartier.analysis.clusters import ClusterResult, explore_clusters
+from quartier.analysis.clusters import REGIONS_CAP, ClusterResult, explore_clusters
 from quartier.analysis.graph import queen_adjacency
 from quartier.analysis.hotspots import NOT_TESTABLE, hot_spots
 from quartier.analysis.indicators import DYNAMICS_SIGNS, add_changes, compute_index
 from quartier.analysis.priority import (
     PRIORITY_COLUMNS,
-    _fmt,
     index_warnings,
     priority,
     screen_single_facilities,
@@ -82,6 +81,12 @@ def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | No
     return out
 
 
+def _fixed(value: float, spec: str) -> str:
+    """``value`` in the format ``spec`` ("+.3f") with the language's decimal mark and "−"."""
+    text = format(value, spec).replace("-", "−")
+    return text.replace(".", ",") if vocab.language() == "de" else text
+
+
 def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
                     series: pd.DataFrame | None, labels: dict[str, str] | None = None
                     ) -> tuple[pd.DataFrame, list[str]]:
@@ -110,22 +115,17 @@ def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
         if cfg.dynamics_method == "residual":
             raise
         # asked for pp: the residual reading is an extra, and why it is absent is said
-        return idx, [f"bereinigte Dynamik nicht berechnet: {exc}"]
+        return idx, [vocab.note("flag.dynamics_not_adjusted", why=str(exc))]
     idx = idx.join(adj.table)
     flip = np.sign(idx["dynamics_index"]) != np.sign(idx["dynamics_index_adjusted"])
     idx["dynamics_sign_flip"] = flip.where(idx["valid"]).astype("boolean")
     share = dynamics_mod.sign_flip_share(idx["dynamics_index"], idx["dynamics_index_adjusted"])
     slopes = ", ".join(f"{(labels or {}).get(r.indicator, r.indicator)} "
-                       + f"{r.slope:+.3f}".replace(".", ",").replace("-", "−")
-                       for r in adj.fits.itertuples())
+                       + _fixed(r.slope, "+.3f") for r in adj.fits.itertuples())
     official = cfg.dynamics_method == "pp"
-    notes = [f"Dynamik {'in Prozentpunkten (amtlich); bereinigt' if official else 'bereinigt'} um "
-             f"die vom Ausgangsniveau erwartete Veränderung ({dynamics_mod.FIT_NAMES[adj.method]}, "
-             f"Steigung in Prozentpunkten je Prozentpunkt Ausgangsniveau: {slopes}): bei "
-             f"{_fmt(100 * share)} % der "
-             "bewerteten Einheiten kehrt sich das Vorzeichen des Dynamik-Index um"
-             + ("" if official else "; die bereinigte Dynamik ist der Dynamik-Index (die "
-                "Prozentpunkte in dynamics_index_pp)")]
+    notes = [vocab.note("flag.sign_flip_pp" if official else "flag.sign_flip_residual",
+                        fit=dynamics_mod.FIT_NAMES[adj.method], slopes=slopes,
+                        share=_fixed(100 * share, ".1f"))]
     if not official:
         idx["dynamics_index_pp"] = idx["dynamics_index"]
         idx["dynamics_class_pp"] = idx["dynamics_class"]
@@ -191,25 +191,21 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
                       seed=cfg.flag.seed, adjacency=adjacency, p_mode=cfg.flag.hotspot_p)
     tested = spots["p_basis"].str.startswith("analytisch").fillna(False)
     if tested.any():
-        notes.append(f"Hot Spots und LISA nach analytischen p-Werten (Normalapproximation, "
-                     f"{vocab.count(int(tested.sum()))} getestete Einheiten): {cfg.flag.permutations} "
-                     "Permutationen sind für den FDR-Schnitt zu grob (Spalten *_p_sim: "
-                     "Permutations-p-Werte)")
+        notes.append(vocab.note("flag.analytic_p", n=int(tested.sum()),
+                                permutations=str(cfg.flag.permutations)))
     untested = spots["hotspot"].eq(NOT_TESTABLE)
     untested_note = ""
     if untested.any():
         reasons = spots.loc[untested, "p_basis"].str.removeprefix(f"{NOT_TESTABLE}: ")
-        untested_note = (f"kein Hot-Spot-Test möglich für {vocab.count(int(untested.sum()))} Einheiten "
-                         f"({'; '.join(reasons.value_counts().index[:3])}): sie sind weder Hot "
-                         "noch Cold Spot")
+        untested_note = vocab.note("flag.untestable", n=int(untested.sum()),
+                                   reasons="; ".join(reasons.value_counts().index[:3]))
         notes.append(untested_note)
     clusters = None
     if cfg.flag.cluster_columns:
         clusters = explore_clusters(units, cfg.flag, labels, adjacency=adjacency)
         cl = clusters.labels
-        regions = str(clusters.metrics["regions"])
-        if regions.startswith("nicht berechnet"):
-            notes.append(f"Regionen {regions}")
+        if int(clusters.metrics["n_clustered"]) > REGIONS_CAP:   # regions not computed
+            notes.append(vocab.note("flag.regions", regions=clusters.metrics["regions"]))
         cl["cluster_name"] = cl["cluster"].map(clusters.names).fillna("nicht geclustert")
     else:
         cl = pd.DataFrame({"cluster": -1, "cluster_name": "nicht geclustert"}, index=units.index)
@@ -230,6 +226,5 @@ def flag_units(units: gpd.GeoDataFrame, cfg: QuartierConfig, series: pd.DataFram
     gdf = gpd.GeoDataFrame(ordered, geometry=units.geometry, crs=units.crs)
     targets = evaluate_targets(units, cfg.flag.targets, labels)
     if cfg.population_column is None:
-        notes.append("Screening auf Einzeleinrichtungen nicht möglich: keine Einwohnerspalte "
-                      "(population_column)")
+        notes.append(vocab.note("flag.no_screening"))
     return FlagResult(table=gdf, clusters=clusters, targets=targets, notes=notes)

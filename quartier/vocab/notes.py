@@ -3,6 +3,8 @@ report and the console when it falls back, drops or fixes something."""
 
 from __future__ import annotations
 
+from quartier.vocab.notes_analysis import NOTES_ANALYSIS
+
 #: Notes written into tables, the report and the console → (de, en).
 NOTES: dict[str, tuple[str, str]] = {
     # POIs (io/pois.py)
@@ -318,3 +320,6 @@ NOTES: dict[str, tuple[str, str]] = {
                        "{n} existing shelter(s) from {file}: sites within {radius} m lose "
                        "{penalty} points"),
 }
+
+#: the analysis layer's notes (flagging, clusters, hot spots, robustness …) in one catalogue
+NOTES.update(NOTES_ANALYSIS)

@@ -319,3 +319,29 @@ def test_flag_says_when_no_hot_spot_test_is_possible(tmp_path):
     assert result.table["hotspot"].eq("kein Test möglich").all()
     assert any("kein Hot-Spot-Test möglich" in n and "4 Einheiten" in n for n in result.notes)
     assert result.table["notes"].str.contains("kein Hot-Spot-Test möglich").all()
+
+
+def test_flag_notes_follow_the_language(tmp_path):
+    """The flag's notes come from the notes vocabulary: German by default, English in an
+    English block (a job runs in ``city.language``), the reasons of the hot-spot layer too."""
+    from quartier import vocab
+    from quartier.pipeline.load import load_city
+    from tests.conftest import tiny_config
+
+    csv = "ID;EW;SGB2;ALG\n001;1000;10,5;3\n002;2000;20,0;4\n003;500;5,25;5\n004;800;12,0;7\n"
+    cfg = tiny_config(tmp_path, csv=csv, table={"columns": {
+        "EW": {"name": "ew"}, "SGB2": {"name": "share_sgb2_pct"}, "ALG": {"name": "alg"}}},
+        index={"status": [{"column": "share_sgb2_pct"}, {"column": "alg"}], "min_population": 0})
+    units, _ = load_city(cfg)
+    assert flag_units(units, cfg).notes == [
+        "kein Hot-Spot-Test möglich für 4 Einheiten (nur 4 Einheiten mit Nachbarn (mindestens "
+        "10); nur 3 mögliche Nachbarmengen bei 999 Permutationen): sie sind weder Hot noch "
+        "Cold Spot"]
+    with vocab.use_language("en"):
+        result = flag_units(units, cfg)
+    assert result.notes == [
+        "no hot-spot test possible for 4 units (only 4 units with neighbours (at least 10); only "
+        "3 possible sets of neighbours for 999 permutations): they are neither a hot nor a cold "
+        "spot"]
+    # the category stays the table's value; the explanation after it is in the language
+    assert result.table["p_basis"].str.startswith("kein Test möglich: only 4 units").all()
