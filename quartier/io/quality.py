@@ -50,7 +50,9 @@ def repeated_values(values: pd.DataFrame, ids: pd.Series,
     dup = full.duplicated(keep=False)
     if not dup.any():
         return []
-    groups = full[dup].groupby(list(full.columns), sort=False).groups
+    # one column is grouped by its name: pandas 4 would key a one-element list by tuples
+    by = full.columns[0] if single else list(full.columns)
+    groups = full[dup].groupby(by, sort=False).groups
     out = []
     for index in groups.values():
         members = list(index)

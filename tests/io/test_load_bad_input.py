@@ -48,8 +48,7 @@ def test_duplicate_ids_in_units(tmp_path):
 
 
 def test_missing_crs(tmp_path):
-    units = tiny_units()
-    units.crs = None
+    units = tiny_units().set_crs(None, allow_override=True)
     with pytest.raises(InputDataError, match=r"declares no CRS \(units.path\); set units.crs"):
         load_city(tiny_config(tmp_path, units=units))
     cfg = tiny_config(tmp_path, units=units, units_extra={"crs": "EPSG:25833"})
