@@ -4,7 +4,8 @@
 WGS84) in two categories plus one configured category without any POI, the street block of
 ``tests/test_gaps.py`` with its one known building gap, two candidate sites. Unit names, POI
 names, column labels, category labels, the city name and site names hold template syntax,
-formulas, HTML, console markup and control characters.
+formulas, HTML, console markup and control characters; so do the names of the four places
+(``[report.place_names]``) that name the units.
 """
 
 from __future__ import annotations
@@ -78,6 +79,13 @@ def write_city(folder: Path, **overrides) -> dict:
                      crs=CRS).to_file(folder / "landuse.gpkg", driver="GPKG")
     gpd.GeoDataFrame(geometry=[box(bx - 20, by - 20, bx + 120, by + 80)], crs=CRS).to_file(
         folder / "area.gpkg", driver="GPKG")
+    # four places (the quadrants of the city) name the units as Gemeinden name grid cells
+    half = 2 * SIZE
+    gpd.GeoDataFrame(
+        {"GEN": [RCE_QUOTES, "=1+1 Gemeinde", "<script>alert(2)</script>", "[bold]Ort[/]"],
+         "KREIS": [TEMPLATE, "@SUM(A1)", BACKSLASH, "Kreis\x07\x1b[31mrot"]},
+        geometry=[box(X0 + i * half, Y0 + j * half, X0 + (i + 1) * half, Y0 + (j + 1) * half)
+                  for j in range(2) for i in range(2)], crs=CRS).to_file(folder / "places.gpkg")
     sites = pd.DataFrame({"site_id": ["S1", "S2"], "name": [RCE, BACKSLASH],
                           "x": [X0 + 125, X0 + 875], "y": [Y0 + 125, Y0 + 875],
                           "capacity": [60, 60]})
@@ -113,6 +121,8 @@ def write_city(folder: Path, **overrides) -> dict:
                   "from_gaps": False, "min_places": 20, "max_share_of_residents_pct": 50.0,
                   "min_distance_m": 0},
         "map": {"indicator": "share_sgb2_pct"},
+        "report": {"place_names": {"path": "places.gpkg", "name_column": "GEN",
+                                   "group_column": "KREIS"}},
     }
     raw.update(overrides)
     return raw
