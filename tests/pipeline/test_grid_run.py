@@ -61,6 +61,7 @@ def test_region_cells_carry_their_gemeinde_everywhere(grid_run):
     assert "naming the units by the places in" in printed
     report = (out / "report.html").read_text(encoding="utf-8")
     assert f"{top['place_name']} (" in report and "<th>Kreis</th>" in report
+    assert "© GeoBasis-DE / BKG 2016" in report                # the names' attribution
     profile = next((out / "profiles").glob(f"einheit_{top['unit_id']}.html"))
     page = profile.read_text(encoding="utf-8")
     assert f"{top['place_name']} (" in page and "Mittel aller Gitterzellen" in page
