@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from quartier import vocab
-from quartier.errors import ConfigError
-from quartier.io.vector import read_vector
+from quartier.errors import ConfigError, InputDataError
+from quartier.io.vector import GEOPARQUET_SUFFIXES, layer_names, read_vector
 
 #: The columns :func:`place_names` adds to the units (and the priority table carries).
 PLACE_COLUMNS = ("place_name", "place_group")
@@ -75,14 +76,19 @@ def place_names(units: gpd.GeoDataFrame, path: Path, name_column: str, *,
     >>> notes
     []
     """
+    if layer is None and path.suffix.lower() not in GEOPARQUET_SUFFIXES:
+        layers = layer_names(path)
+        if len(layers) > 1:   # GDAL would take the first, perhaps not the places
+            raise ConfigError(f"{what}: {path} has {len(layers)} layers "
+                              f"({', '.join(map(repr, layers))}); add layer = \"…\" to {what}")
     places, notes = read_vector(path, what, layer=layer, crs=crs)
-    wanted = [c for c in (name_column, group_column) if c]
+    wanted = list(dict.fromkeys(c for c in (name_column, group_column) if c))
     missing = [c for c in wanted if c not in places]
     if missing:
         raise ConfigError(f"{what}: {path} has no column {missing[0]!r} "
                           f"(it has: {', '.join(map(str, places.columns[:20]))})")
-    places = places[[*wanted, places.geometry.name]].to_crs(units.crs)
-    places = places[~places.geometry.is_empty & places.geometry.notna()]
+    places = _polygons(places[[*wanted, places.geometry.name]], path, what, notes)
+    places = places.to_crs(units.crs)
     centres = gpd.GeoDataFrame(geometry=units.geometry.representative_point().values,
                                crs=units.crs)
     hit = gpd.sjoin(centres, places, predicate="within", how="left")
@@ -102,6 +108,35 @@ def place_names(units: gpd.GeoDataFrame, path: Path, name_column: str, *,
         "place_group": (hit[group_column].astype("string").to_numpy() if group_column
                         else pd.array([pd.NA] * len(hit), dtype="string"))}, index=units.index)
     unnamed = int(out["place_name"].isna().sum())
+    if unnamed == len(out) and len(out):
+        # not one unit near any place: the wrong file or a wrong CRS, never a result
+        raise InputDataError(
+            f"{what}: no unit lies within {max_distance_m:,.0f} m of a place in {path} (the "
+            f"places span {_extent(places)}, the units {_extent(units)} in "
+            f"{units.crs.to_string()}): a file of another region, or a wrong CRS — a file "
+            f"without one needs crs = \"EPSG:…\" in {what}")
     if unnamed:
         notes.append(vocab.note("places.none", n=unnamed, d=int(max_distance_m)))
     return out, notes
+
+
+def _extent(gdf: gpd.GeoDataFrame) -> str:
+    x0, y0, x1, y1 = gdf.total_bounds
+    if not np.isfinite([x0, y0, x1, y1]).all():
+        return "coordinates outside the CRS's area of use"
+    return f"x {x0:,.0f}–{x1:,.0f}, y {y0:,.0f}–{y1:,.0f}"
+
+
+def _polygons(places: gpd.GeoDataFrame, path: Path, what: str,
+              notes: list[str]) -> gpd.GeoDataFrame:
+    """The polygonal places; points or lines name nothing (a centre lies within no point)."""
+    geom = places.geometry
+    kind = geom.geom_type.fillna("")
+    polygonal = kind.isin(["Polygon", "MultiPolygon"]) & ~geom.is_empty.fillna(True)
+    if not polygonal.any():
+        kinds = ", ".join(sorted(set(kind[kind != ""]))) or "none"
+        raise InputDataError(f"{what}: {path} holds no polygons (geometries: {kinds}); "
+                             "give the places' areas, e.g. the Gemeinden of the BKG's VG250")
+    if not polygonal.all():
+        notes.append(vocab.note("places.not_polygons", n=int((~polygonal).sum())))
+    return places[polygonal]

@@ -124,6 +124,11 @@ def _has_c1(df: pd.DataFrame) -> bool:
     return False
 
 
+def layer_names(path: Path) -> list[str]:
+    """The layers of a vector file (none for a file GDAL cannot open)."""
+    return [str(n) for n, _ in _layers(path)]
+
+
 def _layers(path: Path) -> list:
     try:
         return list(pyogrio.list_layers(path))

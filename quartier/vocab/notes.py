@@ -28,6 +28,10 @@ NOTES: dict[str, tuple[str, str]] = {
                        "(Grenze, Küste, Gewässer): nach der nächsten Gemeinde (bis {d} m) benannt",
                        "{n} unit(s) with their centre outside every place polygon (border, coast, "
                        "water): named by the nearest place (up to {d} m)"),
+    "places.not_polygons": ("{n} Objekt(e) der Ortsdatei ohne Fläche (leer, Punkt oder Linie) "
+                            "nicht verwendet",
+                            "{n} feature(s) of the place file without an area (empty, point or "
+                            "line) not used"),
     "places.none": ("{n} Einheit(en) ohne Ortsnamen: mehr als {d} m von jeder Gemeindefläche "
                     "entfernt",
                     "{n} unit(s) without a place name: more than {d} m from every place polygon"),

@@ -3,6 +3,8 @@ the shipped Gemeinden (BKG VG250, data/germany_1km/vg250_gemeinden.parquet) on t
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pandas as pd
 import pyproj
@@ -98,3 +100,50 @@ def test_every_populated_cell_of_germany_gets_its_gemeinde():
         assert (row["place_name"], row["place_group"]) == (place, kreis), row["unit_name"]
     assert names["place_name"].nunique() > 10_000 and names["place_group"].nunique() == 402
 
+
+
+def test_bad_place_files_are_refused_with_the_fix(tmp_path):
+    path = _places(tmp_path)
+    units = _cells((2_500, 2_500), (15_500, 9_500))
+    # the same column as name and group: one column, both filled
+    names, _ = place_names(units, path, "GEN", group_column="GEN")
+    assert names["place_group"].tolist() == ["Adorf", "Bestadt"]
+    # a GeoPackage of several layers without `layer`: GDAL would silently take the first
+    places = gpd.read_parquet(path)
+    gpkg = tmp_path / "two.gpkg"
+    places.iloc[:0].to_file(gpkg, layer="kreise")
+    places.to_file(gpkg, layer="gemeinden")
+    with pytest.raises(ConfigError, match=r"has 2 layers \('kreise', 'gemeinden'\); add "
+                                          r"layer = \"…\" to report.places"):
+        place_names(units, gpkg, "GEN", what="report.places")
+    assert place_names(units, gpkg, "GEN", layer="gemeinden")[0]["place_name"].tolist() == \
+        ["Adorf", "Bestadt"]
+    # points name nothing; empty geometries are left out and said
+    points = places.set_geometry(places.centroid)
+    points.to_parquet(tmp_path / "points.parquet")
+    with pytest.raises(InputDataError, match="holds no polygons \\(geometries: Point\\)"):
+        place_names(units, tmp_path / "points.parquet", "GEN")
+    mixed = pd.concat([places, points.iloc[:1]])
+    mixed.loc[len(mixed)] = ["Leer", "Kreis A", box(0, 0, 0, 0).buffer(0)]
+    mixed.to_parquet(tmp_path / "mixed.parquet")
+    names, notes = place_names(units, tmp_path / "mixed.parquet", "GEN")
+    assert names["place_name"].tolist() == ["Adorf", "Bestadt"]
+    assert notes == ["2 Objekt(e) der Ortsdatei ohne Fläche (leer, Punkt oder Linie) nicht "
+                     "verwendet"]
+
+
+def test_places_in_another_crs_or_region_are_an_error_not_a_blank_column(tmp_path):
+    """A GeoJSON in EPSG:25833 without a crs member reads as lon/lat: no unit is near a place.
+    That is a wrong file, never a result: the error gives both extents and the fix."""
+    places = gpd.read_parquet(_places(tmp_path)).to_crs("EPSG:25833")
+    lying = tmp_path / "lying.geojson"
+    collection = json.loads(places.to_json())
+    collection.pop("crs", None)                            # no crs member: read as WGS84
+    lying.write_text(json.dumps(collection), encoding="utf-8")
+    units = _cells((2_500, 2_500), (15_500, 9_500))
+    with pytest.raises(InputDataError, match=r"no unit lies within 1,000 m of a place in .*"
+                                             r"lying.geojson .*a wrong CRS — a file without one "
+                                             r"needs crs = \"EPSG:…\" in report.place_names"):
+        place_names(units, lying, "GEN")
+    names, _ = place_names(units, lying, "GEN", crs="EPSG:25833")
+    assert names["place_name"].tolist() == ["Adorf", "Bestadt"]
