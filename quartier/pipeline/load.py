@@ -155,11 +155,16 @@ def _load_city(cfg: QuartierConfig, progress: Callable[[str], None] | None,
     places = cfg.report.place_names
     if places is not None:
         say(f"naming the units by the places in {places.path}")
-        names, more = place_names(units, cfg.resolve(places.path), places.name_column,
-                                  group_column=places.group_column, layer=places.layer,
-                                  crs=places.crs)
-        units = units.assign(place_name=names["place_name"], place_group=names["place_group"])
-        report.unit_notes += more
+        try:
+            names, more = place_names(units, cfg.resolve(places.path), places.name_column,
+                                      group_column=places.group_column, layer=places.layer,
+                                      crs=places.crs)
+        except QuartierError as exc:
+            _collect(exc, problems)
+        else:
+            units = units.assign(place_name=names["place_name"],
+                                 place_group=names["place_group"])
+            report.unit_notes += more
     _check_population(units, cfg.population_column, report, problems)
     return units, report
 

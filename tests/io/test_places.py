@@ -147,3 +147,15 @@ def test_places_in_another_crs_or_region_are_an_error_not_a_blank_column(tmp_pat
         place_names(units, lying, "GEN")
     names, _ = place_names(units, lying, "GEN", crs="EPSG:25833")
     assert names["place_name"].tolist() == ["Adorf", "Bestadt"]
+
+
+def test_check_collects_a_broken_place_file_with_the_other_problems(tmp_path):
+    from quartier.pipeline.load import load_city
+    from tests.conftest import tiny_config
+
+    cfg = tiny_config(tmp_path, report={"place_names": {"path": "gemeinden.gpkg",
+                                                        "name_column": "GEN"}})
+    problems: list[str] = []
+    units, _ = load_city(cfg, problems=problems)
+    assert len(units) == 4 and "place_name" not in units
+    assert problems == [f"{tmp_path / 'gemeinden.gpkg'}: file not found (report.place_names)"]
