@@ -28,8 +28,9 @@ class PlaceNamesConfig(_Strict):
     unit's centre, and the larger one above it (Kreis)."""
 
     path: Path = Field(description="polygons with names, e.g. the Gemeinden (VG250)")
-    name_column: str = Field(description="the place's name, e.g. GEN")
-    group_column: str | None = Field(None, description="the larger area's name, e.g. the Kreis")
+    name_column: str = Field(min_length=1, description="the place's name, e.g. GEN")
+    group_column: str | None = Field(None, min_length=1,
+                                     description="the larger area's name, e.g. the Kreis")
     layer: str | None = None
     crs: str | None = Field(None, description="CRS of the file when it declares none")
 

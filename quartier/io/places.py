@@ -11,6 +11,7 @@ import pandas as pd
 
 from quartier import vocab
 from quartier.errors import ConfigError, InputDataError
+from quartier.io.units import repair_geometries
 from quartier.io.vector import GEOPARQUET_SUFFIXES, layer_names, read_vector
 
 #: The columns :func:`place_names` adds to the units (and the priority table carries).
@@ -76,29 +77,22 @@ def place_names(units: gpd.GeoDataFrame, path: Path, name_column: str, *,
     >>> notes
     []
     """
-    if layer is None and path.suffix.lower() not in GEOPARQUET_SUFFIXES:
-        layers = layer_names(path)
-        if len(layers) > 1:   # GDAL would take the first, perhaps not the places
-            raise ConfigError(f"{what}: {path} has {len(layers)} layers "
-                              f"({', '.join(map(repr, layers))}); add layer = \"…\" to {what}")
-    places, notes = read_vector(path, what, layer=layer, crs=crs)
+    places, notes = _read_places(path, what, name_column, group_column, layer, crs)
     wanted = list(dict.fromkeys(c for c in (name_column, group_column) if c))
-    missing = [c for c in wanted if c not in places]
-    if missing:
-        raise ConfigError(f"{what}: {path} has no column {missing[0]!r} "
-                          f"(it has: {', '.join(map(str, places.columns[:20]))})")
-    places = _polygons(places[[*wanted, places.geometry.name]], path, what, notes)
     places = places.to_crs(units.crs)
     centres = gpd.GeoDataFrame(geometry=units.geometry.representative_point().values,
                                crs=units.crs)
     hit = gpd.sjoin(centres, places, predicate="within", how="left")
+    overlapping = int(hit.index.duplicated().sum())
+    if overlapping:   # overlapping polygons: the first in the file names the unit
+        notes.append(vocab.note("places.overlap", n=overlapping))
     hit = hit[~hit.index.duplicated()]
     outside = hit["index_right"].isna().to_numpy()
     if outside.any():
         near = gpd.sjoin_nearest(centres[outside], places, how="left",
                                  max_distance=max_distance_m)
         near = near[~near.index.duplicated()]
-        for c in wanted:
+        for c in [*wanted, "index_right"]:
             hit.loc[near.index, c] = near[c]
         named = int(near["index_right"].notna().sum())
         if named:
@@ -107,17 +101,53 @@ def place_names(units: gpd.GeoDataFrame, path: Path, name_column: str, *,
         "place_name": hit[name_column].astype("string").to_numpy(),
         "place_group": (hit[group_column].astype("string").to_numpy() if group_column
                         else pd.array([pd.NA] * len(hit), dtype="string"))}, index=units.index)
-    unnamed = int(out["place_name"].isna().sum())
-    if unnamed == len(out) and len(out):
+    placed = hit["index_right"].notna().to_numpy()
+    if not placed.any() and len(out):
         # not one unit near any place: the wrong file or a wrong CRS, never a result
         raise InputDataError(
             f"{what}: no unit lies within {max_distance_m:,.0f} m of a place in {path} (the "
             f"places span {_extent(places)}, the units {_extent(units)} in "
             f"{units.crs.to_string()}): a file of another region, or a wrong CRS — a file "
             f"without one needs crs = \"EPSG:…\" in {what}")
-    if unnamed:
-        notes.append(vocab.note("places.none", n=unnamed, d=int(max_distance_m)))
-    return out, notes
+    blank_name = int((placed & out["place_name"].isna().to_numpy()).sum())
+    if blank_name:
+        notes.append(vocab.note("places.blank", n=blank_name, column=name_column))
+    if group_column:
+        blank_group = int((placed & out["place_group"].isna().to_numpy()).sum())
+        if blank_group:
+            notes.append(vocab.note("places.blank", n=blank_group, column=group_column))
+    if not placed.all():
+        notes.append(vocab.note("places.none", n=int((~placed).sum()), d=int(max_distance_m)))
+    return out, [f"{what} ({path.name}): {n}" for n in notes]
+
+
+def _read_places(path: Path, what: str, name_column: str, group_column: str | None,
+                 layer: str | None, crs: str | None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The place polygons with their name columns, repaired; a file or column that cannot
+    name anything is an error naming the key and the fix."""
+    if path.suffix.lower() in GEOPARQUET_SUFFIXES:
+        if layer is not None:
+            raise ConfigError(f"{what}: layer {layer!r} does not apply to GeoParquet "
+                              f"({path.name} has one table); remove layer")
+    elif layer is None:
+        layers = layer_names(path)
+        if len(layers) > 1:   # GDAL would take the first, perhaps not the places
+            raise ConfigError(f"{what}: {path} has {len(layers)} layers "
+                              f"({', '.join(map(repr, layers))}); add layer = \"…\" to {what}")
+    places, notes = read_vector(path, what, layer=layer, crs=crs)
+    wanted = list(dict.fromkeys(c for c in (name_column, group_column) if c))
+    if places.geometry.name in wanted:
+        raise ConfigError(f"{what}: {places.geometry.name!r} is the geometry, not a name; "
+                          f"name_column and group_column name text columns of {path.name}")
+    missing = [c for c in wanted if c not in places]
+    if missing:
+        raise ConfigError(f"{what}: {path} has no column {missing[0]!r} "
+                          f"(it has: {', '.join(map(str, places.columns[:20]))})")
+    places = _polygons(places[[*wanted, places.geometry.name]], path, what, notes)
+    places, repaired = repair_geometries(places)
+    if repaired:
+        notes.append(vocab.note("places.repaired", n=repaired))
+    return places, notes
 
 
 def _extent(gdf: gpd.GeoDataFrame) -> str:

@@ -24,15 +24,27 @@ NOTES: dict[str, tuple[str, str]] = {
     "pois.no_pois": ("Kategorie {label}: keine Einrichtungen; ihre Entfernungen bleiben leer",
                      "category {label} has no POIs: its distances stay empty"),
     # place names of grid cells (io/places.py)
-    "places.nearest": ("{n} Einheit(en) mit dem Mittelpunkt außerhalb aller Gemeindeflächen "
-                       "(Grenze, Küste, Gewässer): nach der nächsten Gemeinde (bis {d} m) benannt",
+    "places.nearest": ("{n} Einheit(en) mit dem Mittelpunkt außerhalb aller Flächen (Grenze, "
+                       "Küste, Gewässer – oder die Datei deckt das Gebiet nicht ganz ab): nach "
+                       "der nächsten Fläche (bis {d} m) benannt",
                        "{n} unit(s) with their centre outside every place polygon (border, coast, "
-                       "water): named by the nearest place (up to {d} m)"),
+                       "water – or the file does not cover the whole area): named by the "
+                       "nearest place (up to {d} m)"),
+    "places.overlap": ("{n} Einheit(en) liegen in mehreren, sich überlappenden Flächen: die "
+                       "erste in der Datei benennt sie",
+                       "{n} unit(s) lie in several overlapping polygons: the first in the file "
+                       "names them"),
+    "places.blank": ("{n} Einheit(en) liegen in einer Fläche ohne Wert in Spalte „{column}“: "
+                     "bleiben ohne Namen",
+                     "{n} unit(s) lie in a polygon without a value in column '{column}': left "
+                     "without a name"),
+    "places.repaired": ("{n} ungültige Fläche(n) repariert (Flächenteile behalten)",
+                        "{n} invalid polygon(s) repaired (polygonal parts kept)"),
     "places.not_polygons": ("{n} Objekt(e) der Ortsdatei ohne Fläche (leer, Punkt oder Linie) "
                             "nicht verwendet",
                             "{n} feature(s) of the place file without an area (empty, point or "
                             "line) not used"),
-    "places.none": ("{n} Einheit(en) ohne Ortsnamen: mehr als {d} m von jeder Gemeindefläche "
+    "places.none": ("{n} Einheit(en) ohne Ortsnamen: mehr als {d} m von jeder Fläche "
                     "entfernt",
                     "{n} unit(s) without a place name: more than {d} m from every place polygon"),
     # access per unit (analysis/access.py)

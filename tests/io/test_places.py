@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from quartier import vocab
 from quartier.config import load_config
@@ -49,12 +49,15 @@ def test_centres_named_by_the_polygon_holding_them_else_the_nearest(tmp_path):
     assert names["place_group"].tolist()[:3] == ["Kreis A", "Kreis B", "Kreis B"]
     assert names.iloc[3].isna().all()                 # missing stays missing
     assert notes == [
-        "1 Einheit(en) mit dem Mittelpunkt außerhalb aller Gemeindeflächen (Grenze, Küste, "
-        "Gewässer): nach der nächsten Gemeinde (bis 1.000 m) benannt",
-        "1 Einheit(en) ohne Ortsnamen: mehr als 1.000 m von jeder Gemeindefläche entfernt"]
+        "report.place_names (gemeinden.parquet): 1 Einheit(en) mit dem Mittelpunkt außerhalb "
+        "aller Flächen (Grenze, Küste, Gewässer – oder die Datei deckt das Gebiet nicht ganz "
+        "ab): nach der nächsten Fläche (bis 1.000 m) benannt",
+        "report.place_names (gemeinden.parquet): 1 Einheit(en) ohne Ortsnamen: mehr als "
+        "1.000 m von jeder Fläche entfernt"]
     with vocab.use_language("en"):
         _, notes_en = place_names(units, path, "GEN")
-    assert notes_en[1] == "1 unit(s) without a place name: more than 1,000 m from every place polygon"
+    assert notes_en[1] == ("report.place_names (gemeinden.parquet): 1 unit(s) without a place "
+                           "name: more than 1,000 m from every place polygon")
 
 
 def test_a_cell_on_a_border_takes_the_place_of_its_centre(tmp_path):
@@ -89,8 +92,10 @@ def test_every_populated_cell_of_germany_gets_its_gemeinde():
     names, notes = place_names(units, GEMEINDEN, "gemeinde", group_column="kreis")
     assert len(units) == 214_633
     assert names["place_name"].notna().all()          # none further than 1 km from a Gemeinde
-    # border and coast cells whose centre lies outside Germany's land (measured: 876)
-    assert len(notes) == 1 and notes[0].startswith("876 Einheit(en)")
+    # one centre on a border the simplified polygons share twice; 876 border and coast cells
+    # whose centre lies outside Germany's land (measured)
+    assert [n.split(": ")[1][:30] for n in notes] == ["1 Einheit(en) liegen in mehrer",
+                                                      "876 Einheit(en) mit dem Mittel"]
     named = names.join(units[["unit_name"]])
     for lon, lat, place, kreis in [(13.37770, 52.51628, "Berlin", "Berlin"),   # Brandenburger Tor
                                    (11.57549, 48.13743, "München", "München (Kreisfreie Stadt)"),
@@ -128,8 +133,8 @@ def test_bad_place_files_are_refused_with_the_fix(tmp_path):
     mixed.to_parquet(tmp_path / "mixed.parquet")
     names, notes = place_names(units, tmp_path / "mixed.parquet", "GEN")
     assert names["place_name"].tolist() == ["Adorf", "Bestadt"]
-    assert notes == ["2 Objekt(e) der Ortsdatei ohne Fläche (leer, Punkt oder Linie) nicht "
-                     "verwendet"]
+    assert notes == ["report.place_names (mixed.parquet): 2 Objekt(e) der Ortsdatei ohne "
+                     "Fläche (leer, Punkt oder Linie) nicht verwendet"]
 
 
 def test_places_in_another_crs_or_region_are_an_error_not_a_blank_column(tmp_path):
@@ -159,3 +164,42 @@ def test_check_collects_a_broken_place_file_with_the_other_problems(tmp_path):
     units, _ = load_city(cfg, problems=problems)
     assert len(units) == 4 and "place_name" not in units
     assert problems == [f"{tmp_path / 'gemeinden.gpkg'}: file not found (report.place_names)"]
+
+
+def test_blank_names_overlaps_and_invalid_polygons_are_said(tmp_path):
+    """Each way a place file can mislead without failing gets its own note, never a wrong
+    reason: a polygon without a name or Kreis, two polygons over one centre (the first
+    names it), a bow-tie polygon (repaired)."""
+    places = gpd.GeoDataFrame(
+        {"GEN": [None, "Bestadt", "Überlappland", "Schleife"],
+         "KREIS": ["Kreis A", None, "Kreis C", "Kreis D"]},
+        geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000),
+                  box(12_000, 0, 14_000, 2_000),
+                  Polygon([(30_000, 0), (40_000, 10_000), (40_000, 0), (30_000, 10_000)])],
+        crs=CRS)
+    path = tmp_path / "places.gpkg"
+    places.to_file(path)
+    units = _cells((2_500, 2_500), (13_500, 1_500), (17_500, 7_500), (32_000, 5_000))
+    names, notes = place_names(units, path, "GEN", group_column="KREIS")
+    assert names["place_name"].tolist()[1:] == ["Bestadt", "Bestadt", "Schleife"]
+    assert pd.isna(names["place_name"].iloc[0])      # in a polygon without a name: missing
+    assert [n.removeprefix("report.place_names (places.gpkg): ") for n in notes] == [
+        "1 ungültige Fläche(n) repariert (Flächenteile behalten)",
+        "1 Einheit(en) liegen in mehreren, sich überlappenden Flächen: die erste in der Datei "
+        "benennt sie",
+        "1 Einheit(en) liegen in einer Fläche ohne Wert in Spalte „GEN“: bleiben ohne Namen",
+        "2 Einheit(en) liegen in einer Fläche ohne Wert in Spalte „KREIS“: bleiben ohne Namen"]
+
+
+def test_name_columns_that_cannot_name_are_config_errors(tmp_path):
+    from pydantic import ValidationError
+
+    from quartier.config.report import PlaceNamesConfig
+
+    path = _places(tmp_path)
+    with pytest.raises(ConfigError, match="'geometry' is the geometry, not a name"):
+        place_names(_cells((1, 1)), path, "geometry")
+    with pytest.raises(ConfigError, match="layer 'gemeinden' does not apply to GeoParquet"):
+        place_names(_cells((1, 1)), path, "GEN", layer="gemeinden")
+    with pytest.raises(ValidationError, match="name_column"):
+        PlaceNamesConfig(path="x.gpkg", name_column="")
