@@ -30,8 +30,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: A cell that is a plain number ("-3,5", "+49", "1.5e3") may start with a sign and stays as is.
 _NUMBER = re.compile(r"^[+-]?(\d[\d .,]*|[.,]\d+)([eE][+-]?\d+)?$")
 #: C0 controls (but tab, newline, carriage return), DEL and the C1 controls (U+0080–U+009F, e.g.
-#: the 8-bit CSI): invalid in xlsx, dangerous on a terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: the 8-bit CSI): invalid in xlsx, dangerous on a terminal; and the bidirectional embeddings,
+#: overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make the text after a name read
+#: reversed ("Trojan Source"). The marks LRM/RLM stay: they only order, never reverse.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: Braces break Jinja2 syntax; ``$``, the backtick and the backslash (escape sequences such as
 #: ``\x3c``) break JS template literals, in which folium puts tooltip and popup text.
 _TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;",
@@ -41,8 +43,8 @@ _SAFE_NAME = re.compile(r"^[\w][\w.\-]*$")
 
 def visible_controls(text: str) -> str:
     """Control characters as their visible Unicode pictures (``\\x07`` → ``␇``; C1 controls,
-    which only come from a wrong decoding, as ``�``): nothing is executed by a terminal, nothing
-    breaks an xlsx file."""
+    which only come from a wrong decoding, and bidi overrides as ``�``): nothing is executed by
+    a terminal, nothing breaks an xlsx file, no text is shown reversed."""
     def picture(m: re.Match) -> str:
         code = ord(m.group())
         return "␡" if code == 0x7F else ("\ufffd" if code > 0x7F else chr(0x2400 + code))

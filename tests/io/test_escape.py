@@ -28,3 +28,13 @@ def test_backslash_escapes_are_neutralised():
 def test_c1_controls_are_made_visible():
     assert spreadsheet_text("X\u009b31mROT") == "X\ufffd31mROT"
     assert "\u009b" not in console_text("X\u009b31m") and "\u009b" not in html_text("X\u009b")
+
+
+def test_bidi_overrides_cannot_reverse_what_follows_a_name():
+    """U+202E (right-to-left override) in a place name would show the rest of the line
+    reversed in a table, a page or the console; the marks LRM/RLM only order and stay."""
+    name = "Moabit\u202eredoM \u2066x\u2069 \u200eok"
+    for sink in (html_text, spreadsheet_text, console_text):
+        shown = sink(name)
+        assert not any(c in shown for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+        assert "Moabit\ufffdredoM \ufffdx\ufffd" in shown and "\u200eok" in shown
