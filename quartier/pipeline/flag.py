@@ -81,12 +81,6 @@ def base_levels(units: pd.DataFrame, cfg: IndexConfig, series: pd.DataFrame | No
     return out
 
 
-def _fixed(value: float, spec: str) -> str:
-    """``value`` in the format ``spec`` ("+.3f") with the language's decimal mark and "−"."""
-    text = format(value, spec).replace("-", "−")
-    return text.replace(".", ",") if vocab.language() == "de" else text
-
-
 def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
                     series: pd.DataFrame | None, labels: dict[str, str] | None = None
                     ) -> tuple[pd.DataFrame, list[str]]:
@@ -121,11 +115,11 @@ def adjust_dynamics(units: pd.DataFrame, idx: pd.DataFrame, cfg: IndexConfig,
     idx["dynamics_sign_flip"] = flip.where(idx["valid"]).astype("boolean")
     share = dynamics_mod.sign_flip_share(idx["dynamics_index"], idx["dynamics_index_adjusted"])
     slopes = ", ".join(f"{(labels or {}).get(r.indicator, r.indicator)} "
-                       + _fixed(r.slope, "+.3f") for r in adj.fits.itertuples())
+                       + vocab.num(r.slope, 3, sign=True) for r in adj.fits.itertuples())
     official = cfg.dynamics_method == "pp"
     notes = [vocab.note("flag.sign_flip_pp" if official else "flag.sign_flip_residual",
                         fit=dynamics_mod.FIT_NAMES[adj.method], slopes=slopes,
-                        share=_fixed(100 * share, ".1f"))]
+                        share=vocab.num(100 * share, 1))]
     if not official:
         idx["dynamics_index_pp"] = idx["dynamics_index"]
         idx["dynamics_class_pp"] = idx["dynamics_class"]
