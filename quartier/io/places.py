@@ -78,7 +78,7 @@ def place_names(units: gpd.GeoDataFrame, path: Path, name_column: str, *,
     []
     """
     places, notes = _read_places(path, what, name_column, group_column, layer, crs)
-    wanted = list(dict.fromkeys(c for c in (name_column, group_column) if c))
+    wanted = [c for c in places.columns if c != places.geometry.name]
     places = places.to_crs(units.crs)
     centres = gpd.GeoDataFrame(geometry=units.geometry.representative_point().values,
                                crs=units.crs)
